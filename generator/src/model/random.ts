@@ -1,0 +1,199 @@
+// Seeded random models: the test suite's source of odd shapes, every layer type and every padding mode.
+import { samePadding, type Layer, type Model, type Padding, type Shape, type Threshold } from './ir.ts';
+import { inferLayerOutput } from './validate.ts';
+
+/** mulberry32: small, fast, good enough for test data; the same seed gives the same model everywhere. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Rand {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = rng(seed);
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.next() * xs.length)];
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  /** Float32 values; with `integral`, small integers (sums are exact, so ties at 0 are common). */
+  floats(n: number, scale: number, integral = false): Float32Array {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = integral ? this.int(-3, 3) : (this.next() * 2 - 1) * scale;
+    return a;
+  }
+  bits(n: number): Uint8Array {
+    const a = new Uint8Array(n);
+    for (let i = 0; i < n; i++) a[i] = this.bool() ? 1 : 0;
+    return a;
+  }
+  /** k distinct values of 0..n-1 in random order. */
+  distinct(k: number, n: number): number[] {
+    const all = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(this.next() * (n - i));
+      [all[i], all[j]] = [all[j], all[i]];
+    }
+    return all.slice(0, k);
+  }
+}
+
+export interface RandomModelOptions {
+  /** Force the input channel count (else drawn from the odd set the tests care about). */
+  channels?: number;
+}
+
+const CHANNELS = [1, 3, 17, 31, 32, 33, 65, 100];
+
+/** A threshold whose values sit inside the accumulator range, so outputs are mixed +1/-1. */
+function randomThreshold(r: Rand, O: number, range: number): Threshold {
+  const value = new Int32Array(O);
+  const flip = new Uint8Array(O);
+  for (let o = 0; o < O; o++) {
+    value[o] = r.int(-Math.ceil(range / 4), Math.ceil(range / 4));
+    flip[o] = r.bool(0.25) ? 1 : 0;
+  }
+  return { value, flip };
+}
+
+function randomPad(r: Rand, shape: Shape, k: [number, number], s: [number, number]): Padding {
+  const mode = r.pick(['same', 'valid', 'explicit'] as const);
+  if (mode === 'same') return samePadding(shape[1], shape[2], k, s);
+  if (mode === 'valid' || (k[0] === 1 && k[1] === 1)) return { top: 0, left: 0, bottom: 0, right: 0 };
+  return { top: r.int(0, k[0] - 1), left: r.int(0, k[1] - 1), bottom: r.int(0, k[0] - 1), right: r.int(0, k[1] - 1) };
+}
+
+function fits(shape: Shape, k: [number, number], s: [number, number], p: Padding): boolean {
+  return shape[1] + p.top + p.bottom >= k[0] && shape[2] + p.left + p.right >= k[1] && s[0] >= 1;
+}
+
+/**
+ * A random model: real or integer stem, one to three binary convolutions (codebook with tau = 1..9, or plain
+ * weights with 1x1 / 3x3 / 5x5 kernels; stride 1 or 2; every padding mode and pad value), optional pooling,
+ * and a real or integer head. Shapes stay small so hundreds of models run quickly.
+ */
+export function randomModel(seed: number, opts: RandomModelOptions = {}): Model {
+  const r = new Rand(seed);
+  const integral = r.bool(0.3);
+  const C = opts.channels ?? r.pick(CHANNELS);
+  const H = r.int(1, 9);
+  const W = r.int(1, 9);
+  const dtype = r.bool(0.8) ? 'u8' : 'i8';
+  const input: Model['input'] = {
+    shape: [r.pick([1, 2, 3]), H, W],
+    dtype,
+    zeroPoint: dtype === 'u8' ? r.int(0, 255) : r.int(-128, 127),
+    scale: integral ? new Float32Array(3).fill(1) : r.floats(3, 0.02).map((v) => Math.abs(v) + 1e-3),
+    bias: integral ? new Float32Array(3).fill(dtype === 'u8' ? -128 : 0) : r.floats(3, 1),
+  };
+  input.scale = input.scale.slice(0, input.shape[0]);
+  input.bias = input.bias.slice(0, input.shape[0]);
+  const layers: Layer[] = [];
+  const shapes = new Map<string, { dtype: Layer['op'] | string; shape: Shape }>();
+  let cur = 'input';
+  let curShape: Shape = input.shape;
+  let curType: 'b1' | 'f32' | 'i32' | 'u8' | 'i8' = dtype;
+  const add = (l: Layer) => {
+    const info = inferLayerOutput(layers.length, l, [{ dtype: curType, shape: curShape }]);
+    layers.push(l);
+    shapes.set(l.output, info);
+    cur = l.output;
+    curShape = info.shape;
+    curType = info.dtype as typeof curType;
+  };
+  const name = () => `l${layers.length}`;
+
+  // Stem: real conv (+ affine) + binarize, or an integer conv with a threshold straight to b1.
+  {
+    const k: [number, number] = r.pick([[1, 1], [3, 3], [3, 3], [2, 3]] as [number, number][]);
+    const s: [number, number] = [r.int(1, 2), r.int(1, 2)];
+    let pad = randomPad(r, curShape, k, s);
+    if (!fits(curShape, k, s, pad)) pad = samePadding(curShape[1], curShape[2], k, s);
+    const ci = curShape[0];
+    if (r.bool(0.75)) {
+      add({ name: name(), op: 'conv2d', inputs: [cur], output: name(), outChannels: C, kernel: k, stride: s, pad, weights: r.floats(C * ci * k[0] * k[1], 0.5, integral), bias: r.floats(C, 0.5, integral) });
+      if (r.bool(0.5)) add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(C, 2, integral), bias: r.floats(C, 0.5, integral) });
+      add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(C, 0.5, integral) : null });
+    } else {
+      const w = new Int8Array(C * ci * k[0] * k[1]).map(() => r.int(-128, 127));
+      const bias = new Int32Array(C).map(() => r.int(-5000, 5000));
+      add({ name: name(), op: 'qconv2d', inputs: [cur], output: name(), outChannels: C, kernel: k, stride: s, pad, weights: w, bias, threshold: randomThreshold(r, C, 20000) });
+    }
+  }
+
+  // Binary convolutions.
+  const nConv = r.int(1, 3);
+  for (let i = 0; i < nConv; i++) {
+    const ci = curShape[0];
+    const O = r.pick(CHANNELS);
+    const codebook = r.bool(0.6);
+    const k: [number, number] = codebook ? [3, 3] : r.pick([[3, 3], [1, 1], [5, 5], [1, 3]] as [number, number][]);
+    const s: [number, number] = r.bool(0.3) ? [2, 2] : [1, 1];
+    let pad = randomPad(r, curShape, k, s);
+    if (!fits(curShape, k, s, pad)) pad = samePadding(curShape[1], curShape[2], k, s);
+    const padValue = r.pick([0, 0, 1, -1] as const);
+    let weights: Extract<Layer, { op: 'bconv2d' }>['weights'];
+    if (codebook) {
+      const bits = r.int(1, 9);
+      const n = r.bool(0.7) ? 1 << bits : r.int(1, 1 << bits);
+      const codewords = Uint16Array.from(r.distinct(n, 512));
+      const indices = new Uint16Array(O * ci).map(() => r.int(0, n - 1));
+      weights = { kind: 'codebook', bits, codewords, indices };
+    } else {
+      weights = { kind: 'dense', bits: r.bits(O * ci * k[0] * k[1]) };
+    }
+    const last = i === nConv - 1;
+    const thresholded = !last || r.bool(0.7);
+    add({ name: name(), op: 'bconv2d', inputs: [cur], output: name(), outChannels: O, kernel: k, stride: s, pad, padValue, weights, threshold: thresholded ? randomThreshold(r, O, ci * k[0] * k[1]) : undefined });
+    if (!thresholded) {
+      // Real-valued path back to binary, as ReActNet-style blocks do.
+      add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(O, 0.3, integral), bias: r.floats(O, 2, integral) });
+      add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(O, 1, integral) : null });
+    }
+    if (r.bool(0.3) && curShape[1] >= 2 && curShape[2] >= 2) {
+      const pk: [number, number] = [2, 2];
+      add({ name: name(), op: 'maxpool', inputs: [cur], output: name(), kernel: pk, stride: [2, 2], pad: r.bool(0.3) ? { top: 1, left: 1, bottom: 0, right: 0 } : { top: 0, left: 0, bottom: 0, right: 0 } });
+    }
+  }
+
+  // Head.
+  const classes = r.int(2, 12);
+  const head = r.pick(['flatten-dense', 'flatten-bdense-dense', 'gap-dense', 'flatten-qdense', 'flatten-bdense-i32'] as const);
+  if (head === 'gap-dense') {
+    add({ name: name(), op: 'globalavgpool', inputs: [cur], output: name() });
+  } else {
+    add({ name: name(), op: 'flatten', inputs: [cur], output: name() });
+  }
+  const K = curShape[0];
+  if (head === 'flatten-bdense-dense') {
+    const N = r.int(3, 40);
+    add({ name: name(), op: 'bdense', inputs: [cur], output: name(), outFeatures: N, bits: r.bits(N * K), threshold: randomThreshold(r, N, K) });
+    add({ name: name(), op: 'dense', inputs: [cur], output: name(), outFeatures: classes, weights: r.floats(classes * N, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
+  } else if (head === 'flatten-qdense') {
+    add({ name: name(), op: 'qdense', inputs: [cur], output: name(), outFeatures: classes, weights: new Int8Array(classes * K).map(() => r.int(-128, 127)), bias: new Int32Array(classes).map(() => r.int(-1000, 1000)) });
+  } else if (head === 'flatten-bdense-i32') {
+    add({ name: name(), op: 'bdense', inputs: [cur], output: name(), outFeatures: classes, bits: r.bits(classes * K) });
+  } else {
+    add({ name: name(), op: 'dense', inputs: [cur], output: name(), outFeatures: classes, weights: r.floats(classes * K, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
+  }
+  return { name: `random-${seed}`, input, layers, output: cur };
+}
+
+/** A random input for a model (raw bytes in CHW order). */
+export function randomInput(model: Model, seed: number): Uint8Array | Int8Array {
+  const r = new Rand(seed ^ 0x5bd1e995);
+  const n = model.input.shape[0] * model.input.shape[1] * model.input.shape[2];
+  return model.input.dtype === 'u8' ? new Uint8Array(n).map(() => r.int(0, 255)) : new Int8Array(n).map(() => r.int(-128, 127));
+}

@@ -1,0 +1,74 @@
+// CPU targets: the arm-none-eabi-gcc flags and the features that code generation may rely on.
+// Plain data (no zod): these are facts about cores, not user input. The flags were checked against
+// arm-none-eabi-gcc 12.2: each set selects a newlib multilib and predefines the macros noted below.
+
+export interface Target {
+  /** Table key, also the value of a board's `cpu` field. */
+  readonly name: string;
+  /** Architecture the flags select (informational; e.g. for reports). */
+  readonly arch: 'armv6-m' | 'armv7-m' | 'armv7e-m' | 'armv8-m.main' | 'armv8.1-m.main';
+  /** Flags for every compile and link step. */
+  readonly cflags: readonly string[];
+  readonly floatAbi: 'soft' | 'hard';
+  /** Hardware FPU in use (then startup code must enable it before any FP instruction runs). */
+  readonly hasFpu: boolean;
+  /** Double-precision FPU (fpv5-d16); single-precision cores emulate double in software. */
+  readonly hasFpuDouble: boolean;
+  /** DSP extension (SIMD/saturating instructions; __ARM_FEATURE_DSP). */
+  readonly hasDsp: boolean;
+  /** M-profile Vector Extension (Helium; __ARM_FEATURE_MVE). */
+  readonly hasMve: boolean;
+  /** Unaligned word/halfword loads are legal (false on ARMv6-M: they fault). */
+  readonly unalignedAccess: boolean;
+  /** SCB->VTOR exists, so startup can point it at the vector table (optional on M0+, absent on M0). */
+  readonly hasVtor: boolean;
+}
+
+const thumb = (cpu: string, ...fp: string[]): readonly string[] => [`-mcpu=${cpu}`, '-mthumb', ...fp];
+
+const TARGETS: Record<string, Target> = {
+  'cortex-m0': {
+    name: 'cortex-m0', arch: 'armv6-m', cflags: thumb('cortex-m0', '-mfloat-abi=soft'), floatAbi: 'soft',
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false,
+  },
+  'cortex-m0plus': {
+    name: 'cortex-m0plus', arch: 'armv6-m', cflags: thumb('cortex-m0plus', '-mfloat-abi=soft'), floatAbi: 'soft',
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false,
+  },
+  'cortex-m3': {
+    name: 'cortex-m3', arch: 'armv7-m', cflags: thumb('cortex-m3', '-mfloat-abi=soft'), floatAbi: 'soft',
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: true, hasVtor: true,
+  },
+  'cortex-m4': {
+    name: 'cortex-m4', arch: 'armv7e-m', cflags: thumb('cortex-m4', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'), floatAbi: 'hard',
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+  },
+  // M7 parts ship with either FPU: double precision (STM32F76x/H7, QEMU's mps2-an500) or single (STM32F74x/F75x).
+  'cortex-m7': {
+    name: 'cortex-m7', arch: 'armv7e-m', cflags: thumb('cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-d16'), floatAbi: 'hard',
+    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+  },
+  'cortex-m7-sp': {
+    name: 'cortex-m7-sp', arch: 'armv7e-m', cflags: thumb('cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+  },
+  // FPU and DSP are optional on M33; gcc's cortex-m33 includes DSP, and this entry assumes the FPU (nRF5340, STM32L5/U5).
+  'cortex-m33': {
+    name: 'cortex-m33', arch: 'armv8-m.main', cflags: thumb('cortex-m33', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+  },
+  // -mfpu left at its default (auto): gcc then takes the FPU and MVE (integer + float) from -mcpu.
+  'cortex-m55': {
+    name: 'cortex-m55', arch: 'armv8.1-m.main', cflags: thumb('cortex-m55', '-mfloat-abi=hard'), floatAbi: 'hard',
+    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: true, unalignedAccess: true, hasVtor: true,
+  },
+};
+
+/** Names accepted by getTarget, in table order. */
+export const TARGET_NAMES: readonly string[] = Object.keys(TARGETS);
+
+export function getTarget(name: string): Target {
+  const t = Object.prototype.hasOwnProperty.call(TARGETS, name) ? TARGETS[name] : undefined;
+  if (!t) throw new Error(`unknown target '${name}'; valid targets: ${TARGET_NAMES.join(', ')}`);
+  return t;
+}

@@ -1,0 +1,55 @@
+// What each operator contributes to the emitted C: its kernel call, its constant tables and its costs.
+import type { InputSpec, Layer, TensorInfo } from '../model/ir.ts';
+
+/** What a table of weights is, for the flash summary. */
+export type TableCategory = 'codebook' | 'indices' | 'binary' | 'thresholds' | 'real' | 'int';
+
+export interface CTable {
+  name: string;
+  ctype: 'float' | 'int32_t' | 'uint32_t' | 'uint16_t' | 'int8_t' | 'uint8_t';
+  values: ArrayLike<number>;
+  category: TableCategory;
+  bytes: number;
+}
+
+/** One `.field = value` of a params struct initializer (value is C text). */
+export interface Field {
+  name: string;
+  value: string;
+}
+
+export type Arg = 'params' | 'in' | 'out' | 'scratch' | { literal: string };
+
+export interface Lowering {
+  kernel: string;
+  /** The `static const` params struct passed first, by address (omitted for plain-argument kernels). */
+  params?: { type: string; init: string };
+  args: Arg[];
+  /** Scratch bytes the kernel needs while it runs. */
+  scratchBytes: number;
+  /** runtime-c source files this kernel lives in. */
+  runtime: string[];
+  /** The output is the input buffer reinterpreted (no code runs). */
+  aliasInput?: boolean;
+}
+
+export interface Cost {
+  binaryMacs: number;
+  realMacs: number;
+}
+
+export interface LowerContext {
+  index: number;
+  layer: Layer;
+  /** The model input's description (normalisation, zero point). */
+  modelInput: InputSpec;
+  inputs: TensorInfo[];
+  output: TensorInfo;
+  /** Register a constant table; returns its C symbol. */
+  table(suffix: string, ctype: CTable['ctype'], values: ArrayLike<number>, category: TableCategory): string;
+}
+
+export interface OpDef<L extends Layer = Layer> {
+  lower(l: L, ctx: LowerContext): Lowering;
+  cost(l: L, inputs: TensorInfo[], output: TensorInfo): Cost;
+}

@@ -1,0 +1,71 @@
+// Build a rendered firmware folder with make and run the image under qemu-system-arm with semihosting.
+// Processes are started with argument vectors (execFile/spawn), never shell strings, so paths need no quoting.
+import { execFile, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Board } from '../model/board.ts';
+
+export interface QemuResult {
+  /** The firmware's exit status via semihosting: 0 PASS, 1 FAIL, 3 fault (see templates/firmware). */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** qemu-system-arm arguments for `board`, without `-kernel`. Shared with the Makefile's `run` target. */
+export function qemuArgs(board: Board): string[] {
+  if (!board.qemu) throw new Error(`board ${board.name} has no QEMU machine`);
+  return [
+    '-M', board.qemu.machine,
+    '-nographic', '-monitor', 'none', '-serial', 'none',
+    // target=native: semihosting calls go to QEMU itself (stdout, exit status), not to an attached gdb.
+    '-semihosting-config', 'enable=on,target=native',
+    ...board.qemu.extraArgs,
+  ];
+}
+
+/** Run `make` in `dir` (a folder written from renderFirmware plus the model sources). Rejects with make's stderr. */
+export function buildFirmware(dir: string, opts: { jobs?: number } = {}): Promise<{ elf: string }> {
+  const jobs = opts.jobs ?? Math.max(1, availableParallelism());
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'make', ['-C', dir, `-j${jobs}`, 'firmware.elf'],
+      { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
+      (err, _stdout, stderr) => {
+        if (err) {
+          const e = new Error(`firmware build failed in ${dir}:\n${stderr.trim() || err.message}`);
+          reject(Object.assign(e, { stderr }));
+        } else resolvePromise({ elf: resolve(join(dir, 'firmware.elf')) });
+      },
+    );
+  });
+}
+
+/** Run `elfPath` on the board's QEMU machine. Resolves with the exit status; rejects on timeout (QEMU is killed). */
+export function runQemu(elfPath: string, board: Board, opts: { timeoutMs?: number } = {}): Promise<QemuResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  return new Promise((resolvePromise, reject) => {
+    const args = [...qemuArgs(board), '-kernel', elfPath]; // throws (so rejects) for a board without QEMU
+    const child = spawn('qemu-system-arm', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run qemu-system-arm: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const tail = (stdout + stderr).trim().split('\n').slice(-5).join(' | ');
+      if (timedOut) reject(new Error(`QEMU (${board.name}) timed out after ${timeoutMs} ms running ${elfPath}; last output: ${tail || '(none)'}`));
+      else if (code === null) reject(new Error(`QEMU (${board.name}) was killed by ${signal}; last output: ${tail || '(none)'}`));
+      else resolvePromise({ exitCode: code, stdout, stderr });
+    });
+  });
+}

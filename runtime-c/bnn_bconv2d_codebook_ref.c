@@ -1,0 +1,62 @@
+/* Binary 3x3 convolution with a per-layer codebook (Sparks): kernel (o, c) is codeword
+ * codewords[index(o, c)]. Per position and input channel, the 9-bit patch of that channel is matched
+ * against codewords; with share = 1 each of the n codeword responses is computed once and gathered by
+ * every output channel (the compute sharing that makes small codebooks cheap). */
+#include "bnn_runtime.h"
+
+/* tau-bit index j of the LSB-first stream (the table carries one spare byte, so the 2-byte read is safe). */
+static inline uint32_t bnn_index(const uint8_t *s, uint32_t j, uint32_t bits)
+{
+    uint32_t bit = j * bits;
+    uint32_t v = (uint32_t)s[bit >> 3] | ((uint32_t)s[(bit >> 3) + 1u] << 8);
+    return (v >> (bit & 7u)) & ((1u << bits) - 1u);
+}
+
+/* Response of a patch to a codeword: matches - mismatches over the valid taps. */
+static inline int32_t bnn_response(uint32_t patch, uint32_t valid, uint32_t nvalid, uint32_t codeword)
+{
+    uint32_t mism = bnn_popcount32((patch ^ codeword) & valid);
+    return (int32_t)nvalid - 2 * (int32_t)mism;
+}
+
+void bnn_bconv2d_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
+{
+    const bnn_window_t *g = &p->g;
+    uint32_t words = BNN_WORDS(g->in_c);
+    uint32_t plane = (uint32_t)g->out_h * g->out_w;
+    int32_t *acc = scratch;
+    int32_t *resp = scratch + g->out_c;
+    for (uint32_t oy = 0; oy < g->out_h; oy++) {
+        for (uint32_t ox = 0; ox < g->out_w; ox++) {
+            for (uint32_t o = 0; o < g->out_c; o++) acc[o] = 0;
+            for (uint32_t c = 0; c < g->in_c; c++) {
+                /* Gather the 3x3 patch of channel c: bit t = 3*ky + kx; padded taps are invalid (pad 0)
+                 * or the constant pad activation. */
+                uint32_t patch = 0, valid = 0;
+                for (uint32_t t = 0; t < 9u; t++) {
+                    int32_t iy = (int32_t)(oy * g->sh + t / 3u) - g->pad_top;
+                    int32_t ix = (int32_t)(ox * g->sw + t % 3u) - g->pad_left;
+                    if (iy >= 0 && iy < (int32_t)g->in_h && ix >= 0 && ix < (int32_t)g->in_w) {
+                        uint32_t wd = in[((size_t)iy * g->in_w + (uint32_t)ix) * words + (c >> 5)];
+                        patch |= ((wd >> (c & 31u)) & 1u) << t;
+                        valid |= 1u << t;
+                    } else if (p->pad_value != 0) {
+                        patch |= (p->pad_value > 0 ? 1u : 0u) << t;
+                        valid |= 1u << t;
+                    }
+                }
+                uint32_t nvalid = bnn_popcount32(valid);
+                if (p->share) {
+                    for (uint32_t k = 0; k < p->n_codewords; k++) resp[k] = bnn_response(patch, valid, nvalid, p->codewords[k]);
+                    for (uint32_t o = 0; o < g->out_c; o++) acc[o] += resp[bnn_index(p->indices, o * g->in_c + c, p->index_bits)];
+                } else {
+                    for (uint32_t o = 0; o < g->out_c; o++) {
+                        uint32_t cw = p->codewords[bnn_index(p->indices, o * g->in_c + c, p->index_bits)];
+                        acc[o] += bnn_response(patch, valid, nvalid, cw);
+                    }
+                }
+            }
+            bnn_store_acc(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);
+        }
+    }
+}

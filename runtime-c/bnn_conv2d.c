@@ -1,0 +1,44 @@
+/* Real-valued convolution, float32, in the summation order of docs/semantics.md:
+ * acc = +0; for c, ky, kx over valid taps: acc = acc + w * x (each rounded to float); out = acc + bias.
+ * Build with -ffp-contract=off so no compiler fuses w * x + acc into an FMA. */
+#include "bnn_runtime.h"
+
+#define BNN_DEFINE_CONV2D(NAME, IN_T, LOAD)                                                     \
+    void NAME(const bnn_conv2d_params_t *p, const IN_T *in, float *out)                         \
+    {                                                                                           \
+        const bnn_window_t *g = &p->g;                                                          \
+        for (uint32_t o = 0; o < g->out_c; o++) {                                               \
+            for (uint32_t oy = 0; oy < g->out_h; oy++) {                                        \
+                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                    \
+                    float acc = 0.0f;                                                           \
+                    for (uint32_t c = 0; c < g->in_c; c++) {                                    \
+                        const float *w = p->weights + ((size_t)o * g->in_c + c) * g->kh * g->kw; \
+                        for (uint32_t ky = 0; ky < g->kh; ky++) {                               \
+                            int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;               \
+                            if (iy < 0 || iy >= (int32_t)g->in_h) continue;                     \
+                            for (uint32_t kx = 0; kx < g->kw; kx++) {                           \
+                                int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;          \
+                                if (ix < 0 || ix >= (int32_t)g->in_w) continue;                 \
+                                size_t at = ((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix; \
+                                float x = LOAD;                                                 \
+                                float prod = w[ky * g->kw + kx] * x;                            \
+                                acc = acc + prod;                                               \
+                            }                                                                   \
+                        }                                                                       \
+                    }                                                                           \
+                    out[((size_t)o * g->out_h + oy) * g->out_w + ox] = acc + p->bias[o];        \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+/* Raw inputs are normalised on the fly: x = (q * scale[c]) + bias[c], two float32 roundings. */
+static inline float bnn_norm(float q, float scale, float bias)
+{
+    float t = q * scale;
+    return t + bias;
+}
+
+BNN_DEFINE_CONV2D(bnn_conv2d_u8_f32, uint8_t, bnn_norm((float)in[at], p->in_scale[c], p->in_bias[c]))
+BNN_DEFINE_CONV2D(bnn_conv2d_s8_f32, int8_t, bnn_norm((float)in[at], p->in_scale[c], p->in_bias[c]))
+BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, in[at])

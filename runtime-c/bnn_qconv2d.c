@@ -1,0 +1,34 @@
+/* Integer convolution on the raw input: acc = bias + sum of w * (q - zero_point) over valid taps (exact int32). */
+#include "bnn_runtime.h"
+
+#define BNN_DEFINE_QCONV2D(NAME, IN_T)                                                          \
+    void NAME(const bnn_qconv2d_params_t *p, const IN_T *in, void *out, int32_t *acc)           \
+    {                                                                                           \
+        const bnn_window_t *g = &p->g;                                                          \
+        uint32_t plane = (uint32_t)g->out_h * g->out_w;                                         \
+        for (uint32_t oy = 0; oy < g->out_h; oy++) {                                            \
+            for (uint32_t ox = 0; ox < g->out_w; ox++) {                                        \
+                for (uint32_t o = 0; o < g->out_c; o++) {                                       \
+                    int32_t s = p->bias[o];                                                     \
+                    for (uint32_t c = 0; c < g->in_c; c++) {                                    \
+                        const int8_t *w = p->weights + ((size_t)o * g->in_c + c) * g->kh * g->kw; \
+                        for (uint32_t ky = 0; ky < g->kh; ky++) {                               \
+                            int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;               \
+                            if (iy < 0 || iy >= (int32_t)g->in_h) continue;                     \
+                            for (uint32_t kx = 0; kx < g->kw; kx++) {                           \
+                                int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;          \
+                                if (ix < 0 || ix >= (int32_t)g->in_w) continue;                 \
+                                size_t at = ((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix; \
+                                s += (int32_t)w[ky * g->kw + kx] * ((int32_t)in[at] - p->zero_point); \
+                            }                                                                   \
+                        }                                                                       \
+                    }                                                                           \
+                    acc[o] = s;                                                                 \
+                }                                                                               \
+                bnn_store_acc(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);          \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+BNN_DEFINE_QCONV2D(bnn_qconv2d_u8, uint8_t)
+BNN_DEFINE_QCONV2D(bnn_qconv2d_s8, int8_t)

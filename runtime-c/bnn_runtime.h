@@ -1,0 +1,151 @@
+/*
+ * bnn-gen runtime: portable C99 kernels for binary neural networks.
+ *
+ * Data layouts (docs/semantics.md is the authority; the TS reference implements it):
+ *
+ *  f32 / s32 tensors [C][H][W] are planar, row-major (PyTorch's CHW order).
+ *
+ *  b1 tensors (+1/-1 activations) are channel-packed per position: position p = y*W + x owns
+ *  BNN_WORDS(C) consecutive 32-bit words; channel c is bit (c & 31) of word (c >> 5).
+ *  Bit 1 means +1, bit 0 means -1. Spare bits of the last word are always 0.
+ *  A vector [N] is the same with one position: element k is bit (k & 31) of word (k >> 5).
+ *
+ *  Binary weights use the same convention (bit 1 = +1). A codeword id (0..511) describes a 3x3 kernel:
+ *  tap t = 3*ky + kx is +1 iff bit t of the id is 1.
+ *
+ *  For +1/-1 vectors a, w of K elements:  dot(a, w) = K - 2 * popcount(a XOR w).
+ *
+ * Thresholds: a binary layer's integer accumulator acc of output channel o becomes the bit
+ *  flip[o] ? (acc <= thresh[o]) : (acc >= thresh[o]).  sign(0) = +1 is folded into these.
+ */
+#ifndef BNN_RUNTIME_H
+#define BNN_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BNN_WORDS(bits) (((bits) + 31u) >> 5)
+
+/* Population count without __builtin_popcount (a libgcc call on Cortex-M): SWAR, 12 ALU operations. */
+static inline uint32_t bnn_popcount32(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+    return (x * 0x01010101u) >> 24;
+}
+
+/* Geometry of a windowed op (conv, pool). Output size is fixed by the generator. */
+typedef struct {
+    uint16_t in_c, in_h, in_w;
+    uint16_t out_c, out_h, out_w;
+    uint8_t kh, kw, sh, sw;
+    uint8_t pad_top, pad_left;
+} bnn_window_t;
+
+/* Integer accumulator -> output. thresh == NULL: s32 planar output; else b1 packed output. */
+typedef struct {
+    const int32_t *thresh;
+    const uint32_t *flip; /* bit o set: the comparison is acc <= thresh[o] */
+} bnn_output_t;
+
+/* Write the out_c accumulators of position pos (of plane positions) to a b1 or s32 output. */
+void bnn_store_acc(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane);
+
+/* ---- real-valued convolution (float32) ---- */
+typedef struct {
+    bnn_window_t g;
+    const float *weights; /* [out_c][in_c][kh][kw] */
+    const float *bias;    /* [out_c] */
+    const float *in_scale; /* raw inputs only: x = (q * in_scale[c]) + in_bias[c] */
+    const float *in_bias;
+} bnn_conv2d_params_t;
+
+void bnn_conv2d_u8_f32(const bnn_conv2d_params_t *p, const uint8_t *in, float *out);
+void bnn_conv2d_s8_f32(const bnn_conv2d_params_t *p, const int8_t *in, float *out);
+void bnn_conv2d_f32_f32(const bnn_conv2d_params_t *p, const float *in, float *out);
+
+/* ---- integer convolution on the raw input (int8 weights) ---- */
+typedef struct {
+    bnn_window_t g;
+    const int8_t *weights; /* [out_c][in_c][kh][kw] */
+    const int32_t *bias;
+    int32_t zero_point;
+    bnn_output_t out;
+} bnn_qconv2d_params_t;
+
+void bnn_qconv2d_u8(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
+void bnn_qconv2d_s8(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
+
+/* ---- binary convolution ---- */
+typedef struct {
+    bnn_window_t g;
+    int8_t pad_value;        /* 0: padded taps contribute nothing; +1 / -1: constant activation */
+    const uint32_t *weights; /* plain: [out_c][kh][kw][BNN_WORDS(in_c)] */
+    const uint16_t *codewords; /* codebook (3x3 only): n codeword ids */
+    const uint8_t *indices;  /* codebook: (out_c * in_c) indices of index_bits bits, LSB-first stream, +1 spare byte */
+    uint16_t n_codewords;
+    uint8_t index_bits;
+    uint8_t share;           /* codebook: 1 = compute each input channel's n codeword responses once per position */
+    bnn_output_t out;
+} bnn_bconv2d_params_t;
+
+/* scratch: out_c int32 accumulators (+ n_codewords int32 responses for a sharing codebook kernel). */
+void bnn_bconv2d_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+void bnn_bconv2d_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+
+/* ---- binary fully connected ---- */
+typedef struct {
+    uint16_t in_n, out_n;
+    const uint32_t *weights; /* [out_n][BNN_WORDS(in_n)] */
+    bnn_output_t out;
+} bnn_bdense_params_t;
+
+void bnn_bdense_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+
+/* ---- real-valued and integer fully connected ---- */
+typedef struct {
+    uint16_t in_n, out_n;
+    const float *weights; /* [out_n][in_n] */
+    const float *bias;
+} bnn_dense_params_t;
+
+void bnn_dense_f32_f32(const bnn_dense_params_t *p, const float *in, float *out);
+void bnn_dense_b1_f32(const bnn_dense_params_t *p, const uint32_t *in, float *out);
+
+typedef struct {
+    uint16_t in_n, out_n;
+    const int8_t *weights; /* [out_n][in_n] */
+    const int32_t *bias;
+} bnn_qdense_params_t;
+
+void bnn_qdense_b1_s32(const bnn_qdense_params_t *p, const uint32_t *in, int32_t *out);
+
+/* ---- element-wise and pooling ---- */
+typedef struct {
+    uint16_t c, h, w;
+    const float *shift; /* NULL: no shift */
+} bnn_binarize_params_t;
+
+void bnn_binarize_f32_b1(const bnn_binarize_params_t *p, const float *in, uint32_t *out);
+
+typedef struct {
+    uint16_t c, h, w;
+    const float *scale;
+    const float *bias;
+} bnn_affine_params_t;
+
+void bnn_affine_f32_f32(const bnn_affine_params_t *p, const float *in, float *out);
+void bnn_affine_s32_f32(const bnn_affine_params_t *p, const int32_t *in, float *out);
+
+void bnn_maxpool_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
+void bnn_maxpool_f32(const bnn_window_t *g, const float *in, float *out);
+
+void bnn_globalavgpool_f32(uint16_t c, uint16_t h, uint16_t w, const float *in, float *out);
+void bnn_globalavgpool_s32(uint16_t c, uint16_t h, uint16_t w, const int32_t *in, float *out);
+void bnn_globalavgpool_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, float *out);
+
+/* b1 [C][H][W] (channel-packed per position) -> b1 vector in (c, y, x) order. */
+void bnn_flatten_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, uint32_t *out);
+
+#endif /* BNN_RUNTIME_H */
