@@ -115,10 +115,26 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   });
 
   // Buffers: an aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer.
+  // An in-place layer (element-wise, same size) reuses its input's buffer when nothing reads the input later.
+  const consumers = new Map<string, number[]>();
+  model.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
   const rootOf = new Map<string, string>();
-  model.layers.forEach((l, i) => rootOf.set(l.output, lowered[i].aliasInput ? rootOf.get(l.inputs[0]) ?? l.inputs[0] : l.output));
+  model.layers.forEach((l, i) => {
+    const src = l.inputs[0];
+    const srcRoot = rootOf.get(src) ?? src;
+    const reuse =
+      lowered[i].aliasInput ||
+      (lowered[i].inPlace &&
+        srcRoot !== INPUT_TENSOR &&
+        l.output !== model.output &&
+        tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) &&
+        // Every reader of the shared buffer (through any alias) must be done by this layer.
+        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i)) &&
+        (consumers.get(srcRoot) ?? []).every((c) => c <= i));
+    rootOf.set(l.output, reuse ? srcRoot : l.output);
+  });
   const lastUse = new Map<string, number>();
-  model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, i)));
+  model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, Math.max(i, lastUse.get(rootOf.get(t) ?? t) ?? 0))));
   const requests: BufferRequest[] = [];
   model.layers.forEach((l, i) => {
     const root = rootOf.get(l.output)!;

@@ -37,6 +37,7 @@ export const affine: OpDef<AffineLayer> = {
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
       runtime: ['bnn_elementwise.c'],
+      inPlace: true,
     };
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),

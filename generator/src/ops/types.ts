@@ -31,6 +31,8 @@ export interface Lowering {
   runtime: string[];
   /** The output is the input buffer reinterpreted (no code runs). */
   aliasInput?: boolean;
+  /** Element-wise with equal sizes: the kernel may write its output over its input when the input dies here. */
+  inPlace?: boolean;
 }
 
 export interface Cost {

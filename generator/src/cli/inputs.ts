@@ -1,0 +1,50 @@
+// Model inputs from files: raw bytes (one or more inputs back to back) or .npy arrays of uint8/int8.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fromArrayBuffer } from 'numpy-parser';
+import { BnnError } from '../errors.ts';
+import type { Model } from '../model/ir.ts';
+
+type Input = Uint8Array | Int8Array;
+
+function split(data: Uint8Array | Int8Array, size: number, path: string): Input[] {
+  if (data.length === 0 || data.length % size !== 0) {
+    throw new BnnError(`${path}: ${data.length} values is not a whole number of inputs of ${size} values`);
+  }
+  const out: Input[] = [];
+  for (let i = 0; i < data.length; i += size) out.push(data.slice(i, i + size));
+  return out;
+}
+
+/** Read one input or a batch. .npy: dtype uint8/int8 matching the model, shape [..., C, H, W] or [N, C*H*W]. */
+export function readInputs(path: string, model: Model): Input[] {
+  const [C, H, W] = model.input.shape;
+  const size = C * H * W;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new BnnError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const signed = model.input.dtype === 'i8';
+  if (extname(path).toLowerCase() !== '.npy') {
+    const raw = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    return split(signed ? new Int8Array(raw.buffer, raw.byteOffset, raw.length) : raw, size, path);
+  }
+  let parsed: { data: ArrayLike<number>; shape: number[] };
+  try {
+    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    parsed = fromArrayBuffer(ab);
+  } catch (e) {
+    throw new BnnError(`${path}: not a readable .npy file: ${(e as Error).message}`);
+  }
+  const want = signed ? Int8Array : Uint8Array;
+  if (!(parsed.data instanceof want)) {
+    throw new BnnError(`${path}: dtype must be ${signed ? 'int8' : 'uint8'} for this model's ${model.input.dtype} input, got ${parsed.data.constructor.name}`);
+  }
+  const shape = parsed.shape;
+  const tail = shape.slice(-3).join('x');
+  const ok = shape.reduce((a, b) => a * b, 1) % size === 0 && (tail === `${C}x${H}x${W}` || shape[shape.length - 1] === size || shape.length === 1);
+  if (!ok) throw new BnnError(`${path}: shape [${shape}] does not hold inputs of shape [${C}, ${H}, ${W}]`);
+  return split(parsed.data as Input, size, path);
+}

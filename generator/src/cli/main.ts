@@ -1,0 +1,232 @@
+// bnn-gen command line. Exit codes: 0 success, 1 verification failed, 2 bad input or usage.
+import { Command, CommanderError, Option } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../emit/templates.ts';
+import { BnnError } from '../errors.ts';
+import { loadModel } from '../format/load.ts';
+import { generate, goldenInputs, type Input } from '../generate.ts';
+import { listBoards, loadBoard, type Board } from '../model/board.ts';
+import type { Model } from '../model/ir.ts';
+import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
+import { runReference } from '../reference/interpreter.ts';
+import { writeDirAtomic } from '../util/atomic.ts';
+import { buildFirmware, runQemu } from '../verify/qemu.ts';
+import { engineModel, verifyWasm } from '../verify/verify-model.ts';
+import { buildWasm, WasmEngine } from '../verify/wasm.ts';
+import { emitModel } from '../emit/cmodel.ts';
+import { VERSION } from '../version.ts';
+import { readInputs } from './inputs.ts';
+import { modelSummary } from './summary.ts';
+
+/** The model compiled when none is named: the shipped example. */
+export const DEFAULT_MODEL = join(PROJECT_ROOT, 'examples', 'mnist-untrained', 'model.json');
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+function intOption(name: string, min: number, max: number) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < min || x > max) throw new BnnError(`${name}: expected an integer ${min}..${max}, got '${v}'`);
+    return x;
+  };
+}
+
+/** The QEMU board for a target, when one exists (so `--target cortex-m4` alone yields runnable firmware). */
+function defaultBoard(target: Target): Board | undefined {
+  for (const name of listBoards()) {
+    const b = loadBoard(name);
+    if (b.qemu && b.cpu === target.name) return b;
+  }
+  return undefined;
+}
+
+function resolveBoard(target: Target, board: string | boolean | undefined): Board | undefined {
+  if (board === false) return undefined;
+  if (typeof board === 'string') {
+    if (!listBoards().includes(board)) throw new BnnError(`unknown board '${board}'; boards: ${listBoards().join(', ')}`);
+    return loadBoard(board);
+  }
+  return defaultBoard(target);
+}
+
+function readAllInputs(files: string[] | undefined, model: Model): Input[] {
+  return (files ?? []).flatMap((f) => readInputs(f, model));
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'model';
+}
+
+interface GenerateFlags {
+  target: string;
+  board?: string | boolean;
+  out?: string;
+  prefix: string;
+  input?: string[];
+  golden: number;
+  seed: number;
+}
+
+async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Promise<number> {
+  const target = getTarget(f.target);
+  const path = modelPath ?? DEFAULT_MODEL;
+  const model = loadModel(path);
+  const board = resolveBoard(target, f.board);
+  const dir = f.out ?? join('out', safeName(model.name));
+  const t0 = performance.now();
+  const g = generate(model, {
+    target,
+    board,
+    prefix: f.prefix,
+    inputs: readAllInputs(f.input, model),
+    goldenCount: f.golden,
+    seed: f.seed,
+    optionsText: `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix}`,
+  });
+  writeDirAtomic(dir, g.files);
+  const ms = performance.now() - t0;
+  out(`bnn-gen ${VERSION}: ${model.name} -> ${dir} (target ${target.name}${board ? `, board ${board.name}` : ', library only'}) in ${ms.toFixed(0)} ms`);
+  out('');
+  out(modelSummary(g.info));
+  out('');
+  out(`files: ${Object.keys(g.files).sort().join(' ')}`);
+  if (board && g.golden) {
+    out(`firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} run`);
+  }
+  return 0;
+}
+
+interface VerifyFlags {
+  input?: string[];
+  count: number;
+  seed: number;
+}
+
+async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const given = readAllInputs(f.input, model);
+  const inputs = goldenInputs(model, given, given.length + f.count, f.seed);
+  const r = await verifyWasm(model, inputs);
+  if (r.mismatch) {
+    const m = r.mismatch;
+    out(`FAIL ${model.name}: input ${m.input}: ${m.message}`);
+    return 1;
+  }
+  out(`PASS ${model.name}: ${r.inputs} inputs x ${r.info.layers.length} layers bit-exact (WebAssembly build of the emitted C vs TS reference)`);
+  return 0;
+}
+
+interface RunFlags {
+  input: string[];
+  engine: 'ts' | 'wasm' | 'qemu';
+  json?: boolean;
+  target: string;
+  board?: string;
+}
+
+async function runEngine(model: Model, inputs: Input[], f: RunFlags): Promise<(Float32Array | Int32Array)[]> {
+  if (f.engine === 'ts') return inputs.map((x) => runReference(model, x).scores);
+  if (f.engine === 'wasm') {
+    const e = emitModel(model);
+    const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }] }));
+    return inputs.map((x) => engine.run(engineModel(e.info), x).scores);
+  }
+  const target = getTarget(f.target);
+  const board = resolveBoard(target, f.board);
+  if (!board?.qemu) throw new BnnError(`--engine qemu needs a QEMU board for target ${target.name}; boards: ${listBoards().join(', ')}`);
+  const g = generate(model, { target, board, inputs, goldenCount: inputs.length });
+  const dir = mkdtempSync(join(tmpdir(), 'bnn-run-'));
+  try {
+    writeDirAtomic(join(dir, 'fw'), g.files);
+    const { elf } = await buildFirmware(join(dir, 'fw'));
+    const res = await runQemu(elf, board);
+    // The firmware prints "case i: argmax a scores s0 s1 ... ok|MISMATCH" for every case.
+    const scores = [...res.stdout.matchAll(/^case (\d+): argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
+      const vals = m[2].trim().split(/\s+/).map(Number);
+      return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
+    });
+    if (scores.length !== inputs.length) throw new BnnError(`QEMU run printed ${scores.length} of ${inputs.length} results (exit ${res.exitCode}): ${res.stdout.slice(-300)}`);
+    return scores;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const inputs = readAllInputs(f.input, model);
+  const scores = await runEngine(model, inputs, f);
+  const argmax = (s: Float32Array | Int32Array) => Array.from(s).reduce((best, v, i) => (v > s[best] ? i : best), 0);
+  if (f.json) {
+    out(JSON.stringify({ model: model.name, engine: f.engine, results: scores.map((s) => ({ scores: Array.from(s), argmax: argmax(s) })) }));
+  } else {
+    scores.forEach((s, i) => out(`${i}: argmax ${argmax(s)}${model.labels ? ` (${model.labels[argmax(s)]})` : ''} scores ${Array.from(s).join(' ')}`));
+  }
+  return 0;
+}
+
+function program(setCode: (c: number) => void): Command {
+  const boardsHelp = () => {
+    try {
+      return listBoards().join(', ');
+    } catch {
+      return '(none)';
+    }
+  };
+  const p = new Command('bnn-gen')
+    .description('Compile sparse-kernel binary neural networks into verified, bit-exact C for Arm Cortex-M')
+    .version(VERSION)
+    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .addOption(new Option('-t, --target <cpu>', 'CPU target').choices([...TARGET_NAMES]).default('cortex-m4'))
+    .option('-b, --board <name>', "board to emit a firmware project for (default: the target's QEMU board)")
+    .option('--no-board', 'emit the model library only')
+    .option('-o, --out <dir>', 'output directory (default: out/<model name>)')
+    .option('--prefix <prefix>', 'C symbol prefix (bnn_ gives bnn_run, BNN_ARENA_SIZE, bnn_model.h)', 'bnn_')
+    .option('--input <file...>', 'inputs (raw bytes or .npy uint8/int8) embedded as golden cases')
+    .option('--golden <n>', 'number of golden cases in the firmware (random seeded inputs fill up)', intOption('--golden', 1, 1000), 4)
+    .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .action(async (model: string | undefined, flags: GenerateFlags) => setCode(await cmdGenerate(model, flags)));
+  p.command('verify')
+    .description('build the emitted C to WebAssembly and compare every layer with the TS reference, bit for bit')
+    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .option('--input <file...>', 'inputs to check (raw bytes or .npy), besides the random ones')
+    .option('--count <n>', 'number of seeded random inputs', intOption('--count', 0, 100000), 16)
+    .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .action(async (model: string | undefined, flags: VerifyFlags) => setCode(await cmdVerify(model, flags)));
+  p.command('run')
+    .description('print the scores of a model for one input or a batch')
+    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .requiredOption('--input <file...>', 'inputs: raw bytes (one or more inputs back to back) or .npy uint8/int8')
+    .addOption(new Option('--engine <engine>', 'ts: reference; wasm: emitted C as WebAssembly; qemu: firmware under QEMU').choices(['ts', 'wasm', 'qemu']).default('ts'))
+    .addOption(new Option('-t, --target <cpu>', 'CPU target (engine qemu)').choices([...TARGET_NAMES]).default('cortex-m4'))
+    .option('-b, --board <name>', 'QEMU board (engine qemu)')
+    .option('--json', 'print JSON')
+    .action(async (model: string | undefined, flags: RunFlags) => setCode(await cmdRun(model, flags)));
+  p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n`);
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const p = program((c) => {
+    code = c;
+  });
+  const writeErr = (s: string) => process.stderr.write(s.startsWith('error:') ? `bnn-gen: ${s}` : s);
+  for (const c of [p, ...p.commands]) {
+    c.exitOverride();
+    c.configureOutput({ writeErr });
+  }
+  try {
+    await p.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof BnnError) {
+      process.stderr.write(`bnn-gen: error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}

@@ -1,0 +1,13 @@
+// Load a model from any supported file format, chosen by extension.
+import { extname } from 'node:path';
+import { BnnError } from '../errors.ts';
+import type { Model } from '../model/ir.ts';
+import { readModel } from './read.ts';
+
+export const MODEL_EXTENSIONS = ['.json'];
+
+export function loadModel(path: string): Model {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return readModel(path);
+  throw new BnnError(`cannot read model '${path}': unknown format '${ext || '(no extension)'}'; expected one of ${MODEL_EXTENSIONS.join(', ')}`);
+}

@@ -1,0 +1,59 @@
+// The main job: model -> C files (+ a firmware project for a board), with golden outputs from the reference.
+import { emitModel, type ModelInfo } from './emit/cmodel.ts';
+import { renderFirmware } from './emit/firmware.ts';
+import type { Board } from './model/board.ts';
+import type { Model } from './model/ir.ts';
+import { randomInput } from './model/random.ts';
+import type { Target } from './model/target.ts';
+import { runReference } from './reference/interpreter.ts';
+
+export type Input = Uint8Array | Int8Array;
+
+export interface GenerateOptions {
+  target: Target;
+  /** Emit a firmware project for this board (harness, startup, linker script, Makefile). */
+  board?: Board;
+  prefix?: string;
+  /** Inputs embedded as golden cases in the firmware; random seeded inputs are added up to goldenCount. */
+  inputs?: Input[];
+  goldenCount?: number;
+  seed?: number;
+  /** Recorded in the generated files' header. */
+  optionsText?: string;
+}
+
+export interface Generated {
+  files: Record<string, string>;
+  info: ModelInfo;
+  golden: { inputs: Input[]; expected: (Float32Array | Int32Array)[] } | null;
+}
+
+/** Inputs for golden cases: the given ones first, then seeded random inputs. */
+export function goldenInputs(model: Model, given: Input[], count: number, seed: number): Input[] {
+  const out = [...given];
+  for (let k = 0; out.length < count; k++) out.push(randomInput(model, seed + k));
+  return out;
+}
+
+export function generate(model: Model, opts: GenerateOptions): Generated {
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
+  const files = { ...emitted.files };
+  if (!opts.board) return { files, info: emitted.info, golden: null };
+  const inputs = goldenInputs(model, opts.inputs ?? [], opts.goldenCount ?? 4, opts.seed ?? 1);
+  const expected = inputs.map((x) => runReference(model, x).scores);
+  Object.assign(
+    files,
+    renderFirmware({
+      board: opts.board,
+      target: opts.target,
+      prefix: emitted.info.prefix,
+      modelSources: emitted.sources,
+      inputs,
+      expected,
+      inputSigned: emitted.info.inputSigned,
+      scoreIsFloat: emitted.info.scoreType === 'f32',
+      modelHash: emitted.info.hash.slice(0, 16),
+    }),
+  );
+  return { files, info: emitted.info, golden: { inputs, expected } };
+}
