@@ -178,6 +178,7 @@ function program(setCode: (c: number) => void): Command {
   const p = new Command('bnn-gen')
     .description('Compile sparse-kernel binary neural networks into verified, bit-exact C for Arm Cortex-M')
     .version(VERSION)
+    .enablePositionalOptions()
     .argument('[model]', 'model manifest (.json); default: the shipped example')
     .addOption(new Option('-t, --target <cpu>', 'CPU target').choices([...TARGET_NAMES]).default('cortex-m4'))
     .option('-b, --board <name>', "board to emit a firmware project for (default: the target's QEMU board)")

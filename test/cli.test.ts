@@ -1,0 +1,133 @@
+// The command line as users meet it: help, the main job, verify, run on every engine, and bad input.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { loadModel } from '../generator/src/format/load.ts';
+import { randomInput } from '../generator/src/model/random.ts';
+import { runReference } from '../generator/src/reference/interpreter.ts';
+import { haveTool } from '../generator/src/verify/toolchain.ts';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
+const work = mkdtempSync(join(tmpdir(), 'bnn-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A minimal .npy writer for the tests (uint8, C order). */
+function npy(data: Uint8Array, shape: number[]): Buffer {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  while ((10 + header.length + 1) % 16) header += ' ';
+  header += '\n';
+  const pre = Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data)]);
+}
+
+/** Expect a clean usage/input error: exit 2, one line on stderr naming the problem, nothing on stdout. */
+function expectError(r: ReturnType<typeof cli>, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(/^bnn-gen: error: /);
+  expect(r.stderr).toMatch(pattern);
+}
+
+describe('bnn-gen CLI', () => {
+  it('--help lists targets, boards and subcommands', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    for (const s of ['cortex-m4', 'cortex-m0plus', 'mps2-an386', 'verify', 'run']) expect(r.stdout).toContain(s);
+  });
+
+  it('compiles the example by default and prints the summary', () => {
+    const r = cli('--target', 'cortex-m4', '-o', 'ex');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/weight flash: [\d,]+ B \(codebook/);
+    expect(r.stdout).toMatch(/arena: [\d,]+ B/);
+    expect(r.stdout).toMatch(/binary MACs: [\d,]+/);
+    const files = readdirSync(join(work, 'ex'));
+    for (const f of ['bnn_model.c', 'bnn_model.h', 'bnn_runtime.h', 'main.c', 'Makefile', 'linker.ld', 'startup.c', 'golden.h']) expect(files).toContain(f);
+    expect(readFileSync(join(work, 'ex', 'bnn_model.h'), 'utf8')).toMatch(/#define BNN_ARENA_SIZE \d+/);
+    // No temporary folders are left beside the output.
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('generation is deterministic (same model and options, same bytes)', () => {
+    cli('-o', 'det1');
+    cli('-o', 'det2');
+    for (const f of readdirSync(join(work, 'det1'))) expect(readFileSync(join(work, 'det2', f), 'utf8')).toBe(readFileSync(join(work, 'det1', f), 'utf8'));
+  });
+
+  it('--no-board emits the library only; --prefix renames the API', () => {
+    const r = cli('--no-board', '--prefix', 'digits_', '-o', 'lib');
+    expect(r.code).toBe(0);
+    const files = readdirSync(join(work, 'lib'));
+    expect(files).toContain('digits_model.h');
+    expect(files).not.toContain('main.c');
+    expect(readFileSync(join(work, 'lib', 'digits_model.h'), 'utf8')).toContain('int digits_run(const digits_input_t *input, digits_score_t *scores, void *arena);');
+  });
+
+  it.skipIf(!haveTool('emcc'))('verify passes on the example', () => {
+    const r = cli('verify', '--count', '4');
+    expect(r.stdout).toMatch(/^PASS mnist-untrained: 4 inputs x 9 layers bit-exact/m);
+    expect(r.code).toBe(0);
+  });
+
+  it.skipIf(!haveTool('emcc') || !haveTool('qemu-system-arm'))('run gives the same scores on ts, wasm and qemu, for .npy and raw inputs', () => {
+    const model = loadModel(DEFAULT_MODEL);
+    const xs = [randomInput(model, 1), randomInput(model, 2)] as Uint8Array[];
+    const batch = new Uint8Array([...xs[0], ...xs[1]]);
+    writeFileSync(join(work, 'x.npy'), npy(batch, [2, 1, 28, 28]));
+    writeFileSync(join(work, 'x.raw'), batch);
+    const expected = xs.map((x) => Array.from(runReference(model, x).scores));
+    for (const engine of ['ts', 'wasm', 'qemu']) {
+      for (const file of ['x.npy', 'x.raw']) {
+        const r = cli('run', '--input', file, '--engine', engine, '--json');
+        expect(r.stderr).toBe('');
+        const j = JSON.parse(r.stdout);
+        expect(j.results.map((x: { scores: number[] }) => x.scores)).toEqual(expected);
+      }
+    }
+    const text = cli('run', '--input', 'x.raw');
+    expect(text.stdout).toMatch(/^0: argmax \d \(\d\) scores /m);
+  });
+
+  describe('bad input: exit 2, one line, no output left behind', () => {
+    it('unknown target', () => expectError(cli('--target', 'cortex-m99', '-o', 'bad1'), /cortex-m99/));
+    it('unknown board', () => {
+      expectError(cli('--board', 'nucleo-imaginary', '-o', 'bad2'), /unknown board 'nucleo-imaginary'/);
+      expect(existsSync(join(work, 'bad2'))).toBe(false);
+    });
+    it('missing model file', () => expectError(cli('nope.json', '-o', 'bad3'), /cannot read model 'nope.json': ENOENT/));
+    it('malformed JSON', () => {
+      writeFileSync(join(work, 'broken.json'), '{ "format": "bnn-gen-model", ');
+      expectError(cli('broken.json', '-o', 'bad4'), /broken.json: invalid JSON/);
+      expect(existsSync(join(work, 'bad4'))).toBe(false);
+    });
+    it('unknown model format', () => expectError(cli('model.h5', '-o', 'bad5'), /unknown format '.h5'/));
+    it('unwritable output directory', () => {
+      writeFileSync(join(work, 'afile'), 'x');
+      expectError(cli('-o', 'afile/sub'), /cannot (create|write) output directory/);
+      const r = cli('-o', '/proc/bnn-gen-test');
+      expectError(r, /output directory/);
+    });
+    it('an existing output is kept when generation fails', () => {
+      mkdirSync(join(work, 'keep'));
+      writeFileSync(join(work, 'keep', 'mine.txt'), 'user data');
+      writeFileSync(join(work, 'broken2.json'), '[]');
+      expectError(cli('broken2.json', '-o', 'keep'), /broken2.json: \(root\)/);
+      expect(readFileSync(join(work, 'keep', 'mine.txt'), 'utf8')).toBe('user data');
+    });
+    it('bad option values', () => {
+      expectError(cli('--golden', '0'), /--golden: expected an integer 1..1000/);
+      expectError(cli('run', '--input', 'nothing.raw'), /cannot read input 'nothing.raw'/);
+      writeFileSync(join(work, 'short.raw'), new Uint8Array(100));
+      expectError(cli('run', '--input', 'short.raw'), /100 values is not a whole number of inputs of 784/);
+    });
+  });
+});
