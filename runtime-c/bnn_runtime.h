@@ -59,11 +59,19 @@ typedef struct {
     const float *bias;    /* [out_c] */
     const float *in_scale; /* raw inputs only: x = (q * in_scale[c]) + in_bias[c] */
     const float *in_bias;
+    /* Fused _b1 kernels only (NULL when absent): y = (y * post_scale[o]) + post_bias[o]; bit = y + shift[o] >= 0 */
+    const float *post_scale;
+    const float *post_bias;
+    const float *shift;
 } bnn_conv2d_params_t;
 
 void bnn_conv2d_u8_f32(const bnn_conv2d_params_t *p, const uint8_t *in, float *out);
 void bnn_conv2d_s8_f32(const bnn_conv2d_params_t *p, const int8_t *in, float *out);
 void bnn_conv2d_f32_f32(const bnn_conv2d_params_t *p, const float *in, float *out);
+/* conv2d -> [affine] -> binarize in one pass, output b1 (the float map is never stored). */
+void bnn_conv2d_u8_b1(const bnn_conv2d_params_t *p, const uint8_t *in, uint32_t *out);
+void bnn_conv2d_s8_b1(const bnn_conv2d_params_t *p, const int8_t *in, uint32_t *out);
+void bnn_conv2d_f32_b1(const bnn_conv2d_params_t *p, const float *in, uint32_t *out);
 
 /* ---- integer convolution on the raw input (int8 weights) ---- */
 typedef struct {

@@ -12,7 +12,7 @@ export function modelSummary(info: ModelInfo): string {
   const rows = [['#', 'layer', 'kernel', 'output', 'arena@', 'weights B', 'binary MACs']];
   for (const l of info.layers) {
     const wb = Object.values(l.weightBytes).reduce((a, b) => a + b, 0);
-    rows.push([String(l.index), `${l.name} (${l.op})`, l.kernel, `${l.output.dtype}[${l.output.shape.join('x')}]`, String(l.outOffset), n(wb), n(l.cost.binaryMacs)]);
+    rows.push([String(l.index), `${l.name} (${l.op})`, l.kernel, `${l.output.dtype}[${l.output.shape.join('x')}]`, String(l.outOffset ?? '-'), n(wb), n(l.cost.binaryMacs)]);
   }
   const w = info.weightBytes;
   return [

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BnnError } from '../errors.ts';
 import { serializeModel } from '../format/write.ts';
-import { INPUT_TENSOR, type Model, type TensorInfo } from '../model/ir.ts';
+import { INPUT_TENSOR, type AffineLayer, type BinarizeLayer, type Conv2dLayer, type Model, type TensorInfo } from '../model/ir.ts';
 import { inferModel } from '../model/validate.ts';
+import { lowerConv2dBinarized } from '../ops/conv2d.ts';
 import { opDef } from '../ops/index.ts';
 import type { Arg, CTable, Cost, Lowering, TableCategory } from '../ops/types.ts';
 import { planArena, type BufferRequest } from '../plan/arena.ts';
@@ -27,8 +28,8 @@ export interface LayerInfo {
   kernel: string;
   input: TensorInfo;
   output: TensorInfo;
-  /** Where the output lives: arena offset, or 'scores' / alias of the input. */
-  outOffset: number | 'scores';
+  /** Where the output lives: arena offset, 'scores', or null when it is never stored (inside a fused chain). */
+  outOffset: number | 'scores' | null;
   outBytes: number;
   scratchBytes: number;
   weightBytes: Record<TableCategory, number>;
@@ -97,27 +98,38 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   const hash = modelHash(model);
   const tables: CTable[] = [];
 
+  const consumers = new Map<string, number[]>();
+  model.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
+  const fusion = findFusions(model, consumers);
+
   const lowered: Lowering[] = model.layers.map((layer, index) => {
+    const chain = fusion.chains.get(index);
+    const last = chain ? model.layers[chain[chain.length - 1]] : layer;
     const inputs = layer.inputs.map((t) => tensors.get(t)!);
-    const output = tensors.get(layer.output)!;
-    return opDef(layer).lower(layer, {
+    const output = tensors.get(last.output)!;
+    const ctx = {
       index,
       layer,
       modelInput: model.input,
       inputs,
       output,
-      table(suffix, ctype, values, category) {
+      table(suffix: string, ctype: CTable['ctype'], values: ArrayLike<number>, category: TableCategory) {
         const name = `L${index}_${suffix}`;
         tables.push({ name, ctype, values, category, bytes: values.length * ELEMENT_BYTES[ctype] });
         return name;
       },
-    });
+    };
+    if (fusion.memberOf.has(index)) return { kernel: '', args: [], scratchBytes: 0, runtime: [], fusedInto: fusion.memberOf.get(index) };
+    if (chain) {
+      const members = chain.map((i) => model.layers[i]);
+      const affine = members.find((m) => m.op === 'affine') as AffineLayer | undefined;
+      return lowerConv2dBinarized(layer as Conv2dLayer, affine, last as BinarizeLayer, ctx);
+    }
+    return opDef(layer).lower(layer, ctx);
   });
 
   // Buffers: an aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer.
   // An in-place layer (element-wise, same size) reuses its input's buffer when nothing reads the input later.
-  const consumers = new Map<string, number[]>();
-  model.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
   const rootOf = new Map<string, string>();
   model.layers.forEach((l, i) => {
     const src = l.inputs[0];
@@ -138,8 +150,11 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   const requests: BufferRequest[] = [];
   model.layers.forEach((l, i) => {
     const root = rootOf.get(l.output)!;
+    if (fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i))) return; // never materialised
+    // A fused chain's output is written when its head runs.
+    const first = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
     if (root === l.output && l.output !== model.output) {
-      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first: i, last: lastUse.get(root) ?? i });
+      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i });
     }
     if (lowered[i].scratchBytes > 0) requests.push({ id: `scratch:${i}`, bytes: lowered[i].scratchBytes, first: i, last: i });
   });
@@ -155,6 +170,10 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     return `(${constant ? 'const ' : ''}${cType(info)} *)(a + ${off})`;
   };
 
+  const chainOut = (i: number) => {
+    const chain = fusion.chains.get(i);
+    return chain ? model.layers[chain[chain.length - 1]].output : model.layers[i].output;
+  };
   const layerInfos: LayerInfo[] = [];
   const layerCtx = model.layers.map((l, i) => {
     const low = lowered[i];
@@ -164,7 +183,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     const argText = (a: Arg): string => {
       if (a === 'params') return `&${paramsName}`;
       if (a === 'in') return ptr(l.inputs[0], true);
-      if (a === 'out') return ptr(l.output, false);
+      if (a === 'out') return ptr(chainOut(i), false);
       if (a === 'scratch') return `(int32_t *)(a + ${plan.placements.get(`scratch:${i}`)!.offset})`;
       return a.literal;
     };
@@ -175,10 +194,10 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       index: i,
       name: l.name,
       op: l.op,
-      kernel: low.aliasInput ? '(alias)' : low.kernel,
+      kernel: low.aliasInput ? '(alias)' : low.fusedInto !== undefined ? `(fused into ${low.fusedInto})` : low.kernel,
       input,
       output,
-      outOffset: l.output === model.output ? 'scores' : plan.placements.get(root)?.offset ?? 0,
+      outOffset: l.output === model.output ? 'scores' : plan.placements.get(root)?.offset ?? null,
       outBytes: tensorBytes(output),
       scratchBytes: low.scratchBytes,
       weightBytes,
@@ -193,8 +212,10 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       outShape: shape(output),
       params: low.params ?? null,
       paramsName,
-      call: low.aliasInput ? '' : `${low.kernel}(${low.args.map(argText).join(', ')})`,
-      outPtr: ptr(l.output, true),
+      call: low.aliasInput || low.fusedInto !== undefined ? '' : `${low.kernel}(${low.args.map(argText).join(', ')})`,
+      // Outputs inside a fused chain never exist in memory, so they are not traced.
+      trace: !fusion.chains.has(i) && !(fusion.memberOf.has(i) && !fusion.tails.has(i)),
+      outPtr: fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i)) ? 'NULL' : ptr(l.output, true),
       outBytes: tensorBytes(output),
     };
   });
@@ -260,4 +281,33 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   }
   const sources = Object.keys(files).filter((f) => f.endsWith('.c'));
   return { files, sources, info };
+}
+
+/**
+ * conv2d -> [affine] -> binarize chains whose intermediate tensors have no other reader: they run as one
+ * kernel that writes bits, so the float feature maps never take arena space.
+ */
+export function findFusions(model: Model, consumers: Map<string, number[]>) {
+  const chains = new Map<number, number[]>(); // head -> the following members, last one is the tail
+  const memberOf = new Map<number, number>(); // member -> head
+  const tails = new Set<number>();
+  const soleReader = (tensor: string): number | undefined => {
+    const c = consumers.get(tensor) ?? [];
+    return c.length === 1 && tensor !== model.output ? c[0] : undefined;
+  };
+  model.layers.forEach((l, i) => {
+    if (l.op !== 'conv2d') return;
+    let next = soleReader(l.output);
+    const members: number[] = [];
+    if (next !== undefined && model.layers[next].op === 'affine') {
+      members.push(next);
+      next = soleReader(model.layers[next].output);
+    }
+    if (next === undefined || model.layers[next].op !== 'binarize') return;
+    members.push(next);
+    chains.set(i, members);
+    for (const m of members) memberOf.set(m, i);
+    tails.add(next);
+  });
+  return { chains, memberOf, tails };
 }

@@ -6,7 +6,7 @@ import { BnnError } from '../errors.ts';
 import { samePadding, type Layer, type Model, type Padding, type TensorInfo, type Threshold } from '../model/ir.ts';
 import { inferLayerOutput, inferModel } from '../model/validate.ts';
 import { packedBytes, unpackBits } from './packing.ts';
-import { jsonPath, Manifest, type LayerSpec, type PaddingSpec, type TensorRef } from './schema.ts';
+import { jsonPath, LAYER_OPS, Manifest, type LayerSpec, type PaddingSpec, type TensorRef } from './schema.ts';
 
 const ELEMENT_BYTES = { float32: 4, int32: 4, int8: 1, uint8: 1, uint16: 2 } as const;
 
@@ -119,6 +119,24 @@ function readLayer(s: LayerSpec, at: string, blob: Blob, x: TensorInfo): Layer {
   }
 }
 
+/** The value at a JSON path of the raw manifest, for error messages. */
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** One line for a schema violation: JSON path, problem, and the offending value when short. */
+function describeIssue(issue: { path: PropertyKey[]; message: string; code?: string }, raw: unknown): string {
+  const path = jsonPath(issue.path);
+  const value = valueAt(raw, issue.path);
+  if (issue.path[issue.path.length - 1] === 'op' && issue.code === 'invalid_union' && typeof value === 'string') {
+    return `${path}: unknown op '${value}'; supported ops: ${LAYER_OPS.join(', ')}`;
+  }
+  const shown = value === undefined ? '' : JSON.stringify(value);
+  return `${path}: ${issue.message}${shown && shown.length <= 40 ? ` (got ${shown})` : ''}`;
+}
+
 /** Parse and validate a manifest + blob already in memory. `where` names the manifest in errors. */
 export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Array, where: string): Model {
   let raw: unknown;
@@ -128,10 +146,7 @@ export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Ar
     throw new BnnError(`${where}: invalid JSON: ${(e as Error).message}`);
   }
   const parsed = Manifest.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BnnError(`${where}: ${jsonPath(issue.path)}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new BnnError(`${where}: ${describeIssue(parsed.error.issues[0], raw)}`);
   const m = parsed.data;
   if (/[\\/]/.test(m.weights.file) || m.weights.file.startsWith('.')) {
     throw new BnnError(`${where}: weights.file: must be a plain file name next to the manifest, got '${m.weights.file}'`);
@@ -152,7 +167,7 @@ export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Ar
   const blob = new Blob(bytes, where);
   const C = m.input.shape[0];
   if (m.input.normalize.scale.length !== C || m.input.normalize.bias.length !== C) {
-    throw new BnnError(`${where}: input.normalize: scale and bias need ${C} values (one per channel)`);
+    throw new BnnError(`${where}: input.normalize: scale has ${m.input.normalize.scale.length} and bias ${m.input.normalize.bias.length} values; the input has ${C} channel(s), one per channel`);
   }
   const model: Model = {
     name: m.name,

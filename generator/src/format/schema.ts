@@ -4,9 +4,12 @@ import { z } from 'zod';
 export const FORMAT_NAME = 'bnn-gen-model';
 export const FORMAT_VERSION = 1;
 
-const int = z.number().int();
+/** Type errors say "is required" or "must be a number"; range errors keep zod's wording (e.g. "Too big: expected number to be <=9"). */
+const typeError = (what: string) => (iss: { code?: string; input?: unknown }) =>
+  iss.code === 'invalid_type' ? (iss.input === undefined ? 'is required' : what) : undefined;
+const int = z.number({ error: typeError('must be a number') }).int({ error: 'must be an integer' });
 const nonneg = int.min(0);
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const finite = z.number({ error: typeError('must be a finite number') });
 
 /** A tensor stored in the weights file. */
 export const TensorRef = z.strictObject({
@@ -19,10 +22,10 @@ export const TensorRef = z.strictObject({
 export type TensorRef = z.infer<typeof TensorRef>;
 
 const Pair = z.tuple([int.min(1), int.min(1)]);
-const PaddingSpec = z.union([
-  z.enum(['same', 'valid']),
-  z.strictObject({ top: nonneg, left: nonneg, bottom: nonneg, right: nonneg }),
-]);
+const PaddingSpec = z.union(
+  [z.enum(['same', 'valid']), z.strictObject({ top: nonneg, left: nonneg, bottom: nonneg, right: nonneg })],
+  { error: 'must be "same", "valid" or {top, left, bottom, right} with non-negative integers' },
+);
 export type PaddingSpec = z.infer<typeof PaddingSpec>;
 
 const Threshold = z.strictObject({ value: TensorRef, flip: TensorRef });
@@ -41,7 +44,7 @@ const BConv2d = z.strictObject({
   op: z.literal('bconv2d'),
   outChannels: int.min(1),
   ...window,
-  padValue: z.union([z.literal(0), z.literal(1), z.literal(-1)]).default(0),
+  padValue: z.union([z.literal(0), z.literal(1), z.literal(-1)], { error: 'must be 0, 1 or -1' }).default(0),
   weights: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('codebook'), bits: int.min(1).max(9), codewords: TensorRef, indices: TensorRef }),
     z.strictObject({ kind: z.literal('dense'), bits: TensorRef }),
@@ -56,6 +59,8 @@ const GlobalAvgPool = z.strictObject({ ...base, op: z.literal('globalavgpool') }
 const Flatten = z.strictObject({ ...base, op: z.literal('flatten') });
 const Dense = z.strictObject({ ...base, op: z.literal('dense'), outFeatures: int.min(1), weights: TensorRef, bias: TensorRef });
 const QDense = z.strictObject({ ...base, op: z.literal('qdense'), outFeatures: int.min(1), weights: TensorRef, bias: TensorRef });
+
+export const LAYER_OPS = ['conv2d', 'qconv2d', 'bconv2d', 'bdense', 'binarize', 'affine', 'maxpool', 'globalavgpool', 'flatten', 'dense', 'qdense'];
 
 export const LayerSpec = z.discriminatedUnion('op', [Conv2d, QConv2d, BConv2d, BDense, Binarize, Affine, MaxPool, GlobalAvgPool, Flatten, Dense, QDense]);
 export type LayerSpec = z.infer<typeof LayerSpec>;

@@ -124,6 +124,10 @@ export function randomModel(seed: number, opts: RandomModelOptions = {}): Model 
     const ci = curShape[0];
     if (r.bool(0.75)) {
       add({ name: name(), op: 'conv2d', inputs: [cur], output: name(), outChannels: C, kernel: k, stride: s, pad, weights: r.floats(C * ci * k[0] * k[1], 0.5, integral), bias: r.floats(C, 0.5, integral) });
+      // A real-valued max pool keeps the stem from fusing, so the float kernels run on their own too.
+      if (r.bool(0.35) && curShape[1] >= 2 && curShape[2] >= 2) {
+        add({ name: name(), op: 'maxpool', inputs: [cur], output: name(), kernel: [2, 2], stride: [r.int(1, 2), r.int(1, 2)], pad: r.bool(0.5) ? { top: 1, left: 0, bottom: 0, right: 1 } : { top: 0, left: 0, bottom: 0, right: 0 } });
+      }
       if (r.bool(0.5)) add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(C, 2, integral), bias: r.floats(C, 0.5, integral) });
       add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(C, 0.5, integral) : null });
     } else {

@@ -35,7 +35,7 @@ function checkWindow(k: [number, number], s: [number, number], pad: Padding, at:
   for (const [side, kk] of pairs) {
     const v = pad[side];
     // A window made only of padding has no defined value; forbid it as PyTorch does (pad <= k/2 there).
-    check(Number.isInteger(v) && v >= 0 && v < kk, `${at}.pad.${side}`, `padding must be an integer 0..${kk - 1}, got ${v}`);
+    check(Number.isInteger(v) && v >= 0 && v < kk, `${at}.padding.${side}`, `padding must be an integer 0..${kk - 1}, got ${v}`);
   }
 }
 
@@ -52,6 +52,13 @@ function checkThreshold(t: Threshold | undefined, o: number, at: string): DType 
   checkLength(t.flip, o, `${at}.threshold.flip`);
   for (let i = 0; i < o; i++) check(t.flip[i] <= 1, `${at}.threshold.flip[${i}]`, `must be 0 or 1, got ${t.flip[i]}`);
   return 'b1';
+}
+
+/** Integer layers accumulate in int32: bias plus the largest possible sum of products must fit. */
+function checkInt32Range(bias: Int32Array, maxProducts: number, at: string): void {
+  let maxBias = 0;
+  for (let i = 0; i < bias.length; i++) maxBias = Math.max(maxBias, Math.abs(bias[i]));
+  check(maxBias + maxProducts <= 2 ** 31 - 1, at, `the int32 accumulator could overflow (|bias| up to ${maxBias} plus up to ${maxProducts} from the products); use fewer input channels or a float layer`);
 }
 
 function checkBits(bits: Uint8Array, at: string): void {
@@ -93,6 +100,7 @@ export function inferLayerOutput(i: number, l: Layer, ins: TensorInfo[]): Tensor
       check(Number.isInteger(O) && O >= 1, `${at}.outChannels`, `must be a positive integer, got ${O}`);
       checkLength(l.weights, O * C * l.kernel[0] * l.kernel[1], where(i, l, 'weights'));
       checkLength(l.bias, O, where(i, l, 'bias'));
+      checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * 128 * 255, at);
       const dtype = checkThreshold(l.threshold, O, at);
       const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
       return { dtype, shape: [O, oh, ow] };
@@ -189,6 +197,7 @@ export function inferLayerOutput(i: number, l: Layer, ins: TensorInfo[]): Tensor
       check(Number.isInteger(N) && N >= 1, `${at}.outFeatures`, `must be a positive integer, got ${N}`);
       checkLength(l.weights, N * C, where(i, l, 'weights'));
       checkLength(l.bias, N, where(i, l, 'bias'));
+      checkInt32Range(l.bias, C * 128, at);
       return { dtype: 'i32', shape: [N, 1, 1] };
     }
   }

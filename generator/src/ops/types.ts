@@ -31,6 +31,8 @@ export interface Lowering {
   runtime: string[];
   /** The output is the input buffer reinterpreted (no code runs). */
   aliasInput?: boolean;
+  /** Part of a fused chain whose head (this layer index) runs the whole chain; no code of its own. */
+  fusedInto?: number;
   /** Element-wise with equal sizes: the kernel may write its output over its input when the input dies here. */
   inPlace?: boolean;
 }
