@@ -1,7 +1,7 @@
 // Model inputs from files: raw bytes (one or more inputs back to back) or .npy arrays of uint8/int8.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { fromArrayBuffer } from 'numpy-parser';
+import { parse as parseNpy } from 'npyjs';
 import { BnnError } from '../errors.ts';
 import type { Model } from '../model/ir.ts';
 
@@ -31,13 +31,14 @@ export function readInputs(path: string, model: Model): Input[] {
     const raw = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     return split(signed ? new Int8Array(raw.buffer, raw.byteOffset, raw.length) : raw, size, path);
   }
-  let parsed: { data: ArrayLike<number>; shape: number[] };
+  let parsed: { data: ArrayBufferView; shape: number[]; fortranOrder: boolean };
   try {
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-    parsed = fromArrayBuffer(ab);
+    parsed = parseNpy(ab);
   } catch (e) {
     throw new BnnError(`${path}: not a readable .npy file: ${(e as Error).message}`);
   }
+  if (parsed.fortranOrder) throw new BnnError(`${path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`);
   const want = signed ? Int8Array : Uint8Array;
   if (!(parsed.data instanceof want)) {
     throw new BnnError(`${path}: dtype must be ${signed ? 'int8' : 'uint8'} for this model's ${model.input.dtype} input, got ${parsed.data.constructor.name}`);

@@ -1,18 +1,17 @@
 // bnn-gen command line. Exit codes: 0 success, 1 verification failed, 2 bad input or usage.
 import { Command, CommanderError, Option } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../emit/templates.ts';
 import { BnnError } from '../errors.ts';
 import { loadModel } from '../format/load.ts';
 import { generate, goldenInputs, type Input } from '../generate.ts';
+import { goldenFiles } from '../golden.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
 import { runReference } from '../reference/interpreter.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
-import { buildFirmware, runQemu } from '../verify/qemu.ts';
+import { runFirmware } from '../verify/firmware-run.ts';
 import { engineModel, verifyWasm } from '../verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../verify/wasm.ts';
 import { emitModel } from '../emit/cmodel.ts';
@@ -100,6 +99,7 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
 
 interface VerifyFlags {
   input?: string[];
+  board?: string[];
   count: number;
   seed: number;
 }
@@ -115,6 +115,35 @@ async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise
     return 1;
   }
   out(`PASS ${model.name}: ${r.inputs} inputs x ${r.info.layers.length} layers bit-exact (WebAssembly build of the emitted C vs TS reference)`);
+  for (const name of f.board ?? []) {
+    const board = resolveBoard(getTarget('cortex-m4'), name)!;
+    const fw = await runFirmware(model, board, inputs);
+    if (!fw.passed) {
+      out(`FAIL ${model.name} on ${board.name} (${board.cpu}, QEMU): firmware exit ${fw.exitCode}`);
+      out(fw.stdout.split('\n').filter((l) => /MISMATCH|score\[|FAIL|fault|returned/.test(l)).slice(0, 10).join('\n'));
+      return 1;
+    }
+    out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${inputs.length} inputs, scores bit-identical to the TS reference; stack ${fw.stackBytes ?? '?'} B`);
+  }
+  return 0;
+}
+
+interface GoldenFlags {
+  out: string;
+  input?: string[];
+  count: number;
+  seed: number;
+  prefix: string;
+}
+
+async function cmdGolden(modelPath: string | undefined, f: GoldenFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const given = readAllInputs(f.input, model);
+  const inputs = goldenInputs(model, given, Math.max(f.count, given.length), f.seed);
+  const from = `${given.length ? `${given.length} from ${f.input!.join(', ')}` : ''}${given.length && inputs.length > given.length ? ' + ' : ''}${inputs.length > given.length ? `${inputs.length - given.length} random (seed ${f.seed})` : ''}`;
+  const files = goldenFiles(model, inputs, { prefix: f.prefix, inputsFrom: from });
+  writeDirAtomic(f.out, files);
+  out(`golden: ${inputs.length} cases of ${model.name} -> ${f.out} (${Object.keys(files).join(', ')})`);
   return 0;
 }
 
@@ -136,22 +165,9 @@ async function runEngine(model: Model, inputs: Input[], f: RunFlags): Promise<(F
   const target = getTarget(f.target);
   const board = resolveBoard(target, f.board);
   if (!board?.qemu) throw new BnnError(`--engine qemu needs a QEMU board for target ${target.name}; boards: ${listBoards().join(', ')}`);
-  const g = generate(model, { target, board, inputs, goldenCount: inputs.length });
-  const dir = mkdtempSync(join(tmpdir(), 'bnn-run-'));
-  try {
-    writeDirAtomic(join(dir, 'fw'), g.files);
-    const { elf } = await buildFirmware(join(dir, 'fw'));
-    const res = await runQemu(elf, board);
-    // The firmware prints "case i: argmax a scores s0 s1 ... ok|MISMATCH" for every case.
-    const scores = [...res.stdout.matchAll(/^case (\d+): argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
-      const vals = m[2].trim().split(/\s+/).map(Number);
-      return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
-    });
-    if (scores.length !== inputs.length) throw new BnnError(`QEMU run printed ${scores.length} of ${inputs.length} results (exit ${res.exitCode}): ${res.stdout.slice(-300)}`);
-    return scores;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const r = await runFirmware(model, board, inputs);
+  if (r.scores.length !== inputs.length) throw new BnnError(`QEMU run printed ${r.scores.length} of ${inputs.length} results (exit ${r.exitCode}): ${r.stdout.slice(-300)}`);
+  return r.scores;
 }
 
 async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<number> {
@@ -194,8 +210,18 @@ function program(setCode: (c: number) => void): Command {
     .argument('[model]', 'model manifest (.json); default: the shipped example')
     .option('--input <file...>', 'inputs to check (raw bytes or .npy), besides the random ones')
     .option('--count <n>', 'number of seeded random inputs', intOption('--count', 0, 100000), 16)
+    .option('-b, --board <name...>', 'also build the golden firmware for these QEMU boards and run it')
     .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
     .action(async (model: string | undefined, flags: VerifyFlags) => setCode(await cmdVerify(model, flags)));
+  p.command('golden')
+    .description('write golden input/expected-output vectors (C header + .npy) for your own regression tests')
+    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--input <file...>', 'inputs (raw bytes or .npy); random seeded inputs fill up to --count')
+    .option('--count <n>', 'number of cases', intOption('--count', 1, 100000), 8)
+    .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--prefix <prefix>', 'C symbol prefix, as for the model', 'bnn_')
+    .action(async (model: string | undefined, flags: GoldenFlags) => setCode(await cmdGolden(model, flags)));
   p.command('run')
     .description('print the scores of a model for one input or a batch')
     .argument('[model]', 'model manifest (.json); default: the shipped example')

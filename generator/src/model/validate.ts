@@ -231,7 +231,10 @@ export function inferModel(model: Model): TensorTable {
       return info;
     });
     check(!table.has(l.output), `${where(i, l)}.output`, `tensor '${l.output}' is already defined`);
-    table.set(l.output, inferLayerOutput(i, l, ins));
+    const info = inferLayerOutput(i, l, ins);
+    // The C parameter structs hold sizes in 16 bits.
+    info.shape.forEach((v, k) => check(v <= 65535, where(i, l), `output dimension ${['C', 'H', 'W'][k]} = ${v} exceeds 65535`));
+    table.set(l.output, info);
   });
 
   const out = table.get(model.output);

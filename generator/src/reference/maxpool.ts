@@ -14,7 +14,8 @@ export function maxpool(l: MaxPoolLayer, x: Tensor): Tensor {
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
-        let m = Number.NaN;
+        let m = 0;
+        let first = true;
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - l.pad.top + ky;
           if (iy < 0 || iy >= H) continue;
@@ -22,7 +23,8 @@ export function maxpool(l: MaxPoolLayer, x: Tensor): Tensor {
             const ix = ox * sw - l.pad.left + kx;
             if (ix < 0 || ix >= W) continue;
             const v = x.data[(c * H + iy) * W + ix];
-            if (Number.isNaN(m) || v > m) m = v;
+            if (first || v > m) m = v;
+            first = false;
           }
         }
         out[(c * OH + oy) * OW + ox] = m;

@@ -1,3 +1,0 @@
-declare module 'numpy-parser' {
-  export function fromArrayBuffer(buffer: ArrayBuffer): { data: ArrayLike<number> & { constructor: { name: string } }; shape: number[] };
-}

@@ -1,0 +1,45 @@
+// Build a model's golden self-check firmware for a QEMU board, run it, and read back its verdict and scores.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BnnError } from '../errors.ts';
+import { generate, type Input } from '../generate.ts';
+import type { Board } from '../model/board.ts';
+import type { Model } from '../model/ir.ts';
+import { getTarget } from '../model/target.ts';
+import { writeDirAtomic } from '../util/atomic.ts';
+import { buildFirmware, runQemu } from './qemu.ts';
+
+export interface FirmwareRun {
+  passed: boolean;
+  exitCode: number;
+  stdout: string;
+  scores: (Float32Array | Int32Array)[];
+  stackBytes: number | null;
+}
+
+export async function runFirmware(model: Model, board: Board, inputs: Input[]): Promise<FirmwareRun> {
+  if (!board.qemu) throw new BnnError(`board ${board.name} has no QEMU machine; build its firmware and flash it instead`);
+  const g = generate(model, { target: getTarget(board.cpu), board, inputs, goldenCount: inputs.length });
+  const dir = mkdtempSync(join(tmpdir(), 'bnn-fw-'));
+  try {
+    writeDirAtomic(join(dir, 'fw'), g.files);
+    const { elf } = await buildFirmware(join(dir, 'fw'));
+    const res = await runQemu(elf, board);
+    // The harness prints "case i: argmax a scores s0 s1 ... ok|MISMATCH" per case, then "PASS n/n" or "FAIL ...".
+    const scores = [...res.stdout.matchAll(/^case (\d+): argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
+      const vals = m[2].trim().split(/\s+/).map(Number);
+      return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
+    });
+    const stack = /^stack: (\d+) bytes$/m.exec(res.stdout);
+    return {
+      passed: res.exitCode === 0 && new RegExp(`^PASS ${inputs.length}/${inputs.length}$`, 'm').test(res.stdout),
+      exitCode: res.exitCode,
+      stdout: res.stdout,
+      scores,
+      stackBytes: stack ? Number(stack[1]) : null,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
