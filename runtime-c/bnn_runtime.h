@@ -24,6 +24,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bit-exact float32 needs every multiply and add rounded on its own: never fuse them into an FMA, even when
+ * a user's build (an IDE, Arduino, -std=gnu11) leaves GCC at its default -ffp-contract=fast. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #define BNN_WORDS(bits) (((bits) + 31u) >> 5)
 
 /* Population count without __builtin_popcount (a libgcc call on Cortex-M): SWAR, 12 ALU operations. */

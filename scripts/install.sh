@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make gcc)
+packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make gcc cmake)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(emscripten libglib2.0-dev)
 fi

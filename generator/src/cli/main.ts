@@ -1,6 +1,6 @@
 // bnn-gen command line. Exit codes: 0 success, 1 verification failed, 2 bad input or usage.
 import { Command, CommanderError, Option } from 'commander';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../emit/templates.ts';
 import { BnnError } from '../errors.ts';
 import { loadModel } from '../format/load.ts';
@@ -14,7 +14,9 @@ import { writeDirAtomic } from '../util/atomic.ts';
 import { runFirmware } from '../verify/firmware-run.ts';
 import { engineModel, verifyWasm } from '../verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../verify/wasm.ts';
-import { emitModel } from '../emit/cmodel.ts';
+import { emitModel, type ModelInfo } from '../emit/cmodel.ts';
+import { libraryFiles } from '../emit/library.ts';
+import { wasmTargetFiles } from '../emit/wasm-target.ts';
 import { VERSION } from '../version.ts';
 import { readInputs } from './inputs.ts';
 import { modelSummary } from './summary.ts';
@@ -60,6 +62,7 @@ function safeName(s: string): string {
 
 interface GenerateFlags {
   target: string;
+  format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
   out?: string;
   prefix: string;
@@ -69,31 +72,52 @@ interface GenerateFlags {
 }
 
 async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Promise<number> {
-  const target = getTarget(f.target);
   const path = modelPath ?? DEFAULT_MODEL;
   const model = loadModel(path);
-  const board = resolveBoard(target, f.board);
   const dir = f.out ?? join('out', safeName(model.name));
   const t0 = performance.now();
-  const g = generate(model, {
-    target,
-    board,
-    prefix: f.prefix,
-    inputs: readAllInputs(f.input, model),
-    goldenCount: f.golden,
-    seed: f.seed,
-    optionsText: `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix}`,
-  });
-  writeDirAtomic(dir, g.files);
-  const ms = performance.now() - t0;
-  out(`bnn-gen ${VERSION}: ${model.name} -> ${dir} (target ${target.name}${board ? `, board ${board.name}` : ', library only'}) in ${ms.toFixed(0)} ms`);
-  out('');
-  out(modelSummary(g.info));
-  out('');
-  out(`files: ${Object.keys(g.files).sort().join(' ')}`);
-  if (board && g.golden) {
-    out(`firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} run`);
+  let files: Record<string, string | Uint8Array>;
+  let info: ModelInfo;
+  let what: string;
+  let next = '';
+  if (f.target === 'wasm') {
+    ({ files, info } = await wasmTargetFiles(model, { prefix: f.prefix, optionsText: `--target wasm --prefix ${f.prefix}` }));
+    what = 'WebAssembly module + TypeScript loader';
+    next = `use it: import { Model } from '<path to ${dir}>/${info.prefix}model.js'; const m = await Model.load(); const scores = m.run(input);`;
+  } else {
+    const target = getTarget(f.target);
+    if (f.format === 'lib' || f.format === 'arduino') {
+      const dirName = basename(resolve(dir));
+      if (f.format === 'arduino' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(dirName)) throw new BnnError(`-o: an Arduino library folder name must be letters, digits and _, got '${dirName}'`);
+      ({ files, info } = libraryFiles(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: `--target ${target.name} --format ${f.format} --prefix ${f.prefix}` }));
+      what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
+    } else {
+      const board = resolveBoard(target, f.board);
+      const g = generate(model, {
+        target,
+        board,
+        prefix: f.prefix,
+        inputs: readAllInputs(f.input, model),
+        goldenCount: f.golden,
+        seed: f.seed,
+        optionsText: `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix}`,
+      });
+      files = g.files;
+      info = g.info;
+      what = `target ${target.name}${board ? `, board ${board.name}` : ', library only'}`;
+      if (board && g.golden) {
+        next = `firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} ${board.qemu ? 'run' : 'flash'}`;
+      }
+    }
   }
+  writeDirAtomic(dir, files);
+  const ms = performance.now() - t0;
+  out(`bnn-gen ${VERSION}: ${model.name} -> ${dir} (${what}) in ${ms.toFixed(0)} ms`);
+  out('');
+  out(modelSummary(info));
+  out('');
+  out(`files: ${Object.keys(files).sort().join(' ')}`);
+  if (next) out(next);
   return 0;
 }
 
@@ -196,7 +220,8 @@ function program(setCode: (c: number) => void): Command {
     .version(VERSION)
     .enablePositionalOptions()
     .argument('[model]', 'model manifest (.json); default: the shipped example')
-    .addOption(new Option('-t, --target <cpu>', 'CPU target').choices([...TARGET_NAMES]).default('cortex-m4'))
+    .addOption(new Option('-t, --target <cpu>', 'CPU target, or wasm for a WebAssembly module with a TypeScript loader').choices([...TARGET_NAMES, 'wasm']).default('cortex-m4'))
+    .addOption(new Option('-f, --format <format>', 'c: model + firmware project; lib: library folder (CMake, make); arduino: Arduino library').choices(['c', 'lib', 'arduino']).default('c'))
     .option('-b, --board <name>', "board to emit a firmware project for (default: the target's QEMU board)")
     .option('--no-board', 'emit the model library only')
     .option('-o, --out <dir>', 'output directory (default: out/<model name>)')
@@ -231,7 +256,9 @@ function program(setCode: (c: number) => void): Command {
     .option('-b, --board <name>', 'QEMU board (engine qemu)')
     .option('--json', 'print JSON')
     .action(async (model: string | undefined, flags: RunFlags) => setCode(await cmdRun(model, flags)));
-  p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n`);
+  p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU
+  npx bnn-gen model.json --format lib -o mylib   a library folder for CMake / make / IDE projects
+  npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n`);
   return p;
 }
 
