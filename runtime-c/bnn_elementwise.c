@@ -38,3 +38,33 @@ void bnn_affine_s32_f32(const bnn_affine_params_t *p, const int32_t *in, float *
         }
     }
 }
+
+/* Residual sum: out = a + b, rounded to float32. out may alias a or b (same index is read before written). */
+void bnn_add_f32(uint32_t n, const float *a, const float *b, float *out)
+{
+    for (uint32_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+/* PReLU with optional shifts (RPReLU): t = x + shift_in[c]; u = t >= 0 ? t : t * slope[c]; y = u + shift_out[c]. */
+void bnn_prelu_f32(const bnn_prelu_params_t *p, const float *in, float *out)
+{
+    uint32_t plane = (uint32_t)p->h * p->w;
+    for (uint32_t c = 0; c < p->c; c++) {
+        for (uint32_t i = 0; i < plane; i++) {
+            float t = in[c * plane + i];
+            if (p->shift_in) t = t + p->shift_in[c];
+            float u = t >= 0.0f ? t : t * p->slope[c];
+            if (p->shift_out) u = u + p->shift_out[c];
+            out[c * plane + i] = u;
+        }
+    }
+}
+
+/* Clamp to [lo, hi] (Hardtanh). */
+void bnn_clip_f32(uint32_t n, float lo, float hi, const float *in, float *out)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        float v = in[i];
+        out[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+}

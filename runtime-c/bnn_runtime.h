@@ -154,6 +154,24 @@ typedef struct {
 void bnn_affine_f32_f32(const bnn_affine_params_t *p, const float *in, float *out);
 void bnn_affine_s32_f32(const bnn_affine_params_t *p, const int32_t *in, float *out);
 
+typedef struct {
+    uint16_t c, h, w;
+    const float *slope;
+    const float *shift_in;  /* NULL: none */
+    const float *shift_out; /* NULL: none */
+} bnn_prelu_params_t;
+
+void bnn_add_f32(uint32_t n, const float *a, const float *b, float *out);
+void bnn_prelu_f32(const bnn_prelu_params_t *p, const float *in, float *out);
+void bnn_clip_f32(uint32_t n, float lo, float hi, const float *in, float *out);
+
+typedef struct {
+    bnn_window_t g;
+    uint8_t count_include_pad;
+} bnn_avgpool_params_t;
+
+void bnn_avgpool_f32(const bnn_avgpool_params_t *p, const float *in, float *out);
+
 void bnn_maxpool_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
 void bnn_maxpool_f32(const bnn_window_t *g, const float *in, float *out);
 

@@ -51,6 +51,7 @@ describe('random models cover the shapes that matter', () => {
       if (m.layers.some((l) => l.op === 'qconv2d')) seen.add('qconv2d');
       if (m.layers.some((l) => l.op === 'qdense')) seen.add('qdense');
       if (m.layers.some((l) => l.op === 'globalavgpool')) seen.add('gap');
+      for (const op of ['add', 'prelu', 'clip', 'avgpool'] as const) if (m.layers.some((l) => l.op === op)) seen.add(op);
       m.layers.forEach((l, i) => {
         const next = m.layers[i + 1];
         if (l.op === 'maxpool' && next && (next.op === 'affine' || next.op === 'binarize')) seen.add('maxpool f32');
@@ -62,7 +63,7 @@ describe('random models cover the shapes that matter', () => {
       ...[1, 3, 17, 31, 32, 33, 65, 100].map((c) => `C${c}`),
       ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((t) => `tau${t}`),
       'pad0', 'pad1', 'pad-1', 'stride2', 'valid', 'padded', 'k1x1', 'k5x5', 'k3x3', '1x1 input', 'qconv2d', 'qdense', 'gap',
-      'maxpool f32', 'fused stem', 'affine i32',
+      'maxpool f32', 'fused stem', 'affine i32', 'add', 'prelu', 'clip', 'avgpool',
     ];
     expect(want.filter((w) => !seen.has(w))).toEqual([]);
   });

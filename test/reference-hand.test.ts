@@ -507,3 +507,50 @@ describe('qdense and bdense', () => {
     expectTensor(run(m, raw).layers[3], 'b1', [3, 1, 1], [-1, 1, -1]);
   });
 });
+
+describe('residual-block ops: add, prelu, clip, avgpool', () => {
+  // Input i8 [1,2,2] = [-3, -1, 0, 5] through the identity stem gives x = [-3, -1, 0, 5] as f32.
+  const input = inputSpec('i8', [1, 2, 2]);
+  const raw = [-3, -1, 0, 5];
+
+  it('add: y = a + b element-wise (here x + x = 2x)', () => {
+    const m = model(input, [identity('x', 'input', 1), { name: 's', op: 'add', inputs: ['x', 'x'], output: 's' }, gap('g', 's')]);
+    const r = run(m, raw);
+    expectTensor(r.layers[1], 'f32', [1, 2, 2], [-6, -2, 0, 10]);
+    expectTensor(r.layers[2], 'f32', [1, 1, 1], [0.5]); // (-6 - 2 + 0 + 10) / 4
+  });
+
+  it('prelu with shifts (RPReLU): t = x + 1; u = t >= 0 ? t : 0.5 t; y = u - 2', () => {
+    // x = -3: t = -2 -> u = -1 -> y = -3.   x = -1: t = 0 -> u = 0 -> y = -2.
+    // x = 0: t = 1 -> y = -1.                x = 5: t = 6 -> y = 4.
+    const m = model(input, [identity('x', 'input', 1), { name: 'p', op: 'prelu', inputs: ['x'], output: 'p', slope: Float32Array.of(0.5), shiftIn: Float32Array.of(1), shiftOut: Float32Array.of(-2) }, gap('g', 'p')]);
+    expectTensor(run(m, raw).layers[1], 'f32', [1, 2, 2], [-3, -2, -1, 4]);
+  });
+
+  it('prelu with slope 0 and no shifts is ReLU, and a negative input gives -0 (0 * negative)', () => {
+    const m = model(input, [identity('x', 'input', 1), { name: 'p', op: 'prelu', inputs: ['x'], output: 'p', slope: Float32Array.of(0), shiftIn: null, shiftOut: null }, gap('g', 'p')]);
+    expectTensor(run(m, raw).layers[1], 'f32', [1, 2, 2], [-0, -0, 0, 5]);
+  });
+
+  it('clip to [-1, 1]', () => {
+    const m = model(input, [identity('x', 'input', 1), { name: 'c', op: 'clip', inputs: ['x'], output: 'c', min: -1, max: 1 }, gap('g', 'c')]);
+    expectTensor(run(m, raw).layers[1], 'f32', [1, 2, 2], [-1, -1, 0, 1]);
+  });
+
+  it('avgpool 2x2 stride 2 with one padded row/column: count_include_pad divides by 4, else by the valid taps', () => {
+    // i8 [1,3,3] = [[1,2,3],[4,5,6],[7,8,9]], kernel 2, stride 2, pad bottom 1, right 1 -> output [1,2,2].
+    // Windows: (0,0) {1,2,4,5} sum 12; (0,1) {3,6} sum 9; (1,0) {7,8} sum 15; (1,1) {9} sum 9.
+    // count_include_pad: /4 -> [3, 2.25, 3.75, 2.25];  valid count: [12/4, 9/2, 15/2, 9/1] = [3, 4.5, 7.5, 9].
+    const inp = inputSpec('i8', [1, 3, 3]);
+    const pad = { top: 0, left: 0, bottom: 1, right: 1 };
+    for (const [countIncludePad, expected] of [[true, [3, 2.25, 3.75, 2.25]], [false, [3, 4.5, 7.5, 9]]] as const) {
+      const m = model(inp, [identity('x', 'input', 1), { name: 'a', op: 'avgpool', inputs: ['x'], output: 'a', kernel: [2, 2], stride: [2, 2], pad, countIncludePad }, gap('g', 'a')]);
+      expectTensor(run(m, [1, 2, 3, 4, 5, 6, 7, 8, 9]).layers[1], 'f32', [1, 2, 2], [...expected]);
+    }
+  });
+
+  it('add refuses inputs of different shapes', () => {
+    const m = model(input, [identity('x', 'input', 1), { name: 'a', op: 'avgpool', inputs: ['x'], output: 'a', kernel: [2, 2], stride: [2, 2], pad: VALID, countIncludePad: true }, { name: 's', op: 'add', inputs: ['x', 'a'], output: 's' }, gap('g', 's')]);
+    expect(() => inferModel(m)).toThrow(/shapes differ: 'x' is \[1,2,2\], 'a' is \[1,1,1\]/);
+  });
+});

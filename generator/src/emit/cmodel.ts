@@ -185,6 +185,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       if (a === 'in') return ptr(l.inputs[0], true);
       if (a === 'out') return ptr(chainOut(i), false);
       if (a === 'scratch') return `(int32_t *)(a + ${plan.placements.get(`scratch:${i}`)!.offset})`;
+      if ('input' in a) return ptr(l.inputs[a.input], true);
       return a.literal;
     };
     const weightBytes = zeroBytes();

@@ -116,6 +116,20 @@ function readLayer(s: LayerSpec, at: string, blob: Blob, x: TensorInfo): Layer {
       return { ...base, op: s.op, outFeatures: s.outFeatures, weights: blob.f32(s.weights, `${at}.weights`), bias: blob.f32(s.bias, `${at}.bias`) };
     case 'qdense':
       return { ...base, op: s.op, outFeatures: s.outFeatures, weights: blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`) };
+    case 'add':
+      return { ...base, op: s.op };
+    case 'prelu':
+      return {
+        ...base,
+        op: s.op,
+        slope: blob.f32(s.slope, `${at}.slope`),
+        shiftIn: s.shiftIn ? blob.f32(s.shiftIn, `${at}.shiftIn`) : null,
+        shiftOut: s.shiftOut ? blob.f32(s.shiftOut, `${at}.shiftOut`) : null,
+      };
+    case 'clip':
+      return { ...base, op: s.op, min: s.min, max: s.max };
+    case 'avgpool':
+      return { ...base, op: s.op, kernel: s.kernel, stride: s.stride, pad: readPadding(s.padding, x, s.kernel, s.stride), countIncludePad: s.countIncludePad };
   }
 }
 

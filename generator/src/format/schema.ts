@@ -60,9 +60,14 @@ const Flatten = z.strictObject({ ...base, op: z.literal('flatten') });
 const Dense = z.strictObject({ ...base, op: z.literal('dense'), outFeatures: int.min(1), weights: TensorRef, bias: TensorRef });
 const QDense = z.strictObject({ ...base, op: z.literal('qdense'), outFeatures: int.min(1), weights: TensorRef, bias: TensorRef });
 
-export const LAYER_OPS = ['conv2d', 'qconv2d', 'bconv2d', 'bdense', 'binarize', 'affine', 'maxpool', 'globalavgpool', 'flatten', 'dense', 'qdense'];
+const Add = z.strictObject({ ...base, op: z.literal('add') });
+const PRelu = z.strictObject({ ...base, op: z.literal('prelu'), slope: TensorRef, shiftIn: TensorRef.optional(), shiftOut: TensorRef.optional() });
+const Clip = z.strictObject({ ...base, op: z.literal('clip'), min: finite, max: finite });
+const AvgPool = z.strictObject({ ...base, op: z.literal('avgpool'), ...window, countIncludePad: z.boolean().default(true) });
 
-export const LayerSpec = z.discriminatedUnion('op', [Conv2d, QConv2d, BConv2d, BDense, Binarize, Affine, MaxPool, GlobalAvgPool, Flatten, Dense, QDense]);
+export const LAYER_OPS = ['conv2d', 'qconv2d', 'bconv2d', 'bdense', 'binarize', 'affine', 'maxpool', 'globalavgpool', 'flatten', 'dense', 'qdense', 'add', 'prelu', 'clip', 'avgpool'];
+
+export const LayerSpec = z.discriminatedUnion('op', [Conv2d, QConv2d, BConv2d, BDense, Binarize, Affine, MaxPool, GlobalAvgPool, Flatten, Dense, QDense, Add, PRelu, Clip, AvgPool]);
 export type LayerSpec = z.infer<typeof LayerSpec>;
 
 export const Manifest = z.strictObject({

@@ -101,6 +101,20 @@ function layerSpec(w: BlobWriter, l: Layer, inChannels: number): LayerSpec {
       return { ...base, op: l.op, outFeatures: l.outFeatures, weights: w.f32(l.weights, [l.outFeatures, l.weights.length / l.outFeatures]), bias: w.f32(l.bias, [l.outFeatures]) };
     case 'qdense':
       return { ...base, op: l.op, outFeatures: l.outFeatures, weights: w.i8(l.weights, [l.outFeatures, l.weights.length / l.outFeatures]), bias: w.i32(l.bias, [l.outFeatures]) };
+    case 'add':
+      return { ...base, op: l.op };
+    case 'prelu':
+      return {
+        ...base,
+        op: l.op,
+        slope: w.f32(l.slope, [l.slope.length]),
+        ...(l.shiftIn ? { shiftIn: w.f32(l.shiftIn, [l.shiftIn.length]) } : {}),
+        ...(l.shiftOut ? { shiftOut: w.f32(l.shiftOut, [l.shiftOut.length]) } : {}),
+      };
+    case 'clip':
+      return { ...base, op: l.op, min: l.min, max: l.max };
+    case 'avgpool':
+      return { ...base, op: l.op, kernel: l.kernel, stride: l.stride, padding: padding(l.pad), countIncludePad: l.countIncludePad };
   }
 }
 

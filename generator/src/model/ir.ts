@@ -149,6 +149,38 @@ export interface QDenseLayer extends LayerBase {
   bias: Int32Array; // [N]
 }
 
+/** Element-wise sum of two f32 tensors of the same shape: y = fround(a + b) (residual connections). */
+export interface AddLayer extends LayerBase {
+  op: 'add';
+}
+
+/**
+ * Per-channel PReLU with optional shifts before and after (ReActNet's RPReLU; slope 0 gives ReLU):
+ * t = fround(x + shiftIn[c]); u = t >= 0 ? t : fround(t * slope[c]); y = fround(u + shiftOut[c]).
+ */
+export interface PReluLayer extends LayerBase {
+  op: 'prelu';
+  slope: Float32Array;
+  shiftIn: Float32Array | null;
+  shiftOut: Float32Array | null;
+}
+
+/** Clamp to [min, max] (Hardtanh). */
+export interface ClipLayer extends LayerBase {
+  op: 'clip';
+  min: number;
+  max: number;
+}
+
+/** Average pooling on f32: sum of valid taps in ky, kx order, divided by kh*kw (countIncludePad) or the valid count. */
+export interface AvgPoolLayer extends LayerBase {
+  op: 'avgpool';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Padding;
+  countIncludePad: boolean;
+}
+
 export type Layer =
   | Conv2dLayer
   | QConv2dLayer
@@ -160,7 +192,11 @@ export type Layer =
   | GlobalAvgPoolLayer
   | FlattenLayer
   | DenseLayer
-  | QDenseLayer;
+  | QDenseLayer
+  | AddLayer
+  | PReluLayer
+  | ClipLayer
+  | AvgPoolLayer;
 
 export type OpName = Layer['op'];
 

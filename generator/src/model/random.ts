@@ -1,5 +1,5 @@
 // Seeded random models: the test suite's source of odd shapes, every layer type and every padding mode.
-import { samePadding, type Layer, type Model, type Padding, type Shape, type Threshold } from './ir.ts';
+import { samePadding, type Layer, type Model, type Padding, type Shape, type TensorInfo, type Threshold } from './ir.ts';
 import { inferLayerOutput } from './validate.ts';
 
 /** mulberry32: small, fast, good enough for test data; the same seed gives the same model everywhere. */
@@ -101,12 +101,12 @@ export function randomModel(seed: number, opts: RandomModelOptions = {}): Model 
   input.scale = input.scale.slice(0, input.shape[0]);
   input.bias = input.bias.slice(0, input.shape[0]);
   const layers: Layer[] = [];
-  const shapes = new Map<string, { dtype: Layer['op'] | string; shape: Shape }>();
+  const shapes = new Map<string, TensorInfo>();
   let cur = 'input';
   let curShape: Shape = input.shape;
   let curType: 'b1' | 'f32' | 'i32' | 'u8' | 'i8' = dtype;
   const add = (l: Layer) => {
-    const info = inferLayerOutput(layers.length, l, [{ dtype: curType, shape: curShape }]);
+    const info = inferLayerOutput(layers.length, l, l.inputs.map((t) => (t === 'input' ? { dtype: input.dtype, shape: input.shape } : (shapes.get(t) as { dtype: 'b1' | 'f32' | 'i32'; shape: Shape }))));
     layers.push(l);
     shapes.set(l.output, info);
     cur = l.output;
@@ -129,6 +129,7 @@ export function randomModel(seed: number, opts: RandomModelOptions = {}): Model 
         add({ name: name(), op: 'maxpool', inputs: [cur], output: name(), kernel: [2, 2], stride: [r.int(1, 2), r.int(1, 2)], pad: r.bool(0.5) ? { top: 1, left: 0, bottom: 0, right: 1 } : { top: 0, left: 0, bottom: 0, right: 0 } });
       }
       if (r.bool(0.5)) add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(C, 2, integral), bias: r.floats(C, 0.5, integral) });
+      if (r.bool(0.4)) residualBlocks(r, r.int(1, 2), integral, () => ({ cur, shape: curShape }), add, name);
       add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(C, 0.5, integral) : null });
     } else {
       const w = new Int8Array(C * ci * k[0] * k[1]).map(() => r.int(-128, 127));
@@ -193,6 +194,39 @@ export function randomModel(seed: number, opts: RandomModelOptions = {}): Model 
     add({ name: name(), op: 'dense', inputs: [cur], output: name(), outFeatures: classes, weights: r.floats(classes * K, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
   }
   return { name: `random-${seed}`, input, layers, output: cur };
+}
+
+/**
+ * ReActNet / Bi-Real style blocks on a real-valued tensor x: binarize (RSign) -> binary 3x3 conv (i32) -> batch norm
+ * -> + shortcut (x, or avg-pooled x when the conv has stride 2) -> RPReLU (or PReLU / ReLU) -> optional clip.
+ */
+function residualBlocks(r: Rand, count: number, integral: boolean, state: () => { cur: string; shape: Shape }, add: (l: Layer) => void, name: () => string): void {
+  for (let b = 0; b < count; b++) {
+    const { cur: x, shape } = state();
+    const [C, H, W] = shape;
+    const stride: [number, number] = H >= 2 && W >= 2 && r.bool(0.4) ? [2, 2] : [1, 1];
+    const k: [number, number] = [3, 3];
+    add({ name: name(), op: 'binarize', inputs: [x], output: name(), shift: r.bool(0.7) ? r.floats(C, 0.5, integral) : null });
+    const bits = r.int(1, 9);
+    const n = 1 << bits;
+    const weights = r.bool(0.6)
+      ? { kind: 'codebook' as const, bits, codewords: Uint16Array.from(r.distinct(n, 512)), indices: new Uint16Array(C * C).map(() => r.int(0, n - 1)) }
+      : { kind: 'dense' as const, bits: r.bits(C * C * 9) };
+    add({ name: name(), op: 'bconv2d', inputs: [state().cur], output: name(), outChannels: C, kernel: k, stride, pad: samePadding(H, W, k, stride), padValue: r.pick([0, 0, 1, -1] as const), weights });
+    add({ name: name(), op: 'affine', inputs: [state().cur], output: name(), scale: r.floats(C, 0.2, integral), bias: r.floats(C, 1, integral) });
+    const main = state().cur;
+    let shortcut = x;
+    if (stride[0] === 2) {
+      // Pad odd sizes at the end so the shortcut matches ceil(H/2) x ceil(W/2), like the "same" strided conv.
+      const pool: Layer = { name: name(), op: 'avgpool', inputs: [x], output: name(), kernel: [2, 2], stride: [2, 2], pad: { top: 0, left: 0, bottom: H % 2, right: W % 2 }, countIncludePad: r.bool() };
+      add(pool);
+      shortcut = pool.output;
+    }
+    add({ name: name(), op: 'add', inputs: [main, shortcut], output: name() });
+    const slope = r.bool(0.2) ? new Float32Array(C) : r.floats(C, 0.5, integral);
+    add({ name: name(), op: 'prelu', inputs: [state().cur], output: name(), slope, shiftIn: r.bool(0.7) ? r.floats(C, 0.5, integral) : null, shiftOut: r.bool(0.7) ? r.floats(C, 0.5, integral) : null });
+    if (r.bool(0.3)) add({ name: name(), op: 'clip', inputs: [state().cur], output: name(), min: -1, max: 1 });
+  }
 }
 
 /** A random input for a model (raw bytes in CHW order). */

@@ -76,8 +76,8 @@ function expectVector(info: TensorInfo, at: string, tensor: string): void {
 /** Infer the type of one layer's output from its inputs; throw on any inconsistency. */
 export function inferLayerOutput(i: number, l: Layer, ins: TensorInfo[]): TensorInfo {
   const at = where(i, l);
-  const expectedInputs = 1;
-  check(l.inputs.length === expectedInputs, `${at}.inputs`, `expected ${expectedInputs} input, got ${l.inputs.length}`);
+  const expectedInputs = l.op === 'add' ? 2 : 1;
+  check(l.inputs.length === expectedInputs, `${at}.inputs`, `expected ${expectedInputs} input${expectedInputs > 1 ? 's' : ''}, got ${l.inputs.length}`);
   const x = ins[0];
   const [C, H, W] = x.shape;
   switch (l.op) {
@@ -189,6 +189,36 @@ export function inferLayerOutput(i: number, l: Layer, ins: TensorInfo[]): Tensor
       checkFinite(l.weights, where(i, l, 'weights'));
       checkFinite(l.bias, where(i, l, 'bias'));
       return { dtype: 'f32', shape: [N, 1, 1] };
+    }
+    case 'add': {
+      const y = ins[1];
+      expectDType(x, ['f32'], at, l.inputs[0]);
+      expectDType(y, ['f32'], at, l.inputs[1]);
+      check(x.shape.join() === y.shape.join(), `${at}.inputs`, `shapes differ: '${l.inputs[0]}' is [${x.shape}], '${l.inputs[1]}' is [${y.shape}]`);
+      return { dtype: 'f32', shape: [C, H, W] };
+    }
+    case 'prelu': {
+      expectDType(x, ['f32'], at, l.inputs[0]);
+      checkLength(l.slope, C, where(i, l, 'slope'));
+      checkFinite(l.slope, where(i, l, 'slope'));
+      for (const [k, v] of [['shiftIn', l.shiftIn], ['shiftOut', l.shiftOut]] as const) {
+        if (v) {
+          checkLength(v, C, where(i, l, k));
+          checkFinite(v, where(i, l, k));
+        }
+      }
+      return { dtype: 'f32', shape: [C, H, W] };
+    }
+    case 'clip':
+      expectDType(x, ['f32'], at, l.inputs[0]);
+      check(Number.isFinite(l.min) && Number.isFinite(l.max) && l.min <= l.max, at, `clip needs finite min <= max, got [${l.min}, ${l.max}]`);
+      check(Math.fround(l.min) === l.min && Math.fround(l.max) === l.max, at, `clip bounds must be float32 values, got [${l.min}, ${l.max}]`);
+      return { dtype: 'f32', shape: [C, H, W] };
+    case 'avgpool': {
+      expectDType(x, ['f32'], at, l.inputs[0]);
+      checkWindow(l.kernel, l.stride, l.pad, at);
+      const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
+      return { dtype: 'f32', shape: [C, oh, ow] };
     }
     case 'qdense': {
       expectDType(x, ['b1'], at, l.inputs[0]);

@@ -7,6 +7,7 @@ import { dense, qdense } from './dense.ts';
 import { affine, binarize } from './elementwise.ts';
 import { flatten, globalavgpool, maxpool } from './pool.ts';
 import { qconv2d } from './qconv2d.ts';
+import { add, avgpool, clip, prelu } from './residual.ts';
 import type { OpDef } from './types.ts';
 
 const OPS: { [K in OpName]: OpDef<Extract<Layer, { op: K }>> } = {
@@ -21,6 +22,10 @@ const OPS: { [K in OpName]: OpDef<Extract<Layer, { op: K }>> } = {
   flatten,
   dense,
   qdense,
+  add,
+  prelu,
+  clip,
+  avgpool,
 };
 
 export function opDef(l: Layer): OpDef {

@@ -18,7 +18,8 @@ export interface Field {
   value: string;
 }
 
-export type Arg = 'params' | 'in' | 'out' | 'scratch' | { literal: string };
+/** Kernel arguments: params struct, first input, k-th input, output, scratch, or literal C text. */
+export type Arg = 'params' | 'in' | { input: number } | 'out' | 'scratch' | { literal: string };
 
 export interface Lowering {
   kernel: string;

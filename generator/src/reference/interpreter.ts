@@ -1,7 +1,11 @@
 // The reference interpreter: the specification the emitted C must match bit for bit.
 import { BnnError } from '../errors.ts';
 import { INPUT_TENSOR, type Layer, type Model } from '../model/ir.ts';
+import { add } from './add.ts';
 import { affine } from './affine.ts';
+import { avgpool } from './avgpool.ts';
+import { clip } from './clip.ts';
+import { prelu } from './prelu.ts';
 import { bconv2d } from './bconv2d.ts';
 import { bdense } from './bdense.ts';
 import { binarize } from './binarize.ts';
@@ -30,7 +34,8 @@ function realReader(x: Tensor, model: Model): RealReader {
   return (c, y, xx) => x.data[(c * H + y) * W + xx];
 }
 
-function runLayer(model: Model, l: Layer, x: Tensor): Tensor {
+function runLayer(model: Model, l: Layer, ins: Tensor[]): Tensor {
+  const x = ins[0];
   switch (l.op) {
     case 'conv2d':
       return conv2d(l, x, realReader(x, model));
@@ -54,6 +59,14 @@ function runLayer(model: Model, l: Layer, x: Tensor): Tensor {
       return dense(l, x);
     case 'qdense':
       return qdense(l, x);
+    case 'add':
+      return add(x, ins[1]);
+    case 'prelu':
+      return prelu(l, x);
+    case 'clip':
+      return clip(l, x);
+    case 'avgpool':
+      return avgpool(l, x);
   }
 }
 
@@ -65,7 +78,7 @@ export function runReference(model: Model, input: Uint8Array | Int8Array): RunRe
   const tensors = new Map<string, Tensor>([[INPUT_TENSOR, { dtype: model.input.dtype, shape: model.input.shape, data }]]);
   const outs: Tensor[] = [];
   for (const l of model.layers) {
-    const y = runLayer(model, l, tensors.get(l.inputs[0])!);
+    const y = runLayer(model, l, l.inputs.map((t) => tensors.get(t)!));
     tensors.set(l.output, y);
     outs.push(y);
   }
