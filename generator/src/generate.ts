@@ -1,5 +1,6 @@
 // The main job: model -> C files (+ a firmware project for a board), with golden outputs from the reference.
 import { emitModel, type ModelInfo } from './emit/cmodel.ts';
+import { BnnError } from './errors.ts';
 import { renderFirmware } from './emit/firmware.ts';
 import type { Board } from './model/board.ts';
 import type { Model } from './model/ir.ts';
@@ -35,10 +36,24 @@ export function goldenInputs(model: Model, given: Input[], count: number, seed: 
   return out;
 }
 
+/** Refuse, before any build, a model whose weights or arena alone exceed the board's memory. */
+export function checkFits(info: ModelInfo, board: Board): void {
+  const code = board.memory.find((m) => m.name === board.layout.code)!;
+  const data = board.memory.find((m) => m.name === board.layout.data)!;
+  const ramFree = data.length - board.layout.stackSize;
+  if (info.totalWeightBytes > code.length) {
+    throw new BnnError(`model ${info.name} does not fit ${board.name}: its weights need ${info.totalWeightBytes} B of flash, ${code.name} holds ${code.length} B`);
+  }
+  if (info.arenaSize > ramFree) {
+    throw new BnnError(`model ${info.name} does not fit ${board.name}: its arena needs ${info.arenaSize} B of RAM, ${data.name} has ${ramFree} B besides the ${board.layout.stackSize} B stack`);
+  }
+}
+
 export function generate(model: Model, opts: GenerateOptions): Generated {
   const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };
+  checkFits(emitted.info, opts.board);
   const inputs = goldenInputs(model, opts.inputs ?? [], opts.goldenCount ?? 4, opts.seed ?? 1);
   const expected = inputs.map((x) => runReference(model, x).scores);
   Object.assign(

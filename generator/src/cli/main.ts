@@ -10,7 +10,8 @@ import { listBoards, loadBoard, type Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
 import { runReference } from '../reference/interpreter.ts';
-import { writeDirAtomic } from '../util/atomic.ts';
+import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+import { formatMemoryReport } from '../verify/memory.ts';
 import { runFirmware } from '../verify/firmware-run.ts';
 import { engineModel, verifyWasm } from '../verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../verify/wasm.ts';
@@ -147,9 +148,30 @@ async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise
       out(fw.stdout.split('\n').filter((l) => /MISMATCH|score\[|FAIL|fault|returned/.test(l)).slice(0, 10).join('\n'));
       return 1;
     }
-    out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${inputs.length} inputs, scores bit-identical to the TS reference; stack ${fw.stackBytes ?? '?'} B`);
+    out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${inputs.length} inputs, scores bit-identical to the TS reference`);
+    out(formatMemoryReport(fw.memory));
   }
   return 0;
+}
+
+interface MemoryFlags {
+  board: string;
+  json?: string | boolean;
+}
+
+async function cmdMemory(modelPath: string | undefined, f: MemoryFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const board = resolveBoard(getTarget('cortex-m4'), f.board)!;
+  const r = await runFirmware(model, board, goldenInputs(model, [], 2, 1));
+  if (f.json === true) out(JSON.stringify(r.memory, null, 2));
+  else {
+    out(formatMemoryReport(r.memory));
+    if (typeof f.json === 'string') {
+      writeFileAtomic(f.json, JSON.stringify(r.memory, null, 2) + '\n');
+      out(`  written to ${f.json}`);
+    }
+  }
+  return r.passed ? 0 : 1;
 }
 
 interface GoldenFlags {
@@ -238,6 +260,12 @@ function program(setCode: (c: number) => void): Command {
     .option('-b, --board <name...>', 'also build the golden firmware for these QEMU boards and run it')
     .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
     .action(async (model: string | undefined, flags: VerifyFlags) => setCode(await cmdVerify(model, flags)));
+  p.command('memory')
+    .description("build the golden firmware for a board, run it in QEMU when possible, and report flash and RAM use from the linked ELF")
+    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .requiredOption('-b, --board <name>', 'board')
+    .option('--json [file]', 'print JSON (or write it to a file)')
+    .action(async (model: string | undefined, flags: MemoryFlags) => setCode(await cmdMemory(model, flags)));
   p.command('golden')
     .description('write golden input/expected-output vectors (C header + .npy) for your own regression tests')
     .argument('[model]', 'model manifest (.json); default: the shipped example')

@@ -8,9 +8,11 @@ import type { Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget } from '../model/target.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
+import { memoryReport, type MemoryReport } from './memory.ts';
 import { buildFirmware, runQemu } from './qemu.ts';
 
 export interface FirmwareRun {
+  memory: MemoryReport;
   passed: boolean;
   exitCode: number;
   stdout: string;
@@ -32,12 +34,14 @@ export async function runFirmware(model: Model, board: Board, inputs: Input[]): 
       return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
     });
     const stack = /^stack: (\d+) bytes$/m.exec(res.stdout);
+    const stackBytes = stack ? Number(stack[1]) : null;
     return {
+      memory: await memoryReport(elf, board, g.info, stackBytes),
       passed: res.exitCode === 0 && new RegExp(`^PASS ${inputs.length}/${inputs.length}$`, 'm').test(res.stdout),
       exitCode: res.exitCode,
       stdout: res.stdout,
       scores,
-      stackBytes: stack ? Number(stack[1]) : null,
+      stackBytes,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
