@@ -1,0 +1,66 @@
+// Memory figures: the report read from the linked ELF, and refusal of models that cannot fit a board.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { emitModel } from '../generator/src/emit/cmodel.ts';
+import { loadModel } from '../generator/src/format/load.ts';
+import { checkFits, generate, goldenInputs } from '../generator/src/generate.ts';
+import { loadBoard, parseBoard } from '../generator/src/model/board.ts';
+import { getTarget } from '../generator/src/model/target.ts';
+import { runFirmware } from '../generator/src/verify/firmware-run.ts';
+import { haveTool } from '../generator/src/verify/toolchain.ts';
+
+/** A board like the BBC micro:bit's nRF51 (256 KiB flash, 16 KiB RAM), made smaller to provoke refusals. */
+function tinyBoard(flash: string, ram: string) {
+  const b = structuredClone(loadBoard('mps2-an386')) as unknown as Record<string, unknown>;
+  return parseBoard(
+    {
+      ...b,
+      name: 'tiny',
+      memory: [
+        { name: 'FLASH', origin: '0x00000000', length: flash, attributes: 'rx' },
+        { name: 'RAM', origin: '0x20000000', length: ram, attributes: 'rwx' },
+      ],
+      layout: { code: 'FLASH', data: 'RAM', stack: 'RAM', stackSize: '2K' },
+      qemu: null,
+    },
+    'test',
+  );
+}
+
+describe('fit checks at generation time', () => {
+  const model = loadModel(DEFAULT_MODEL);
+  const info = emitModel(model).info;
+
+  it('refuses weights larger than flash, naming both numbers', () => {
+    expect(() => checkFits(info, tinyBoard('32K', '64K'))).toThrow(new RegExp(`weights need ${info.totalWeightBytes} B of flash, FLASH holds 32768 B`));
+  });
+
+  it('refuses an arena larger than RAM minus the stack, naming both numbers', () => {
+    expect(() => checkFits(info, tinyBoard('1M', '8K'))).toThrow(new RegExp(`arena needs ${info.arenaSize} B of RAM, RAM has 6144 B besides the 2048 B stack`));
+  });
+
+  it('accepts a model that fits and generation goes through', () => {
+    expect(() => generate(model, { target: getTarget('cortex-m4'), board: tinyBoard('1M', '16K') })).not.toThrow();
+  });
+});
+
+describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('memory report from the linked ELF', () => {
+  it('splits flash and RAM, with the exact arena and a measured stack', async () => {
+    const model = loadModel(DEFAULT_MODEL);
+    const info = emitModel(model).info;
+    const r = await runFirmware(model, loadBoard('mps2-an386'), goldenInputs(model, [], 2, 1));
+    expect(r.passed).toBe(true);
+    const m = r.memory;
+    expect(m.ram.arena).toBe(Math.ceil(info.arenaSize / 4) * 4); // the harness declares it as uint32_t words
+    // Model constants are the weight tables plus the per-layer parameter structs.
+    expect(m.flash.modelConstants).toBeGreaterThanOrEqual(info.totalWeightBytes);
+    expect(m.flash.modelConstants).toBeLessThan(info.totalWeightBytes + 2048);
+    expect(m.flash.kernels).toBeGreaterThan(500);
+    expect(m.flash.goldenData).toBe(2 * info.inputSize + 2 * info.numClasses * 4);
+    expect(m.flash.startupAndLibc).toBeGreaterThan(0);
+    expect(m.flash.total).toBe(m.flash.modelConstants + m.flash.kernels + m.flash.goldenData + m.flash.startupAndLibc);
+    expect(m.ram.stackMeasured).toBeGreaterThan(0);
+    expect(m.ram.stackMeasured).toBeLessThan(m.ram.stackReserved);
+    expect(m.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+  });
+});
