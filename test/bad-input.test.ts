@@ -167,7 +167,7 @@ describe('files', () => {
   });
 
   it('unknown file extension', () => {
-    expectBnnError(() => loadModel(join(work, 'model.onnx')), "unknown format '.onnx'");
+    expectBnnError(() => loadModel(join(work, 'model.h5')), "unknown format '.h5'");
   });
 });
 

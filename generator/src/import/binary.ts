@@ -1,0 +1,73 @@
+// Binary weights: recognise ±α_o per output channel in folded constant weights, and pack 3x3 kernels into a
+// Sparks codebook (codeword id: tap t = 3*ky + kx, bit 1 = +1).
+import type { CodebookWeights, DenseBinaryWeights } from '../model/ir.ts';
+
+/**
+ * Weights whose magnitudes differ from their channel's α by more than this (relative) are not binary. Exact
+ * sign(W)*α folds give 0; the STE idiom `b.detach() - w.detach() + w` leaves an ulp or so; real weights are far off.
+ */
+export const BINARY_TOLERANCE = 1e-3;
+
+export interface BinaryWeights {
+  alpha: Float32Array; // [O], > 0
+  bits: Uint8Array; // [O, rest...], 1 = +1
+  /** Largest relative deviation of |w| from α seen (0 when exactly ±α). */
+  deviation: number;
+}
+
+/** Split [O, ...] weights into α_o and signs, or say why they are not binary. */
+export function binaryWeights(data: ArrayLike<number>, outChannels: number): BinaryWeights | string {
+  const per = data.length / outChannels;
+  const alpha = new Float32Array(outChannels);
+  const bits = new Uint8Array(data.length);
+  let deviation = 0;
+  for (let o = 0; o < outChannels; o++) {
+    let sum = 0;
+    for (let i = 0; i < per; i++) sum += Math.abs(data[o * per + i]);
+    const a = sum / per;
+    if (!(a > 0) || !Number.isFinite(a)) return `output channel ${o} has all-zero or non-finite weights`;
+    for (let i = 0; i < per; i++) {
+      const w = data[o * per + i];
+      const dev = Math.abs(Math.abs(w) - a) / a;
+      if (w === 0 || dev > BINARY_TOLERANCE) {
+        return `weights are not ±α per output channel: output channel ${o} holds ${w} where the channel's mean magnitude is ${Math.fround(a)}`;
+      }
+      deviation = Math.max(deviation, dev);
+      bits[o * per + i] = w > 0 ? 1 : 0;
+    }
+    alpha[o] = a;
+  }
+  return { alpha, bits, deviation };
+}
+
+/** Codeword id of 3x3 kernel number k in [O*C, 3, 3] sign bits. */
+function codewordId(bits: Uint8Array, k: number): number {
+  let id = 0;
+  for (let t = 0; t < 9; t++) id |= bits[k * 9 + t] << t;
+  return id;
+}
+
+export interface Packing {
+  weights: CodebookWeights | DenseBinaryWeights;
+  distinct: number;
+}
+
+/**
+ * Pack 3x3 binary kernels [O, C, 3, 3]: a codebook of the distinct codewords (sorted by id) with τ = `tau`, or
+ * minimal τ when undefined; plain 1-bit weights when τ would be 9 (a 9-bit index saves nothing).
+ * Returns a message when `tau` is too small for the kernels present.
+ */
+export function packKernels3x3(bits: Uint8Array, tau: number | undefined): Packing | string {
+  const n = bits.length / 9;
+  const ids = new Uint16Array(n);
+  for (let k = 0; k < n; k++) ids[k] = codewordId(bits, k);
+  const codewords = Uint16Array.from(new Set(ids)).sort();
+  const minimal = Math.max(1, Math.ceil(Math.log2(codewords.length)));
+  const bitsPerIndex = tau ?? minimal;
+  if (codewords.length > 2 ** bitsPerIndex) return `${codewords.length} distinct 3x3 kernels do not fit a codebook of 2^${bitsPerIndex} = ${2 ** bitsPerIndex}`;
+  if (bitsPerIndex >= 9) return { weights: { kind: 'dense', bits }, distinct: codewords.length };
+  const indexOf = new Map<number, number>();
+  codewords.forEach((id, i) => indexOf.set(id, i));
+  const indices = Uint16Array.from(ids, (id) => indexOf.get(id)!);
+  return { weights: { kind: 'codebook', bits: bitsPerIndex, codewords, indices }, distinct: codewords.length };
+}
