@@ -25,6 +25,9 @@ export interface FirmwareOptions {
 /** File names the generator owns in the firmware folder. */
 export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile'] as const;
 
+/** Heap the harness needs (newlib's printf of a float mallocs its big-number scratch, about 1.1 KiB on Cortex-M0). */
+const HEAP_MIN = 2048;
+
 const hex = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(8, '0');
 
 /** int32 as a C literal: INT32_MIN has no literal of type int, so spell it as an expression. */
@@ -112,6 +115,8 @@ export function renderFirmware(opts: FirmwareOptions): Record<string, string> {
     data,
     stack,
     stackSize: hex(board.layout.stackSize),
+    stackInData: stack === data,
+    heapMin: HEAP_MIN,
     stackAsserts,
   });
 

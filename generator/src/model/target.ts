@@ -1,6 +1,15 @@
 // CPU targets: the arm-none-eabi-gcc flags and the features that code generation may rely on.
 // Plain data (no zod): these are facts about cores, not user input. The flags were checked against
 // arm-none-eabi-gcc 12.2: each set selects a newlib multilib and predefines the macros noted below.
+// The features of the cores QEMU 7.2 models were read on each machine (boards/*.json) from CPUID, MVFR0/1
+// (0xE000EF40/44) and ID_ISAR3 (0xE000ED6C), and exercised (qadd8 for DSP, an MVE vadd, double arithmetic):
+//   microbit     M0   CPUID 410cc200  no FPU, no DSP
+//   mps2-an385   M3   CPUID 410fc231  no FPU, no DSP (ARMv7E-M code faults there)
+//   mps2-an386   M4   CPUID 410fc240  MVFR0 10110021 (single only), DSP (ID_ISAR3 reads 01111110 as on the M3: QEMU
+//                                     does not reflect DSP there, so qadd8 running is the evidence)
+//   mps2-an500   M7   CPUID 411fc272  MVFR0 10110221 (single + double), DSP
+//   mps2-an505   M33  CPUID 410fd213  MVFR0 10110021 (single only), ID_ISAR3 SIMD=3 (DSP)
+//   mps3-an547   M55  CPUID 410fd221  MVFR0 10110221 (single + double), MVFR1 12100211 (MVE integer + float), DSP
 
 export interface Target {
   /** Table key, also the value of a board's `cpu` field. */
@@ -52,12 +61,14 @@ const TARGETS: Record<string, Target> = {
     name: 'cortex-m7-sp', arch: 'armv7e-m', cflags: thumb('cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
     hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
   },
-  // FPU and DSP are optional on M33; gcc's cortex-m33 includes DSP, and this entry assumes the FPU (nRF5340, STM32L5/U5).
+  // FPU and DSP are optional on M33; gcc's cortex-m33 includes DSP, and this entry assumes the FPU (nRF5340, STM32L5/U5,
+  // QEMU's mps2-an505: single-precision FPv5 and DSP, both present there).
   'cortex-m33': {
     name: 'cortex-m33', arch: 'armv8-m.main', cflags: thumb('cortex-m33', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
     hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
   },
-  // -mfpu left at its default (auto): gcc then takes the FPU and MVE (integer + float) from -mcpu.
+  // -mfpu left at its default (auto): gcc then takes the FPU and MVE (integer + float) from -mcpu, which is what
+  // QEMU's mps3-an547 core has (double-precision FPU, MVE-F).
   'cortex-m55': {
     name: 'cortex-m55', arch: 'armv8.1-m.main', cflags: thumb('cortex-m55', '-mfloat-abi=hard'), floatAbi: 'hard',
     hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: true, unalignedAccess: true, hasVtor: true,

@@ -1,0 +1,225 @@
+// Every QEMU Cortex-M board in boards/: the golden self-check firmware (the example model and seeded random models)
+// built for the board's own CPU target and run on its QEMU machine must print PASS and exit 0. The microbit's 16 KiB
+// of RAM cannot hold every model: there a model that does not fit must be refused at generation or fail to link,
+// with a message naming the memory region. Also the exit-status protocol (1 on a mismatch, 3 on a fault) per board.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { emitModel } from '../generator/src/emit/cmodel.ts';
+import { renderFirmware } from '../generator/src/emit/firmware.ts';
+import { loadModel } from '../generator/src/format/load.ts';
+import { generate } from '../generator/src/generate.ts';
+import { loadBoard, type Board } from '../generator/src/model/board.ts';
+import type { Model } from '../generator/src/model/ir.ts';
+import { randomModel } from '../generator/src/model/random.ts';
+import { getTarget } from '../generator/src/model/target.ts';
+import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
+import { haveTool } from '../generator/src/verify/toolchain.ts';
+
+const BOARDS = ['microbit', 'mps2-an385', 'mps2-an386', 'mps2-an500', 'mps2-an505', 'mps3-an547'] as const;
+const haveMake = spawnSync('make', ['--version'], { stdio: 'ignore' }).status === 0;
+const toolsMissing = !haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm') || !haveMake;
+
+const work = mkdtempSync(join(tmpdir(), 'bnn-boards-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+/** The facts each board file must state (checked against QEMU 7.2's `info mtree`, see the files' references). */
+const EXPECTED: Record<(typeof BOARDS)[number], { cpu: string; code: [number, number]; data: [number, number]; stack: [number, number] }> = {
+  microbit: { cpu: 'cortex-m0', code: [0x00000000, 256 * KiB], data: [0x20000000, 16 * KiB], stack: [0x20000000, 16 * KiB] },
+  'mps2-an385': { cpu: 'cortex-m3', code: [0x00000000, 4 * MiB], data: [0x20000000, 4 * MiB], stack: [0x20000000, 4 * MiB] },
+  'mps2-an386': { cpu: 'cortex-m4', code: [0x00000000, 4 * MiB], data: [0x20000000, 4 * MiB], stack: [0x20000000, 4 * MiB] },
+  'mps2-an500': { cpu: 'cortex-m7', code: [0x00000000, 4 * MiB], data: [0x20000000, 4 * MiB], stack: [0x20000000, 4 * MiB] },
+  // Secure aliases: the M33 resets in the Secure state with its vector table at 0x10000000.
+  'mps2-an505': { cpu: 'cortex-m33', code: [0x10000000, 4 * MiB], data: [0x38000000, 4 * MiB], stack: [0x38000000, 4 * MiB] },
+  // ITCM for code (the reset vector table is read at 0), the SSE-300 internal SRAM for data, the DTCM for the stack.
+  'mps3-an547': { cpu: 'cortex-m55', code: [0x00000000, 512 * KiB], data: [0x21000000, 4 * MiB], stack: [0x20000000, 512 * KiB] },
+};
+
+function region(board: Board, name: string): [number, number] {
+  const r = board.memory.find((m) => m.name === name)!;
+  return [r.origin, r.length];
+}
+
+describe('QEMU board files', () => {
+  for (const name of BOARDS) {
+    it(`${name}: memory map, CPU target and QEMU machine`, () => {
+      const b = loadBoard(name);
+      const want = EXPECTED[name];
+      expect(b.cpu).toBe(want.cpu);
+      expect(getTarget(b.cpu).name).toBe(want.cpu);
+      expect(b.qemu?.machine).toBe(name);
+      expect(b.output.method).toBe('semihosting');
+      expect(region(b, b.layout.code)).toEqual(want.code);
+      expect(region(b, b.layout.data)).toEqual(want.data);
+      expect(region(b, b.layout.stack)).toEqual(want.stack);
+      expect(b.references?.some((r) => r.includes('info mtree'))).toBe(true);
+    });
+  }
+
+  it('targets state what the QEMU cores have (MVFR0/MVFR1/ID_ISAR3 read on each machine)', () => {
+    const m0 = getTarget('cortex-m0');
+    expect([m0.hasFpu, m0.hasDsp, m0.hasVtor, m0.unalignedAccess]).toEqual([false, false, false, false]);
+    expect(getTarget('cortex-m3')).toMatchObject({ hasFpu: false, hasDsp: false, floatAbi: 'soft' });
+    expect(getTarget('cortex-m7')).toMatchObject({ hasFpu: true, hasFpuDouble: true, hasDsp: true });
+    expect(getTarget('cortex-m33')).toMatchObject({ hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false });
+    expect(getTarget('cortex-m55')).toMatchObject({ hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: true });
+  });
+
+  it('the linker scripts place code, data and stack as the boards say', () => {
+    const dummy = { prefix: 'bnn_', modelSources: ['bnn_model.c'], inputs: [new Uint8Array(4)], expected: [new Float32Array(2)], inputSigned: false, scoreIsFloat: true };
+    const an505 = renderFirmware({ ...dummy, board: loadBoard('mps2-an505'), target: getTarget('cortex-m33') })['linker.ld'];
+    expect(an505).toContain('SSRAM1_S (rwx) : ORIGIN = 0x10000000, LENGTH = 0x00400000');
+    expect(an505).toMatch(/\} > SSRAM1_S\n/);
+    const an547 = renderFirmware({ ...dummy, board: loadBoard('mps3-an547'), target: getTarget('cortex-m55') })['linker.ld'];
+    expect(an547).toContain('__StackTop = ORIGIN(DTCM) + LENGTH(DTCM);');
+    expect(an547).toContain('__HeapLimit = ORIGIN(ISRAM) + LENGTH(ISRAM);');
+    const microbit = renderFirmware({ ...dummy, board: loadBoard('microbit'), target: getTarget('cortex-m0') });
+    expect(microbit['startup.c']).not.toContain('0xE000ED08'); // no VTOR on ARMv6-M Cortex-M0
+    expect(microbit['startup.c']).not.toContain('0xE000ED88'); // no FPU to enable
+    expect(microbit['linker.ld']).toContain('FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 0x00040000');
+  });
+});
+
+async function build(board: Board, model: Model, name: string) {
+  const g = generate(model, { target: getTarget(board.cpu), board, goldenCount: 4, seed: 7 });
+  const dir = join(work, board.name, name);
+  writeDirAtomic(dir, g.files);
+  return (await buildFirmware(dir, { jobs: 2 })).elf;
+}
+
+async function expectPass(board: Board, model: Model, name: string) {
+  const r = await runQemu(await build(board, model, name), board, { timeoutMs: 60_000 });
+  expect(r.stdout, r.stdout + r.stderr).toMatch(/^PASS 4\/4$/m);
+  expect(r.stdout).toMatch(/^stack: \d+ bytes$/m);
+  expect(r.exitCode).toBe(0);
+}
+
+/** The arena size of a model, without building anything. */
+const arenaOf = (m: Model) => emitModel(m, {}).info.arenaSize;
+
+/** The first `n` seeds from `from` whose model's arena is in [lo, hi] bytes. */
+function seedsWithArena(from: number, n: number, lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let s = from; out.length < n && s < from + 500; s++) {
+    const a = arenaOf(randomModel(s));
+    if (a >= lo && a <= hi) out.push(s);
+  }
+  if (out.length < n) throw new Error(`only ${out.length} of ${n} random seeds from ${from} have an arena of ${lo}..${hi} B`);
+  return out;
+}
+
+describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', () => {
+  const example = loadModel(DEFAULT_MODEL);
+
+  BOARDS.forEach((name, b) => {
+    const board = loadBoard(name);
+    if (name !== 'microbit') {
+      it(`${name}: the example model prints PASS`, () => expectPass(board, example, 'example'));
+      // Different seeds per board: more of the random space for the same run time.
+      for (const seed of [300 + 10 * b, 301 + 10 * b, 302 + 10 * b]) {
+        it(`${name}: random model ${seed} prints PASS`, () => expectPass(board, randomModel(seed), `random-${seed}`));
+      }
+    }
+  });
+
+  describe('microbit (16 KiB RAM)', () => {
+    const board = loadBoard('microbit');
+    const budget = board.memory.find((m) => m.name === board.layout.data)!.length - board.layout.stackSize;
+
+    it('the example model (MNIST-sized) runs on the micro:bit', () => expectPass(board, example, 'example'));
+
+    it('a model whose arena exceeds the RAM is refused at generation, naming both numbers', async () => {
+      // 1x96x96 input, 32-channel binary maps: two of them need 2 x 36,864 B, far beyond 16 KiB.
+      const k3: [number, number] = [3, 3];
+      const same = { top: 1, left: 1, bottom: 1, right: 1 };
+      const big: Model = {
+        name: 'too-big',
+        input: { shape: [1, 96, 96], dtype: 'u8', zeroPoint: 0, scale: Float32Array.of(1 / 255), bias: Float32Array.of(0) },
+        layers: [
+          { name: 'stem', op: 'conv2d', inputs: ['input'], output: 's', outChannels: 32, kernel: k3, stride: [1, 1], pad: same, weights: new Float32Array(32 * 9).fill(0.1), bias: new Float32Array(32) },
+          { name: 'sign', op: 'binarize', inputs: ['s'], output: 'b', shift: null },
+          { name: 'conv', op: 'bconv2d', inputs: ['b'], output: 'c', outChannels: 32, kernel: k3, stride: [1, 1], pad: same, padValue: 0, weights: { kind: 'dense', bits: new Uint8Array(32 * 32 * 9) }, threshold: { value: new Int32Array(32), flip: new Uint8Array(32) } },
+          { name: 'gap', op: 'globalavgpool', inputs: ['c'], output: 'g' },
+          { name: 'fc', op: 'dense', inputs: ['g'], output: 'out', outFeatures: 2, weights: new Float32Array(64), bias: new Float32Array(2) },
+        ],
+        output: 'out',
+      };
+      await expect(build(board, big, 'too-big')).rejects.toThrow(/does not fit microbit: its arena needs \d+ B of RAM, RAM has 14336 B besides the 2048 B stack/);
+    });
+
+    it('a model whose arena passes the generation check but not the link is stopped by the linker, naming RAM', async () => {
+      // Arena below the generator's bound (RAM minus stack) but above what .data, .bss and the heap leave.
+      const [seed] = seedsWithArena(500, 1, budget - 4 * 1024, budget);
+      await expect(build(board, randomModel(seed), `too-big-${seed}`)).rejects.toThrow(/region `RAM' overflowed|microbit: .* in RAM/);
+    });
+
+    for (const seed of seedsWithArenaLazy()) {
+      it(`random model ${seed} (fits) prints PASS`, () => expectPass(board, randomModel(seed), `random-${seed}`));
+    }
+  });
+});
+
+/** Seeds of random models small enough for the microbit (found at collection time; deterministic). */
+function seedsWithArenaLazy(): number[] {
+  if (toolsMissing) return [];
+  return seedsWithArena(360, 3, 0, 6 * 1024);
+}
+
+// The exit-status protocol on every board, with a hand-written model: 1 on a mismatch, 3 on a fault.
+const MODEL_H = `#ifndef BNN_MODEL_H
+#define BNN_MODEL_H
+#include <stdint.h>
+#define BNN_INPUT_SIZE  16
+#define BNN_NUM_CLASSES 2
+#define BNN_ARENA_SIZE  4
+#define BNN_SCORE_IS_FLOAT 0
+typedef uint8_t bnn_input_t;
+typedef int32_t bnn_score_t;
+int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena);
+#endif
+`;
+const modelC = (fault: boolean) => `#include "bnn_model.h"
+int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
+{
+    int32_t s = 0;
+    (void)arena;
+    for (int i = 0; i < BNN_INPUT_SIZE; i++) s += input[i];
+${fault ? '    __asm__ volatile ("udf #0");\n' : ''}    scores[0] = s;
+    scores[1] = -s;
+    return 0;
+}
+`;
+
+describe.skipIf(toolsMissing)('exit status protocol on every QEMU board', () => {
+  for (const name of BOARDS) {
+    it(`${name}: exit 1 on a mismatch, 3 on a fault`, async () => {
+      const board = loadBoard(name);
+      const input = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
+      const sum = input.reduce((a, v) => a + v, 0);
+      for (const [kind, expectedScores, fault, status, line] of [
+        ['mismatch', [sum, -sum + 1], false, 1, /^FAIL 1\/1 mismatched$/m],
+        ['fault', [sum, -sum], true, 3, /fault, exception #003/],
+      ] as const) {
+        const dir = join(work, name, `protocol-${kind}`);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'bnn_model.h'), MODEL_H);
+        writeFileSync(join(dir, 'bnn_model.c'), modelC(fault));
+        const files = renderFirmware({
+          board, target: getTarget(board.cpu), prefix: 'bnn_', modelSources: ['bnn_model.c'],
+          inputs: [input], expected: [Int32Array.from(expectedScores)], inputSigned: false, scoreIsFloat: false,
+        });
+        for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+        const r = await runQemu((await buildFirmware(dir, { jobs: 2 })).elf, board, { timeoutMs: 30_000 });
+        expect(r.stdout + r.stderr).toMatch(line);
+        expect(r.exitCode).toBe(status);
+      }
+    });
+  }
+});
