@@ -4,14 +4,6 @@
  * every output channel (the compute sharing that makes small codebooks cheap). */
 #include "bnn_runtime.h"
 
-/* tau-bit index j of the LSB-first stream (the table carries one spare byte, so the 2-byte read is safe). */
-static inline uint32_t bnn_index(const uint8_t *s, uint32_t j, uint32_t bits)
-{
-    uint32_t bit = j * bits;
-    uint32_t v = (uint32_t)s[bit >> 3] | ((uint32_t)s[(bit >> 3) + 1u] << 8);
-    return (v >> (bit & 7u)) & ((1u << bits) - 1u);
-}
-
 /* Response of a patch to a codeword: matches - mismatches over the valid taps. */
 static inline int32_t bnn_response(uint32_t patch, uint32_t valid, uint32_t nvalid, uint32_t codeword)
 {
@@ -48,10 +40,10 @@ void bnn_bconv2d_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in,
                 uint32_t nvalid = bnn_popcount32(valid);
                 if (p->share) {
                     for (uint32_t k = 0; k < p->n_codewords; k++) resp[k] = bnn_response(patch, valid, nvalid, p->codewords[k]);
-                    for (uint32_t o = 0; o < g->out_c; o++) acc[o] += resp[bnn_index(p->indices, o * g->in_c + c, p->index_bits)];
+                    for (uint32_t o = 0; o < g->out_c; o++) acc[o] += resp[bnn_read_index(p->indices, o * g->in_c + c, p->index_bits)];
                 } else {
                     for (uint32_t o = 0; o < g->out_c; o++) {
-                        uint32_t cw = p->codewords[bnn_index(p->indices, o * g->in_c + c, p->index_bits)];
+                        uint32_t cw = p->codewords[bnn_read_index(p->indices, o * g->in_c + c, p->index_bits)];
                         acc[o] += bnn_response(patch, valid, nvalid, cw);
                     }
                 }

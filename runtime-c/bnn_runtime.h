@@ -43,6 +43,14 @@ static inline uint32_t bnn_popcount32(uint32_t x)
     return (x * 0x01010101u) >> 24;
 }
 
+/* Entry j of an LSB-first stream of `bits`-bit values (bits <= 9; tables carry one spare byte for this 2-byte read). */
+static inline uint32_t bnn_read_index(const uint8_t *s, uint32_t j, uint32_t bits)
+{
+    uint32_t bit = j * bits;
+    uint32_t v = (uint32_t)s[bit >> 3] | ((uint32_t)s[(bit >> 3) + 1u] << 8);
+    return (v >> (bit & 7u)) & ((1u << bits) - 1u);
+}
+
 /* Geometry of a windowed op (conv, pool). Output size is fixed by the generator. */
 typedef struct {
     uint16_t in_c, in_h, in_w;
@@ -109,6 +117,23 @@ typedef struct {
 /* scratch: out_c int32 accumulators (+ n_codewords int32 responses for a sharing codebook kernel). */
 void bnn_bconv2d_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 void bnn_bconv2d_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+
+/* Fast path for 3x3, stride 1, in_w and out_w <= 32 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes. */
+typedef struct {
+    bnn_window_t g;
+    int8_t pad_value;
+    uint8_t rows_per_unit;   /* whole output rows per unit of <= 32 positions */
+    uint8_t share;           /* 1: codebook responses computed once per input channel and gathered; 0: per (o, c) */
+    uint8_t batch;           /* input channels per byte-lane batch, 1..28 */
+    uint16_t n_codewords;    /* codebook: n */
+    uint8_t index_bits;      /* bits per entry of `indices` */
+    const uint16_t *codewords; /* codebook: n codeword ids; NULL: `indices` hold 9-bit kernel ids (tap t = bit t) */
+    const uint8_t *indices;  /* [out_c][in_c] entries, LSB-first stream + 1 spare byte (the same table as _ref) */
+    bnn_output_t out;
+} bnn_bconv2d_lanes_params_t;
+
+/* scratch (uint32_t words): in_c*in_h + 96*(share ? 1 : batch) + (share ? batch*n*8 : 0) + 17*out_c + 32. */
+void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 
 /* ---- binary fully connected ---- */
 typedef struct {

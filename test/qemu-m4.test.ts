@@ -10,6 +10,7 @@ import { generate } from '../generator/src/generate.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
+import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeDirAtomic } from '../generator/src/util/atomic.ts';
 import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
@@ -18,8 +19,8 @@ import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
 const work = mkdtempSync(join(tmpdir(), 'bnn-qemu-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function firmwareRun(model: Model, name: string, golden = 4) {
-  const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7 });
+async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto') {
+  const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7, kernels });
   const dir = join(work, name);
   writeDirAtomic(dir, g.files);
   const { elf } = await buildFirmware(dir);
@@ -39,6 +40,16 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       const r = await firmwareRun(randomModel(seed), `random-${seed}`);
       expect(r.stdout).toMatch(/^PASS 4\/4$/m);
       expect(r.exitCode).toBe(0);
+    });
+  }
+
+  // The fast binary convolution (bnn_bconv2d_lanes) forced on every eligible layer, built for the M4.
+  for (const [seed, tau] of [[1, 4], [2, null], [3, 3]] as const) {
+    it(`fast kernels: 8x8x40 tau ${tau ?? 'dense'} and random model ${seed + 100} print PASS`, async () => {
+      const a = await firmwareRun(standardLayerModel(40, 8, 8, tau, seed), `fast-std-${seed}`, 3, 'fast');
+      expect(a.stdout).toMatch(/^PASS 3\/3$/m);
+      const b = await firmwareRun(randomModel(seed + 100), `fast-random-${seed}`, 3, 'fast');
+      expect(b.stdout).toMatch(/^PASS 3\/3$/m);
     });
   }
 

@@ -74,6 +74,8 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 void qemu_plugin_outs(const char *string);
 
@@ -96,6 +98,47 @@ static uint64_t executed;                 /* instructions executed so far (bumpe
 static uint64_t region_count[MAX_MARKS + 1];
 static uint64_t region_visits[MAX_MARKS + 1] = { 1 };
 static unsigned current;                  /* region being accumulated */
+
+/* ---- Instruction classes (cls=FILE; forces per-instruction callbacks): for a cycle estimate ----
+ * Thumb/Thumb-2 encodings are classified at translation time; a taken branch is any change of flow (the next
+ * executed instruction is not the sequential successor), counted on the region of the instruction after it. */
+enum cls { C_LOAD, C_STORE, C_LDRD, C_LDM, C_LDM_REGS, C_MUL, C_LONGMUL, C_TAKEN, N_CLS };
+static const char *const cls_names[N_CLS] = { "load", "store", "ldrd", "ldm", "ldm_regs", "mul", "longmul", "taken" };
+static const char *cls_path;
+static uint64_t cls_now[N_CLS];
+static uint64_t cls_since[N_CLS];
+static uint64_t region_cls[MAX_MARKS + 1][N_CLS];
+static uint64_t next_seq = UINT64_MAX;    /* address of the sequential successor of the last instruction */
+struct insn_info { uint64_t addr; uint32_t size; int8_t cls; uint8_t regs; };
+
+static unsigned popcount16(unsigned x)
+{
+    unsigned n = 0;
+    for (; x; x &= x - 1u) n++;
+    return n;
+}
+
+static void classify(struct insn_info *ii, const uint8_t *d, size_t size)
+{
+    const unsigned h1 = (unsigned)d[0] | ((unsigned)d[1] << 8);
+    ii->cls = -1;
+    ii->regs = 0;
+    if (size == 2) {
+        const unsigned top4 = h1 >> 12;
+        if (top4 == 0x5) ii->cls = ((h1 >> 9) & 7u) >= 3u ? C_LOAD : C_STORE;
+        else if (top4 == 0x6 || top4 == 0x7 || top4 == 0x8 || top4 == 0x9) ii->cls = (h1 & 0x800u) ? C_LOAD : C_STORE;
+        else if ((h1 >> 11) == 0x09u) ii->cls = C_LOAD; /* LDR literal */
+        else if (top4 == 0xC || (h1 & 0xF600u) == 0xB400u) { ii->cls = C_LDM; ii->regs = (uint8_t)popcount16(h1 & ((h1 & 0xF000u) == 0xB000u ? 0x1FFu : 0xFFu)); }
+        else if ((h1 & 0xFFC0u) == 0x4340u) ii->cls = C_MUL;
+    } else if (size == 4) {
+        const unsigned h2 = (unsigned)d[2] | ((unsigned)d[3] << 8);
+        if ((h1 & 0xFE40u) == 0xE800u) { ii->cls = C_LDM; ii->regs = (uint8_t)popcount16(h2); }
+        else if ((h1 & 0xFE40u) == 0xE840u) ii->cls = C_LDRD;
+        else if ((h1 & 0xFE00u) == 0xF800u) ii->cls = (h1 & 0x10u) ? C_LOAD : C_STORE;
+        else if ((h1 & 0xFF80u) == 0xFB00u) ii->cls = C_MUL;
+        else if ((h1 & 0xFF80u) == 0xFB80u) ii->cls = C_LONGMUL;
+    }
+}
 static uint64_t current_since;            /* value of `executed` when `current` was last entered */
 
 /* ---- Execution-time callbacks ---- */
@@ -111,6 +154,30 @@ static void on_marker(unsigned int vcpu_index, void *userdata)
     current_since = executed;
     region_visits[m]++;
     executed++;
+}
+
+static void on_marker_cls(unsigned int vcpu_index, void *userdata)
+{
+    const struct insn_info *ii = userdata;
+    const unsigned prev = current;
+    on_marker(vcpu_index, (void *)(uintptr_t)ii->regs);
+    for (unsigned k = 0; k < N_CLS; k++) {
+        region_cls[prev][k] += cls_now[k] - cls_since[k];
+        cls_since[k] = cls_now[k];
+    }
+    if (ii->addr != next_seq) cls_now[C_TAKEN]++;
+    next_seq = ii->addr + ii->size;
+}
+
+static void on_insn_cls(unsigned int vcpu_index, void *userdata)
+{
+    (void)vcpu_index;
+    const struct insn_info *ii = userdata;
+    executed++;
+    if (ii->addr != next_seq) cls_now[C_TAKEN]++;
+    next_seq = ii->addr + ii->size;
+    if (ii->cls >= 0) cls_now[ii->cls]++;
+    if (ii->cls == C_LDM) cls_now[C_LDM_REGS] += ii->regs;
 }
 
 static void on_insn(unsigned int vcpu_index, void *userdata)
@@ -137,6 +204,24 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     for (size_t i = 0; i < n && !has_marker; i++)
         has_marker = marker_at(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i))) != 0;
 
+    if (cls_path) {
+        for (size_t i = 0; i < n; i++) {
+            struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+            struct insn_info *ii = calloc(1, sizeof *ii); /* lives as long as the translation: never freed */
+            if (!ii) abort();
+            ii->addr = qemu_plugin_insn_vaddr(insn);
+            ii->size = (uint32_t)qemu_plugin_insn_size(insn);
+            const unsigned m = marker_at(ii->addr);
+            if (m) {
+                ii->regs = (uint8_t)m; /* marker number, for on_marker */
+                qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker_cls, QEMU_PLUGIN_CB_NO_REGS, ii);
+            } else {
+                classify(ii, qemu_plugin_insn_data(insn), ii->size);
+                qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn_cls, QEMU_PLUGIN_CB_NO_REGS, ii);
+            }
+        }
+        return;
+    }
     /* The common case: no marker in the block. One add per block entry. */
     if (mode == MODE_TB && !has_marker) {
         qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &executed, n);
@@ -177,6 +262,23 @@ static void report_at_exit(qemu_plugin_id_t id, void *userdata)
     EMIT("total %" PRIu64 "\n", executed);
 #undef EMIT
     if (f) fclose(f);
+    if (cls_path) {
+        FILE *c = fopen(cls_path, "w");
+        if (!c) { fprintf(stderr, "icount plugin: cannot write %s\n", cls_path); return; }
+        for (unsigned k = 0; k < N_CLS; k++) {
+            region_cls[current][k] += cls_now[k] - cls_since[k];
+            cls_since[k] = cls_now[k];
+        }
+        fprintf(c, "classes");
+        for (unsigned k = 0; k < N_CLS; k++) fprintf(c, " %s", cls_names[k]);
+        fprintf(c, "\n");
+        for (unsigned m = 0; m <= n_marks; m++) {
+            fprintf(c, "region %u", m);
+            for (unsigned k = 0; k < N_CLS; k++) fprintf(c, " %" PRIu64, region_cls[m][k]);
+            fprintf(c, "\n");
+        }
+        fclose(c);
+    }
 }
 
 /* ---- Loading ---- */
@@ -203,6 +305,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             mark_addr[++n_marks] = v;
         } else if (strncmp(a, "out=", 4) == 0 && a[4]) {
             out_path = a + 4;
+        } else if (strncmp(a, "cls=", 4) == 0 && a[4]) {
+            cls_path = a + 4;
         } else if (strcmp(a, "mode=tb") == 0) {
             mode = MODE_TB;
         } else if (strcmp(a, "mode=insn") == 0) {

@@ -21,6 +21,10 @@ export interface GenerateOptions {
   seed?: number;
   /** Recorded in the generated files' header. */
   optionsText?: string;
+  /** Kernel choice (emitModel): 'auto' (default) or 'ref'. */
+  kernels?: 'ref' | 'auto' | 'fast';
+  /** Upper bound for one fast kernel's scratch in bytes. */
+  scratchLimit?: number;
 }
 
 export interface Generated {
@@ -40,17 +44,33 @@ export function goldenInputs(model: Model, given: Input[], count: number, seed: 
 export function checkFits(info: ModelInfo, board: Board): void {
   const code = board.memory.find((m) => m.name === board.layout.code)!;
   const data = board.memory.find((m) => m.name === board.layout.data)!;
-  const ramFree = data.length - board.layout.stackSize;
+  // The stack shares the data region on most boards; where it has its own (an547's DTCM) it takes nothing here.
+  const stackHere = board.layout.stack === board.layout.data ? board.layout.stackSize : 0;
+  const ramFree = data.length - stackHere;
   if (info.totalWeightBytes > code.length) {
     throw new BnnError(`model ${info.name} does not fit ${board.name}: its weights need ${info.totalWeightBytes} B of flash, ${code.name} holds ${code.length} B`);
   }
   if (info.arenaSize > ramFree) {
-    throw new BnnError(`model ${info.name} does not fit ${board.name}: its arena needs ${info.arenaSize} B of RAM, ${data.name} has ${ramFree} B besides the ${board.layout.stackSize} B stack`);
+    throw new BnnError(`model ${info.name} does not fit ${board.name}: its arena needs ${info.arenaSize} B of RAM, ${data.name} has ${ramFree} B${stackHere ? ` besides the ${stackHere} B stack` : ''}`);
   }
 }
 
+/**
+ * Scratch a fast kernel may use on `board`: the data region minus the stack, minus the arena the model needs with
+ * _ref kernels only, minus 5 KiB for the harness's data, libc and the linker's heap reserve. Fast kernels that need
+ * more pick a smaller working set or step back to _ref, so a model that fits with _ref still fits.
+ */
+export function scratchBudget(board: Board, refArena: number): number {
+  const data = board.memory.find((m) => m.name === board.layout.data)!;
+  return Math.max(0, data.length - board.layout.stackSize - refArena - 5120);
+}
+
 export function generate(model: Model, opts: GenerateOptions): Generated {
-  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
+  let scratchLimit = opts.scratchLimit;
+  if (scratchLimit === undefined && opts.board && opts.kernels !== 'ref') {
+    scratchLimit = scratchBudget(opts.board, emitModel(model, { prefix: opts.prefix, kernels: 'ref' }).info.arenaSize);
+  }
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, kernels: opts.kernels, scratchLimit });
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };
   checkFits(emitted.info, opts.board);

@@ -56,6 +56,21 @@ export interface CountOptions {
   /** Extra qemu-system-arm arguments, e.g. ['-icount', 'shift=0'] or ['-singlestep']. */
   qemuArgs?: string[];
   timeoutMs?: number;
+  /** Also classify executed instructions per region (loads, stores, LDRD, LDM and their registers, multiplies,
+   *  taken branches) for a cycle estimate. Uses per-instruction callbacks, so the mode is 'cb'. */
+  classes?: boolean;
+}
+
+/** Executed instructions of one region by class (see bench/plugin/icount.c, cls=FILE). */
+export interface ClassCounts {
+  load: number;
+  store: number;
+  ldrd: number;
+  ldm: number;
+  ldm_regs: number;
+  mul: number;
+  longmul: number;
+  taken: number;
 }
 
 export interface RegionCount {
@@ -80,6 +95,8 @@ export interface CountResult {
   beforeFirst: number;
   /** All instructions executed: beforeFirst plus every region. */
   total: number;
+  /** With opts.classes: index 0 is before the first marker, index i the region of markers[i - 1]. */
+  classes?: ClassCounts[];
 }
 
 /**
@@ -128,13 +145,15 @@ export async function runWithCounts(elf: string, board: Board, markers: string[]
   const extra = opts.qemuArgs ?? [];
   const icount = extra.some((a) => a === '-icount' || a === '--icount' || a.startsWith('-icount='));
   if (icount && opts.mode === 'tb') throw new Error("mode 'tb' is not exact with -icount (MMIO in the middle of a block re-executes part of it); use 'insn'");
-  const mode: CountMode = opts.mode ?? (icount ? 'insn' : 'tb');
+  if (opts.classes && opts.mode && opts.mode !== 'cb') throw new Error("instruction classes need mode 'cb'");
+  const mode: CountMode = opts.classes ? 'cb' : opts.mode ?? (icount ? 'insn' : 'tb');
 
   const [plugin, addresses] = await Promise.all([buildPlugin(), resolveSymbols(elf, markers)]);
   const dir = await mkdtemp(join(tmpdir(), 'bnn-icount-run-'));
   try {
     const out = join(dir, 'counts.txt');
-    const pluginOpt = [`file=${optValue(plugin)}`, `out=${optValue(out)}`, `mode=${mode}`, ...markers.map((n) => `mark=0x${addresses.get(n)!.toString(16)}`)];
+    const clsOut = join(dir, 'classes.txt');
+    const pluginOpt = [`file=${optValue(plugin)}`, `out=${optValue(out)}`, `mode=${mode}`, ...(opts.classes ? [`cls=${optValue(clsOut)}`] : []), ...markers.map((n) => `mark=0x${addresses.get(n)!.toString(16)}`)];
     const withPlugin: Board = { ...board, qemu: { ...board.qemu, extraArgs: [...board.qemu.extraArgs, ...extra, '-plugin', pluginOpt.join(',')] } };
     const r = await runQemu(elf, withPlugin, { timeoutMs: opts.timeoutMs });
     let report: string;
@@ -144,7 +163,9 @@ export async function runWithCounts(elf: string, board: Board, markers: string[]
       const tail = (r.stdout + r.stderr).trim().split('\n').slice(-5).join(' | ');
       throw new Error(`QEMU (${board.name}) exited with status ${r.exitCode} but the icount plugin wrote no report; last output: ${tail || '(none)'}`);
     }
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, mode, ...parseReport(report, markers, addresses, mode) };
+    const result: CountResult = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, mode, ...parseReport(report, markers, addresses, mode) };
+    if (opts.classes) result.classes = parseClasses(await readFile(clsOut, 'utf8'), markers.length);
+    return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -183,4 +204,16 @@ export function parseReport(text: string, markers: string[], addresses: Map<stri
   const total = num(t![1]);
   if (beforeFirst + regions.reduce((s, r) => s + r.instructions, 0) !== total) bad('regions do not add up to the total');
   return { regions, beforeFirst, total };
+}
+
+/** Parse the plugin's class report: a header naming the classes, then `region <i> <count per class>`. */
+export function parseClasses(text: string, markers: number): ClassCounts[] {
+  const lines = text.trim().split('\n');
+  const names = lines[0].split(/\s+/).slice(1);
+  if (lines[0].split(/\s+/)[0] !== 'classes' || lines.length !== markers + 2) throw new Error(`icount plugin class report is malformed:\n${text}`);
+  return lines.slice(1).map((l, i) => {
+    const f = l.split(/\s+/);
+    if (f[0] !== 'region' || Number(f[1]) !== i) throw new Error(`icount plugin class report: bad line ${l}`);
+    return Object.fromEntries(names.map((n, k) => [n, Number(f[2 + k])])) as unknown as ClassCounts;
+  });
 }

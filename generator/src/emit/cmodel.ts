@@ -8,7 +8,7 @@ import { INPUT_TENSOR, type AffineLayer, type BinarizeLayer, type Conv2dLayer, t
 import { inferModel } from '../model/validate.ts';
 import { lowerConv2dBinarized } from '../ops/conv2d.ts';
 import { opDef } from '../ops/index.ts';
-import type { Arg, CTable, Cost, Lowering, TableCategory } from '../ops/types.ts';
+import type { Arg, CTable, Cost, KernelChoice, Lowering, TableCategory } from '../ops/types.ts';
 import { planArena, type BufferRequest } from '../plan/arena.ts';
 import { cType, tensorBytes } from '../plan/layout.ts';
 import { cArrayBody, cFloat, render, RUNTIME_DIR } from './templates.ts';
@@ -19,6 +19,10 @@ export interface EmitOptions {
   prefix?: string;
   /** Free text recorded in the generated files' header (the CLI's options). */
   options?: string;
+  /** 'auto' (default): the cost model picks fast kernels where they pay; 'ref': portable _ref kernels only. */
+  kernels?: KernelChoice;
+  /** Upper bound for one fast kernel's scratch, in bytes (e.g. from a board's RAM); fast kernels shrink or step back. */
+  scratchLimit?: number;
 }
 
 export interface LayerInfo {
@@ -34,6 +38,11 @@ export interface LayerInfo {
   scratchBytes: number;
   weightBytes: Record<TableCategory, number>;
   cost: Cost;
+  /** With -DBNN_BENCH: the marker function called right before this layer's kernel (none if no code runs). */
+  marker: string | null;
+  /** Why the kernel was chosen (cost-model estimates), if the op reports it. */
+  why?: string;
+  estInstructions?: number;
 }
 
 export interface ModelInfo {
@@ -51,6 +60,9 @@ export interface ModelInfo {
   totalWeightBytes: number;
   binaryMacs: number;
   realMacs: number;
+  /** With -DBNN_BENCH: the marker called after the last layer. */
+  markEnd: string;
+  kernels: KernelChoice;
 }
 
 export interface EmittedModel {
@@ -110,6 +122,8 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     const ctx = {
       index,
       layer,
+      kernels: opts.kernels ?? 'auto',
+      scratchLimit: opts.scratchLimit,
       modelInput: model.input,
       inputs,
       output,
@@ -191,7 +205,12 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     const weightBytes = zeroBytes();
     for (const t of tables) if (t.name.startsWith(`L${i}_`)) weightBytes[t.category] += t.bytes;
     const root = rootOf.get(l.output)!;
+    const runs = !low.aliasInput && low.fusedInto === undefined;
+    const marker = runs ? `${prefix}mark_L${i}` : null;
     layerInfos.push({
+      marker,
+      why: low.why,
+      estInstructions: low.estInstructions,
       index: i,
       name: l.name,
       op: l.op,
@@ -214,6 +233,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       params: low.params ?? null,
       paramsName,
       call: low.aliasInput || low.fusedInto !== undefined ? '' : `${low.kernel}(${low.args.map(argText).join(', ')})`,
+      mark: marker ?? '',
       // Outputs inside a fused chain never exist in memory, so they are not traced.
       trace: !fusion.chains.has(i) && !(fusion.memberOf.has(i) && !fusion.tails.has(i)),
       outPtr: fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i)) ? 'NULL' : ptr(l.output, true),
@@ -239,6 +259,8 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     totalWeightBytes: tables.reduce((s, t) => s + t.bytes, 0),
     binaryMacs: layerInfos.reduce((s, l) => s + l.cost.binaryMacs, 0),
     realMacs: layerInfos.reduce((s, l) => s + l.cost.realMacs, 0),
+    markEnd: `${prefix}mark_end`,
+    kernels: opts.kernels ?? 'auto',
   };
 
   const common = {
@@ -274,6 +296,8 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     tableBytes: info.totalWeightBytes,
     tables: tables.map((t) => ({ ctype: t.ctype, name: t.name, length: t.values.length, body: tableBody(t) })),
     layers: layerCtx,
+    marks: [...layerInfos.flatMap((l) => (l.marker ? [l.marker] : [])), info.markEnd],
+    markEnd: info.markEnd,
   });
   const runtime = new Set<string>(['bnn_runtime.h']);
   for (const low of lowered) for (const f of low.runtime) runtime.add(f);

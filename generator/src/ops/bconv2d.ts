@@ -1,8 +1,66 @@
 import { packBits } from '../format/packing.ts';
 import type { BConv2dLayer } from '../model/ir.ts';
 import { words } from '../plan/layout.ts';
+import { planLanes, refCost } from './bconv2d-fast.ts';
 import { outSize, outputInit, struct, windowInit } from './common.ts';
-import type { OpDef } from './types.ts';
+import type { Lowering, LowerContext, OpDef } from './types.ts';
+
+/** Codeword id (tap t = 3ky + kx at bit t) of every (o, c) kernel of a 3x3 layer, [O][C]. */
+export function kernelIds(l: BConv2dLayer, C: number): Uint16Array {
+  const O = l.outChannels;
+  const w = l.weights;
+  if (w.kind === 'codebook') return Uint16Array.from(w.indices, (k) => w.codewords[k]);
+  const ids = new Uint16Array(O * C);
+  for (let i = 0; i < O * C; i++) {
+    let id = 0;
+    for (let t = 0; t < 9; t++) if (w.bits[i * 9 + t]) id |= 1 << t;
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/** The fast kernel when it is eligible and the cost model says it is cheaper than _ref; otherwise null. */
+function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
+  if (ctx.kernels === 'ref') return null;
+  const x = ctx.inputs[0];
+  const y = ctx.output;
+  const plan = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
+  if (!plan) return null;
+  const [C] = x.shape;
+  const [O, OH, OW] = y.shape;
+  const ref = refCost(l, C, O, OH, OW);
+  if (ctx.kernels !== 'fast' && plan.estInstructions >= ref) return null;
+  const w = l.weights;
+  const share = plan.share && w.kind === 'codebook';
+  const fields = [
+    { name: 'g', value: windowInit(x, y, l.kernel, l.stride, l.pad) },
+    { name: 'pad_value', value: String(l.padValue) },
+    { name: 'rows_per_unit', value: String(plan.rowsPerUnit) },
+    { name: 'share', value: share ? '1' : '0' },
+    { name: 'batch', value: String(plan.batch) },
+    // Weights stay as compact as for _ref: tau-bit indices into the codebook, or 9-bit kernel ids for plain weights.
+    { name: 'n_codewords', value: w.kind === 'codebook' ? String(w.codewords.length) : '0' },
+    { name: 'index_bits', value: w.kind === 'codebook' ? String(w.bits) : '9' },
+    { name: 'codewords', value: w.kind === 'codebook' ? ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') : 'NULL' },
+    {
+      name: 'indices',
+      value:
+        w.kind === 'codebook'
+          ? ctx.table('indices', 'uint8_t', packBits(w.indices, w.bits, 1), 'indices')
+          : ctx.table('kernels', 'uint8_t', packBits(kernelIds(l, C), 9, 1), 'binary'),
+    },
+    { name: 'out', value: outputInit(ctx, l.threshold) },
+  ];
+  return {
+    kernel: 'bnn_bconv2d_lanes',
+    params: { type: 'bnn_bconv2d_lanes_params_t', init: struct(fields) },
+    args: ['params', 'in', 'out', 'scratch'],
+    scratchBytes: plan.scratchBytes,
+    runtime: ['bnn_bconv2d_lanes.c'],
+    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}: est ${plan.estInstructions} vs ref ${ref}`,
+    estInstructions: plan.estInstructions,
+  };
+}
 
 /** Plain weights as the kernel reads them: [O][kh][kw][words(C)], channel c at bit c & 31 of word c >> 5. */
 export function plainWeightWords(bits: Uint8Array, O: number, C: number, kh: number, kw: number): Uint32Array {
@@ -18,6 +76,8 @@ export function plainWeightWords(bits: Uint8Array, O: number, C: number, kh: num
 
 export const bconv2d: OpDef<BConv2dLayer> = {
   lower(l, ctx) {
+    const fast = lowerFast(l, ctx);
+    if (fast) return fast;
     const x = ctx.inputs[0];
     const C = x.shape[0];
     const O = l.outChannels;
@@ -40,7 +100,9 @@ export const bconv2d: OpDef<BConv2dLayer> = {
         { name: 'share', value: share ? '1' : '0' },
         { name: 'out', value: outputInit(ctx, l.threshold) },
       );
+      const [, OH, OW] = ctx.output.shape;
       return {
+        estInstructions: refCost(l, C, O, OH, OW),
         kernel: 'bnn_bconv2d_codebook_ref',
         params: { type: 'bnn_bconv2d_params_t', init: struct(fields) },
         args: ['params', 'in', 'out', 'scratch'],
@@ -58,6 +120,7 @@ export const bconv2d: OpDef<BConv2dLayer> = {
       { name: 'out', value: outputInit(ctx, l.threshold) },
     );
     return {
+      estInstructions: refCost(l, C, O, ctx.output.shape[1], ctx.output.shape[2]),
       kernel: 'bnn_bconv2d_plain_ref',
       params: { type: 'bnn_bconv2d_params_t', init: struct(fields) },
       args: ['params', 'in', 'out', 'scratch'],

@@ -34,9 +34,16 @@ export interface Lowering {
   aliasInput?: boolean;
   /** Part of a fused chain whose head (this layer index) runs the whole chain; no code of its own. */
   fusedInto?: number;
+  /** Why this kernel was picked (cost-model estimates), for reports. */
+  why?: string;
+  /** Estimated executed instructions on a Cortex-M4 (cost model), when the op has one. */
+  estInstructions?: number;
   /** Element-wise with equal sizes: the kernel may write its output over its input when the input dies here. */
   inPlace?: boolean;
 }
+
+/** 'ref': portable _ref kernels only; 'auto': the cost model picks; 'fast': fast kernels wherever eligible (tests). */
+export type KernelChoice = 'ref' | 'auto' | 'fast';
 
 export interface Cost {
   binaryMacs: number;
@@ -50,6 +57,10 @@ export interface LowerContext {
   modelInput: InputSpec;
   inputs: TensorInfo[];
   output: TensorInfo;
+  /** Kernel choice: 'ref' forces the portable reference kernels, 'auto' lets the cost model pick (default). */
+  kernels?: KernelChoice;
+  /** Largest scratch (bytes) a fast kernel may ask for; it picks a smaller working set or falls back to ref. */
+  scratchLimit?: number;
   /** Register a constant table; returns its C symbol. */
   table(suffix: string, ctype: CTable['ctype'], values: ArrayLike<number>, category: TableCategory): string;
 }

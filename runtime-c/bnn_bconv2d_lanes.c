@@ -1,0 +1,215 @@
+/* Binary 3x3 convolution, stride 1, maps up to 32 wide: spatially sliced, byte-lane accumulation, with the
+ * codebook's compute shared across output channels.
+ *
+ * Positions are processed in units of up to 32 output positions (rows_per_unit whole output rows). Inside the
+ * kernel the input is transposed once into bit rows (one uint32_t per input row and channel); for a unit and an
+ * input channel c, each of the 9 taps becomes a 32-position bit plane. The number of matching taps of a codeword
+ * at a position (0..9) is kept in 4-bit lanes: row sums S[ky][pattern] (every 3-tap pattern of one kernel row,
+ * 8 per row) are formed once per (unit, c), and any codeword's count is three adds of them.
+ *   share = 1 (codebook): each of the n codewords' counts is formed once per (unit, c) and split into byte lanes;
+ *             every output channel then gathers the 8 words of its codeword: 8 adds per (o, c) per 32 positions.
+ *   share = 0 (any 3x3 kernel): each (o, c) forms its count from the row sums directly (3 adds per 4 lanes).
+ * Byte lanes take up to 28 counts of 9; a batch of <= 28 input channels is then folded into 16-bit lanes.
+ * acc = 2 * matches - valid taps * C (pad 0; 9 * C with a +-1 pad value), then the usual threshold.
+ * Lane word j of 8 holds, in byte B, the position bit 8B + 4(j & 1) + (j >> 1); 16-bit word hj = 2j + part holds in
+ * halfword H the position bit 16H + 8 part + 4(j & 1) + (j >> 1). */
+#include "bnn_runtime.h"
+
+#define BNN_NIB 0x11111111u
+#define BNN_LO4 0x0F0F0F0Fu
+#define BNN_LO8 0x00FF00FFu
+
+/* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1. */
+static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
+                              const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S)
+{
+    const bnn_window_t *g = &p->g;
+    for (uint32_t ky = 0; ky < 3u; ky++) {
+        uint32_t P[3], N[3];
+        for (uint32_t kx = 0; kx < 3u; kx++) {
+            int32_t sh = (int32_t)kx - (int32_t)g->pad_left;
+            uint32_t t = 0;
+            for (uint32_t r = 0; r < nrows; r++) {
+                int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
+                if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                uint32_t row = rows[iy];
+                uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
+                t |= (x & colmask[kx]) << (r * g->out_w);
+            }
+            uint32_t v = valid[ky * 3u + kx];
+            if (p->pad_value > 0) t |= unit_mask & ~v;
+            if (p->pad_value != 0) v = unit_mask;
+            P[kx] = t;
+            N[kx] = v & ~t;
+        }
+        uint32_t *s = S + ky * 32u;
+        for (uint32_t w = 0; w < 4u; w++) {
+            uint32_t p0 = (P[0] >> w) & BNN_NIB, n0 = (N[0] >> w) & BNN_NIB;
+            uint32_t p1 = (P[1] >> w) & BNN_NIB, n1 = (N[1] >> w) & BNN_NIB;
+            uint32_t p2 = (P[2] >> w) & BNN_NIB, n2 = (N[2] >> w) & BNN_NIB;
+            uint32_t q0 = n1 + n2, q1 = p1 + n2, q2 = n1 + p2, q3 = p1 + p2;
+            s[0 * 4 + w] = n0 + q0;
+            s[1 * 4 + w] = p0 + q0;
+            s[2 * 4 + w] = n0 + q1;
+            s[3 * 4 + w] = p0 + q1;
+            s[4 * 4 + w] = n0 + q2;
+            s[5 * 4 + w] = p0 + q2;
+            s[6 * 4 + w] = n0 + q3;
+            s[7 * 4 + w] = p0 + q3;
+        }
+    }
+}
+
+void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
+{
+    uint32_t *scratch = (uint32_t *)scratch_words;
+    const bnn_window_t *g = &p->g;
+    const uint32_t C = g->in_c, O = g->out_c, OW = g->out_w, n = p->n_codewords;
+    const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O);
+    const uint32_t plane = (uint32_t)g->out_h * OW;
+    uint32_t *rows = scratch;                                       /* [C][in_h] input bit rows */
+    uint32_t *S = rows + C * g->in_h;                               /* share: [96]; else [batch][96] */
+    uint32_t *resp = S + 96u * (p->share ? 1u : p->batch);          /* share: [batch][n][8] */
+    uint32_t *h = resp + (p->share ? (uint32_t)p->batch * n * 8u : 0u); /* [O][16] 16-bit lanes */
+    uint32_t *obits = h + O * 16u;                                  /* [O] output bits of the unit */
+    uint32_t *nv = obits + O;                                       /* [32] valid taps per position */
+
+    /* Transpose the channel-packed input into bit rows. */
+    for (uint32_t i = 0; i < C * g->in_h; i++) rows[i] = 0;
+    for (uint32_t y = 0; y < g->in_h; y++)
+        for (uint32_t x = 0; x < g->in_w; x++) {
+            const uint32_t *a = in + ((size_t)y * g->in_w + x) * in_words;
+            for (uint32_t c = 0; c < C; c++) rows[c * g->in_h + y] |= ((a[c >> 5] >> (c & 31u)) & 1u) << x;
+        }
+
+    /* Columns each kx can read: output column ox reads input column ox - pad_left + kx. */
+    uint32_t colmask[3];
+    for (uint32_t kx = 0; kx < 3u; kx++) {
+        colmask[kx] = 0;
+        for (uint32_t ox = 0; ox < OW; ox++) {
+            int32_t ix = (int32_t)(ox + kx) - (int32_t)g->pad_left;
+            if (ix >= 0 && ix < (int32_t)g->in_w) colmask[kx] |= 1u << ox;
+        }
+    }
+    const uint32_t row_mask = OW >= 32u ? 0xFFFFFFFFu : (1u << OW) - 1u;
+
+    for (uint32_t oy0 = 0; oy0 < g->out_h; oy0 += p->rows_per_unit) {
+        const uint32_t nrows = g->out_h - oy0 < p->rows_per_unit ? g->out_h - oy0 : p->rows_per_unit;
+        const uint32_t nbits = nrows * OW;
+        uint32_t unit_mask = 0, valid[9];
+        for (uint32_t r = 0; r < nrows; r++) unit_mask |= row_mask << (r * OW);
+        for (uint32_t t = 0; t < 9u; t++) {
+            valid[t] = 0;
+            for (uint32_t r = 0; r < nrows; r++) {
+                int32_t iy = (int32_t)(oy0 + r + t / 3u) - (int32_t)g->pad_top;
+                if (iy >= 0 && iy < (int32_t)g->in_h) valid[t] |= colmask[t % 3u] << (r * OW);
+            }
+        }
+        for (uint32_t b = 0; b < 32u; b++) {
+            uint32_t k = 0;
+            for (uint32_t t = 0; t < 9u; t++) k += (valid[t] >> b) & 1u;
+            nv[b] = p->pad_value != 0 ? 9u : k;
+        }
+        for (uint32_t i = 0; i < O * 16u; i++) h[i] = 0;
+
+        for (uint32_t c0 = 0; c0 < C; c0 += p->batch) {
+            const uint32_t nb = C - c0 < p->batch ? C - c0 : p->batch;
+            for (uint32_t cl = 0; cl < nb; cl++) {
+                uint32_t *s = p->share ? S : S + 96u * cl;
+                bnn_lanes_rowsums(p, rows + (c0 + cl) * g->in_h, oy0, nrows, valid, colmask, unit_mask, s);
+                if (!p->share) continue;
+                uint32_t *rk = resp + cl * n * 8u;
+                for (uint32_t k = 0; k < n; k++, rk += 8) {
+                    uint32_t id = p->codewords[k];
+                    const uint32_t *s0 = s + (id & 7u) * 4u, *s1 = s + 32u + ((id >> 3) & 7u) * 4u, *s2 = s + 64u + (id >> 6) * 4u;
+                    for (uint32_t w = 0; w < 4u; w++) {
+                        uint32_t x = s0[w] + s1[w] + s2[w];
+                        rk[2u * w] = x & BNN_LO4;
+                        rk[2u * w + 1u] = (x >> 4) & BNN_LO4;
+                    }
+                }
+            }
+            for (uint32_t o = 0; o < O; o++) {
+                uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                if (p->share) {
+                    const uint32_t j0 = o * C + c0;
+                    const uint32_t *base = resp;
+                    for (uint32_t cl = 0; cl < nb; cl++, base += n * 8u) {
+                        const uint32_t *r = base + bnn_read_index(p->indices, j0 + cl, p->index_bits) * 8u;
+                        a0 += r[0]; a1 += r[1]; a2 += r[2]; a3 += r[3];
+                        a4 += r[4]; a5 += r[5]; a6 += r[6]; a7 += r[7];
+                    }
+                } else {
+                    const uint32_t j0 = o * C + c0;
+                    const uint32_t *s = S;
+                    for (uint32_t cl = 0; cl < nb; cl++, s += 96u) {
+                        uint32_t k = bnn_read_index(p->indices, j0 + cl, p->index_bits);
+                        uint32_t id = p->codewords ? p->codewords[k] : k;
+                        const uint32_t *s0 = s + (id & 7u) * 4u, *s1 = s + 32u + ((id >> 3) & 7u) * 4u, *s2 = s + 64u + (id >> 6) * 4u;
+                        uint32_t x;
+                        x = s0[0] + s1[0] + s2[0]; a0 += x & BNN_LO4; a1 += (x >> 4) & BNN_LO4;
+                        x = s0[1] + s1[1] + s2[1]; a2 += x & BNN_LO4; a3 += (x >> 4) & BNN_LO4;
+                        x = s0[2] + s1[2] + s2[2]; a4 += x & BNN_LO4; a5 += (x >> 4) & BNN_LO4;
+                        x = s0[3] + s1[3] + s2[3]; a6 += x & BNN_LO4; a7 += (x >> 4) & BNN_LO4;
+                    }
+                }
+                uint32_t *ho = h + o * 16u;
+                ho[0] += a0 & BNN_LO8;  ho[1] += (a0 >> 8) & BNN_LO8;
+                ho[2] += a1 & BNN_LO8;  ho[3] += (a1 >> 8) & BNN_LO8;
+                ho[4] += a2 & BNN_LO8;  ho[5] += (a2 >> 8) & BNN_LO8;
+                ho[6] += a3 & BNN_LO8;  ho[7] += (a3 >> 8) & BNN_LO8;
+                ho[8] += a4 & BNN_LO8;  ho[9] += (a4 >> 8) & BNN_LO8;
+                ho[10] += a5 & BNN_LO8; ho[11] += (a5 >> 8) & BNN_LO8;
+                ho[12] += a6 & BNN_LO8; ho[13] += (a6 >> 8) & BNN_LO8;
+                ho[14] += a7 & BNN_LO8; ho[15] += (a7 >> 8) & BNN_LO8;
+            }
+        }
+
+        /* acc per (o, position) -> output. Lane i of the 16-bit words (word i >> 1, halfword i & 1) holds the
+         * position bit lane_bit[i]; cnv[i] = valid taps * C there (a lane past the unit gets a bound no acc meets). */
+        const uint32_t pos0 = oy0 * OW;
+        int32_t cnv[32];
+        uint8_t lane_bit[32];
+        for (uint32_t i = 0; i < 32u; i++) {
+            uint32_t hj = i >> 1, H = i & 1u;
+            uint32_t b = 16u * H + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
+            lane_bit[i] = (uint8_t)b;
+            cnv[i] = (int32_t)(nv[b] * C);
+        }
+        for (uint32_t o = 0; o < O; o++) {
+            const uint32_t *ho = h + o * 16u;
+            uint32_t bits = 0;
+            if (p->out.thresh == NULL) {
+                int32_t *yo = (int32_t *)out + (size_t)o * plane + pos0;
+                for (uint32_t i = 0; i < 32u; i++) {
+                    uint32_t b = lane_bit[i];
+                    if (b < nbits) yo[b] = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+                }
+            } else {
+                const int32_t T = p->out.thresh[o];
+                const uint32_t flip = (p->out.flip[o >> 5] >> (o & 31u)) & 1u;
+                for (uint32_t i = 0; i < 32u; i += 2u) {
+                    uint32_t v = ho[i >> 1];
+                    int32_t acc0 = 2 * (int32_t)(v & 0xFFFFu) - cnv[i];
+                    int32_t acc1 = 2 * (int32_t)(v >> 16) - cnv[i + 1u];
+                    uint32_t b0 = flip ? acc0 <= T : acc0 >= T;
+                    uint32_t b1 = flip ? acc1 <= T : acc1 >= T;
+                    bits |= (b0 << lane_bit[i]) | (b1 << lane_bit[i + 1u]);
+                }
+                bits &= nbits >= 32u ? 0xFFFFFFFFu : (1u << nbits) - 1u;
+            }
+            obits[o] = bits;
+        }
+        if (p->out.thresh != NULL) {
+            uint32_t *y = (uint32_t *)out + (size_t)pos0 * out_words;
+            for (uint32_t b = 0; b < nbits; b++, y += out_words) {
+                for (uint32_t j = 0; j < out_words; j++) {
+                    uint32_t word = 0;
+                    uint32_t oe = O - 32u * j < 32u ? O - 32u * j : 32u;
+                    for (uint32_t k = 0; k < oe; k++) word |= ((obits[32u * j + k] >> b) & 1u) << k;
+                    y[j] = word;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// Fast kernels (runtime-c/bnn_bconv2d_lanes.c) against the reference and against the _ref build of the same model:
+// forced wherever eligible ('fast'), as the cost model picks them ('auto') and never ('ref'), every layer bit for
+// bit, in WebAssembly and in a host build under AddressSanitizer/UBSan.
+import { describe, expect, it } from 'vitest';
+import { emitModel, type EmittedModel } from '../generator/src/emit/cmodel.ts';
+import { standardLayerModel } from '../generator/src/bench/standard.ts';
+import type { Model } from '../generator/src/model/ir.ts';
+import { randomInput, randomModel } from '../generator/src/model/random.ts';
+import type { KernelChoice } from '../generator/src/ops/types.ts';
+import { runReference } from '../generator/src/reference/interpreter.ts';
+import { compareRun } from '../generator/src/verify/compare.ts';
+import { buildHost, runHost } from '../generator/src/verify/host.ts';
+import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { engineModel } from '../generator/src/verify/verify-model.ts';
+import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
+
+const SEEDS = Array.from({ length: 96 }, (_, i) => 9001 + i);
+const KINDS: KernelChoice[] = ['ref', 'auto', 'fast'];
+
+interface Case {
+  name: string;
+  model: Model;
+  emitted: Record<KernelChoice, EmittedModel>;
+}
+
+function makeCase(name: string, model: Model, tag: string): Case {
+  const emitted = Object.fromEntries(KINDS.map((k) => [k, emitModel(model, { prefix: `${tag}${k}_`, kernels: k })])) as Case['emitted'];
+  return { name, model, emitted };
+}
+
+const small: Case[] = [
+  ...[null, 2, 4, 9].map((tau, i) => makeCase(`8x8x40 tau ${tau ?? 'dense'}`, standardLayerModel(40, 8, 8, tau, 3 + i), `s${i}`)),
+  makeCase('13x7x33 tau 5', standardLayerModel(33, 13, 7, 5, 9), 's9'),
+  makeCase('5x32x8 dense', standardLayerModel(8, 5, 32, null, 10), 's10'),
+];
+const random: Case[] = SEEDS.map((s) => makeCase(`random ${s}`, randomModel(s), `r${s}`));
+
+describe('fast kernel choice', () => {
+  it('ref never uses a fast kernel; fast covers shared and per-kernel paths, every pad value, b1 and i32 outputs', () => {
+    const seen = new Set<string>();
+    for (const c of [...small, ...random]) {
+      for (const l of c.emitted.ref.info.layers) expect(l.kernel).not.toBe('bnn_bconv2d_lanes');
+      for (const k of ['auto', 'fast'] as const) {
+        c.emitted[k].info.layers.forEach((l, i) => {
+          if (l.kernel !== 'bnn_bconv2d_lanes') return;
+          const layer = c.model.layers[i] as Extract<Model['layers'][number], { op: 'bconv2d' }>;
+          seen.add(l.why!.includes('shared') ? 'shared' : 'per-kernel');
+          seen.add(`pad${layer.padValue}`);
+          seen.add(l.output.dtype);
+          seen.add(layer.pad.top === 0 ? 'valid' : 'padded');
+          seen.add(layer.weights.kind);
+        });
+      }
+    }
+    expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'valid']);
+  });
+
+  it('auto picks the fast kernel for the standard shapes, sharing the codebook at tau <= 4', () => {
+    for (const [C, H] of [[64, 16], [32, 32], [128, 8]]) {
+      for (const tau of [null, 3, 4, 5]) {
+        const e = emitModel(standardLayerModel(C, H, H, tau), { kernels: 'auto' });
+        const conv = e.info.layers.find((l) => l.name === 'conv')!;
+        expect(conv.kernel, `${H}x${H}x${C} tau ${tau}`).toBe('bnn_bconv2d_lanes');
+        if (tau !== null && tau <= 4) expect(conv.why).toContain('shared');
+      }
+    }
+  });
+});
+
+describe.skipIf(!haveTool('emcc'))('WebAssembly: ref, auto and fast builds == TS reference, every layer', () => {
+  it(`${small.length + random.length} models x 3 builds x 2 inputs`, async () => {
+    const cases = [...small, ...random];
+    const builds = cases.flatMap((c) => KINDS.map((k) => c.emitted[k]));
+    const files: Record<string, string> = {};
+    for (const e of builds) Object.assign(files, e.files);
+    const engine = await WasmEngine.load(await buildWasm({ files, models: builds.map((e) => ({ prefix: e.info.prefix })) }));
+    const failures: string[] = [];
+    for (const c of cases) {
+      for (let k = 0; k < 2; k++) {
+        const x = randomInput(c.model, 77 + k);
+        const ref = runReference(c.model, x);
+        const scores: string[] = [];
+        for (const kind of KINDS) {
+          const run = engine.run(engineModel(c.emitted[kind].info), x, { trace: true });
+          const m = compareRun(c.model, c.emitted[kind].info, ref, run);
+          if (m) failures.push(`${c.name} ${kind} input ${k}: ${m.message}`);
+          scores.push(Buffer.from(new Uint8Array(run.scores.buffer, run.scores.byteOffset, run.scores.byteLength)).toString('hex'));
+        }
+        if (new Set(scores).size !== 1) failures.push(`${c.name} input ${k}: ref/auto/fast scores differ`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveTool('gcc'))('host build under AddressSanitizer + UBSan, fast kernels forced', () => {
+  it('small and random models run clean with the arena at exactly ARENA_SIZE and match the reference', async () => {
+    const cases = [...small, ...random.slice(0, 32)];
+    const exe = await buildHost({ files: Object.assign({}, ...cases.map((c) => c.emitted.fast.files)), models: cases.map((c) => ({ prefix: c.emitted.fast.info.prefix })), sanitize: true });
+    const failures: string[] = [];
+    for (const c of cases) {
+      const inputs = [0, 1].map((k) => randomInput(c.model, 500 + k));
+      const runs = await runHost(exe, engineModel(c.emitted.fast.info), inputs);
+      runs.forEach((run, k) => {
+        const m = compareRun(c.model, c.emitted.fast.info, runReference(c.model, inputs[k]), run);
+        if (m) failures.push(`${c.name} input ${k}: ${m.message}`);
+      });
+    }
+    expect(failures).toEqual([]);
+  });
+});
