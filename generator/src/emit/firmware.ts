@@ -4,6 +4,8 @@ import type { Board } from '../model/board.ts';
 import { getTarget, type Target } from '../model/target.ts';
 import { cArrayBody, cFloat, render } from './templates.ts';
 import { qemuArgs } from '../verify/qemu.ts';
+import { rp2040Boot2 } from './rp2040-boot2.ts';
+import { uartDivisor } from './uart.ts';
 
 export interface FirmwareOptions {
   board: Board;
@@ -22,8 +24,8 @@ export interface FirmwareOptions {
   modelHash?: string;
 }
 
-/** File names the generator owns in the firmware folder. */
-export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile'] as const;
+/** File names the generator owns in the firmware folder (console.c on UART boards, boot2.c on the RP2040 besides). */
+export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile', 'console.c', 'boot2.c'] as const;
 
 /** Heap the harness needs (newlib's printf of a float mallocs its big-number scratch, about 1.1 KiB on Cortex-M0). */
 const HEAP_MIN = 2048;
@@ -39,10 +41,9 @@ function check(cond: unknown, msg: string): asserts cond {
 
 function validate(o: FirmwareOptions): { inputSize: number; numClasses: number } {
   check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.prefix), `prefix '${o.prefix}' is not a C identifier prefix`);
-  check(o.board.output.method === 'semihosting', `board ${o.board.name}: output method '${o.board.output.method}' is not supported yet (only semihosting)`);
   // A hard-float image faults on a core without an FPU; the reverse (soft float on an FPU core) is fine.
   check(!o.target.hasFpu || getTarget(o.board.cpu).hasFpu, `target ${o.target.name} needs an FPU that board ${o.board.name} (${o.board.cpu}) lacks`);
-  const reserved = new Set<string>(['main.c', 'startup.c']);
+  const reserved = new Set<string>(['main.c', 'startup.c', 'console.c', 'boot2.c']);
   for (const s of o.modelSources) {
     // Names go into the Makefile unquoted: keep them to plain file names.
     check(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.c$/.test(s), `model source '${s}' must be a plain .c file name in the firmware folder`);
@@ -99,8 +100,37 @@ export function renderFirmware(opts: FirmwareOptions): Record<string, string> {
     scores: opts.expected.map((y) => indent(cArrayBody(y, 6, opts.scoreIsFloat ? (v) => cFloat(Number(v)) : cInt32))),
   });
 
-  const main = render('firmware/main.c.hbs', { ...common, scoreIsFloat: opts.scoreIsFloat });
-  const startup = render('firmware/startup.c.hbs', { ...common, hasFpu: target.hasFpu, hasVtor: target.hasVtor });
+  const out = board.output;
+  const uart = out.method === 'uart';
+  // Cycles per inference are measured on the boards, not in QEMU (it models no cycle counter).
+  const cyclesDwt = uart && target.hasCycleCounter;
+  const systickCycles = uart && !target.hasCycleCounter;
+  const clockHz = board.clock?.hz ?? 0;
+
+  const main = render('firmware/main.c.hbs', { ...common, scoreIsFloat: opts.scoreIsFloat, uart, cycles: uart, cyclesDwt, systickCycles, clockHz });
+
+  const irqRows: string[] = [];
+  for (let i = 0; i < board.interrupts; i += 4) {
+    const n = Math.min(4, board.interrupts - i);
+    irqRows.push(`${Array(n).fill('Fault_Handler,').join(' ')} /* IRQ${i}${n > 1 ? `..${i + n - 1}` : ''} */`);
+  }
+  const systickHandler = systickCycles ? 'SysTick_Handler' : 'Fault_Handler';
+  const startup = render('firmware/startup.c.hbs', {
+    ...common,
+    hasFpu: target.hasFpu,
+    hasVtor: target.hasVtor,
+    uart,
+    clockText: board.clock ? `${board.clock.hz} Hz (${board.clock.source})` : '',
+    interrupts: board.interrupts,
+    irqRows,
+    systickHandler,
+    systickPad: ' '.repeat(Math.max(0, 21 - systickHandler.length - 1)),
+    systickCycles,
+  });
+
+  const extra: Record<string, string> = {};
+  if (out.method === 'uart') extra['console.c'] = renderConsole(board, out, common);
+  if (board.boot2) extra['boot2.c'] = renderBoot2(common.banner);
 
   const { code, data, stack } = board.layout;
   // The stack takes the top of its region; whatever else lives there must end below it.
@@ -118,17 +148,105 @@ export function renderFirmware(opts: FirmwareOptions): Record<string, string> {
     stackInData: stack === data,
     heapMin: HEAP_MIN,
     stackAsserts,
+    boot2: board.boot2 !== undefined,
+    vectorOffset: board.boot2 ? '0x100' : '0',
   });
 
+  const flash = uart ? flashCommand(board) : null;
   const makefile = render('firmware/Makefile.hbs', {
     ...common,
     cpuFlags: target.cflags.join(' '),
-    sources: ['main.c', 'startup.c', ...opts.modelSources].join(' '),
+    sources: ['main.c', 'startup.c', ...Object.keys(extra), ...opts.modelSources].join(' '),
     qemuArgs: board.qemu ? qemuArgs(board).map(makeShellWord).join(' ') : null,
     runDescription: board.qemu ? `in QEMU (-M ${board.qemu.machine})` : '(not possible: no QEMU machine for this board)',
+    uart,
+    flashCommand: flash?.command ?? null,
+    flashTool: flash?.tool ?? '',
+    flashVar: flash?.variable ?? '',
+    consoleText: out.method === 'uart' ? out.console : '',
   });
 
-  return { 'main.c': main, 'golden.h': golden, 'startup.c': startup, 'linker.ld': linker, Makefile: makefile };
+  return { 'main.c': main, 'golden.h': golden, 'startup.c': startup, 'linker.ld': linker, Makefile: makefile, ...extra };
+}
+
+type UartOutput = Extract<Board['output'], { method: 'uart' }>;
+
+/** console.c: the board's UART driver (templates/firmware/uart/<driver>.c.hbs) plus newlib's system calls. */
+function renderConsole(board: Board, out: UartOutput, common: { banner: string; boardName: string }): string {
+  const div = uartDivisor(out.driver, out.clockHz, out.baud);
+  const pins = {
+    txName: out.tx.name, txPort: hex(out.tx.port), txPin: out.tx.pin, txFunction: out.tx.function ?? 0,
+    rxName: out.rx.name, rxPort: hex(out.rx.port), rxPin: out.rx.pin, rxFunction: out.rx.function ?? 0,
+  };
+  const ctx = {
+    ...pins,
+    instance: out.instance,
+    base: hex(out.base),
+    baud: out.baud,
+    clockHz: out.clockHz,
+    formula: div.formula,
+    actualBaud: div.actualBaud.toFixed(1),
+    errorPercent: (div.errorPercent >= 0 ? '+' : '') + div.errorPercent.toFixed(3),
+  };
+  let driverCode: string;
+  if (out.driver.startsWith('stm32-')) {
+    const family = out.driver === 'stm32-usart-v1' ? 'STM32F4' : 'STM32F7/L4';
+    const gpio = render('firmware/uart/stm32-gpio.c.hbs', {
+      ...ctx,
+      family,
+      enable: out.enable.map((e) => {
+        const call = `set_bit(${hex(e.register)}, ${e.bit});`;
+        return { register: hex(e.register), bit: e.bit, name: e.name, pad: ' '.repeat(Math.max(0, 26 - call.length)) };
+      }),
+    });
+    const brr = div.registers.BRR;
+    const template = out.driver === 'stm32-usart-v1' ? 'stm32-usart-v1' : 'stm32-usart-v2';
+    driverCode = render(`firmware/uart/${template}.c.hbs`, {
+      ...ctx,
+      gpio,
+      brr: '0x' + brr.toString(16).toUpperCase().padStart(4, '0'),
+      brrDecimal: String(brr),
+      peripheralDoc: out.driver === 'stm32-lpuart' ? 'STM32L4+ LPUART (RM0432 LPUART registers)' : 'STM32F7/L4+ USART (RM0385 31.8, RM0432 USART registers)',
+    });
+  } else if (out.driver === 'nrf-uarte') {
+    const psel = (p: UartOutput['tx']) => {
+      // nRF52840: P0 at 0x50000000, P1 at 0x50000300; PSEL = port << 5 | pin.
+      const port = p.port === 0x50000000 ? 0 : p.port === 0x50000300 ? 1 : -1;
+      if (port < 0) throw new Error(`renderFirmware: board ${board.name}: ${p.name}: GPIO port ${hex(p.port)} is neither P0 nor P1`);
+      return String((port << 5) | p.pin);
+    };
+    driverCode = render('firmware/uart/nrf-uarte.c.hbs', {
+      ...ctx,
+      baudrateHex: hex(div.registers.BAUDRATE),
+      txPsel: psel(out.tx),
+      rxPsel: psel(out.rx),
+    });
+  } else {
+    driverCode = render('firmware/uart/rp2040-pl011.c.hbs', { ...ctx, ibrd: div.registers.IBRD, fbrd: div.registers.FBRD });
+  }
+  return render('firmware/console.c.hbs', {
+    ...common,
+    instance: out.instance,
+    baud: out.baud,
+    txName: out.tx.name,
+    rxName: out.rx.name,
+    driver: out.driver,
+    consoleText: out.console.replace(/\*\//g, '* /'),
+    driverCode: driverCode.trimEnd(),
+  });
+}
+
+/** boot2.c: the RP2040's 256-byte second-stage boot loader with its CRC32 (see rp2040-boot2.ts). */
+function renderBoot2(banner: string): string {
+  return render('firmware/boot2.c.hbs', { banner, bytes: cArrayBody(rp2040Boot2(), 16, (v) => '0x' + Number(v).toString(16).padStart(2, '0')) });
+}
+
+/** The board's flash command as a Makefile recipe line; "{elf}" becomes firmware.elf. */
+function flashCommand(board: Board): { tool: string; variable: string; command: string } | null {
+  if (!board.flash) return null;
+  const variable = board.flash.tool.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const args = board.flash.args.map((a) => makeShellWord(a.replace(/\{elf\}/g, 'firmware.elf')));
+  return { tool: board.flash.tool, variable, command: [`$(${variable})`, ...args].join(' ') };
 }
 
 /** One argument for a Makefile recipe line: shell-quoted when needed, `$` doubled for make. */

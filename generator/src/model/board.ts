@@ -45,12 +45,56 @@ const QemuSchema = z.strictObject({
   extraArgs: z.array(z.string()).default([]),
 });
 
+/** One pin of a UART: its name as the board's documents spell it, the GPIO port's base address, the pin number in
+ *  that port and the function to select (STM32: GPIOx_AFR alternate function; RP2040: IO_BANK0 FUNCSEL). */
+const UartPinSchema = z.strictObject({
+  name: z.string().min(1),
+  port: Quantity,
+  pin: z.number().int().min(0).max(31),
+  function: z.number().int().min(0).max(31).optional(),
+});
+
+/** A read-modify-write that sets one bit (a clock enable, a power switch), done in list order before the UART is used. */
+const SetBitSchema = z.strictObject({
+  register: Quantity,
+  bit: z.number().int().min(0).max(31),
+  name: z.string().min(1),
+});
+
+/** Register-level UART drivers in templates/firmware/uart/. */
+export const UART_DRIVERS = ['stm32-usart-v1', 'stm32-usart-v2', 'stm32-lpuart', 'nrf-uarte', 'rp2040-pl011'] as const;
+export type UartDriver = (typeof UART_DRIVERS)[number];
+
 const OutputSchema = z.discriminatedUnion('method', [
   /** Results via Arm semihosting (QEMU, or a debugger with semihosting on); exit status is the verdict. */
   z.strictObject({ method: z.literal('semihosting') }),
-  /** Reserved for real boards without a debugger attached; not emitted yet. */
-  z.strictObject({ method: z.literal('uart'), instance: z.string(), baud: z.number().int().positive() }),
+  /** Results printed on a UART (a real board's USB virtual COM port or a USB-UART adapter); the harness then idles. */
+  z.strictObject({
+    method: z.literal('uart'),
+    /** Peripheral name in the reference manual, e.g. "USART2". */
+    instance: z.string().min(1),
+    driver: z.enum(UART_DRIVERS),
+    /** Peripheral base address. */
+    base: Quantity,
+    baud: z.number().int().positive(),
+    /** The UART's kernel clock in Hz at the clock configuration the firmware runs (see `clock`); the baud divisor
+     *  is computed from it. */
+    clockHz: z.number().int().positive(),
+    tx: UartPinSchema,
+    rx: UartPinSchema,
+    /** Bits to set before touching GPIO and UART registers (bus clock enables, I/O supply switches), in order. */
+    enable: z.array(SetBitSchema).default([]),
+    /** How the UART reaches a host: which connector, adapter or debug probe, and what to open there. */
+    console: z.string().min(1),
+  }),
 ]);
+
+/** The core clock the firmware runs at: the reset default unless the board file says the startup code changes it. */
+const ClockSchema = z.strictObject({
+  hz: z.number().int().positive(),
+  source: z.string().min(1),
+  description: z.string().min(1),
+});
 
 const FlashSchema = z.strictObject({
   /** Program that writes the image, e.g. "openocd", "pyocd", "picotool", "nrfjprog". */
@@ -79,6 +123,14 @@ export const BoardSchema = z
     qemu: QemuSchema.nullable(),
     output: OutputSchema,
     flash: FlashSchema.nullable().optional(),
+    /** Core clock (required for UART output: the baud divisor depends on it). */
+    clock: ClockSchema.optional(),
+    /** Device interrupt lines (IRQ0..IRQn-1) the vector table reserves after the 16 core exception slots; 0 for a
+     *  table of core exceptions only. The harness enables no interrupt; the slots point at the fault handler. */
+    interrupts: z.number().int().min(0).max(496).default(0),
+    /** RP2040: the boot ROM loads 256 bytes from the start of flash, checks their CRC32 and runs them (a second-stage
+     *  boot loader that sets up XIP); "rp2040-generic-03h" emits the project's own one (plain 03h serial reads). */
+    boot2: z.enum(['rp2040-generic-03h']).optional(),
     /** Where the memory map was checked (datasheet section, `info mtree`, ...). */
     references: z.array(z.string()).optional(),
   })
@@ -108,6 +160,16 @@ export const BoardSchema = z
       ctx.addIssue({ code: 'custom', path: ['layout', 'stackSize'], message: 'stackSize must be a positive multiple of 8' });
     if (stack && b.layout.stackSize > stack.length)
       ctx.addIssue({ code: 'custom', path: ['layout', 'stackSize'], message: `stackSize exceeds region '${stack.name}'` });
+    if (b.output.method === 'uart') {
+      if (!b.clock) ctx.addIssue({ code: 'custom', path: ['clock'], message: 'a board with UART output must state its clock' });
+      const needsFunction = b.output.driver !== 'nrf-uarte';
+      for (const k of ['tx', 'rx'] as const)
+        if (needsFunction && b.output[k].function === undefined)
+          ctx.addIssue({ code: 'custom', path: ['output', k, 'function'], message: `driver ${b.output.driver} needs the pin's alternate function` });
+      if (!b.flash) ctx.addIssue({ code: 'custom', path: ['flash'], message: 'a board with UART output runs on hardware only: name the flash tool' });
+    }
+    if (b.boot2 && b.cpu !== 'cortex-m0plus')
+      ctx.addIssue({ code: 'custom', path: ['boot2'], message: `boot2 '${b.boot2}' is for the RP2040 (cortex-m0plus), not ${b.cpu}` });
     if (stack && (stack.origin + stack.length) % 8 !== 0)
       ctx.addIssue({ code: 'custom', path: ['layout', 'stack'], message: `region '${stack.name}' must end 8-byte aligned (it holds the initial stack pointer)` });
   });

@@ -31,6 +31,9 @@ export interface Target {
   readonly unalignedAccess: boolean;
   /** SCB->VTOR exists, so startup can point it at the vector table (optional on M0+, absent on M0). */
   readonly hasVtor: boolean;
+  /** DWT cycle counter (DWT_CYCCNT): part of ARMv7-M/ARMv8-M Main's DWT (an implementation may still leave it out:
+   *  DWT_CTRL.NOCYCCNT tells at run time); ARMv6-M's DWT has none, so M0/M0+ firmware counts cycles with SysTick. */
+  readonly hasCycleCounter: boolean;
 }
 
 const thumb = (cpu: string, ...fp: string[]): readonly string[] => [`-mcpu=${cpu}`, '-mthumb', ...fp];
@@ -38,40 +41,40 @@ const thumb = (cpu: string, ...fp: string[]): readonly string[] => [`-mcpu=${cpu
 const TARGETS: Record<string, Target> = {
   'cortex-m0': {
     name: 'cortex-m0', arch: 'armv6-m', cflags: thumb('cortex-m0', '-mfloat-abi=soft'), floatAbi: 'soft',
-    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false,
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false, hasCycleCounter: false,
   },
   'cortex-m0plus': {
     name: 'cortex-m0plus', arch: 'armv6-m', cflags: thumb('cortex-m0plus', '-mfloat-abi=soft'), floatAbi: 'soft',
-    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false,
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: false, hasVtor: false, hasCycleCounter: false,
   },
   'cortex-m3': {
     name: 'cortex-m3', arch: 'armv7-m', cflags: thumb('cortex-m3', '-mfloat-abi=soft'), floatAbi: 'soft',
-    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: true, hasVtor: true,
+    hasFpu: false, hasFpuDouble: false, hasDsp: false, hasMve: false, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
   'cortex-m4': {
     name: 'cortex-m4', arch: 'armv7e-m', cflags: thumb('cortex-m4', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'), floatAbi: 'hard',
-    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
   // M7 parts ship with either FPU: double precision (STM32F76x/H7, QEMU's mps2-an500) or single (STM32F74x/F75x).
   'cortex-m7': {
     name: 'cortex-m7', arch: 'armv7e-m', cflags: thumb('cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-d16'), floatAbi: 'hard',
-    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
   'cortex-m7-sp': {
     name: 'cortex-m7-sp', arch: 'armv7e-m', cflags: thumb('cortex-m7', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
-    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
   // FPU and DSP are optional on M33; gcc's cortex-m33 includes DSP, and this entry assumes the FPU (nRF5340, STM32L5/U5,
   // QEMU's mps2-an505: single-precision FPv5 and DSP, both present there).
   'cortex-m33': {
     name: 'cortex-m33', arch: 'armv8-m.main', cflags: thumb('cortex-m33', '-mfloat-abi=hard', '-mfpu=fpv5-sp-d16'), floatAbi: 'hard',
-    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true,
+    hasFpu: true, hasFpuDouble: false, hasDsp: true, hasMve: false, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
   // -mfpu left at its default (auto): gcc then takes the FPU and MVE (integer + float) from -mcpu, which is what
   // QEMU's mps3-an547 core has (double-precision FPU, MVE-F).
   'cortex-m55': {
     name: 'cortex-m55', arch: 'armv8.1-m.main', cflags: thumb('cortex-m55', '-mfloat-abi=hard'), floatAbi: 'hard',
-    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: true, unalignedAccess: true, hasVtor: true,
+    hasFpu: true, hasFpuDouble: true, hasDsp: true, hasMve: true, unalignedAccess: true, hasVtor: true, hasCycleCounter: true,
   },
 };
 

@@ -1,0 +1,341 @@
+// Real boards (no QEMU machine): what can be checked without the hardware. Each board file must state its chip's
+// datasheet memory map, clock and UART; the golden firmware (the example model and random models that fit) must
+// build warning-free, link inside the chip's real flash and RAM, put a valid vector table (initial SP, Thumb reset
+// vector) where the core reads it, carry the UART divisor the reference manual's formula gives, and `make flash`
+// must run the named tool. Running on the boards themselves is not verified here (docs/boards.md).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { emitModel } from '../generator/src/emit/cmodel.ts';
+import { renderFirmware } from '../generator/src/emit/firmware.ts';
+import { BOOT2_CODE, crc32Mpeg2, rp2040Boot2 } from '../generator/src/emit/rp2040-boot2.ts';
+import { uartDivisor } from '../generator/src/emit/uart.ts';
+import { loadModel } from '../generator/src/format/load.ts';
+import { generate } from '../generator/src/generate.ts';
+import { listBoards, loadBoard, parseBoard, type Board } from '../generator/src/model/board.ts';
+import type { Model } from '../generator/src/model/ir.ts';
+import { randomModel } from '../generator/src/model/random.ts';
+import { getTarget } from '../generator/src/model/target.ts';
+import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { buildFirmware } from '../generator/src/verify/qemu.ts';
+import { haveTool } from '../generator/src/verify/toolchain.ts';
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+const haveMake = spawnSync('make', ['--version'], { stdio: 'ignore' }).status === 0;
+const toolsMissing = !haveTool('arm-none-eabi-gcc') || !haveMake;
+
+/** Datasheet facts, typed in by hand from the documents the board files cite (not read back from the files). */
+const EXPECTED = {
+  'stm32f4-discovery': {
+    cpu: 'cortex-m4', flash: [0x08000000, 1 * MiB], ram: [0x20000000, 128 * KiB], clockHz: 16_000_000, clock: 'HSI',
+    uart: { instance: 'USART2', base: 0x40004400, tx: 'PA2', rx: 'PA3', af: 7 }, interrupts: 82,
+    // RM0090: 16 MHz / 115200 = 138.89 -> USARTDIV 8.6875 = mantissa 8, fraction 11/16 -> BRR 0x8B.
+    divisor: { BRR: 0x8b }, regex: /#define UART_BRR_VALUE 0x008Bu/,
+    flashCmd: "openocd -f board/stm32f4discovery.cfg -c 'program firmware.elf verify reset exit'",
+  },
+  'nucleo-f446re': {
+    cpu: 'cortex-m4', flash: [0x08000000, 512 * KiB], ram: [0x20000000, 128 * KiB], clockHz: 16_000_000, clock: 'HSI',
+    uart: { instance: 'USART2', base: 0x40004400, tx: 'PA2', rx: 'PA3', af: 7 }, interrupts: 97,
+    divisor: { BRR: 0x8b }, regex: /#define UART_BRR_VALUE 0x008Bu/,
+    flashCmd: "openocd -f board/st_nucleo_f4.cfg -c 'program firmware.elf verify reset exit'",
+  },
+  'stm32f746g-disco': {
+    cpu: 'cortex-m7-sp', flash: [0x08000000, 1 * MiB], ram: [0x20000000, 320 * KiB], clockHz: 16_000_000, clock: 'HSI',
+    uart: { instance: 'USART1', base: 0x40011000, tx: 'PA9', rx: 'PB7', af: 7 }, interrupts: 98,
+    // RM0385, OVER8 = 0: BRR = USARTDIV = 16 MHz / 115200 = 138.89 -> 139.
+    divisor: { BRR: 139 }, regex: /#define UART_BRR_VALUE 0x008Bu/,
+    flashCmd: "openocd -f board/stm32f7discovery.cfg -c 'program firmware.elf verify reset exit'",
+  },
+  'nucleo-l4r5zi': {
+    cpu: 'cortex-m4', flash: [0x08000000, 2 * MiB], ram: [0x20000000, 640 * KiB], clockHz: 4_000_000, clock: 'MSI',
+    uart: { instance: 'LPUART1', base: 0x40008000, tx: 'PG7', rx: 'PG8', af: 8 }, interrupts: 95,
+    // RM0432 LPUART: BRR = 256 x 4 MHz / 115200 = 8888.9 -> 8889 = 0x22B9 (>= 0x300; 4 MHz within [3, 4096] x baud).
+    divisor: { BRR: 8889 }, regex: /#define UART_BRR_VALUE 0x22B9u/,
+    flashCmd: "openocd -f interface/stlink.cfg -f target/stm32l4x.cfg -c 'program firmware.elf verify reset exit'",
+  },
+  'nrf52840-dk': {
+    cpu: 'cortex-m4', flash: [0x00000000, 1 * MiB], ram: [0x20000000, 256 * KiB], clockHz: 64_000_000, clock: 'HFCLK',
+    uart: { instance: 'UARTE0', base: 0x40002000, tx: 'P0.06', rx: 'P0.08', af: undefined }, interrupts: 48,
+    // nRF52840 PS, UARTE BAUDRATE: Baud115200 = 0x01D60000 (the legacy UART's value is 0x01D7E000).
+    divisor: { BAUDRATE: 0x01d60000 }, regex: /#define UART_BAUDRATE_VALUE  0x01D60000u/,
+    flashCmd: "openocd -f interface/jlink.cfg -c 'transport select swd' -f target/nrf52.cfg -c 'program firmware.elf verify reset exit'",
+  },
+  'rpi-pico': {
+    cpu: 'cortex-m0plus', flash: [0x10000000, 2 * MiB], ram: [0x20000000, 264 * KiB], clockHz: 12_000_000, clock: 'XOSC',
+    uart: { instance: 'UART0', base: 0x40034000, tx: 'GP0', rx: 'GP1', af: 2 }, interrupts: 32,
+    // PL011: 12 MHz / (16 x 115200) = 6.5104 -> IBRD 6, FBRD round(0.5104 x 64) = 33.
+    divisor: { IBRD: 6, FBRD: 33 }, regex: /#define UART_IBRD_VALUE 6u\n#define UART_FBRD_VALUE 33u/,
+    flashCmd: "openocd -f interface/cmsis-dap.cfg -f target/rp2040.cfg -c 'adapter speed 5000' -c 'program firmware.elf verify reset exit'",
+  },
+} as const;
+type RealBoard = keyof typeof EXPECTED;
+const BOARDS = Object.keys(EXPECTED) as RealBoard[];
+
+function region(board: Board, name: string): [number, number] {
+  const r = board.memory.find((m) => m.name === name)!;
+  return [r.origin, r.length];
+}
+
+describe('real board files state the datasheet facts', () => {
+  it('all six are listed and none claims a QEMU machine', () => {
+    for (const name of BOARDS) {
+      expect(listBoards()).toContain(name);
+      expect(loadBoard(name).qemu).toBeNull();
+    }
+  });
+
+  for (const name of BOARDS) {
+    it(`${name}: memory map, clock, UART, vector table size and flash tool`, () => {
+      const b = loadBoard(name);
+      const want = EXPECTED[name];
+      expect(b.cpu).toBe(want.cpu);
+      expect(region(b, b.layout.code)).toEqual(want.flash);
+      expect(region(b, b.layout.data)).toEqual(want.ram);
+      expect(b.layout.stack).toBe(b.layout.data);
+      expect(b.clock?.hz).toBe(want.clockHz);
+      expect(b.clock?.source).toContain(want.clock);
+      expect(b.interrupts).toBe(want.interrupts);
+      expect(b.output.method).toBe('uart');
+      if (b.output.method !== 'uart') return;
+      expect(b.output).toMatchObject({ instance: want.uart.instance, base: want.uart.base, baud: 115200 });
+      expect([b.output.tx.name, b.output.rx.name]).toEqual([want.uart.tx, want.uart.rx]);
+      expect([b.output.tx.function, b.output.rx.function]).toEqual([want.uart.af, want.uart.af]);
+      expect(b.flash?.tool).toBe('openocd');
+      expect(b.references?.length).toBeGreaterThanOrEqual(3);
+      if (name === 'rpi-pico') expect(b.boot2).toBe('rp2040-generic-03h');
+      else expect(b.boot2).toBeUndefined();
+    });
+  }
+
+  it('the target for the F746 is the single-precision M7', () => {
+    expect(getTarget('cortex-m7-sp')).toMatchObject({ hasFpu: true, hasFpuDouble: false, hasCycleCounter: true });
+    expect(getTarget('cortex-m7-sp').cflags).toContain('-mfpu=fpv5-sp-d16');
+    expect(getTarget('cortex-m0plus').hasCycleCounter).toBe(false);
+  });
+
+  it('a UART board without a clock or flash tool, or a UART pin without its function, is refused', () => {
+    const good = JSON.parse(readFileSync(join(__dirname, '..', 'boards', 'nucleo-f446re.json'), 'utf8'));
+    expect(() => parseBoard({ ...good, clock: undefined }, 'x.json')).toThrow(/clock: a board with UART output must state its clock/);
+    expect(() => parseBoard({ ...good, flash: null }, 'x.json')).toThrow(/flash: a board with UART output runs on hardware only/);
+    const noAf = { ...good, output: { ...good.output, tx: { name: 'PA2', port: '0x40020000', pin: 2 } } };
+    expect(() => parseBoard(noAf, 'x.json')).toThrow(/output\.tx\.function: driver stm32-usart-v1 needs/);
+    expect(() => parseBoard({ ...good, boot2: 'rp2040-generic-03h' }, 'x.json')).toThrow(/boot2: .* not cortex-m4/);
+  });
+});
+
+describe('UART divisors follow the reference manuals', () => {
+  it('match the hand-computed datasheet values on every board', () => {
+    for (const name of BOARDS) {
+      const b = loadBoard(name);
+      if (b.output.method !== 'uart') throw new Error('not a UART board');
+      const d = uartDivisor(b.output.driver, b.output.clockHz, b.output.baud);
+      expect(d.registers, name).toEqual(EXPECTED[name].divisor);
+      expect(Math.abs(d.errorPercent), name).toBeLessThan(0.1);
+    }
+  });
+
+  it('compute the formulas, not a table, for the STM32 and RP2040 UARTs', () => {
+    // STM32F4 USART at 84 MHz (APB2 of a 168 MHz F407), 115200: 84e6 / 115200 = 729.17 -> 729 = 0x2D9 (45 + 9/16).
+    expect(uartDivisor('stm32-usart-v1', 84_000_000, 115200).registers.BRR).toBe(0x2d9);
+    // F7 USART at 108 MHz, 9600: 11250.
+    expect(uartDivisor('stm32-usart-v2', 108_000_000, 9600).registers.BRR).toBe(11250);
+    // LPUART at 80 MHz, 9600: fCK > 4096 x baud (BRR = 2133333 would need more than 20 bits).
+    expect(() => uartDivisor('stm32-lpuart', 80_000_000, 9600)).toThrow(/outside \[3, 4096\]/);
+    // LPUART needs fCK >= 3 x baud.
+    expect(() => uartDivisor('stm32-lpuart', 32768, 115200)).toThrow(/outside \[3, 4096\]/);
+    // RP2040 at 125 MHz (the pico-sdk clock), 115200: 67.817 -> IBRD 67, FBRD 52 (pico-sdk computes the same).
+    expect(uartDivisor('rp2040-pl011', 125_000_000, 115200).registers).toEqual({ IBRD: 67, FBRD: 52 });
+    // 4 MHz cannot make 1 Mbaud on a USART within 2 %.
+    expect(() => uartDivisor('stm32-usart-v2', 4_000_000, 1_000_000)).toThrow(/BRR 4 out of 16/);
+    // 16 MHz / 921600 = 17.36 -> 17: 941176 baud, 2.12 % fast.
+    expect(() => uartDivisor('stm32-usart-v1', 16_000_000, 921600)).toThrow(/off by 2\.12 %/);
+    expect(() => uartDivisor('nrf-uarte', 16_000_000, 12345)).toThrow(/no BAUDRATE value/);
+  });
+});
+
+describe('RP2040 boot2', () => {
+  it('uses the boot ROM checksum: CRC-32/MPEG-2, the same as pico-sdk pad_checksum computes', () => {
+    expect(crc32Mpeg2(Buffer.from('123456789'))).toBe(0x0376e6e7); // the catalogue check value
+    // pad_checksum: bit-reverse each byte, zlib CRC-32, undo its final XOR, bit-reverse the 32-bit result.
+    const rev8 = (b: number) => parseInt(b.toString(2).padStart(8, '0').split('').reverse().join(''), 2);
+    const rev32 = (v: number) => parseInt((v >>> 0).toString(2).padStart(32, '0').split('').reverse().join(''), 2) >>> 0;
+    const image = rp2040Boot2();
+    const padChecksum = rev32((crc32(Buffer.from(Array.from(image.subarray(0, 252), rev8))) ^ 0xffffffff) >>> 0);
+    expect(image.length).toBe(256);
+    expect(Buffer.from(image).readUInt32LE(252)).toBe(padChecksum);
+  });
+
+  it.skipIf(spawnSync('arm-none-eabi-as', ['--version'], { stdio: 'ignore' }).status !== 0)('its bytes are the assembled templates/firmware/rp2040/boot2-generic-03h.S', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bnn-boot2-'));
+    try {
+      const src = join(__dirname, '..', 'templates', 'firmware', 'rp2040', 'boot2-generic-03h.S');
+      execFileSync('arm-none-eabi-as', ['-mcpu=cortex-m0plus', '-mthumb', '-o', join(dir, 'b.o'), src]);
+      execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', '-j', '.boot2', join(dir, 'b.o'), join(dir, 'b.bin')]);
+      expect(Array.from(readFileSync(join(dir, 'b.bin')))).toEqual(BOOT2_CODE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('generated sources per board', () => {
+  const dummy = { prefix: 'bnn_', modelSources: ['bnn_model.c'], inputs: [new Uint8Array(4)], expected: [new Float32Array(2)], inputSigned: false, scoreIsFloat: true };
+  it('enable the FPU and the DWT cycle counter on M4/M7, SysTick on the M0+, and never semihosting', () => {
+    for (const name of BOARDS) {
+      const b = loadBoard(name);
+      const f = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) });
+      expect(Object.keys(f).sort()).toEqual(['Makefile', 'console.c', 'golden.h', 'linker.ld', 'main.c', 'startup.c', ...(b.boot2 ? ['boot2.c'] : [])].sort());
+      expect(f['startup.c']).not.toContain('initialise_monitor_handles');
+      expect(f['startup.c']).not.toContain('bkpt');
+      expect(f['Makefile']).toContain('--specs=nano.specs --specs=nosys.specs');
+      expect(f['Makefile']).not.toContain('rdimon');
+      expect(f['console.c']).toMatch(/int _write\(int fd, const char \*buf, int len\)\n\{/);
+      expect(f['console.c']).toMatch(EXPECTED[name].regex);
+      const m0 = b.cpu === 'cortex-m0plus';
+      expect(f['startup.c'].includes('0xE000ED88u'), name).toBe(!m0); // CPACR: CP10/CP11 on
+      expect(f['main.c'].includes('DWT_CYCCNT'), name).toBe(!m0);
+      expect(f['main.c'].includes('SYST_CVR'), name).toBe(m0);
+      expect(f['startup.c']).toContain(`fw_vectors[16 + ${b.interrupts}]`);
+    }
+  });
+});
+
+// ---- Builds ----
+
+const work = mkdtempSync(join(tmpdir(), 'bnn-real-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Section { name: string; size: number; vma: number; lma: number; load: boolean; alloc: boolean }
+
+function sections(elf: string): Section[] {
+  const out = execFileSync('arm-none-eabi-objdump', ['-h', '-w', elf], { encoding: 'utf8' });
+  const secs: Section[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+\S+\s+(.*)$/.exec(line);
+    if (m) secs.push({ name: m[1], size: parseInt(m[2], 16), vma: parseInt(m[3], 16), lma: parseInt(m[4], 16), load: /\bLOAD\b/.test(m[5]), alloc: /\bALLOC\b/.test(m[5]) });
+  }
+  return secs;
+}
+
+function symbols(elf: string): Map<string, { addr: number; size: number }> {
+  const out = execFileSync('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' });
+  const map = new Map<string, { addr: number; size: number }>();
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]+)(?: ([0-9a-f]+))? \w (\S+)$/.exec(line.trim());
+    if (m) map.set(m[3], { addr: parseInt(m[1], 16), size: m[2] ? parseInt(m[2], 16) : 0 });
+  }
+  return map;
+}
+
+interface Footprint { flash: number; ram: number }
+
+/** Build, then check placement, vector table, divisor and flash command; returns flash and RAM bytes used. */
+async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promise<Footprint> {
+  const board = loadBoard(name);
+  const want = EXPECTED[name];
+  const g = generate(model, { target: getTarget(board.cpu), board, goldenCount: 4, seed: 11 });
+  const dir = join(work, name, tag);
+  writeDirAtomic(dir, g.files);
+  const { elf } = await buildFirmware(dir, { jobs: 4 }); // -Wall -Wextra -Werror in the Makefile
+
+  const [flashOrg, flashLen] = want.flash;
+  const [ramOrg, ramLen] = want.ram;
+  const inFlash = (a: number, n: number) => a >= flashOrg && a + n <= flashOrg + flashLen;
+  const inRam = (a: number, n: number) => a >= ramOrg && a + n <= ramOrg + ramLen;
+
+  // Every allocated section lies in the chip's real flash or RAM; loaded bytes are stored in flash.
+  const secs = sections(elf).filter((s) => s.alloc && s.size > 0);
+  let flashEnd: number = flashOrg;
+  let ramEnd: number = ramOrg;
+  for (const s of secs) {
+    expect(inFlash(s.vma, s.size) || inRam(s.vma, s.size), `${name}: ${s.name} at 0x${s.vma.toString(16)}`).toBe(true);
+    if (s.load) {
+      expect(inFlash(s.lma, s.size), `${name}: ${s.name} stored at 0x${s.lma.toString(16)}`).toBe(true);
+      flashEnd = Math.max(flashEnd, s.lma + s.size);
+    }
+    if (inRam(s.vma, s.size)) ramEnd = Math.max(ramEnd, s.vma + s.size);
+  }
+  // The same totals from arm-none-eabi-size: text + data in flash, data + bss (+ the reserved stack) in RAM.
+  const [text, data, bss] = execFileSync('arm-none-eabi-size', [elf], { encoding: 'utf8' }).split('\n')[1].trim().split(/\s+/).map(Number);
+  const flashUsed = text + data;
+  const ramUsed = data + bss + board.layout.stackSize;
+  expect(flashUsed).toBe(flashEnd - flashOrg);
+  expect(flashUsed).toBeLessThanOrEqual(flashLen);
+  expect(ramUsed).toBeLessThanOrEqual(ramLen);
+  expect(ramEnd).toBeLessThanOrEqual(ramOrg + ramLen - board.layout.stackSize);
+
+  // Vector table where the core (or boot2) reads it: initial SP = top of RAM (8-aligned), reset vector = Thumb
+  // address of Reset_Handler in flash; the table has 16 + interrupts entries.
+  const bin = join(dir, 'firmware.bin');
+  execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', elf, bin]);
+  const image = readFileSync(bin);
+  expect(image.length).toBe(flashUsed);
+  const syms = symbols(elf);
+  const vecOffset = name === 'rpi-pico' ? 0x100 : 0;
+  expect(syms.get('fw_vectors')?.addr).toBe(flashOrg + vecOffset);
+  expect(syms.get('fw_vectors')?.size).toBe((16 + want.interrupts) * 4);
+  const sp = image.readUInt32LE(vecOffset);
+  const reset = image.readUInt32LE(vecOffset + 4);
+  expect(sp).toBe(ramOrg + ramLen);
+  expect(sp % 8).toBe(0);
+  expect(reset & 1).toBe(1);
+  expect(reset & ~1).toBe(syms.get('Reset_Handler')?.addr);
+  expect(inFlash(reset & ~1, 2)).toBe(true);
+  if (name === 'rpi-pico') {
+    // boot2 at the flash start with the checksum the boot ROM verifies.
+    expect(Array.from(image.subarray(0, BOOT2_CODE.length))).toEqual(BOOT2_CODE);
+    expect(image.readUInt32LE(252)).toBe(crc32Mpeg2(image.subarray(0, 252)));
+  }
+
+  // The divisor in the generated driver, and the flash command make would run.
+  expect(readFileSync(join(dir, 'console.c'), 'utf8')).toMatch(want.regex);
+  const dry = execFileSync('make', ['-s', '-n', '-C', dir, 'flash'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  expect(dry.trim()).toBe(want.flashCmd);
+  return { flash: flashUsed, ram: ramUsed };
+}
+
+/** Seeds of random models that fit every real board (the smallest RAM is 128 KiB), found deterministically. */
+function fittingSeeds(from: number, n: number): number[] {
+  const out: number[] = [];
+  for (let s = from; out.length < n && s < from + 200; s++) {
+    const info = emitModel(randomModel(s), {}).info;
+    if (info.arenaSize <= 64 * KiB && info.totalWeightBytes <= 256 * KiB) out.push(s);
+  }
+  return out;
+}
+
+describe.skipIf(toolsMissing)('golden firmware builds and links for every real board', () => {
+  const example = loadModel(DEFAULT_MODEL);
+  const footprints: Record<string, Footprint> = {};
+  afterAll(() => {
+    // Recorded for docs/boards.md; printed so a run shows them.
+    if (Object.keys(footprints).length) writeFileSync(join(tmpdir(), 'bnn-real-boards-footprint.json'), JSON.stringify(footprints, null, 2));
+  });
+
+  BOARDS.forEach((name, i) => {
+    it(`${name}: the example model`, async () => {
+      footprints[name] = await buildAndCheck(name, example, 'example');
+    });
+    for (const seed of fittingSeeds(700 + 20 * i, 2)) {
+      it(`${name}: random model ${seed}`, () => buildAndCheck(name, randomModel(seed), `random-${seed}`));
+    }
+  });
+});
+
+// When OpenOCD is installed, the configuration files the boards name must exist in its script tree.
+const openocdScripts = ['/usr/share/openocd/scripts', '/usr/local/share/openocd/scripts'].find((d) => existsSync(d));
+describe.skipIf(!openocdScripts)('OpenOCD knows the configurations the boards name', () => {
+  for (const name of BOARDS) {
+    it(name, () => {
+      const args = loadBoard(name).flash!.args;
+      const files = args.filter((_, i) => args[i - 1] === '-f');
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(existsSync(join(openocdScripts!, f)), f).toBe(true);
+    });
+  }
+});
