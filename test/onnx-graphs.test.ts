@@ -264,6 +264,28 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     expect(ops).toEqual(['conv2d', 'affine', 'binarize', 'bconv2d', 'affine', 'affine', 'prelu', 'binarize', 'globalavgpool', 'dense']);
   });
 
+  it('channels negated by a folded batch norm (γ < 0) share codewords: stored with α < 0, same kernels', () => {
+    // PyTorch's exporter folds a batch norm into a conv whose weights are parameters (pre-binarised weights);
+    // γ < 0 negates whole output channels. Channels 2 and 3 here are channels 0 and 1 negated.
+    const { nodes, inits } = base();
+    const half = rand(2 * 4 * 9, 11).map((v) => (v >= 0 ? 0.5 : -0.5));
+    const w = [...half, ...half.map((v) => -v)];
+    inits[inits.findIndex((t) => t.name === 'w1')] = tensor('w1', [4, 4, 3, 3], w);
+    const g = nodes.filter((n) => n.name !== 'act1').map((n) => (n.name === 'gap' ? { ...n, input: ['c1b'] } : n));
+    const r = importOnnx(encode(g, inits));
+    const l = r.model.layers.find((x) => x.op === 'bconv2d') as BConv2dLayer;
+    const own = new Set(Array.from({ length: 8 }, (_, k) => half.slice(k * 9, k * 9 + 9).reduce((id, v, t) => id | ((v > 0 ? 1 : 0) << t), 0)));
+    expect(l.weights.kind === 'codebook' && l.weights.codewords.length).toBe(own.size);
+    expect(r.report.join('\n')).toMatch(/conv1: bconv2d 4→4 3x3, codebook τ=\d \(\d+ distinct kernels\); 2 output channels stored negated \(α < 0\)/);
+    const alpha = r.model.layers[r.model.layers.indexOf(l) + 1];
+    expect(alpha.op === 'affine' && Array.from(alpha.scale)).toEqual([0.5, 0.5, -0.5, -0.5]);
+    if (l.weights.kind !== 'codebook' || alpha.op !== 'affine') return;
+    for (let k = 0; k < 16; k++) {
+      const id = l.weights.codewords[l.weights.indices[k]];
+      for (let t = 0; t < 9; t++) expect(Math.sign(alpha.scale[k >> 2]) * (((id >> t) & 1) * 2 - 1) * 0.5).toBe(w[k * 9 + t]);
+    }
+  });
+
   it('loadModel reads .onnx files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bnn-onnx-'));
     try {

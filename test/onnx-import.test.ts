@@ -53,9 +53,18 @@ function npy(path: string): Npy {
   return { data: p.data as unknown as ArrayLike<number>, shape: p.shape };
 }
 
-function makeFixture(variant: string): Fixture {
-  const dir = mkdtempSync(join(tmpdir(), `bnn-onnx-${variant}-`));
-  const py = spawnSync(PYTHON, [SCRIPT, dir, '--variant', variant, '--seed', '1'], { encoding: 'utf8' });
+/** Fixtures: the script's variant and extra arguments (vgg-t268: the VGG with codebooks of τ = 2, 6 and 8). */
+const FIXTURES: Record<string, { variant: string; args: string[] }> = {
+  vgg: { variant: 'vgg', args: [] },
+  'vgg-t268': { variant: 'vgg', args: ['--taus', '2,6,8'] },
+  mlp: { variant: 'mlp', args: [] },
+  reactnet: { variant: 'reactnet', args: [] },
+};
+
+function makeFixture(key: string): Fixture {
+  const { variant, args } = FIXTURES[key];
+  const dir = mkdtempSync(join(tmpdir(), `bnn-onnx-${key}-`));
+  const py = spawnSync(PYTHON, [SCRIPT, dir, '--variant', variant, '--seed', '1', ...args], { encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`make_vgg_small.py failed:\n${py.stderr}`);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta;
   const x = npy(join(dir, 'inputs.npy'));
@@ -63,7 +72,7 @@ function makeFixture(variant: string): Fixture {
   const inputs = Array.from({ length: x.shape[0] }, (_, i) => Uint8Array.from(Array.from(x.data).slice(i * size, (i + 1) * size)));
   const rule = (r: 'torch' | 'tie') => Array.from({ length: meta.signs }, (_, j) => npy(join(dir, `${r}_sign${j}.npy`)));
   const bytes = readFileSync(join(dir, 'model.onnx'));
-  const imported = importOnnx(bytes, { name: `pytorch-${variant}` });
+  const imported = importOnnx(bytes, { name: `pytorch-${key}` });
   const signTensors = parseOnnx(bytes)
     .nodes.filter((n) => n.op === 'Sign')
     .map((n) => n.outputs[0])
@@ -94,6 +103,7 @@ function slice(a: Npy, n: number): ArrayLike<number> {
 
 const EXPECTED_WEIGHTS: Record<string, string[]> = {
   vgg: ['c1/Conv: bconv2d 16→32 3x3, codebook τ=3 (8 distinct kernels)', 'c2/Conv: bconv2d 32→32 3x3, codebook τ=5 (32 distinct kernels)', 'c3/Conv: bconv2d 32→64 3x3, plain 1-bit 3x3'],
+  'vgg-t268': ['c1/Conv: bconv2d 16→32 3x3, codebook τ=2 (4 distinct kernels)', 'c2/Conv: bconv2d 32→32 3x3, codebook τ=6 (64 distinct kernels)', 'c3/Conv: bconv2d 32→64 3x3, codebook τ=8 (256 distinct kernels)'],
   mlp: ['c1/Conv: bconv2d 8→16 3x3, codebook τ=2 (4 distinct kernels)', 'c2/Conv: bconv2d 16→16 1x1, plain 1-bit 1x1', 'bdense 1024→32'],
   reactnet: ['b1/conv/Conv: bconv2d 16→16 3x3, codebook τ=4 (16 distinct kernels)', 'b2/conv/Conv: bconv2d 16→16 3x3, codebook τ=3 (8 distinct kernels)'],
 };
@@ -101,12 +111,13 @@ const EXPECTED_WEIGHTS: Record<string, string[]> = {
 /** IR ops each variant must lower to (a residual block is add + prelu, its strided shortcut an avgpool). */
 const EXPECTED_OPS: Record<string, string[]> = {
   vgg: ['bconv2d', 'maxpool', 'dense'],
+  'vgg-t268': ['bconv2d', 'maxpool', 'dense'],
   mlp: ['bconv2d', 'bdense', 'dense'],
   reactnet: ['bconv2d', 'add', 'prelu', 'avgpool', 'globalavgpool', 'dense'],
 };
 
 describe.skipIf(!hasTorch)('ONNX import of BNNs exported from PyTorch', () => {
-  for (const variant of ['vgg', 'mlp', 'reactnet']) {
+  for (const variant of Object.keys(FIXTURES)) {
     describe(variant, () => {
       let fx: Fixture;
       beforeAll(() => {
@@ -145,7 +156,7 @@ describe.skipIf(!hasTorch)('ONNX import of BNNs exported from PyTorch', () => {
         const moved = Object.values(fx.meta.switch).reduce((s, v) => s + v.moved_by_float32, 0);
         console.log(`[${variant}] ${checked} thresholds equal PyTorch's switch points; ${moved} of them differ from the float64 formula (float32 ties); PyTorch batch norm is FMA: ${fx.meta.bn_fma}`);
         expect(checked).toBeGreaterThan(0);
-        if (variant === 'vgg') expect(moved).toBeGreaterThanOrEqual(8); // the planted float32 ties are exercised
+        if (variant.startsWith('vgg')) expect(moved).toBeGreaterThanOrEqual(8); // the planted float32 ties are exercised
       });
 
       it('sign activations equal PyTorch exactly; torch.sign differs only at exact-zero ties (counted)', () => {
@@ -192,6 +203,15 @@ describe.skipIf(!hasTorch)('ONNX import of BNNs exported from PyTorch', () => {
           expect(mine.indexOf(Math.max(...mine))).toBe(want.indexOf(Math.max(...want)));
         }
         console.log(`[${variant}] scores: largest difference ${worst.toExponential(2)} of the largest score over ${fx.inputs.length} inputs; argmax equal`);
+      });
+
+      if (variant === 'vgg-t268') it('a wider τ (bits option) changes only the index width: same codewords, same outputs', () => {
+        const bytes = readFileSync(join(fx.dir, 'model.onnx'));
+        const wide = importOnnx(bytes, { bits: 8 }).model;
+        const taus = wide.layers.flatMap((l) => (l.op === 'bconv2d' && l.weights.kind === 'codebook' ? [l.weights.bits] : []));
+        expect(taus).toEqual([8, 8, 8]);
+        fx.inputs.forEach((q, n) => expect(Array.from(runReference(wide, q).scores)).toEqual(Array.from(fx.runs[n].scores)));
+        expect(() => importOnnx(bytes, { bits: 7 })).toThrow(/node '\/c3\/Conv' \(Conv\): 256 distinct 3x3 kernels do not fit a codebook of 2\^7 = 128/);
       });
 
       it.skipIf(!haveTool('emcc'))('the emitted C equals the reference at every layer (WebAssembly)', async () => {

@@ -1,9 +1,11 @@
 // bnn-gen command line. Exit codes: 0 success, 1 verification failed, 2 bad input or usage.
 import { Command, CommanderError, Option } from 'commander';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../emit/templates.ts';
 import { BnnError } from '../errors.ts';
-import { loadModel } from '../format/load.ts';
+import { loadModel, loadModelWithReport, type LoadOptions } from '../format/load.ts';
+import { writeModel } from '../format/write.ts';
+import { formatReport, modelReport, reportJson } from '../report.ts';
 import { generate, goldenInputs, type Input } from '../generate.ts';
 import { goldenFiles } from '../golden.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
@@ -44,6 +46,30 @@ function defaultBoard(target: Target): Board | undefined {
   return undefined;
 }
 
+/** --bits / --input-scale: options for loading an .onnx model, accepted by every command. */
+interface ImportFlags {
+  bits?: number;
+  inputScale?: number;
+}
+
+function positiveNumber(name: string) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!(Number.isFinite(x) && x > 0)) throw new BnnError(`${name}: expected a positive number, got '${v}'`);
+    return x;
+  };
+}
+
+function addImportOptions(c: Command): Command {
+  return c
+    .option('--bits <tau>', '.onnx models: index bits τ (1..9) of every binary 3x3 conv codebook (default: the smallest that fits each layer)', intOption('--bits', 1, 9))
+    .option('--input-scale <s>', '.onnx models with a float input: float value of one raw byte step (default 1/255, or 1 when the model divides by 255)', positiveNumber('--input-scale'));
+}
+
+function loadOptions(f: ImportFlags): LoadOptions {
+  return { bits: f.bits, inputScale: f.inputScale };
+}
+
 function resolveBoard(target: Target, board: string | boolean | undefined): Board | undefined {
   if (board === false) return undefined;
   if (typeof board === 'string') {
@@ -61,7 +87,7 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'model';
 }
 
-interface GenerateFlags {
+interface GenerateFlags extends ImportFlags {
   target: string;
   format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
@@ -74,7 +100,7 @@ interface GenerateFlags {
 
 async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Promise<number> {
   const path = modelPath ?? DEFAULT_MODEL;
-  const model = loadModel(path);
+  const model = loadModel(path, loadOptions(f));
   const dir = f.out ?? join('out', safeName(model.name));
   const t0 = performance.now();
   let files: Record<string, string | Uint8Array>;
@@ -122,7 +148,7 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
   return 0;
 }
 
-interface VerifyFlags {
+interface VerifyFlags extends ImportFlags {
   input?: string[];
   board?: string[];
   count: number;
@@ -130,7 +156,7 @@ interface VerifyFlags {
 }
 
 async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise<number> {
-  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const given = readAllInputs(f.input, model);
   const inputs = goldenInputs(model, given, given.length + f.count, f.seed);
   const r = await verifyWasm(model, inputs);
@@ -154,13 +180,13 @@ async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise
   return 0;
 }
 
-interface MemoryFlags {
+interface MemoryFlags extends ImportFlags {
   board: string;
   json?: string | boolean;
 }
 
 async function cmdMemory(modelPath: string | undefined, f: MemoryFlags): Promise<number> {
-  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const board = resolveBoard(getTarget('cortex-m4'), f.board)!;
   const r = await runFirmware(model, board, goldenInputs(model, [], 2, 1));
   if (f.json === true) out(JSON.stringify(r.memory, null, 2));
@@ -174,7 +200,7 @@ async function cmdMemory(modelPath: string | undefined, f: MemoryFlags): Promise
   return r.passed ? 0 : 1;
 }
 
-interface GoldenFlags {
+interface GoldenFlags extends ImportFlags {
   out: string;
   input?: string[];
   count: number;
@@ -183,7 +209,7 @@ interface GoldenFlags {
 }
 
 async function cmdGolden(modelPath: string | undefined, f: GoldenFlags): Promise<number> {
-  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const given = readAllInputs(f.input, model);
   const inputs = goldenInputs(model, given, Math.max(f.count, given.length), f.seed);
   const from = `${given.length ? `${given.length} from ${f.input!.join(', ')}` : ''}${given.length && inputs.length > given.length ? ' + ' : ''}${inputs.length > given.length ? `${inputs.length - given.length} random (seed ${f.seed})` : ''}`;
@@ -193,7 +219,7 @@ async function cmdGolden(modelPath: string | undefined, f: GoldenFlags): Promise
   return 0;
 }
 
-interface RunFlags {
+interface RunFlags extends ImportFlags {
   input: string[];
   engine: 'ts' | 'wasm' | 'qemu';
   json?: boolean;
@@ -217,7 +243,7 @@ async function runEngine(model: Model, inputs: Input[], f: RunFlags): Promise<(F
 }
 
 async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<number> {
-  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const inputs = readAllInputs(f.input, model);
   const scores = await runEngine(model, inputs, f);
   const argmax = (s: Float32Array | Int32Array) => Array.from(s).reduce((best, v, i) => (v > s[best] ? i : best), 0);
@@ -226,6 +252,44 @@ async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<numbe
   } else {
     scores.forEach((s, i) => out(`${i}: argmax ${argmax(s)}${model.labels ? ` (${model.labels[argmax(s)]})` : ''} scores ${Array.from(s).join(' ')}`));
   }
+  return 0;
+}
+
+interface ImportCmdFlags extends ImportFlags {
+  out: string;
+  name?: string;
+}
+
+/** ONNX -> model.json + model.bin, printing the importer's per-layer report. Nothing is written on error. */
+function cmdImport(onnxPath: string, f: ImportCmdFlags): number {
+  if (extname(onnxPath).toLowerCase() !== '.onnx') throw new BnnError(`import: expected an .onnx file, got '${onnxPath}'`);
+  if (extname(f.out).toLowerCase() !== '.json') throw new BnnError(`-o: the manifest name must end in .json (the weights go beside it as .bin), got '${f.out}'`);
+  const t0 = performance.now();
+  const { model, report } = loadModelWithReport(onnxPath, loadOptions(f));
+  if (f.name !== undefined) {
+    if (!f.name.trim()) throw new BnnError('--name: must not be empty');
+    model.name = f.name;
+  }
+  const ms = performance.now() - t0;
+  const written = writeModel(model, f.out);
+  out(`bnn-gen ${VERSION}: imported ${onnxPath} in ${ms.toFixed(0)} ms`);
+  for (const line of report ?? []) out(`  ${line}`);
+  const binary = model.layers.filter((l) => l.op === 'bconv2d' || l.op === 'bdense').length;
+  const codebooks = model.layers.filter((l) => l.op === 'bconv2d' && l.weights.kind === 'codebook').length;
+  const thresholds = model.layers.filter((l) => (l.op === 'bconv2d' || l.op === 'bdense' || l.op === 'qconv2d') && l.threshold).length;
+  out(`${model.name}: ${model.layers.length} layers (${binary} binary: ${codebooks} with a codebook, ${binary - codebooks} plain; ${thresholds} with thresholds) -> ${written.manifest} + ${written.blob}`);
+  out(`next: npx bnn-gen verify ${written.manifest}; npx bnn-gen report ${written.manifest}; npx bnn-gen --target cortex-m4 ${written.manifest}`);
+  return 0;
+}
+
+interface ReportFlags extends ImportFlags {
+  json?: boolean;
+}
+
+function cmdReport(modelPath: string | undefined, f: ReportFlags): number {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
+  const r = modelReport(model);
+  out(f.json ? reportJson(r) : formatReport(r));
   return 0;
 }
 
@@ -241,7 +305,7 @@ function program(setCode: (c: number) => void): Command {
     .description('Compile sparse-kernel binary neural networks into verified, bit-exact C for Arm Cortex-M')
     .version(VERSION)
     .enablePositionalOptions()
-    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .addOption(new Option('-t, --target <cpu>', 'CPU target, or wasm for a WebAssembly module with a TypeScript loader').choices([...TARGET_NAMES, 'wasm']).default('cortex-m4'))
     .addOption(new Option('-f, --format <format>', 'c: model + firmware project; lib: library folder (CMake, make); arduino: Arduino library').choices(['c', 'lib', 'arduino']).default('c'))
     .option('-b, --board <name>', "board to emit a firmware project for (default: the target's QEMU board)")
@@ -250,43 +314,56 @@ function program(setCode: (c: number) => void): Command {
     .option('--prefix <prefix>', 'C symbol prefix (bnn_ gives bnn_run, BNN_ARENA_SIZE, bnn_model.h)', 'bnn_')
     .option('--input <file...>', 'inputs (raw bytes or .npy uint8/int8) embedded as golden cases')
     .option('--golden <n>', 'number of golden cases in the firmware (random seeded inputs fill up)', intOption('--golden', 1, 1000), 4)
-    .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .action(async (model: string | undefined, flags: GenerateFlags) => setCode(await cmdGenerate(model, flags)));
-  p.command('verify')
+    .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1);
+  addImportOptions(p).action(async (model: string | undefined, flags: GenerateFlags) => setCode(await cmdGenerate(model, flags)));
+  let c = p.command('verify')
     .description('build the emitted C to WebAssembly and compare every layer with the TS reference, bit for bit')
-    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .option('--input <file...>', 'inputs to check (raw bytes or .npy), besides the random ones')
     .option('--count <n>', 'number of seeded random inputs', intOption('--count', 0, 100000), 16)
     .option('-b, --board <name...>', 'also build the golden firmware for these QEMU boards and run it')
-    .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .action(async (model: string | undefined, flags: VerifyFlags) => setCode(await cmdVerify(model, flags)));
-  p.command('memory')
+    .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1);
+  addImportOptions(c).action(async (model: string | undefined, flags: VerifyFlags) => setCode(await cmdVerify(model, flags)));
+  c = p.command('memory')
     .description("build the golden firmware for a board, run it in QEMU when possible, and report flash and RAM use from the linked ELF")
-    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .requiredOption('-b, --board <name>', 'board')
-    .option('--json [file]', 'print JSON (or write it to a file)')
-    .action(async (model: string | undefined, flags: MemoryFlags) => setCode(await cmdMemory(model, flags)));
-  p.command('golden')
+    .option('--json [file]', 'print JSON (or write it to a file)');
+  addImportOptions(c).action(async (model: string | undefined, flags: MemoryFlags) => setCode(await cmdMemory(model, flags)));
+  c = p.command('golden')
     .description('write golden input/expected-output vectors (C header + .npy) for your own regression tests')
-    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--input <file...>', 'inputs (raw bytes or .npy); random seeded inputs fill up to --count')
     .option('--count <n>', 'number of cases', intOption('--count', 1, 100000), 8)
     .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .option('--prefix <prefix>', 'C symbol prefix, as for the model', 'bnn_')
-    .action(async (model: string | undefined, flags: GoldenFlags) => setCode(await cmdGolden(model, flags)));
-  p.command('run')
+    .option('--prefix <prefix>', 'C symbol prefix, as for the model', 'bnn_');
+  addImportOptions(c).action(async (model: string | undefined, flags: GoldenFlags) => setCode(await cmdGolden(model, flags)));
+  c = p.command('run')
     .description('print the scores of a model for one input or a batch')
-    .argument('[model]', 'model manifest (.json); default: the shipped example')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .requiredOption('--input <file...>', 'inputs: raw bytes (one or more inputs back to back) or .npy uint8/int8')
     .addOption(new Option('--engine <engine>', 'ts: reference; wasm: emitted C as WebAssembly; qemu: firmware under QEMU').choices(['ts', 'wasm', 'qemu']).default('ts'))
     .addOption(new Option('-t, --target <cpu>', 'CPU target (engine qemu)').choices([...TARGET_NAMES]).default('cortex-m4'))
     .option('-b, --board <name>', 'QEMU board (engine qemu)')
-    .option('--json', 'print JSON')
-    .action(async (model: string | undefined, flags: RunFlags) => setCode(await cmdRun(model, flags)));
+    .option('--json', 'print JSON');
+  addImportOptions(c).action(async (model: string | undefined, flags: RunFlags) => setCode(await cmdRun(model, flags)));
+  c = p
+    .command('import')
+    .description("convert an .onnx model (PyTorch export) to the bnn-gen format (model.json + model.bin) and print the importer's per-layer report")
+    .argument('<model>', '.onnx file')
+    .requiredOption('-o, --out <file>', 'manifest to write (.json); the weights blob goes beside it (.bin)')
+    .option('--name <name>', 'model name (default: the .onnx file name)');
+  addImportOptions(c).action((model: string, flags: ImportCmdFlags) => setCode(cmdImport(model, flags)));
+  c = p
+    .command('report')
+    .description('per layer: shapes, binary MACs, BOPs (dense and with codebook sharing), weight bits by category; totals, weight flash and the exact arena')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
+    .option('--json', 'print JSON');
+  addImportOptions(c).action((model: string | undefined, flags: ReportFlags) => setCode(cmdReport(model, flags)));
   p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU
   npx bnn-gen model.json --format lib -o mylib   a library folder for CMake / make / IDE projects
-  npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n`);
+  npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n  npx bnn-gen import model.onnx -o model.json    convert a PyTorch ONNX export (see docs/onnx.md)\n  npx bnn-gen report model.onnx                  BOPs, weight bits, arena per layer\n`);
   return p;
 }
 

@@ -8,6 +8,7 @@ import {
   type Const,
   type ConstType,
   makeConst,
+  mapConst,
   numel,
   rowMajorStrides,
 } from './tensor.ts';
@@ -30,10 +31,9 @@ function axesOf(n: OnnxNode, x: (Const | undefined)[], inputIndex: number, rank:
   return raw?.map((a) => (a < 0 ? a + rank : a));
 }
 
-function unary(f: (v: number) => number): Eval {
+function unary(f: (v: number) => number, exact = false): Eval {
   return (n, x) => {
-    const a = req(n, x, 0);
-    return [makeConst(a.type, a.dims, a.data.map(f))];
+    return [mapConst(req(n, x, 0), f, exact)];
   };
 }
 
@@ -44,14 +44,35 @@ function binary(f: (a: number, b: number) => number): Eval {
       const b = req(n, x, k);
       const dims = broadcastDims(acc.dims, b.dims);
       if (!dims) fail(n, `shapes [${acc.dims}] and [${b.dims}] do not broadcast`);
-      const ia = broadcastIndex(acc.dims, dims);
-      const ib = broadcastIndex(b.dims, dims);
-      const out = new Float64Array(numel(dims));
-      for (let i = 0; i < out.length; i++) out[i] = f(acc.data[ia[i]], b.data[ib[i]]);
+      const size = numel(dims);
+      const out = new Float64Array(size);
+      const A = acc.data;
+      const B = b.data;
+      // Fast paths for the shapes weight binarisation produces: equal shapes, and a scalar or per-row operand.
+      const same = (d: number[]) => d.length === dims.length && d.every((v, i) => v === dims[i]);
+      if (same(acc.dims) && same(b.dims)) for (let i = 0; i < size; i++) out[i] = f(A[i], B[i]);
+      else if (same(acc.dims) && B.length === 1) for (let i = 0, v = B[0]; i < size; i++) out[i] = f(A[i], v);
+      else if (same(acc.dims) && leading(b.dims, dims)) {
+        const inner = size / B.length;
+        for (let r = 0, i = 0; r < B.length; r++) for (let j = 0, v = B[r]; j < inner; j++, i++) out[i] = f(A[i], v);
+      } else {
+        const ia = same(acc.dims) ? undefined : broadcastIndex(acc.dims, dims);
+        const ib = same(b.dims) ? undefined : broadcastIndex(b.dims, dims);
+        for (let i = 0; i < size; i++) out[i] = f(A[ia ? ia[i] : i], B[ib ? ib[i] : i]);
+      }
       acc = makeConst(acc.type, dims, out);
     }
     return [acc];
   };
+}
+
+/** Whether `d` broadcast to `dims` varies only along leading axes (e.g. [O,1,1,1] against [O,C,kh,kw]). */
+function leading(d: number[], dims: number[]): boolean {
+  const full = [...new Array<number>(dims.length - d.length).fill(1), ...d];
+  let k = full.length;
+  while (k > 0 && full[k - 1] === 1) k--;
+  for (let i = 0; i < k; i++) if (full[i] !== dims[i]) return false;
+  return true;
 }
 
 function reduce(init: number, step: (acc: number, v: number) => number, finish: (acc: number, count: number) => number): Eval {
@@ -87,9 +108,9 @@ function attrConst(n: OnnxNode, v: AttrValue | undefined, type: ConstType): Cons
 const OPS: Record<string, Eval> = {
   Identity: (n, x) => [req(n, x, 0)],
   Dropout: (n, x) => [req(n, x, 0)], // inference: identity (the mask output is never constant-folded)
-  Sign: unary(Math.sign),
-  Abs: unary(Math.abs),
-  Neg: unary((v) => -v),
+  Sign: unary(Math.sign, true),
+  Abs: unary(Math.abs, true),
+  Neg: unary((v) => -v, true),
   Sqrt: unary(Math.sqrt),
   Reciprocal: unary((v) => 1 / v),
   Floor: unary(Math.floor),
@@ -168,11 +189,13 @@ const OPS: Record<string, Eval> = {
     const outer = numel(parts[0].dims.slice(0, axis));
     const dims = [...parts[0].dims];
     dims[axis] = parts.reduce((s, p) => s + p.dims[axis], 0);
-    const out: number[] = [];
+    const out = new Float64Array(numel(dims));
+    let at = 0;
     for (let o = 0; o < outer; o++) {
       for (const p of parts) {
         const inner = numel(p.dims.slice(axis));
-        out.push(...p.data.subarray(o * inner, (o + 1) * inner));
+        out.set(p.data.subarray(o * inner, (o + 1) * inner), at);
+        at += inner;
       }
     }
     return [makeConst(parts[0].type, dims, out)];
@@ -184,11 +207,14 @@ const OPS: Record<string, Eval> = {
     if (axis < 0) axis += a.dims.length;
     const outer = numel(a.dims.slice(0, axis));
     const inner = numel(a.dims.slice(axis + 1));
-    const out: number[] = [];
+    const out = new Float64Array(outer * ind.data.length * inner);
+    let at = 0;
     for (let o = 0; o < outer; o++) {
       for (const raw of ind.data) {
         const j = raw < 0 ? raw + a.dims[axis] : raw;
-        out.push(...a.data.subarray((o * a.dims[axis] + j) * inner, (o * a.dims[axis] + j + 1) * inner));
+        if (!(j >= 0 && j < a.dims[axis])) fail(n, `index ${raw} is out of range for axis ${axis} of size ${a.dims[axis]}`);
+        out.set(a.data.subarray((o * a.dims[axis] + j) * inner, (o * a.dims[axis] + j + 1) * inner), at);
+        at += inner;
       }
     }
     return [makeConst(a.type, [...a.dims.slice(0, axis), ...ind.dims, ...a.dims.slice(axis + 1)], out)];

@@ -105,8 +105,11 @@ export class Lowerer {
     this.fail(`${what} '${name}' must be a constant (an initializer or computed from initializers only)`);
   }
 
+  private produced: Set<string> | undefined;
+
   private exists(name: string): boolean {
-    return this.g.initializers.has(name) || this.g.nodes.some((n) => n.outputs.includes(name)) || this.g.inputs.some((i) => i.name === name);
+    this.produced ??= new Set(this.g.nodes.flatMap((n) => n.outputs));
+    return this.g.initializers.has(name) || this.produced.has(name) || this.g.inputs.some((i) => i.name === name);
   }
 
   private optionalConstant(name: string | undefined, what: string): Const | undefined {
@@ -297,6 +300,10 @@ export class Lowerer {
     for (const n of this.g.nodes) {
       if (!needed.has(n)) continue;
       this.node = n;
+      // Handlers name the role of a missing input (weights, bias...); for the rest (e.g. Abs / Sign of latent
+      // weights whose initializer is gone) say so before "not supported" misleads.
+      const missing = this.handlers[n.op] ? undefined : n.inputs.find((i) => i && !this.exists(i));
+      if (missing !== undefined) this.fail(`input '${missing}' is not an initializer, a graph input or a node output (missing initializer?)`);
       if (n.outputs.every((o) => !o || this.folder.get(o))) continue; // part of a constant (weight) subgraph
       const live = n.inputs.filter((i) => i && !this.folder.get(i));
       if (live.length === 0) this.fail(canFold(n.op) ? 'cannot evaluate this node on its constant inputs' : `an op on constants that the importer cannot evaluate`);
@@ -551,16 +558,23 @@ export class Lowerer {
       if (typeof bw === 'string') this.fail(`a Conv on a binary (Sign) activation must have binary weights: ${bw}`);
       let weights: BConv2dLayer['weights'] = { kind: 'dense', bits: bw.bits };
       let how = `plain 1-bit ${kh}x${kw}`;
+      let alpha = bw.alpha;
       if (kh === 3 && kw === 3) {
-        const packed = packKernels3x3(bw.bits, this.opts.bits);
-        if (typeof packed === 'string') this.fail(`${packed} (option bits = ${this.opts.bits})`);
+        const packed = packKernels3x3(bw.bits, this.opts.bits, O);
+        if (typeof packed === 'string') this.fail(`${packed}${this.opts.bits !== undefined ? ` (option bits = ${this.opts.bits})` : ''}`);
         weights = packed.weights;
         how = packed.weights.kind === 'codebook' ? `codebook τ=${packed.weights.bits} (${packed.distinct} distinct kernels)` : `plain 1-bit 3x3 (${packed.distinct} distinct kernels: a codebook saves nothing)`;
+        if (packed.negated.length) {
+          // -α·(-k) = α·k exactly (float32 negation is exact), so the channel keeps its values.
+          alpha = alpha.slice();
+          for (const o of packed.negated) alpha[o] = -alpha[o];
+          how += `; ${packed.negated.length} output channels stored negated (α < 0) to share codewords, as after folding a batch norm with γ < 0`;
+        }
       }
       const layer = this.emit<BConv2dLayer>({ op: 'bconv2d', outChannels: O, kernel, stride, pad, padValue: 0, weights }, x.tensor, n.name);
       const dev = bw.deviation > 0 ? `; |w| = α up to relative ${bw.deviation.toExponential(1)}` : '';
       this.report.push(`${layer.name}: bconv2d ${Cw}→${O} ${kh}x${kw}, ${how}${dev}`);
-      const first: Step = { kind: 'affine', mul: bw.alpha, add: biasData, fused: false, node: `${n.name}:alpha` };
+      const first: Step = { kind: 'affine', mul: alpha, add: biasData, fused: false, node: `${n.name}:alpha` };
       this.set(n.outputs[0], { kind: 'acc', tensor: layer.output, shape, baseShape: shape, rank: 4, steps: [first], layer, K: Cw * kh * kw });
       return;
     }

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { BnnError } from '../errors.ts';
-import { type Const, makeConst, type ConstType } from './tensor.ts';
+import { type Const, makeConst, type ConstType, wrapConst } from './tensor.ts';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export type AttrValue = number | string | number[] | string[] | Const;
 
@@ -171,6 +173,14 @@ export function tensorFromProto(t: TensorMsg, what: string): Const {
   if (t.raw_data && t.raw_data.length > 0) {
     const [size, read] = rawReader(dt)!;
     if (t.raw_data.length !== n * size) throw new BnnError(`${what}: raw_data holds ${t.raw_data.length} bytes, shape [${dims}] needs ${n * size}`);
+    if (dt === DT.FLOAT && LITTLE_ENDIAN) {
+      // Bulk path for weights (tens of millions of floats): copy the bytes, view them as float32, widen. The values
+      // are float32 already, so no rounding is needed.
+      const f32 = new Float32Array(Uint8Array.prototype.slice.call(t.raw_data).buffer, 0, n); // a copy, even of a Buffer
+      const wide = new Float64Array(n);
+      wide.set(f32);
+      return wrapConst('float', dims, wide);
+    }
     const view = new DataView(t.raw_data.buffer, t.raw_data.byteOffset, t.raw_data.byteLength);
     data = new Float64Array(n);
     for (let i = 0; i < n; i++) data[i] = read(view, i * size);

@@ -28,9 +28,51 @@ export function castValue(type: ConstType, v: number): number {
 }
 
 export function makeConst(type: ConstType, dims: number[], data: ArrayLike<number>): Const {
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = castValue(type, data[i]);
+  const n = data.length;
+  const out = new Float64Array(n);
+  // One loop per type (no per-element switch): weight tensors reach tens of millions of values.
+  switch (type) {
+    case 'float':
+      for (let i = 0; i < n; i++) out[i] = Math.fround(data[i]);
+      break;
+    case 'double':
+      if (data instanceof Float64Array) out.set(data);
+      else for (let i = 0; i < n; i++) out[i] = data[i];
+      break;
+    case 'int':
+      for (let i = 0; i < n; i++) out[i] = Math.trunc(data[i]);
+      break;
+    case 'bool':
+      for (let i = 0; i < n; i++) out[i] = data[i] !== 0 ? 1 : 0;
+      break;
+  }
   return { type, dims: [...dims], data: out };
+}
+
+/**
+ * `f` applied to every element, rounded to the element type. `exact`: f maps values of the type to values of the
+ * type (sign, abs, neg), so no rounding pass is needed.
+ */
+export function mapConst(a: Const, f: (v: number) => number, exact = false): Const {
+  const n = a.data.length;
+  const out = new Float64Array(n);
+  const src = a.data;
+  for (let i = 0; i < n; i++) out[i] = f(src[i]);
+  return exact || a.type === 'double' ? { type: a.type, dims: [...a.dims], data: out } : makeConstInPlace(a.type, a.dims, out);
+}
+
+/** Round `data` to the element type where it stands (it must not be shared). */
+function makeConstInPlace(type: ConstType, dims: number[], data: Float64Array): Const {
+  const n = data.length;
+  if (type === 'float') for (let i = 0; i < n; i++) data[i] = Math.fround(data[i]);
+  else if (type === 'int') for (let i = 0; i < n; i++) data[i] = Math.trunc(data[i]);
+  else if (type === 'bool') for (let i = 0; i < n; i++) data[i] = data[i] !== 0 ? 1 : 0;
+  return { type, dims: [...dims], data };
+}
+
+/** A Const over `data` already holding values of the element type (e.g. float32 values read from a file); no copy. */
+export function wrapConst(type: ConstType, dims: number[], data: Float64Array): Const {
+  return { type, dims: [...dims], data };
 }
 
 export function scalar(c: Const): number | undefined {
@@ -60,20 +102,32 @@ export function broadcastDims(a: number[], b: number[]): number[] | undefined {
   return out;
 }
 
-/** For each flat index of `out`, the flat index into a tensor of dims `d` broadcast to `out`. */
+/**
+ * For each flat index of `out`, the flat index into a tensor of dims `d` broadcast to `out`. Walks the output in
+ * row-major order with a counter per axis (amortised O(1) per element, no divisions).
+ */
 export function broadcastIndex(d: number[], out: number[]): Int32Array {
   const n = numel(out);
   const idx = new Int32Array(n);
+  const rank = out.length;
+  if (rank === 0 || n === 0) return idx;
   const ds = rowMajorStrides(d);
-  const off = out.length - d.length;
-  const os = rowMajorStrides(out);
-  for (let i = 0; i < n; i++) {
-    let src = 0;
-    for (let k = 0; k < d.length; k++) {
-      if (d[k] === 1) continue;
-      src += Math.floor(i / os[k + off]) % out[k + off] * ds[k];
+  const off = rank - d.length;
+  const step = out.map((_, k) => (k < off || d[k - off] === 1 ? 0 : ds[k - off]));
+  const ctr = new Array<number>(rank).fill(0);
+  const inner = out[rank - 1];
+  const innerStep = step[rank - 1];
+  let src = 0;
+  for (let i = 0; i < n; i += inner) {
+    for (let j = 0, s = src; j < inner; j++, s += innerStep) idx[i + j] = s;
+    // advance the outer axes
+    for (let k = rank - 2; k >= 0; k--) {
+      ctr[k]++;
+      src += step[k];
+      if (ctr[k] < out[k]) break;
+      src -= step[k] * out[k];
+      ctr[k] = 0;
     }
-    idx[i] = src;
   }
   return idx;
 }
