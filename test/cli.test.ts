@@ -97,6 +97,26 @@ describe('bnn-gen CLI', () => {
     expect(text.stdout).toMatch(/^0: argmax \d \(\d\) scores /m);
   });
 
+  it('--kernels ref gives the portable kernels and the smallest arena', () => {
+    const ref = cli('--kernels', 'ref', '-o', 'kref');
+    const auto = cli('-o', 'kauto');
+    const arena = (s: string) => Number(/arena: ([\d,]+) B/.exec(s)![1].replace(/,/g, ''));
+    expect(ref.stdout).toContain('bnn_bconv2d_codebook_ref');
+    expect(arena(ref.stdout)).toBeLessThanOrEqual(arena(auto.stdout));
+  });
+
+  it.skipIf(!haveTool('qemu-system-arm'))('bench counts instructions per layer, ref and auto side by side (exact and repeatable)', () => {
+    const runs = [cli('bench', '--board', 'mps2-an386', '--json'), cli('bench', '--board', 'mps2-an386', '--json')];
+    for (const r of runs) expect(r.code).toBe(0);
+    const [a, b] = runs.map((r) => JSON.parse(r.stdout));
+    type Row = { name: string; builds: Record<string, { instructions: number }> };
+    const counts = (j: { rows: Row[] }) => j.rows.map((row) => [row.name, row.builds.ref.instructions, row.builds.auto.instructions]);
+    expect(counts(a)).toEqual(counts(b));
+    const conv = (a.rows as Row[]).find((row) => row.name === 'conv1')!;
+    expect(conv.builds.auto.instructions).toBeLessThan(conv.builds.ref.instructions / 3);
+    expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_lanes/);
+  });
+
   describe('bad input: exit 2, one line, no output left behind', () => {
     it('unknown target', () => expectError(cli('--target', 'cortex-m99', '-o', 'bad1'), /cortex-m99/));
     it('unknown board', () => {

@@ -14,6 +14,7 @@ import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
 import { runReference } from '../reference/interpreter.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { formatMemoryReport } from '../verify/memory.ts';
+import { benchModel, formatBench } from '../bench/bench.ts';
 import { runFirmware } from '../verify/firmware-run.ts';
 import { engineModel, verifyWasm } from '../verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../verify/wasm.ts';
@@ -89,6 +90,7 @@ function safeName(s: string): string {
 
 interface GenerateFlags extends ImportFlags {
   target: string;
+  kernels: 'ref' | 'auto';
   format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
   out?: string;
@@ -127,7 +129,8 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
         inputs: readAllInputs(f.input, model),
         goldenCount: f.golden,
         seed: f.seed,
-        optionsText: `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix}`,
+        kernels: f.kernels,
+        optionsText: `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}`,
       });
       files = g.files;
       info = g.info;
@@ -176,6 +179,28 @@ async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise
     }
     out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${inputs.length} inputs, scores bit-identical to the TS reference`);
     out(formatMemoryReport(fw.memory));
+  }
+  return 0;
+}
+
+interface BenchFlags extends ImportFlags {
+  board: string;
+  json?: string | boolean;
+}
+
+async function cmdBench(modelPath: string | undefined, f: BenchFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
+  const board = resolveBoard(getTarget('cortex-m4'), f.board)!;
+  if (!board.qemu) throw new BnnError(`bench needs a QEMU board; ${board.name} is real hardware (its firmware prints DWT cycles instead)`);
+  const r = await benchModel(model, board);
+  const json = JSON.stringify(r, null, 2);
+  if (f.json === true) out(json);
+  else {
+    out(formatBench(r));
+    if (typeof f.json === 'string') {
+      writeFileAtomic(f.json, json + '\n');
+      out(`written to ${f.json}`);
+    }
   }
   return 0;
 }
@@ -314,7 +339,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--prefix <prefix>', 'C symbol prefix (bnn_ gives bnn_run, BNN_ARENA_SIZE, bnn_model.h)', 'bnn_')
     .option('--input <file...>', 'inputs (raw bytes or .npy uint8/int8) embedded as golden cases')
     .option('--golden <n>', 'number of golden cases in the firmware (random seeded inputs fill up)', intOption('--golden', 1, 1000), 4)
-    .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1);
+    .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .addOption(new Option('--kernels <choice>', "auto: the generator picks the fastest kernel that fits the board's RAM; ref: portable kernels only (smallest arena)").choices(['auto', 'ref']).default('auto'));
   addImportOptions(p).action(async (model: string | undefined, flags: GenerateFlags) => setCode(await cmdGenerate(model, flags)));
   let c = p.command('verify')
     .description('build the emitted C to WebAssembly and compare every layer with the TS reference, bit for bit')
@@ -330,6 +356,12 @@ function program(setCode: (c: number) => void): Command {
     .requiredOption('-b, --board <name>', 'board')
     .option('--json [file]', 'print JSON (or write it to a file)');
   addImportOptions(c).action(async (model: string | undefined, flags: MemoryFlags) => setCode(await cmdMemory(model, flags)));
+  c = p.command('bench')
+    .description('count executed instructions per layer under QEMU (exact, TCG plugin), side by side with the portable _ref kernels')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
+    .requiredOption('-b, --board <name>', 'QEMU board (e.g. mps2-an386 for Cortex-M4, microbit for Cortex-M0)')
+    .option('--json [file]', 'print JSON (or write it to a file)');
+  addImportOptions(c).action(async (model: string | undefined, flags: BenchFlags) => setCode(await cmdBench(model, flags)));
   c = p.command('golden')
     .description('write golden input/expected-output vectors (C header + .npy) for your own regression tests')
     .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
