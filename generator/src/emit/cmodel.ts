@@ -9,7 +9,9 @@ import { inferModel } from '../model/validate.ts';
 import { lowerConv2dBinarized } from '../ops/conv2d.ts';
 import { opDef } from '../ops/index.ts';
 import type { Arg, CTable, Cost, KernelChoice, Lowering, TableCategory } from '../ops/types.ts';
-import { planArena, type BufferRequest } from '../plan/arena.ts';
+import { planArena } from '../plan/arena.ts';
+import { bufferRequests } from '../plan/buffers.ts';
+import { consumersOf, findFusions } from '../plan/fusion.ts';
 import { cType, tensorBytes } from '../plan/layout.ts';
 import { cArrayBody, cFloat, render, RUNTIME_DIR } from './templates.ts';
 import { VERSION } from '../version.ts';
@@ -110,8 +112,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   const hash = modelHash(model);
   const tables: CTable[] = [];
 
-  const consumers = new Map<string, number[]>();
-  model.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
+  const consumers = consumersOf(model);
   const fusion = findFusions(model, consumers);
 
   const lowered: Lowering[] = model.layers.map((layer, index) => {
@@ -142,36 +143,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     return opDef(layer).lower(layer, ctx);
   });
 
-  // Buffers: an aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer.
-  // An in-place layer (element-wise, same size) reuses its input's buffer when nothing reads the input later.
-  const rootOf = new Map<string, string>();
-  model.layers.forEach((l, i) => {
-    const src = l.inputs[0];
-    const srcRoot = rootOf.get(src) ?? src;
-    const reuse =
-      lowered[i].aliasInput ||
-      (lowered[i].inPlace &&
-        srcRoot !== INPUT_TENSOR &&
-        l.output !== model.output &&
-        tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) &&
-        // Every reader of the shared buffer (through any alias) must be done by this layer.
-        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i)) &&
-        (consumers.get(srcRoot) ?? []).every((c) => c <= i));
-    rootOf.set(l.output, reuse ? srcRoot : l.output);
-  });
-  const lastUse = new Map<string, number>();
-  model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, Math.max(i, lastUse.get(rootOf.get(t) ?? t) ?? 0))));
-  const requests: BufferRequest[] = [];
-  model.layers.forEach((l, i) => {
-    const root = rootOf.get(l.output)!;
-    if (fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i))) return; // never materialised
-    // A fused chain's output is written when its head runs.
-    const first = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
-    if (root === l.output && l.output !== model.output) {
-      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i });
-    }
-    if (lowered[i].scratchBytes > 0) requests.push({ id: `scratch:${i}`, bytes: lowered[i].scratchBytes, first: i, last: i });
-  });
+  const { rootOf, requests } = bufferRequests(model, tensors, lowered, fusion, consumers);
   const plan = planArena(requests);
 
   const ptr = (tensor: string, constant: boolean): string => {
@@ -306,33 +278,4 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
   }
   const sources = Object.keys(files).filter((f) => f.endsWith('.c'));
   return { files, sources, info };
-}
-
-/**
- * conv2d -> [affine] -> binarize chains whose intermediate tensors have no other reader: they run as one
- * kernel that writes bits, so the float feature maps never take arena space.
- */
-export function findFusions(model: Model, consumers: Map<string, number[]>) {
-  const chains = new Map<number, number[]>(); // head -> the following members, last one is the tail
-  const memberOf = new Map<number, number>(); // member -> head
-  const tails = new Set<number>();
-  const soleReader = (tensor: string): number | undefined => {
-    const c = consumers.get(tensor) ?? [];
-    return c.length === 1 && tensor !== model.output ? c[0] : undefined;
-  };
-  model.layers.forEach((l, i) => {
-    if (l.op !== 'conv2d') return;
-    let next = soleReader(l.output);
-    const members: number[] = [];
-    if (next !== undefined && model.layers[next].op === 'affine') {
-      members.push(next);
-      next = soleReader(model.layers[next].output);
-    }
-    if (next === undefined || model.layers[next].op !== 'binarize') return;
-    members.push(next);
-    chains.set(i, members);
-    for (const m of members) memberOf.set(m, i);
-    tails.add(next);
-  });
-  return { chains, memberOf, tails };
 }

@@ -1,0 +1,44 @@
+// Which buffer each tensor lives in, and the (lifetime x size) requests the arena planner places.
+import { INPUT_TENSOR, type Model } from '../model/ir.ts';
+import type { TensorTable } from '../model/validate.ts';
+import type { Lowering } from '../ops/types.ts';
+import type { BufferRequest } from './arena.ts';
+import type { Fusion } from './fusion.ts';
+import { tensorBytes } from './layout.ts';
+
+/**
+ * An aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer. An in-place
+ * layer (element-wise, same size) reuses its input's buffer when nothing reads the input later. Outputs inside a
+ * fused chain are never stored; the chain's output is written when its head runs.
+ */
+export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowering[], fusion: Fusion, consumers: Map<string, number[]>): { rootOf: Map<string, string>; requests: BufferRequest[] } {
+  const rootOf = new Map<string, string>();
+  model.layers.forEach((l, i) => {
+    const src = l.inputs[0];
+    const srcRoot = rootOf.get(src) ?? src;
+    const reuse =
+      lowered[i].aliasInput ||
+      (lowered[i].inPlace &&
+        srcRoot !== INPUT_TENSOR &&
+        l.output !== model.output &&
+        tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) &&
+        // Every reader of the shared buffer (through any alias) must be done by this layer.
+        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i)) &&
+        (consumers.get(srcRoot) ?? []).every((c) => c <= i));
+    rootOf.set(l.output, reuse ? srcRoot : l.output);
+  });
+  const lastUse = new Map<string, number>();
+  model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, Math.max(i, lastUse.get(rootOf.get(t) ?? t) ?? 0))));
+  const requests: BufferRequest[] = [];
+  model.layers.forEach((l, i) => {
+    const root = rootOf.get(l.output)!;
+    if (fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i))) return; // never materialised
+    // A fused chain's output is written when its head runs.
+    const first = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
+    if (root === l.output && l.output !== model.output) {
+      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i });
+    }
+    if (lowered[i].scratchBytes > 0) requests.push({ id: `scratch:${i}`, bytes: lowered[i].scratchBytes, first: i, last: i });
+  });
+  return { rootOf, requests };
+}
