@@ -6,6 +6,8 @@ import { BnnError } from '../errors.ts';
 import { loadModel, loadModelWithReport, type LoadOptions } from '../format/load.ts';
 import { writeModel } from '../format/write.ts';
 import { formatReport, modelReport, reportJson } from '../report.ts';
+import { formatInspect, inspectJson, inspectModel, inspectPlot } from '../inspect/index.ts';
+import { compactModel, formatCompact } from '../compact/index.ts';
 import { generate, goldenInputs, type Input } from '../generate.ts';
 import { goldenFiles } from '../golden.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
@@ -311,6 +313,38 @@ interface ReportFlags extends ImportFlags {
   json?: boolean;
 }
 
+interface InspectFlags extends ImportFlags {
+  json?: boolean;
+  plot?: string;
+}
+
+async function cmdInspect(modelPath: string | undefined, f: InspectFlags): Promise<number> {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
+  const r = inspectModel(model);
+  out(f.json ? inspectJson(r) : formatInspect(r));
+  if (f.plot) {
+    writeFileAtomic(f.plot, await inspectPlot(r));
+    if (!f.json) out(`plot: ${f.plot}`);
+  }
+  return 0;
+}
+
+interface CompactFlags {
+  bits: number;
+  method: 'frequency' | 'sinkhorn';
+  seed: number;
+  out: string;
+}
+
+function cmdCompact(modelPath: string | undefined, f: CompactFlags): number {
+  const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  const { model: compacted, report } = compactModel(model, { bits: f.bits, method: f.method, seed: f.seed });
+  const written = writeModel(compacted, f.out);
+  out(formatCompact(report));
+  out(`-> ${written.manifest} + ${written.blob}`);
+  return 0;
+}
+
 function cmdReport(modelPath: string | undefined, f: ReportFlags): number {
   const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const r = modelReport(model);
@@ -393,6 +427,23 @@ function program(setCode: (c: number) => void): Command {
     .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .option('--json', 'print JSON');
   addImportOptions(c).action((model: string | undefined, flags: ReportFlags) => setCode(cmdReport(model, flags)));
+  c = p
+    .command('inspect')
+    .description('per binary 3x3 layer: kernel histogram over the 512 codewords, top-n coverage, entropy, size and BOPs at tau = 3..9')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
+    .option('--json', 'print JSON')
+    .option('--plot <file.svg>', 'write the rank-frequency plot (log-log, one line per layer)');
+  addImportOptions(c).action(async (model: string | undefined, flags: InspectFlags) => setCode(await cmdInspect(model, flags)));
+  c = p
+    .command('compact')
+    .description('choose 2^tau distinct codewords per binary 3x3 layer and reassign every kernel to the nearest one (no retraining)')
+    .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
+    .requiredOption('--bits <tau>', 'index bits per kernel (codebook of 2^tau codewords)', intOption('--bits', 1, 9))
+    .addOption(new Option('--method <method>', 'frequency: the most frequent codewords; sinkhorn: Gumbel-Sinkhorn selection (never worse than frequency)').choices(['frequency', 'sinkhorn']).default('frequency'))
+    .option('--seed <n>', 'seed of the sinkhorn method', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .requiredOption('-o, --out <file>', 'manifest to write (.json); the weights blob goes beside it');
+  // No import options here: --bits is the target tau (an .onnx model is read with its minimal tau, then compacted).
+  c.action((model: string | undefined, flags: CompactFlags) => setCode(cmdCompact(model, flags)));
   p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU
   npx bnn-gen model.json --format lib -o mylib   a library folder for CMake / make / IDE projects
   npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n  npx bnn-gen import model.onnx -o model.json    convert a PyTorch ONNX export (see docs/onnx.md)\n  npx bnn-gen report model.onnx                  BOPs, weight bits, arena per layer\n`);

@@ -1,7 +1,9 @@
 // Write a model as manifest + weights blob. Deterministic: the same model gives the same bytes.
 import { createHash } from 'node:crypto';
 import type { Layer, Model, Padding, Threshold } from '../model/ir.ts';
-import { basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { BnnError } from '../errors.ts';
 import { inferModel } from '../model/validate.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { packBits } from './packing.ts';
@@ -145,6 +147,11 @@ export function serializeModel(model: Model, blobName: string, channelsOf: (tens
 /** Write `<path>` (manifest) and the weights blob beside it (same base name, .bin), each atomically. */
 export function writeModel(model: Model, path: string): { manifest: string; blob: string } {
   const table = inferModel(model);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    throw new BnnError(`cannot create '${dirname(path)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   const blobPath = path.replace(/(\.json)?$/, '.bin');
   const { manifest, blob } = serializeModel(model, basename(blobPath), (t) => table.get(t)!.shape[0]);
   writeFileAtomic(blobPath, blob);

@@ -1,0 +1,1 @@
+export { compactModel, formatCompact, quantError, selectFrequency, selectSinkhorn, polishSwaps, type CompactMethod, type CompactOptions, type CompactReport, type LayerCompact } from './compact.ts';
