@@ -117,6 +117,18 @@ describe('bnn-gen CLI', () => {
     expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_lanes/);
   });
 
+  it('inspect prints the table and writes the plot; compact writes a model that verifies', () => {
+    const r = cli('inspect', '--plot', 'k.svg');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/conv1 .* τ=4 n=16/);
+    expect(readFileSync(join(work, 'k.svg'), 'utf8')).toMatch(/^<svg[\s\S]*codeword rank[\s\S]*<\/svg>$/);
+    const c = cli('compact', '--bits', '3', '-o', 'small/model.json');
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('small/model.json');
+    if (haveTool('emcc')) expect(cli('verify', 'small/model.json', '--count', '2').stdout).toMatch(/^PASS /m);
+    expectError(cli('compact', '--bits', '12', '-o', 'x.json'), /--bits: expected an integer 1..9/);
+  });
+
   describe('bad input: exit 2, one line, no output left behind', () => {
     it('unknown target', () => expectError(cli('--target', 'cortex-m99', '-o', 'bad1'), /cortex-m99/));
     it('unknown board', () => {
