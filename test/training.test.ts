@@ -1,0 +1,193 @@
+// Issue 4: the PyTorch training package (training/, Debian's /usr/bin/python3 with PyTorch 1.13).
+// Runs the smoke training (`python3 -m training.train --smoke --tau 4`), which trains a few batches of the small MNIST BNN
+// (real stem, three Sparks 3x3 convs with learned codebooks of 2^tau codewords, real last layer), freezes the kernels,
+// recomputes batch-norm statistics, dumps PyTorch's eval-mode outputs and exports ONNX (opset 13). Then:
+// - the selected codewords are distinct, 2^tau per layer, and every kernel uses one of them;
+// - bnn-gen imports the .onnx (importOnnxFile and loadModel), with a codebook of <= tau bits on each binary conv whose
+//   codewords are the selected ones;
+// - the TS reference (runReference) on the same digits gives the same sign activations as PyTorch (sign(0) = +1 rule,
+//   bnn-gen's), scores within 1e-4 of the largest score, and the same argmax.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseNpy } from 'npyjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../generator/src/format/load.ts';
+import { importOnnxFile, type ImportResult } from '../generator/src/import/onnx.ts';
+import { parseOnnx } from '../generator/src/import/proto.ts';
+import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
+
+const PYTHON = '/usr/bin/python3';
+const ROOT = join(import.meta.dirname, '..');
+const TAU = 4;
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
+
+interface Npy {
+  data: ArrayLike<number>;
+  shape: number[];
+}
+interface LayerMeta {
+  tau: number;
+  n: number | null;
+  selected: number[] | null;
+  distinct_kernels: number;
+  kernels: number;
+}
+interface Meta {
+  tau: number;
+  signs: number;
+  dumped: number;
+  test_accuracy: number;
+  train_seconds: number;
+  layers: Record<string, LayerMeta>;
+}
+
+function npy(path: string): Npy {
+  const b = readFileSync(path);
+  const p = parseNpy(b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer);
+  return { data: p.data as unknown as ArrayLike<number>, shape: p.shape };
+}
+
+function slice(a: Npy, n: number): number[] {
+  const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  return Array.prototype.slice.call(a.data, n * per, (n + 1) * per) as number[];
+}
+
+/** Compare bnn-gen's TS reference with PyTorch's dumps in `dir`: every Sign activation identical, scores within 1e-4, same argmax. */
+function compareWithTorch(tag: string, dir: string, imported: ImportResult, signs: number): void {
+  const x = npy(join(dir, 'inputs.npy'));
+  const inputs = Array.from({ length: x.shape[0] }, (_, i) => Uint8Array.from(slice(x, i)));
+  const runs: RunResult[] = inputs.map((q) => runReference(imported.model, q));
+  const bytes = readFileSync(join(dir, 'model.onnx'));
+  const signTensors = parseOnnx(bytes)
+    .nodes.filter((n) => n.op === 'Sign')
+    .map((n) => n.outputs[0])
+    .filter((o) => imported.tensors.has(o))
+    .map((o) => imported.tensors.get(o)!);
+  expect(signTensors.length).toBe(signs);
+  let values = 0;
+  for (let j = 0; j < signs; j++) {
+    const torchSigns = npy(join(dir, `tie_sign${j}.npy`));
+    const li = imported.model.layers.findIndex((l) => l.output === signTensors[j]);
+    expect(li).toBeGreaterThanOrEqual(0);
+    for (let n = 0; n < inputs.length; n++) {
+      const mine = Array.from(runs[n].layers[li].data as Int8Array);
+      const want = slice(torchSigns, n);
+      expect(mine.length).toBe(want.length);
+      let diff = 0;
+      for (let i = 0; i < mine.length; i++) if (mine[i] !== want[i]) diff++;
+      expect(diff, `sign ${j} (${signTensors[j]}), input ${n}: ${diff} of ${mine.length} differ`).toBe(0);
+      values += mine.length;
+    }
+  }
+  const scores = npy(join(dir, 'tie_scores.npy'));
+  let worst = 0;
+  for (let n = 0; n < inputs.length; n++) {
+    const mine = Array.from(runs[n].scores);
+    const want = slice(scores, n);
+    const scale = Math.max(1, ...want.map(Math.abs));
+    const err = Math.max(...mine.map((v, i) => Math.abs(v - want[i]))) / scale;
+    worst = Math.max(worst, err);
+    expect(err, `input ${n}: ours [${mine}], PyTorch [${want}]`).toBeLessThanOrEqual(1e-4);
+    expect(mine.indexOf(Math.max(...mine))).toBe(want.indexOf(Math.max(...want)));
+  }
+  console.log(`[${tag}] ${values} sign activations identical over ${inputs.length} digits; scores: largest difference ${worst.toExponential(2)} of the largest score; argmax equal`);
+}
+
+describe.skipIf(!hasTorch)('training/ (PyTorch): smoke training of a Sparks BNN, exported and imported by bnn-gen', () => {
+  let dir: string;
+  let meta: Meta;
+  let seconds: number;
+  let stdout: string;
+  let imported: ImportResult;
+  let inputs: Uint8Array[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bnn-training-'));
+    const t0 = Date.now();
+    const py = spawnSync(PYTHON, ['-m', 'training.train', '--smoke', '--tau', String(TAU), '--seed', '3', '--out', dir], { cwd: ROOT, encoding: 'utf8' });
+    seconds = (Date.now() - t0) / 1000;
+    if (py.status !== 0) throw new Error(`training.train --smoke failed:\n${py.stdout}\n${py.stderr}`);
+    stdout = py.stdout;
+    meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta;
+    imported = importOnnxFile(join(dir, 'model.onnx'));
+    const x = npy(join(dir, 'inputs.npy'));
+    const size = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    inputs = Array.from({ length: x.shape[0] }, (_, i) => Uint8Array.from(slice(x, i)));
+    expect(size).toBe(784);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the smoke run finishes in under 30 s and reports a test accuracy', () => {
+    console.log(`[training] smoke run: ${seconds.toFixed(1)} s wall (${meta.train_seconds} s training)\n  ${stdout.trim().split('\n').slice(-4).join('\n  ')}`);
+    expect(seconds).toBeLessThan(30);
+    expect(stdout).toMatch(/test accuracy \d\.\d+ on \d+ test digits/);
+    expect(meta.test_accuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('selects 2^tau distinct codewords per layer, and every kernel uses one of them', () => {
+    const names = Object.keys(meta.layers);
+    expect(names).toEqual(['b1', 'b2', 'b3']);
+    for (const name of names) {
+      const l = meta.layers[name];
+      expect(l.tau).toBe(TAU);
+      expect(l.selected).not.toBeNull();
+      expect(l.selected!.length).toBe(2 ** TAU);
+      expect(new Set(l.selected).size).toBe(2 ** TAU);
+      for (const id of l.selected!) expect(id >= 0 && id < 512).toBe(true);
+      expect(l.distinct_kernels).toBeLessThanOrEqual(2 ** TAU);
+    }
+  });
+
+  it('bnn-gen imports the ONNX: codebooks of <= tau bits holding only selected codewords', () => {
+    const report = imported.report.join('\n');
+    console.log(`[training] import report:\n  ${imported.report.join('\n  ')}`);
+    const convs = imported.model.layers.filter((l) => l.op === 'bconv2d');
+    expect(convs.length).toBe(3);
+    convs.forEach((l, i) => {
+      const m = meta.layers[`b${i + 1}`];
+      if (l.op !== 'bconv2d') return;
+      expect(l.weights.kind).toBe('codebook');
+      if (l.weights.kind !== 'codebook') return;
+      expect(l.weights.bits).toBeLessThanOrEqual(TAU);
+      expect(l.weights.codewords.length).toBe(m.distinct_kernels);
+      const sel = new Set(m.selected);
+      for (const c of l.weights.codewords) expect(sel.has(c), `${l.name}: codeword ${c} not selected`).toBe(true);
+    });
+    expect(report).toMatch(/b1\/Conv: bconv2d 32→64 3x3, codebook τ=\d/);
+    const ops = new Set(imported.model.layers.map((l) => l.op));
+    for (const op of ['conv2d', 'bconv2d', 'dense']) expect(ops).toContain(op);
+    // loadModel (what every CLI command uses) reads the same .onnx to the same layers.
+    const viaLoad = loadModel(join(dir, 'model.onnx'));
+    expect(viaLoad.layers.map((l) => l.op)).toEqual(imported.model.layers.map((l) => l.op));
+  });
+
+  it("the TS reference reproduces PyTorch's eval outputs: identical sign activations, same argmax", () => {
+    expect(inputs.length).toBe(meta.dumped);
+    compareWithTorch('training', dir, imported, meta.signs);
+  });
+});
+
+// The bnn.py building blocks (BinaryConv2d, RSign, RPReLU with a residual add) in a tiny net trained a few steps.
+describe.skipIf(!hasTorch)('training/bnn.py blocks: exported and imported by bnn-gen', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bnn-blocks-'));
+    const py = spawnSync(PYTHON, ['-m', 'training.blocks_check', dir], { cwd: ROOT, encoding: 'utf8' });
+    if (py.status !== 0) throw new Error(`training.blocks_check failed:\n${py.stdout}\n${py.stderr}`);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('RSign, RPReLU and forward-binarised convs import and match PyTorch', () => {
+    const imported = importOnnxFile(join(dir, 'model.onnx'));
+    const ops = new Set(imported.model.layers.map((l) => l.op));
+    for (const op of ['conv2d', 'binarize', 'bconv2d', 'prelu', 'add', 'dense']) expect(ops).toContain(op);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { signs: number };
+    compareWithTorch('blocks', dir, imported, meta.signs);
+  });
+});

