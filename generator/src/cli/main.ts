@@ -9,7 +9,7 @@ import { formatReport, modelReport, reportJson } from '../report.ts';
 import { formatInspect, inspectJson, inspectModel, inspectPlot } from '../inspect/index.ts';
 import { compactModel, formatCompact } from '../compact/index.ts';
 import { generate, goldenInputs, type Input } from '../generate.ts';
-import { goldenFiles } from '../golden.ts';
+import { argmax, goldenFiles } from '../golden.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
@@ -273,7 +273,6 @@ async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<numbe
   const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
   const inputs = readAllInputs(f.input, model);
   const scores = await runEngine(model, inputs, f);
-  const argmax = (s: Float32Array | Int32Array) => Array.from(s).reduce((best, v, i) => (v > s[best] ? i : best), 0);
   if (f.json) {
     out(JSON.stringify({ model: model.name, engine: f.engine, results: scores.map((s) => ({ scores: Array.from(s), argmax: argmax(s) })) }));
   } else {
