@@ -58,3 +58,20 @@ def shift_augment(q, gen, max_shift=2):
         src = q[i, :, max(0, -sy):28 - max(0, sy), max(0, -sx):28 - max(0, sx)]
         out[i, :, max(0, sy):max(0, sy) + src.shape[1], max(0, sx):max(0, sx) + src.shape[2]] = src
     return out
+
+
+def main(argv=None):
+    """Write the split as .npy for bnn-gen (`run --input test-x.npy --labels test-y.npy`, `compact --eval ...`)."""
+    import argparse
+    ap = argparse.ArgumentParser(description='write the 8,000 / 2,000 MNIST split as .npy files (uint8 images, int64 labels)')
+    ap.add_argument('--out', required=True)
+    args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    (trx, try_), (tex, tey) = split()
+    for name, arr in (('train-x', trx), ('train-y', try_), ('test-x', tex), ('test-y', tey)):
+        np.save(os.path.join(args.out, f'{name}.npy'), np.ascontiguousarray(arr))
+    print(f'{args.out}: train-x.npy {trx.shape}, train-y.npy, test-x.npy {tex.shape}, test-y.npy')
+
+
+if __name__ == '__main__':
+    main()

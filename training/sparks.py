@@ -136,6 +136,45 @@ class SparksConv2d(nn.Module):
             z = (z - z.mean()) / (z.std() + 1e-8)
             self.scores.copy_(spread * z[None, :].expand(self.n, 512) + jitter * torch.randn(self.n, 512))
 
+    def greedy_codewords(self):
+        """The n codewords chosen greedily to maximise sum over kernels of max_c <c, w> (the latent kernel's inner
+        product with its nearest chosen codeword: the quantisation objective), in pick order."""
+        with torch.no_grad():
+            g = self.weight.detach().reshape(-1, 9) @ CODEBOOK.t()  # [K, 512]
+            best = torch.full((g.shape[0], 1), -float('inf'))
+            picks = []
+            for _ in range(self.n):
+                gain = torch.maximum(g, best).sum(0)
+                if picks:
+                    gain[torch.as_tensor(picks)] = -float('inf')
+                c = int(torch.argmax(gain))  # ties: smallest id
+                picks.append(c)
+                best = torch.maximum(best, g[:, c:c + 1])
+            return picks
+
+    def init_scores_greedy(self, spread=4.0, jitter=0.01):
+        """Scores that start the selection at the greedy quantisation-error choice (+spread), every other codeword
+        ordered by its kernel frequency below it; Gumbel-Sinkhorn then moves from there with the task loss."""
+        if self.scores is None:
+            return
+        with torch.no_grad():
+            counts = torch.bincount(kernel_ids(self.weight.detach()).flatten(), minlength=512).float()
+            z = torch.log1p(counts)
+            z = (z - z.mean()) / (z.std() + 1e-8)
+            base = 0.25 * spread * z.clamp(-2, 2) / 2
+            base[torch.as_tensor(self.greedy_codewords())] += spread
+            self.scores.copy_(base[None, :].expand(self.n, 512) + jitter * torch.randn(self.n, 512))
+
+    def select_most_frequent(self):
+        """Fix the selection to the n most frequent codewords of sign(latent kernels) (ties: smaller id first): the
+        post-hoc baseline. Kernels are then mapped to the nearest of them, as in every other mode."""
+        if self.scores is None:
+            return
+        with torch.no_grad():
+            counts = torch.bincount(kernel_ids(self.weight.detach()).flatten(), minlength=512)
+            order = sorted(range(512), key=lambda i: (-int(counts[i]), i))
+            self.selected.copy_(torch.as_tensor(order[: self.n]))
+
     def soft_perm(self, noise=True):
         """log P_soft [n, 512] (P_soft: rows sum to 1, columns <= 1), differentiable in the scores."""
         s = self.scores / self.temperature

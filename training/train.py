@@ -54,6 +54,18 @@ def recompute_bn(model, xs, batch=100, max_batches=None):
     model.eval()
 
 
+def load_plain(model, path):
+    """Start from a trained plain BNN: latent weights, BN, stem and fc; selection state (scores, selected codewords,
+    frozen kernels) is not taken."""
+    state = torch.load(path, map_location='cpu')
+    skip = ('.scores', '.selected', '.qsign')
+    state = {k: v for k, v in state.items() if not k.endswith(skip)}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    bad = [k for k in missing if not k.endswith(skip)] + list(unexpected)
+    if bad:
+        raise SystemExit(f'--init {path}: not a checkpoint of this model (keys {bad[:4]})')
+
+
 def evaluate(model, xs, ys, batch=500):
     model.eval()
     correct = 0
@@ -91,8 +103,18 @@ def main(argv=None):
     ap.add_argument('--batch', type=int, default=100)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--score-lr', type=float, default=1e-2)
-    ap.add_argument('--plain-frac', type=float, default=0.3, help='fraction of steps as a plain BNN before selection')
-    ap.add_argument('--freeze-frac', type=float, default=0.7, help='fraction of steps after which the selection is frozen')
+    ap.add_argument('--method', choices=['sparks', 'topn'], default='sparks',
+                    help='sparks: learned selection (Gumbel-Sinkhorn + PSTE); topn: the n most frequent codewords of the '
+                         'latent kernels (at the end of the plain phase), fixed, then fine-tuning (the post-hoc baseline; '
+                         'with --init and --epochs 0 it is post-hoc selection without retraining)')
+    ap.add_argument('--score-init', choices=['greedy', 'histogram'], default='greedy',
+                    help='where the learned selection starts: greedy = the codewords that minimise the quantisation '
+                         'error of the latent kernels; histogram = the most frequent ones')
+    ap.add_argument('--init', help='model.pt of a trained plain BNN (tau 9) to start from: latent weights, BN, stem, fc')
+    ap.add_argument('--plain-frac', type=float, default=None,
+                    help='fraction of steps as a plain BNN before selection (default 0.3, or 0 with --init)')
+    ap.add_argument('--freeze-frac', type=float, default=None,
+                    help='fraction of steps after which the selection is frozen (default 0.7, or 0.4 with --init)')
     ap.add_argument('--t0', type=float, default=1.0, help='initial Sinkhorn temperature')
     ap.add_argument('--t1', type=float, default=0.005, help='final Sinkhorn temperature')
     ap.add_argument('--noise', type=float, default=1.0, help='Gumbel noise scale (not divided by the temperature)')
@@ -104,6 +126,12 @@ def main(argv=None):
     ap.add_argument('--log-every', type=int, default=20)
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1 is fastest on a busy 2-core machine)')
     args = ap.parse_args(argv)
+    if args.plain_frac is None:
+        args.plain_frac = 0.0 if args.init else 0.3
+    if args.freeze_frac is None:
+        args.freeze_frac = 0.4 if args.init else 0.7
+    if args.method == 'topn':  # the selection is fixed when the plain phase ends: no learned selection phase
+        args.freeze_frac = args.plain_frac
     t_start = time.time()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -115,6 +143,8 @@ def main(argv=None):
     (trx, try_), (tex, tey) = data.split()
     trx_t, try_t = torch.as_tensor(trx), torch.as_tensor(try_)
     model = MnistBNN(args.tau)
+    if args.init:
+        load_plain(model, args.init)
     sel_params = [p for n, p in model.named_parameters() if n.endswith('scores')]
     other = [p for n, p in model.named_parameters() if not n.endswith('scores')]
     groups = [{'params': other, 'lr': args.lr}]
@@ -125,17 +155,20 @@ def main(argv=None):
     per_epoch = math.ceil(len(trx) / args.batch)
     epochs = 1 if args.smoke else args.epochs
     total = 6 if args.smoke else epochs * per_epoch
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    if args.smoke and args.epochs == 0:
+        epochs, total = 0, 0
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total))
     selecting = args.tau < 9
     plain_end = int(round(args.plain_frac * total)) if selecting else total
     freeze_at = int(round(args.freeze_frac * total)) if selecting else total
-    if args.smoke:
-        plain_end, freeze_at = 2, 4
+    if args.smoke and total:
+        plain_end = 0 if args.init else 2
+        freeze_at = plain_end if args.method == 'topn' else 4
     layers = [l for _, l in model.sparks_layers()]
     for l in layers:
         l.plain = True
         l.noise = args.noise
-    print(f'training: tau={args.tau} epochs={epochs} steps={total} (plain until {plain_end}, selection until {freeze_at}) '
+    print(f'training: tau={args.tau} method={args.method} init={args.init or "-"} epochs={epochs} steps={total} (plain until {plain_end}, selection until {freeze_at}) '
           f'seed={args.seed} train={len(trx)} test={len(tex)}', flush=True)
 
     step = 0
@@ -148,21 +181,27 @@ def main(argv=None):
         for bi in range(per_epoch):
             if step >= total:
                 break
-            if selecting and step == plain_end:
+            if selecting and step == plain_end and args.method == 'topn':
                 for l in layers:
                     l.plain = False
-                    l.init_scores_from_weights()
-                print(f'  step {step}: selection starts (scores from the kernel histograms)', flush=True)
+                    l.select_most_frequent()
+                    l.scores.requires_grad_(False)
+                print(f'  step {step}: selection fixed to the {layers[0].n} most frequent codewords per layer', flush=True)
+            elif selecting and step == plain_end:
+                for l in layers:
+                    l.plain = False
+                    l.init_scores_greedy() if args.score_init == 'greedy' else l.init_scores_from_weights()
+                print(f'  step {step}: selection starts (scores: {args.score_init})', flush=True)
             if selecting and plain_end <= step < freeze_at:
                 frac = (step - plain_end) / max(1, freeze_at - plain_end)
                 for l in layers:
                     l.temperature = args.t0 * (args.t1 / args.t0) ** frac
                     l.noise = args.noise * (l.temperature / args.t0) ** args.noise_decay
-            if selecting and step == freeze_at:
+            if selecting and step == freeze_at and args.method == 'sparks':
                 for l in layers:
-                    if l.plain:  # no selection phase happened (tiny runs): start from the histogram
+                    if l.plain:  # no selection phase happened (tiny runs)
                         l.plain = False
-                        l.init_scores_from_weights()
+                        l.init_scores_greedy() if args.score_init == 'greedy' else l.init_scores_from_weights()
                     l.freeze_selection()
                     l.scores.requires_grad_(False)
                 print(f'  step {step}: selection frozen', flush=True)
@@ -201,10 +240,12 @@ def main(argv=None):
     # Freeze the +-1 kernels, then recompute BN statistics with them (calibration.md), evaluate, export.
     for l in layers:
         if selecting and not l.is_selection_frozen():
-            if l.plain:
-                l.plain = False
-                l.init_scores_from_weights()
-            l.freeze_selection()
+            l.plain = False
+            if args.method == 'topn':
+                l.select_most_frequent()
+            else:
+                l.init_scores_greedy() if args.score_init == 'greedy' else l.init_scores_from_weights()
+                l.freeze_selection()
         l.freeze_kernels()
     recompute_bn(model, trx, args.batch, max_batches=3 if args.smoke else None)
     ev_x, ev_y = (tex[::10], tey[::10]) if args.smoke else (tex, tey)
@@ -237,7 +278,7 @@ def main(argv=None):
     torch.onnx.export(model, data.to_float(tex[:1]), path, opset_version=13, input_names=['image'], output_names=['scores'])
     torch.save(model.state_dict(), os.path.join(args.out, 'model.pt'))
     meta = {
-        'tau': args.tau, 'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
+        'tau': args.tau, 'method': args.method if selecting else 'plain', 'init': args.init, 'score_init': args.score_init, 'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
         'test_accuracy': acc, 'test_images': len(ev_x), 'train_seconds': round(train_time, 1),
         'torch': torch.__version__, 'signs': len(signs[0]), 'dumped': n,
         'split': 'global index i over files 0..9 concatenated: test iff i % 5 == 4 (8000 train / 2000 test)',

@@ -17,6 +17,8 @@ export interface GenerateOptions {
   prefix?: string;
   /** Inputs embedded as golden cases in the firmware; random seeded inputs are added up to goldenCount. */
   inputs?: Input[];
+  /** True classes of the given inputs (one each): the firmware then reports its accuracy on them. */
+  labels?: number[];
   goldenCount?: number;
   seed?: number;
   /** Recorded in the generated files' header. */
@@ -30,7 +32,7 @@ export interface GenerateOptions {
 export interface Generated {
   files: Record<string, string>;
   info: ModelInfo;
-  golden: { inputs: Input[]; expected: (Float32Array | Int32Array)[] } | null;
+  golden: { inputs: Input[]; expected: (Float32Array | Int32Array)[]; labels: number[] | null } | null;
 }
 
 /** Inputs for golden cases: the given ones first, then seeded random inputs. */
@@ -74,7 +76,12 @@ export function generate(model: Model, opts: GenerateOptions): Generated {
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };
   checkFits(emitted.info, opts.board);
-  const inputs = goldenInputs(model, opts.inputs ?? [], opts.goldenCount ?? 4, opts.seed ?? 1);
+  const labels = opts.labels ?? null;
+  if (labels && labels.length !== (opts.inputs ?? []).length) {
+    throw new BnnError(`${labels.length} labels for ${(opts.inputs ?? []).length} inputs: give one label per input`);
+  }
+  // Random filler inputs have no labels: with labels, the golden cases are exactly the labelled inputs.
+  const inputs = labels ? [...opts.inputs!] : goldenInputs(model, opts.inputs ?? [], opts.goldenCount ?? 4, opts.seed ?? 1);
   const expected = inputs.map((x) => runReference(model, x).scores);
   Object.assign(
     files,
@@ -88,7 +95,8 @@ export function generate(model: Model, opts: GenerateOptions): Generated {
       inputSigned: emitted.info.inputSigned,
       scoreIsFloat: emitted.info.scoreType === 'f32',
       modelHash: emitted.info.hash.slice(0, 16),
+      labels: labels ?? undefined,
     }),
   );
-  return { files, info: emitted.info, golden: { inputs, expected } };
+  return { files, info: emitted.info, golden: { inputs, expected, labels } };
 }

@@ -13,6 +13,11 @@ export function argmax(s: ArrayLike<number>): number {
   return best;
 }
 
+/** How many score vectors' argmax (first maximum) equals the label. */
+export function countCorrect(scores: ArrayLike<number>[], labels: number[]): number {
+  return scores.reduce((n: number, s, i) => n + (argmax(s) === labels[i] ? 1 : 0), 0);
+}
+
 export function goldenFiles(model: Model, inputs: Input[], opts: { prefix?: string; inputsFrom: string }): Record<string, string | Uint8Array> {
   const { info } = emitModel(model, { prefix: opts.prefix });
   const prefix = info.prefix;

@@ -49,3 +49,34 @@ export function readInputs(path: string, model: Model): Input[] {
   if (!ok) throw new BnnError(`${path}: shape [${shape}] does not hold inputs of shape [${C}, ${H}, ${W}]`);
   return split(parsed.data as Input, size, path);
 }
+
+/**
+ * Class labels, one per input: .npy of an integer dtype (numpy's default int64 included), shape [N] or [N, 1], every
+ * value a class index of the model (0 <= label < classes).
+ */
+export function readLabels(path: string, count: number, classes: number): number[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new BnnError(`cannot read labels '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (extname(path).toLowerCase() !== '.npy') throw new BnnError(`${path}: labels must be an .npy array of integers`);
+  let parsed: { data: ArrayBufferView; shape: number[] };
+  try {
+    parsed = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+  } catch (e) {
+    throw new BnnError(`${path}: not a readable .npy file: ${(e as Error).message}`);
+  }
+  const d = parsed.data;
+  const integer = d instanceof Uint8Array || d instanceof Int8Array || d instanceof Uint16Array || d instanceof Int16Array ||
+    d instanceof Uint32Array || d instanceof Int32Array || d instanceof BigInt64Array || d instanceof BigUint64Array;
+  if (!integer) throw new BnnError(`${path}: labels must have an integer dtype, got ${d.constructor.name}`);
+  const shape = parsed.shape;
+  if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) throw new BnnError(`${path}: labels must have shape [N], got [${shape}]`);
+  const values = Array.from(d as unknown as ArrayLike<number | bigint>, Number);
+  if (values.length !== count) throw new BnnError(`${path}: ${values.length} labels for ${count} inputs`);
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= classes);
+  if (bad >= 0) throw new BnnError(`${path}: label ${bad} is ${values[bad]}, not a class index 0..${classes - 1}`);
+  return values;
+}

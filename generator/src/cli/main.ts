@@ -1,5 +1,6 @@
 // bnn-gen command line. Exit codes: 0 success, 1 verification failed, 2 bad input or usage.
 import { Command, CommanderError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../emit/templates.ts';
 import { BnnError } from '../errors.ts';
@@ -9,7 +10,7 @@ import { formatReport, modelReport, reportJson } from '../report.ts';
 import { formatInspect, inspectJson, inspectModel, inspectPlot } from '../inspect/index.ts';
 import { compactModel, formatCompact } from '../compact/index.ts';
 import { generate, goldenInputs, type Input } from '../generate.ts';
-import { argmax, goldenFiles } from '../golden.ts';
+import { argmax, countCorrect, goldenFiles } from '../golden.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget, TARGET_NAMES, type Target } from '../model/target.ts';
@@ -24,11 +25,15 @@ import { emitModel, type ModelInfo } from '../emit/cmodel.ts';
 import { libraryFiles } from '../emit/library.ts';
 import { wasmTargetFiles } from '../emit/wasm-target.ts';
 import { VERSION } from '../version.ts';
-import { readInputs } from './inputs.ts';
+import { readInputs, readLabels } from './inputs.ts';
 import { modelSummary } from './summary.ts';
 
 /** The model compiled when none is named: the shipped example. */
-export const DEFAULT_MODEL = join(PROJECT_ROOT, 'examples', 'mnist-untrained', 'model.json');
+export const DEFAULT_EXAMPLE = join(PROJECT_ROOT, 'examples', 'mnist-untrained');
+export const DEFAULT_MODEL = join(DEFAULT_EXAMPLE, 'model.json');
+/** The example's labelled held-out digits: without a model argument (and no --input), the firmware embeds them. */
+export const DEFAULT_DIGITS = join(DEFAULT_EXAMPLE, 'digits.npy');
+export const DEFAULT_LABELS = join(DEFAULT_EXAMPLE, 'labels.npy');
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
@@ -86,6 +91,25 @@ function readAllInputs(files: string[] | undefined, model: Model): Input[] {
   return (files ?? []).flatMap((f) => readInputs(f, model));
 }
 
+/** Inputs and their labels (--labels needs --input; no model argument and no --input: the example's digits). */
+function labelledInputs(modelPath: string | undefined, f: { input?: string[]; labels?: string }, model: Model): { inputs: Input[]; labels?: number[]; from: string } {
+  let files = f.input;
+  let labelsFile = f.labels;
+  if (modelPath === undefined && files === undefined && labelsFile === undefined && existsSync(DEFAULT_DIGITS)) {
+    files = [DEFAULT_DIGITS];
+    labelsFile = DEFAULT_LABELS;
+  }
+  const inputs = readAllInputs(files, model);
+  if (labelsFile === undefined) return { inputs, from: (files ?? []).join(', ') };
+  if (!inputs.length) throw new BnnError('--labels: give the labelled inputs with --input');
+  const classes = runReference(model, inputs[0]).scores.length;
+  return { inputs, labels: readLabels(labelsFile, inputs.length, classes), from: (files ?? []).join(', ') };
+}
+
+function accuracyText(correct: number, total: number): string {
+  return `${correct}/${total} correct (${((100 * correct) / total).toFixed(2)} %)`;
+}
+
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'model';
 }
@@ -98,6 +122,7 @@ interface GenerateFlags extends ImportFlags {
   out?: string;
   prefix: string;
   input?: string[];
+  labels?: string;
   golden: number;
   seed: number;
 }
@@ -124,11 +149,13 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
       what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
     } else {
       const board = resolveBoard(target, f.board);
+      const given = board ? labelledInputs(modelPath, f, model) : { inputs: [] as Input[], labels: undefined, from: '' };
       const g = generate(model, {
         target,
         board,
         prefix: f.prefix,
-        inputs: readAllInputs(f.input, model),
+        inputs: given.inputs,
+        labels: given.labels,
         goldenCount: f.golden,
         seed: f.seed,
         kernels: f.kernels,
@@ -139,6 +166,10 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
       what = `target ${target.name}${board ? `, board ${board.name}` : ', library only'}`;
       if (board && g.golden) {
         next = `firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} ${board.qemu ? 'run' : 'flash'}`;
+        if (g.golden.labels) {
+          const correct = countCorrect(g.golden.expected, g.golden.labels);
+          next = `labelled inputs: ${given.from}; TS reference accuracy ${accuracyText(correct, g.golden.labels.length)}; the firmware prints its own and fails on any difference\n${next}`;
+        }
       }
     }
   }
@@ -155,6 +186,7 @@ async function cmdGenerate(modelPath: string | undefined, f: GenerateFlags): Pro
 
 interface VerifyFlags extends ImportFlags {
   input?: string[];
+  labels?: string;
   board?: string[];
   count: number;
   seed: number;
@@ -162,7 +194,7 @@ interface VerifyFlags extends ImportFlags {
 
 async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise<number> {
   const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
-  const given = readAllInputs(f.input, model);
+  const { inputs: given, labels } = labelledInputs(modelPath, f, model);
   const inputs = goldenInputs(model, given, given.length + f.count, f.seed);
   const r = await verifyWasm(model, inputs);
   if (r.mismatch) {
@@ -171,15 +203,18 @@ async function cmdVerify(modelPath: string | undefined, f: VerifyFlags): Promise
     return 1;
   }
   out(`PASS ${model.name}: ${r.inputs} inputs x ${r.info.layers.length} layers bit-exact (WebAssembly build of the emitted C vs TS reference)`);
+  if (labels) out(`accuracy on ${labels.length} labelled inputs (TS reference = WebAssembly): ${accuracyText(countCorrect(given.map((x) => runReference(model, x).scores), labels), labels.length)}`);
   for (const name of f.board ?? []) {
     const board = resolveBoard(getTarget('cortex-m4'), name)!;
-    const fw = await runFirmware(model, board, inputs);
+    // With labels the firmware runs the labelled inputs only (its accuracy is then comparable).
+    const fw = labels ? await runFirmware(model, board, given, labels) : await runFirmware(model, board, inputs);
     if (!fw.passed) {
       out(`FAIL ${model.name} on ${board.name} (${board.cpu}, QEMU): firmware exit ${fw.exitCode}`);
       out(fw.stdout.split('\n').filter((l) => /MISMATCH|score\[|FAIL|fault|returned/.test(l)).slice(0, 10).join('\n'));
       return 1;
     }
-    out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${inputs.length} inputs, scores bit-identical to the TS reference`);
+    out(`PASS ${model.name} on ${board.name} (${board.cpu}, QEMU): ${labels ? given.length : inputs.length} inputs, scores bit-identical to the TS reference`);
+    if (fw.accuracy) out(`accuracy on ${board.name}: ${accuracyText(fw.accuracy.correct, fw.accuracy.total)}; TS reference ${accuracyText(fw.accuracy.reference, fw.accuracy.total)}`);
     out(formatMemoryReport(fw.memory));
   }
   return 0;
@@ -248,19 +283,23 @@ async function cmdGolden(modelPath: string | undefined, f: GoldenFlags): Promise
 
 interface RunFlags extends ImportFlags {
   input: string[];
+  labels?: string;
   engine: 'ts' | 'wasm' | 'qemu';
   json?: boolean;
   target: string;
   board?: string;
 }
 
+/** Scores of the emitted C built to WebAssembly (the same C as on the board, portable kernels). */
+async function wasmScores(model: Model, inputs: Input[]): Promise<(Float32Array | Int32Array)[]> {
+  const e = emitModel(model);
+  const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }] }));
+  return inputs.map((x) => engine.run(engineModel(e.info), x).scores);
+}
+
 async function runEngine(model: Model, inputs: Input[], f: RunFlags): Promise<(Float32Array | Int32Array)[]> {
   if (f.engine === 'ts') return inputs.map((x) => runReference(model, x).scores);
-  if (f.engine === 'wasm') {
-    const e = emitModel(model);
-    const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }] }));
-    return inputs.map((x) => engine.run(engineModel(e.info), x).scores);
-  }
+  if (f.engine === 'wasm') return wasmScores(model, inputs);
   const target = getTarget(f.target);
   const board = resolveBoard(target, f.board);
   if (!board?.qemu) throw new BnnError(`--engine qemu needs a QEMU board for target ${target.name}; boards: ${listBoards().join(', ')}`);
@@ -271,12 +310,18 @@ async function runEngine(model: Model, inputs: Input[], f: RunFlags): Promise<(F
 
 async function cmdRun(modelPath: string | undefined, f: RunFlags): Promise<number> {
   const model = loadModel(modelPath ?? DEFAULT_MODEL, loadOptions(f));
-  const inputs = readAllInputs(f.input, model);
+  const { inputs, labels } = labelledInputs(modelPath, f, model);
   const scores = await runEngine(model, inputs, f);
+  const correct = labels ? countCorrect(scores, labels) : null;
   if (f.json) {
-    out(JSON.stringify({ model: model.name, engine: f.engine, results: scores.map((s) => ({ scores: Array.from(s), argmax: argmax(s) })) }));
+    out(JSON.stringify({
+      model: model.name, engine: f.engine,
+      results: scores.map((s, i) => ({ scores: Array.from(s), argmax: argmax(s), ...(labels ? { label: labels[i] } : {}) })),
+      ...(labels ? { accuracy: { correct, total: labels.length } } : {}),
+    }));
   } else {
-    scores.forEach((s, i) => out(`${i}: argmax ${argmax(s)}${model.labels ? ` (${model.labels[argmax(s)]})` : ''} scores ${Array.from(s).join(' ')}`));
+    scores.forEach((s, i) => out(`${i}: ${labels ? `label ${labels[i]} ` : ''}argmax ${argmax(s)}${model.labels ? ` (${model.labels[argmax(s)]})` : ''} scores ${Array.from(s).join(' ')}`));
+    if (labels) out(`accuracy (${f.engine}): ${accuracyText(correct!, labels.length)}`);
   }
   return 0;
 }
@@ -333,13 +378,26 @@ interface CompactFlags {
   method: 'frequency' | 'sinkhorn';
   seed: number;
   out: string;
+  eval?: string;
+  labels?: string;
 }
 
-function cmdCompact(modelPath: string | undefined, f: CompactFlags): number {
+async function cmdCompact(modelPath: string | undefined, f: CompactFlags): Promise<number> {
   const model = loadModel(modelPath ?? DEFAULT_MODEL);
+  if ((f.eval === undefined) !== (f.labels === undefined)) throw new BnnError('--eval and --labels go together: inputs and their true classes');
+  // Read the evaluation data first: a bad file must fail before anything is written.
+  const evalSet = f.eval ? labelledInputs(modelPath, { input: [f.eval], labels: f.labels }, model) : null;
   const { model: compacted, report } = compactModel(model, { bits: f.bits, method: f.method, seed: f.seed });
+  let accuracy = '';
+  if (evalSet) {
+    const { inputs, labels } = evalSet;
+    const before = countCorrect(await wasmScores(model, inputs), labels!);
+    const after = countCorrect(await wasmScores(compacted, inputs), labels!);
+    accuracy = `accuracy on ${f.eval} (${inputs.length} inputs, emitted C as WebAssembly): before ${accuracyText(before, inputs.length)}, after ${accuracyText(after, inputs.length)}`;
+  }
   const written = writeModel(compacted, f.out);
   out(formatCompact(report));
+  if (accuracy) out(accuracy);
   out(`-> ${written.manifest} + ${written.blob}`);
   return 0;
 }
@@ -370,7 +428,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--no-board', 'emit the model library only')
     .option('-o, --out <dir>', 'output directory (default: out/<model name>)')
     .option('--prefix <prefix>', 'C symbol prefix (bnn_ gives bnn_run, BNN_ARENA_SIZE, bnn_model.h)', 'bnn_')
-    .option('--input <file...>', 'inputs (raw bytes or .npy uint8/int8) embedded as golden cases')
+    .option('--input <file...>', 'inputs (raw bytes or .npy uint8/int8) embedded as golden cases (default without a model: the example\'s 100 test digits)')
+    .option('--labels <file>', 'true classes of the --input cases (.npy integers): the firmware prints its accuracy next to the reference\'s')
     .option('--golden <n>', 'number of golden cases in the firmware (random seeded inputs fill up)', intOption('--golden', 1, 1000), 4)
     .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
     .addOption(new Option('--kernels <choice>', "auto: the generator picks the fastest kernel that fits the board's RAM; ref: portable kernels only (smallest arena)").choices(['auto', 'ref']).default('auto'));
@@ -379,6 +438,7 @@ function program(setCode: (c: number) => void): Command {
     .description('build the emitted C to WebAssembly and compare every layer with the TS reference, bit for bit')
     .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
     .option('--input <file...>', 'inputs to check (raw bytes or .npy), besides the random ones')
+    .option('--labels <file>', 'true classes of the --input cases (.npy integers): prints accuracy, also from the firmware')
     .option('--count <n>', 'number of seeded random inputs', intOption('--count', 0, 100000), 16)
     .option('-b, --board <name...>', 'also build the golden firmware for these QEMU boards and run it')
     .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1);
@@ -407,7 +467,8 @@ function program(setCode: (c: number) => void): Command {
   c = p.command('run')
     .description('print the scores of a model for one input or a batch')
     .argument('[model]', 'model manifest (.json) or .onnx file; default: the shipped example')
-    .requiredOption('--input <file...>', 'inputs: raw bytes (one or more inputs back to back) or .npy uint8/int8')
+    .option('--input <file...>', 'inputs: raw bytes (one or more inputs back to back) or .npy uint8/int8 (default without a model: the example\'s test digits)')
+    .option('--labels <file>', 'true classes of the inputs (.npy integers): prints the accuracy')
     .addOption(new Option('--engine <engine>', 'ts: reference; wasm: emitted C as WebAssembly; qemu: firmware under QEMU').choices(['ts', 'wasm', 'qemu']).default('ts'))
     .addOption(new Option('-t, --target <cpu>', 'CPU target (engine qemu)').choices([...TARGET_NAMES]).default('cortex-m4'))
     .option('-b, --board <name>', 'QEMU board (engine qemu)')
@@ -440,9 +501,11 @@ function program(setCode: (c: number) => void): Command {
     .requiredOption('--bits <tau>', 'index bits per kernel (codebook of 2^tau codewords)', intOption('--bits', 1, 9))
     .addOption(new Option('--method <method>', 'frequency: the most frequent codewords; sinkhorn: Gumbel-Sinkhorn selection (never worse than frequency)').choices(['frequency', 'sinkhorn']).default('frequency'))
     .option('--seed <n>', 'seed of the sinkhorn method', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .requiredOption('-o, --out <file>', 'manifest to write (.json); the weights blob goes beside it');
+    .requiredOption('-o, --out <file>', 'manifest to write (.json); the weights blob goes beside it')
+    .option('--eval <data.npy>', 'inputs (.npy uint8/int8) to measure accuracy on, before and after, with the WebAssembly build')
+    .option('--labels <labels.npy>', 'true classes of the --eval inputs (.npy integers)');
   // No import options here: --bits is the target tau (an .onnx model is read with its minimal tau, then compacted).
-  c.action((model: string | undefined, flags: CompactFlags) => setCode(cmdCompact(model, flags)));
+  c.action(async (model: string | undefined, flags: CompactFlags) => setCode(await cmdCompact(model, flags)));
   p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU
   npx bnn-gen model.json --format lib -o mylib   a library folder for CMake / make / IDE projects
   npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n  npx bnn-gen import model.onnx -o model.json    convert a PyTorch ONNX export (see docs/onnx.md)\n  npx bnn-gen report model.onnx                  BOPs, weight bits, arena per layer\n`);

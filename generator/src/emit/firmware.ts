@@ -2,6 +2,7 @@
 // All text comes from templates/firmware/*.hbs; this module only validates inputs and prepares template contexts.
 import type { Board } from '../model/board.ts';
 import { getTarget, type Target } from '../model/target.ts';
+import { countCorrect } from '../golden.ts';
 import { cArrayBody, cFloat, render } from './templates.ts';
 import { qemuArgs } from '../verify/qemu.ts';
 import { rp2040Boot2 } from './rp2040-boot2.ts';
@@ -22,6 +23,8 @@ export interface FirmwareOptions {
   scoreIsFloat: boolean;
   /** Shown by the harness and in file banners, to tie a run to a model. */
   modelHash?: string;
+  /** True classes of the inputs (one per input): the harness then prints its accuracy next to the reference's. */
+  labels?: number[];
 }
 
 /** File names the generator owns in the firmware folder (console.c on UART boards, boot2.c on the RP2040 besides). */
@@ -61,6 +64,10 @@ function validate(o: FirmwareOptions): { inputSize: number; numClasses: number }
     check(x.length === inputSize, `input ${i} has ${x.length} elements, input 0 has ${inputSize}`);
     check(x instanceof Int8Array === o.inputSigned, `input ${i} is ${x.constructor.name} but inputSigned is ${o.inputSigned}`);
   });
+  if (o.labels !== undefined) {
+    check(o.labels.length === o.inputs.length, `${o.labels.length} labels for ${o.inputs.length} inputs`);
+    o.labels.forEach((l, i) => check(Number.isInteger(l) && l >= 0 && l < numClasses && l <= 255, `label ${i} (${l}) is not a class index below ${Math.min(numClasses, 256)}`));
+  }
   o.expected.forEach((y, i) => {
     check(y.length === numClasses, `expected ${i} has ${y.length} scores, expected 0 has ${numClasses}`);
     check(y instanceof Float32Array === o.scoreIsFloat, `expected ${i} is ${y.constructor.name} but scoreIsFloat is ${o.scoreIsFloat}`);
@@ -98,6 +105,8 @@ export function renderFirmware(opts: FirmwareOptions): Record<string, string> {
     modelHash: opts.modelHash ?? null,
     inputs: opts.inputs.map((x) => indent(cArrayBody(x, 16))),
     scores: opts.expected.map((y) => indent(cArrayBody(y, 6, opts.scoreIsFloat ? (v) => cFloat(Number(v)) : cInt32))),
+    labels: opts.labels ? cArrayBody(opts.labels, 25) : null,
+    referenceCorrect: opts.labels ? countCorrect(opts.expected, opts.labels) : 0,
   });
 
   const out = board.output;

@@ -23,22 +23,32 @@ export function bconv2d(l: BConv2dLayer, x: Tensor): Tensor {
   const OH = Math.floor((H + l.pad.top + l.pad.bottom - kh) / sh) + 1;
   const OW = Math.floor((W + l.pad.left + l.pad.right - kw) / sw) + 1;
   const acc = new Int32Array(O * OH * OW);
+  const xd = x.data as Int8Array; // b1 tensors hold +1/-1 bytes
+  // The sum is of small integers, so it is exact in any order: loop tap-major over whole output planes (fast in
+  // JS), with each +-1 weight looked up once.
   for (let o = 0; o < O; o++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let s = 0;
-        for (let c = 0; c < C; c++) {
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              const iy = oy * sh - l.pad.top + ky;
-              const ix = ox * sw - l.pad.left + kx;
-              const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-              const a = inside ? x.data[(c * H + iy) * W + ix] : l.padValue;
-              s += a * binaryWeight(l, C, o, c, ky, kx);
+    const plane = acc.subarray(o * OH * OW, (o + 1) * OH * OW);
+    for (let c = 0; c < C; c++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const w = binaryWeight(l, C, o, c, ky, kx);
+          // Output columns whose input column ix = ox*sw - left + kx lies inside [0, W): [oxLo, oxHi).
+          const oxLo = Math.min(OW, Math.max(0, Math.ceil((l.pad.left - kx) / sw)));
+          const oxHi = Math.max(oxLo, Math.min(OW, Math.floor((W - 1 + l.pad.left - kx) / sw) + 1));
+          const pad = l.padValue * w;
+          for (let oy = 0; oy < OH; oy++) {
+            const iy = oy * sh - l.pad.top + ky;
+            const out = oy * OW;
+            if (iy < 0 || iy >= H) {
+              for (let ox = 0; ox < OW; ox++) plane[out + ox] += pad;
+              continue;
             }
+            const row = (c * H + iy) * W - l.pad.left + kx;
+            for (let ox = 0; ox < oxLo; ox++) plane[out + ox] += pad;
+            for (let ox = oxLo; ox < oxHi; ox++) plane[out + ox] += xd[row + ox * sw] * w;
+            for (let ox = oxHi; ox < OW; ox++) plane[out + ox] += pad;
           }
         }
-        acc[(o * OH + oy) * OW + ox] = s;
       }
     }
   }

@@ -18,23 +18,28 @@ export interface FirmwareRun {
   stdout: string;
   scores: (Float32Array | Int32Array)[];
   stackBytes: number | null;
+  /** With labels: correct classifications the firmware counted and the TS reference's count it embedded. */
+  accuracy: { correct: number; reference: number; total: number } | null;
 }
 
-export async function runFirmware(model: Model, board: Board, inputs: Input[]): Promise<FirmwareRun> {
+export async function runFirmware(model: Model, board: Board, inputs: Input[], labels?: number[]): Promise<FirmwareRun> {
   if (!board.qemu) throw new BnnError(`board ${board.name} has no QEMU machine; build its firmware and flash it instead`);
-  const g = generate(model, { target: getTarget(board.cpu), board, inputs, goldenCount: inputs.length });
+  const g = generate(model, { target: getTarget(board.cpu), board, inputs, labels, goldenCount: inputs.length });
   const dir = mkdtempSync(join(tmpdir(), 'bnn-fw-'));
   try {
     writeDirAtomic(join(dir, 'fw'), g.files);
     const { elf } = await buildFirmware(join(dir, 'fw'));
     const res = await runQemu(elf, board);
-    // The harness prints "case i: argmax a scores s0 s1 ... ok|MISMATCH" per case, then "PASS n/n" or "FAIL ...".
-    const scores = [...res.stdout.matchAll(/^case (\d+): argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
+    // The harness prints "case i: [label l ]argmax a scores s0 s1 ... ok|MISMATCH" per case, with labels
+    // "accuracy: k/n correct (...); TS reference: k/n correct (...)", then "PASS n/n" or "FAIL ...".
+    const scores = [...res.stdout.matchAll(/^case (\d+): (?:label \d+ )?argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
       const vals = m[2].trim().split(/\s+/).map(Number);
       return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
     });
     const stack = /^stack: (\d+) bytes$/m.exec(res.stdout);
     const stackBytes = stack ? Number(stack[1]) : null;
+    const acc = /^accuracy: (\d+)\/(\d+) correct .*; TS reference: (\d+)\/\d+ correct/m.exec(res.stdout);
+    const accuracy = acc ? { correct: Number(acc[1]), total: Number(acc[2]), reference: Number(acc[3]) } : null;
     return {
       memory: await memoryReport(elf, board, g.info, stackBytes),
       passed: res.exitCode === 0 && new RegExp(`^PASS ${inputs.length}/${inputs.length}$`, 'm').test(res.stdout),
@@ -42,6 +47,7 @@ export async function runFirmware(model: Model, board: Board, inputs: Input[]): 
       stdout: res.stdout,
       scores,
       stackBytes,
+      accuracy,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
