@@ -74,7 +74,9 @@ describe('bnn-gen CLI', () => {
 
   it.skipIf(!haveTool('emcc'))('verify passes on the example', () => {
     const r = cli('verify', '--count', '4');
-    expect(r.stdout).toMatch(/^PASS mnist-untrained: 4 inputs x 9 layers bit-exact/m);
+    // Without a model argument: the example's 100 labelled digits plus 4 random inputs, and the accuracy on the digits.
+    expect(r.stdout).toMatch(/^PASS mnist-sparks: 104 inputs x \d+ layers bit-exact/m);
+    expect(r.stdout).toMatch(/^accuracy on 100 labelled inputs \(TS reference = WebAssembly\): \d+\/100 correct/m);
     expect(r.code).toBe(0);
   });
 

@@ -191,3 +191,59 @@ describe.skipIf(!hasTorch)('training/bnn.py blocks: exported and imported by bnn
     compareWithTorch('blocks', dir, imported, meta.signs);
   });
 });
+
+// The table's pipeline (training/sweep.py): a plain BNN, then Sparks from it (--init) and the top-n baseline from the
+// same checkpoint without retraining; both keep 2^tau distinct codewords and import as codebooks.
+describe.skipIf(!hasTorch)('training: warm start from a plain BNN (Sparks and the top-n baseline)', () => {
+  let dir: string;
+  const run = (...args: string[]) => {
+    const py = spawnSync(PYTHON, ['-m', 'training.train', '--smoke', '--seed', '5', ...args], { cwd: ROOT, encoding: 'utf8' });
+    if (py.status !== 0) throw new Error(`training.train ${args.join(' ')} failed:\n${py.stdout}\n${py.stderr}`);
+    return py.stdout;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bnn-warm-'));
+    run('--tau', '9', '--out', join(dir, 'plain'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Sparks from the plain checkpoint: selection starts at step 0, settles, imports as tau-3 codebooks', () => {
+    const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--out', join(dir, 'sparks'));
+    expect(out).toMatch(/step 0: selection starts \(scores: greedy\)/);
+    expect(out).toMatch(/selection frozen/);
+    const meta = JSON.parse(readFileSync(join(dir, 'sparks', 'meta.json'), 'utf8')) as Meta & { method: string };
+    expect(meta.method).toBe('sparks');
+    for (const l of Object.values(meta.layers)) expect(new Set(l.selected).size).toBe(8);
+    const m = importOnnxFile(join(dir, 'sparks', 'model.onnx')).model;
+    for (const l of m.layers) if (l.op === 'bconv2d') expect(l.weights.kind === 'codebook' && l.weights.bits <= 3).toBe(true);
+  });
+
+  it('post-hoc top-n (no retraining): the n most frequent codewords of the plain kernels', () => {
+    const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--method', 'topn', '--epochs', '0', '--out', join(dir, 'topn'));
+    expect(out).not.toMatch(/step \d+:/); // no optimisation step at all
+    const meta = JSON.parse(readFileSync(join(dir, 'topn', 'meta.json'), 'utf8')) as Meta & { method: string; epochs: number };
+    expect(meta.method).toBe('topn');
+    expect(meta.epochs).toBe(0);
+    // The plain model's kernels (exported as plain binary convs): count codeword ids, compare with the selection.
+    const plain = importOnnxFile(join(dir, 'plain', 'model.onnx')).model;
+    const convs = plain.layers.filter((l) => l.op === 'bconv2d');
+    convs.forEach((l, i) => {
+      if (l.op !== 'bconv2d') throw new Error('binary conv expected');
+      const w = l.weights;
+      const counts = new Array(512).fill(0);
+      if (w.kind === 'codebook') {
+        for (const ix of w.indices) counts[w.codewords[ix]]++; // the importer picks a codebook when < 512 distinct
+      } else {
+        for (let k = 0; k < w.bits.length / 9; k++) {
+          let id = 0;
+          for (let t = 0; t < 9; t++) if (w.bits[9 * k + t]) id |= 1 << t;
+          counts[id]++;
+        }
+      }
+      const order = [...counts.keys()].sort((a, b) => counts[b] - counts[a] || a - b).slice(0, 8);
+      expect(meta.layers[`b${i + 1}`].selected).toEqual(order);
+    });
+  });
+});

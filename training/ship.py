@@ -40,8 +40,12 @@ def main(argv=None):
     idx = np.arange(0, len(tex), STRIDE)
     tmp = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(args.out)) or '.', prefix='.ship-')
     try:
-        subprocess.check_call(['node', os.path.join(ROOT, 'bin', 'bnn-gen.js'), 'import', os.path.join(args.run, 'model.onnx'),
-                               '-o', os.path.join(tmp, 'model.json'), '--name', args.name], cwd=ROOT)
+        out = subprocess.run(['node', os.path.join(ROOT, 'bin', 'bnn-gen.js'), 'import', os.path.join(args.run, 'model.onnx'),
+                              '-o', os.path.join(tmp, 'model.json'), '--name', args.name], cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f'bnn-gen import failed: {out.stderr.strip()}')
+        # The importer's per-layer report, without its file paths (they name the temporary folder).
+        print('\n'.join(l for l in out.stdout.splitlines() if not l.startswith('next:') and ' -> ' not in l))
         np.save(os.path.join(tmp, 'digits.npy'), np.ascontiguousarray(tex[idx]))
         np.save(os.path.join(tmp, 'labels.npy'), tey[idx].astype(np.int64))
         meta = dict(meta, shipped_digits=f'test digits {STRIDE}*k, k = 0..{len(idx) - 1}', source_run=args.run)

@@ -29,7 +29,7 @@ import { readInputs, readLabels } from './inputs.ts';
 import { modelSummary } from './summary.ts';
 
 /** The model compiled when none is named: the shipped example. */
-export const DEFAULT_EXAMPLE = join(PROJECT_ROOT, 'examples', 'mnist-untrained');
+export const DEFAULT_EXAMPLE = join(PROJECT_ROOT, 'examples', 'mnist-sparks');
 export const DEFAULT_MODEL = join(DEFAULT_EXAMPLE, 'model.json');
 /** The example's labelled held-out digits: without a model argument (and no --input), the firmware embeds them. */
 export const DEFAULT_DIGITS = join(DEFAULT_EXAMPLE, 'digits.npy');
