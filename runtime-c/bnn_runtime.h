@@ -135,6 +135,26 @@ typedef struct {
 /* scratch (uint32_t words): in_c*in_h + 96*(share ? 1 : batch) + (share ? batch*n*8 : 0) + 17*out_c + 32. */
 void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 
+/* Fast path for 3x3, stride 1, "same" (pad 1) codebook convolutions with a b1 output, maps up to 32 wide (see
+ * bnn_bconv2d_slice.c, docs/kernels.md): sliced over 32 positions, per-channel codeword match counts shared by all
+ * output channels, accumulated as bit planes (mode 0) or byte lanes (mode 1), the threshold folded into the start value. */
+typedef struct {
+    bnn_window_t g;
+    int8_t pad_value;
+    uint8_t rows_per_unit;   /* whole output rows per unit of <= 32 positions */
+    uint8_t acc_bits;        /* mode 0: K, 2^K > 9 * in_c, the output is bit K of the accumulator; mode 1: 15 */
+    uint8_t mode;            /* 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes (9 * in_c < 2^15) */
+    uint16_t n_codewords;    /* n <= 256; indices are 4 bits wide for n <= 16, else 8 */
+    uint16_t batch;          /* input channels per batch of shared count planes (multiple of 8, or in_c) */
+    const uint16_t *codewords; /* n codeword ids (tap t = bit t) */
+    const uint32_t *indices; /* [out_c][row words]: index of (o, c) at bit (c * ibits) & 31 of word (c * ibits) >> 5 */
+    const uint32_t *start;   /* [out_c]: start value (bits 0..23), odd-threshold bit 24, flip bit 25 */
+} bnn_bconv2d_slice_params_t;
+
+/* scratch (uint32_t words): in_c*(in_h+2) + batch*n*Q + (batch < in_c ? out_c*A : 0) + 32*BNN_WORDS(out_c) + 32 + n + batch/8,
+ * with Q = 4, A = K+1 in mode 0 and Q = 8, A = 16 in mode 1 (batch rounded up to a multiple of 8 there). */
+void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch);
+
 /* ---- binary fully connected ---- */
 typedef struct {
     uint16_t in_n, out_n;

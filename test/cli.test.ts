@@ -111,18 +111,18 @@ describe('bnn-gen CLI', () => {
     const runs = [cli('bench', '--board', 'mps2-an386', '--json'), cli('bench', '--board', 'mps2-an386', '--json')];
     for (const r of runs) expect(r.code).toBe(0);
     const [a, b] = runs.map((r) => JSON.parse(r.stdout));
-    type Row = { name: string; builds: Record<string, { instructions: number }> };
+    type Row = { name: string; op: string; builds: Record<string, { instructions: number }> };
     const counts = (j: { rows: Row[] }) => j.rows.map((row) => [row.name, row.builds.ref.instructions, row.builds.auto.instructions]);
     expect(counts(a)).toEqual(counts(b));
-    const conv = (a.rows as Row[]).find((row) => row.name === 'conv1')!;
+    const conv = (a.rows as Row[]).find((row) => row.op === 'bconv2d')!;
     expect(conv.builds.auto.instructions).toBeLessThan(conv.builds.ref.instructions / 3);
-    expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_lanes/);
+    expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_(lanes|slice)/);
   });
 
   it('inspect prints the table and writes the plot; compact writes a model that verifies', () => {
     const r = cli('inspect', '--plot', 'k.svg');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/conv1 .* τ=4 n=16/);
+    expect(r.stdout).toMatch(/b1\/Conv .* τ=\d n=\d+/);
     expect(readFileSync(join(work, 'k.svg'), 'utf8')).toMatch(/^<svg[\s\S]*codeword rank[\s\S]*<\/svg>$/);
     const c = cli('compact', '--bits', '3', '-o', 'small/model.json');
     expect(c.code).toBe(0);

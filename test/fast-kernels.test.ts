@@ -1,4 +1,5 @@
-// Fast kernels (runtime-c/bnn_bconv2d_lanes.c) against the reference and against the _ref build of the same model:
+// Fast kernels (runtime-c/bnn_bconv2d_lanes.c, runtime-c/bnn_bconv2d_slice.c) against the reference and against the
+// _ref build of the same model:
 // forced wherever eligible ('fast'), as the cost model picks them ('auto') and never ('ref'), every layer bit for
 // bit, in WebAssembly and in a host build under AddressSanitizer/UBSan.
 import { describe, expect, it } from 'vitest';
@@ -23,15 +24,26 @@ interface Case {
   emitted: Record<KernelChoice, EmittedModel>;
 }
 
-function makeCase(name: string, model: Model, tag: string): Case {
-  const emitted = Object.fromEntries(KINDS.map((k) => [k, emitModel(model, { prefix: `${tag}${k}_`, kernels: k })])) as Case['emitted'];
+function makeCase(name: string, model: Model, tag: string, scratchLimit?: number): Case {
+  const emitted = Object.fromEntries(KINDS.map((k) => [k, emitModel(model, { prefix: `${tag}${k}_`, kernels: k, scratchLimit })])) as Case['emitted'];
   return { name, model, emitted };
+}
+
+/** The standard layer model with another pad value (the slice kernel's +-1 paths). */
+function withPadValue(m: Model, padValue: 0 | 1 | -1): Model {
+  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, padValue } : l)) };
 }
 
 const small: Case[] = [
   ...[null, 2, 4, 9].map((tau, i) => makeCase(`8x8x40 tau ${tau ?? 'dense'}`, standardLayerModel(40, 8, 8, tau, 3 + i), `s${i}`)),
   makeCase('13x7x33 tau 5', standardLayerModel(33, 13, 7, 5, 9), 's9'),
   makeCase('5x32x8 dense', standardLayerModel(8, 5, 32, null, 10), 's10'),
+  // Bit-sliced kernel: channel batches (scratch limit), byte indices (n > 16), partial units, odd C, +-1 padding.
+  makeCase('16x16x40 tau 4 batched', standardLayerModel(40, 16, 16, 4, 11), 's11', 12_000),
+  makeCase('6x10x21 tau 6 pad +1', withPadValue(standardLayerModel(21, 6, 10, 6, 12), 1), 's12'),
+  makeCase('9x9x19 tau 3 pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), 's13'),
+  makeCase('32x32x16 tau 8 batched', standardLayerModel(16, 32, 32, 8, 14), 's14', 9_000),
+  makeCase('8x8x45 tau 4 byte lanes batched', standardLayerModel(45, 8, 8, 4, 16), 's16', 20_000),
 ];
 const random: Case[] = SEEDS.map((s) => makeCase(`random ${s}`, randomModel(s), `r${s}`));
 
@@ -39,7 +51,7 @@ describe('fast kernel choice', () => {
   it('ref never uses a fast kernel; fast covers shared and per-kernel paths, every pad value, b1 and i32 outputs', () => {
     const seen = new Set<string>();
     for (const c of [...small, ...random]) {
-      for (const l of c.emitted.ref.info.layers) expect(l.kernel).not.toBe('bnn_bconv2d_lanes');
+      for (const l of c.emitted.ref.info.layers) expect(l.kernel).not.toMatch(/lanes|slice/);
       for (const k of ['auto', 'fast'] as const) {
         c.emitted[k].info.layers.forEach((l, i) => {
           if (l.kernel !== 'bnn_bconv2d_lanes') return;
@@ -55,13 +67,30 @@ describe('fast kernel choice', () => {
     expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'valid']);
   });
 
-  it('auto picks the fast kernel for the standard shapes, sharing the codebook at tau <= 4', () => {
+  it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, partial units', () => {
+    const seen = new Set<string>();
+    for (const c of [...small, ...random]) {
+      c.emitted.fast.info.layers.forEach((l, i) => {
+        if (l.kernel !== 'bnn_bconv2d_slice') return;
+        const layer = c.model.layers[i] as Extract<Model['layers'][number], { op: 'bconv2d' }>;
+        const [C, H, W] = l.input.shape;
+        seen.add(`pad${layer.padValue}`);
+        seen.add(l.why!.includes('8-bit indices') ? 'bytes' : 'nibbles');
+        seen.add(l.why!.includes('byte lanes') ? 'byte lanes' : 'bit planes');
+        seen.add(l.why!.includes(`batch ${C},`) ? 'one batch' : l.why!.includes('byte lanes') ? 'byte lanes batched' : 'batched');
+        if (H % Math.max(1, Math.floor(32 / W)) !== 0) seen.add('partial unit');
+        if (C % 8 !== 0) seen.add('channel tail');
+      });
+    }
+    expect([...seen].sort()).toEqual(['batched', 'bit planes', 'byte lanes', 'byte lanes batched', 'bytes', 'channel tail', 'nibbles', 'one batch', 'pad-1', 'pad0', 'pad1', 'partial unit']);
+  });
+
+  it('auto picks the bit-sliced kernel for the standard codebook shapes and the lanes kernel for dense weights', () => {
     for (const [C, H] of [[64, 16], [32, 32], [128, 8]]) {
       for (const tau of [null, 3, 4, 5]) {
         const e = emitModel(standardLayerModel(C, H, H, tau), { kernels: 'auto' });
         const conv = e.info.layers.find((l) => l.name === 'conv')!;
-        expect(conv.kernel, `${H}x${H}x${C} tau ${tau}`).toBe('bnn_bconv2d_lanes');
-        if (tau !== null && tau <= 4) expect(conv.why).toContain('shared');
+        expect(conv.kernel, `${H}x${H}x${C} tau ${tau}`).toBe(tau === null ? 'bnn_bconv2d_lanes' : 'bnn_bconv2d_slice');
       }
     }
   });

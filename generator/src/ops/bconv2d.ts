@@ -1,7 +1,7 @@
 import { packBits } from '../format/packing.ts';
 import type { BConv2dLayer } from '../model/ir.ts';
 import { words } from '../plan/layout.ts';
-import { planLanes, refCost } from './bconv2d-fast.ts';
+import { planLanes, planSlice, refCost, type SlicePlan, sliceIndexWords, sliceStartWords } from './bconv2d-fast.ts';
 import { outSize, outputInit, struct, windowInit } from './common.ts';
 import type { Lowering, LowerContext, OpDef } from './types.ts';
 
@@ -19,16 +19,53 @@ export function kernelIds(l: BConv2dLayer, C: number): Uint16Array {
   return ids;
 }
 
+/** The bit-sliced codebook kernel (bnn_bconv2d_slice) when it is eligible and fits the scratch limit; otherwise null. */
+function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan | null, why: string): Lowering | null {
+  const x = ctx.inputs[0];
+  const y = ctx.output;
+  const w = l.weights;
+  if (!plan || w.kind !== 'codebook' || !l.threshold) return null;
+  const [C] = x.shape;
+  const [O] = y.shape;
+  const fields = [
+    { name: 'g', value: windowInit(x, y, l.kernel, l.stride, l.pad) },
+    { name: 'pad_value', value: String(l.padValue) },
+    { name: 'rows_per_unit', value: String(plan.rowsPerUnit) },
+    { name: 'acc_bits', value: String(plan.accBits) },
+    { name: 'mode', value: String(plan.mode) },
+    { name: 'n_codewords', value: String(w.codewords.length) },
+    { name: 'batch', value: String(plan.batch) },
+    { name: 'codewords', value: ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') },
+    { name: 'indices', value: ctx.table('indices', 'uint32_t', sliceIndexWords(w.indices, O, C, plan.indexBits), 'indices') },
+    { name: 'start', value: ctx.table('start', 'uint32_t', sliceStartWords(l.threshold.value, l.threshold.flip, C, plan.accBits), 'thresholds') },
+  ];
+  return {
+    kernel: 'bnn_bconv2d_slice',
+    params: { type: 'bnn_bconv2d_slice_params_t', init: struct(fields) },
+    args: ['params', 'in', 'out', 'scratch'],
+    scratchBytes: plan.scratchBytes,
+    runtime: ['bnn_bconv2d_slice.c'],
+    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}, batch ${plan.batch}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
+    estInstructions: plan.estInstructions,
+  };
+}
+
 /** The fast kernel when it is eligible and the cost model says it is cheaper than _ref; otherwise null. */
 function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
   if (ctx.kernels === 'ref') return null;
   const x = ctx.inputs[0];
   const y = ctx.output;
-  const plan = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
-  if (!plan) return null;
   const [C] = x.shape;
   const [O, OH, OW] = y.shape;
   const ref = refCost(l, C, O, OH, OW);
+  const plan = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
+  // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
+  const sp = planSlice(l, x, y, ctx.scratchLimit);
+  if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!plan || sp.estInstructions < plan.estInstructions)))) {
+    const slice = lowerSlice(l, ctx, sp, ` vs ${plan ? `lanes ${plan.estInstructions}, ` : ''}ref ${ref}`);
+    if (slice) return slice;
+  }
+  if (!plan) return null;
   if (ctx.kernels !== 'fast' && plan.estInstructions >= ref) return null;
   const w = l.weights;
   const share = plan.share && w.kind === 'codebook';

@@ -1,0 +1,471 @@
+/* Binary 3x3 convolution, stride 1, "same" padding (1 on each side), codebook weights, b1 output, maps up to 32
+ * wide: sliced across 32 spatial positions (see docs/kernels.md).
+ *
+ * A unit is rows_per_unit whole output rows (<= 32 positions); bit b of a unit word is position
+ * (oy0 + b / W, b % W). The input is transposed once into bit rows (one word per input row and channel, with a zero
+ * row above and below). For a unit and an input channel c, each tap (ky, kx) becomes a plane P (input bit +1) and
+ * N (input bit -1, only where the tap is inside the map), so a codeword's tap matches are P or N. The three taps of
+ * a kernel row give a count for each of the 8 row patterns, and each of the n codewords adds its three rows' counts
+ * (0..9 matches per position). These counts are shared by all output channels; each (o, c) pair adds the count of
+ * its codeword:
+ *   mode 0 (bit planes): counts as 4 bit planes, added into a 7-bit ripple accumulator per group of 8 channels
+ *     (widths growing with the group), each group into a (K+1)-bit accumulator;
+ *   mode 1 (byte lanes): counts as 8 words of byte lanes, added with 8 ADDs, folded into 16-bit lanes every 24
+ *     channels (K = 15).
+ *
+ * Threshold: acc = 2 * matches - nvalid * C. The generator turns (T, flip) into a start value 2^K - M so that the
+ * output is bit K of start + E(position) + matches, where E folds the padded taps of border positions:
+ * with D = (9 - nvalid) * C, E = D / 2 (+ D % 2 when the threshold value X = T' + 9C is odd). flip: T' = T + 1 and
+ * the bit is inverted. */
+#include "bnn_runtime.h"
+
+#ifdef BNN_SLICE_PROF
+#define SL_PROF_DEFINE(name) void name(void); __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
+SL_PROF_DEFINE(bnn_sp_transpose)
+SL_PROF_DEFINE(bnn_sp_unit)
+SL_PROF_DEFINE(bnn_sp_shared)
+SL_PROF_DEFINE(bnn_sp_outputs)
+SL_PROF_DEFINE(bnn_sp_otrans)
+#define SL_PROF(name) name()
+#else
+#define SL_PROF(name) ((void)0)
+#endif
+
+/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k]. */
+static void bnn_slice_transpose32(uint32_t *A)
+{
+    static const uint32_t masks[5] = { 0x0000FFFFu, 0x00FF00FFu, 0x0F0F0F0Fu, 0x33333333u, 0x55555555u };
+    uint32_t j = 16u;
+    for (uint32_t s = 0; s < 5u; s++, j >>= 1) {
+        const uint32_t m = masks[s];
+        for (uint32_t k = 0; k < 32u; k = (k + j + 1u) & ~j) {
+            uint32_t t = ((A[k] >> j) ^ A[k + j]) & m;
+            A[k] ^= t << j;
+            A[k + j] ^= t;
+        }
+    }
+}
+
+/* Full adder on planes: a += x with carry c (a, c updated). */
+#define SL_FA(a, x, c) do { uint32_t t_ = (a) ^ (x); uint32_t n_ = (a) ^ ((((a) ^ (c))) & t_); (a) = t_ ^ (c); (c) = n_; } while (0)
+#define SL_HA(a, x, c) do { (c) = (a) & (x); (a) ^= (x); } while (0)
+
+/* Add 4 planes x0..x3 into a0..a3 with carry out c. */
+#define SL_ADD4(c) do { SL_HA(a0, x0, c); SL_FA(a1, x1, c); SL_FA(a2, x2, c); SL_FA(a3, x3, c); } while (0)
+
+/* A compiler barrier between channels keeps GCC from hoisting the next channels' loads (and spilling them). */
+#if defined(__GNUC__)
+#define SL_BARRIER() __asm__ __volatile__("" ::: "memory")
+#else
+#define SL_BARRIER() ((void)0)
+#endif
+
+#define SL_IDX(i) (IB == 4u ? (w0 >> (4u * (i))) & 15u : (((i) < 4u ? w0 : w1) >> (8u * ((i) & 3u))) & 0xFFu)
+#define SL_LOAD(i) do { SL_BARRIER(); const uint32_t *q_ = cwp + (SL_IDX(i) << 2); x0 = q_[(i) * (NW)]; x1 = q_[(i) * (NW) + 1u]; x2 = q_[(i) * (NW) + 2u]; x3 = q_[(i) * (NW) + 3u]; } while (0)
+
+/* Add a value of nplanes planes (a[0..nplanes-1]) into the (K+1)-plane accumulator L. */
+static inline void bnn_slice_flush(uint32_t *L, const uint32_t *a, uint32_t nplanes, uint32_t K)
+{
+    uint32_t c = 0, j;
+    for (j = 0; j < nplanes; j++) {
+        uint32_t l = L[j], x = a[j];
+        uint32_t t = l ^ x;
+        L[j] = t ^ c;
+        c = l ^ ((l ^ c) & t);
+    }
+    for (; j <= K && c != 0u; j++) {
+        uint32_t l = L[j];
+        L[j] = l ^ c;
+        c &= l;
+    }
+}
+
+/* All output channels of one unit and one batch of nb input channels (count planes in cw, [nb][NW words]). */
+static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
+    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *Lstore, uint32_t *obits, const uint32_t E[2][17],
+    uint32_t eflag, uint32_t unit_mask, uint32_t *pend, const uint32_t NW, const uint32_t IB)
+{
+    const uint32_t C = p->g.in_c, O = p->g.out_c, K = p->acc_bits;
+    const uint32_t row_words = (C * IB + 31u) >> 5;
+    const uint32_t ngroups = nb >> 3;
+    for (uint32_t o = 0; o < O; o++) {
+        uint32_t Lloc[17];
+        uint32_t *L = Lstore ? Lstore + o * (K + 1u) : Lloc;
+        const uint32_t sv = p->start[o];
+        if (first) {
+            const uint32_t iv = sv & 0xFFFFFFu;
+            if (!eflag) {
+                for (uint32_t j = 0; j <= K; j++) L[j] = 0u - ((iv >> j) & 1u);
+            } else {
+                const uint32_t *e = E[(sv >> 24) & 1u];
+                uint32_t cy = 0;
+                for (uint32_t j = 0; j <= K; j++) {
+                    uint32_t m = 0u - ((iv >> j) & 1u), ej = e[j];
+                    L[j] = ej ^ cy ^ m;
+                    cy = (ej & cy) | ((ej | cy) & m);
+                }
+            }
+        }
+        const uint32_t *idx = p->indices + (size_t)o * row_words + ((c0 * IB) >> 5);
+        const uint32_t *cwp = cw;
+        uint32_t *pe = pend;
+        for (uint32_t gi = 0; gi < ngroups; gi++, cwp += 8u * NW) {
+            uint32_t w0 = idx[0], w1 = IB == 4u ? 0u : idx[1];
+            idx += IB == 4u ? 1u : 2u;
+            uint32_t a0, a1, a2, a3, a4, a5, a6, x0, x1, x2, x3, c;
+            SL_LOAD(0);
+            a0 = x0; a1 = x1; a2 = x2; a3 = x3;
+            SL_LOAD(1); SL_ADD4(c); a4 = c;                                  /* <= 18 */
+            SL_LOAD(2); SL_ADD4(c); a4 ^= c;                                 /* <= 27 */
+            SL_LOAD(3); SL_ADD4(c); SL_HA(a4, c, a5);                        /* <= 36 */
+            SL_LOAD(4); SL_ADD4(c); { uint32_t d; SL_HA(a4, c, d); a5 ^= d; } /* <= 45 */
+            SL_LOAD(5); SL_ADD4(c); { uint32_t d; SL_HA(a4, c, d); a5 ^= d; } /* <= 54 */
+            SL_LOAD(6); SL_ADD4(c); { uint32_t d; SL_HA(a4, c, d); a5 ^= d; } /* <= 63 */
+            SL_LOAD(7); SL_ADD4(c); { uint32_t d; SL_HA(a4, c, d); SL_HA(a5, d, a6); } /* <= 72 */
+            SL_BARRIER();
+            /* Group sum into L[0..6]; the carry out of plane 6 (weight 128) is kept for the end. */
+            {
+                uint32_t l;
+                l = L[0]; L[0] = l ^ a0; c = l & a0;
+                l = L[1]; SL_FA(l, a1, c); L[1] = l;
+                l = L[2]; SL_FA(l, a2, c); L[2] = l;
+                l = L[3]; SL_FA(l, a3, c); L[3] = l;
+                l = L[4]; SL_FA(l, a4, c); L[4] = l;
+                l = L[5]; SL_FA(l, a5, c); L[5] = l;
+                l = L[6]; SL_FA(l, a6, c); L[6] = l;
+                *pe++ = c;
+            }
+        }
+        /* Pending carries (weight 128) into L[7..K]: pairs through a full adder first. */
+        {
+            const uint32_t np = (uint32_t)(pe - pend);
+            uint32_t i = 0;
+            for (; i + 1u < np; i += 2u) {
+                uint32_t l = L[7], c = pend[i], x = pend[i + 1u];
+                SL_FA(l, x, c);
+                L[7] = l;
+                for (uint32_t j = 8; j <= K && c != 0u; j++) { l = L[j]; L[j] = l ^ c; c &= l; }
+            }
+            if (i < np) { uint32_t c = pend[i]; for (uint32_t j = 7; j <= K && c != 0u; j++) { uint32_t l = L[j]; L[j] = l ^ c; c &= l; } }
+        }
+        /* Channels past the last whole group, one at a time. */
+        for (uint32_t cl = ngroups * 8u; cl < nb; cl++) {
+            const uint32_t cc = c0 + cl;
+            const uint32_t k = (p->indices[(size_t)o * row_words + ((cc * IB) >> 5)] >> ((cc * IB) & 31u)) & ((1u << IB) - 1u);
+            bnn_slice_flush(L, cw + cl * NW + k * 4u, 4u, K);
+        }
+        if (last) obits[o] = (L[K] ^ (0u - ((sv >> 25) & 1u))) & unit_mask;
+    }
+}
+
+/* Byte-lane accumulation (mode 1). Count words: [channel group of 8][codeword][channel in group][8 words]; word word j = 2w + part, byte B = matches at unit
+ * position 8B + 4 part + w. 16-bit accumulator word hj = 2j + half, halfword H: position 16H + 8 half + 4 part + w;
+ * it starts at 2^15 - M + E, so the output is bit 15 of each halfword, gathered to bit hj + 16H of obits. */
+#define SL_LO8 0x00FF00FFu
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP)
+/* DSP extension (M4, M7, M33, M55): UXTAB16 adds bytes 0 and 2 (or, rotated, 1 and 3) to two 16-bit lanes. */
+#define SL_FOLD1(j, a) do { uint32_t u_ = h[2u * (j)], v_ = h[2u * (j) + 1u]; \
+        __asm__("uxtab16 %0, %0, %1" : "+r"(u_) : "r"(a)); __asm__("uxtab16 %0, %0, %1, ror #8" : "+r"(v_) : "r"(a)); \
+        h[2u * (j)] = u_; h[2u * (j) + 1u] = v_; } while (0)
+#else
+#define SL_FOLD1(j, a) do { h[2u * (j)] += (a) & SL_LO8; h[2u * (j) + 1u] += ((a) >> 8) & SL_LO8; } while (0)
+#endif
+#define SL_FOLD() do { \
+        SL_FOLD1(0, a0); SL_FOLD1(1, a1); SL_FOLD1(2, a2); SL_FOLD1(3, a3); \
+        SL_FOLD1(4, a4); SL_FOLD1(5, a5); SL_FOLD1(6, a6); SL_FOLD1(7, a7); \
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0u; } while (0)
+#if defined(__GNUC__) && defined(__thumb2__)
+/* Thumb-2: two LDRDs per half (GCC splits them into single loads). The "m" operand orders them after the stores. */
+#define SL_LDRD(q, off, x, y) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(x), "=r"(y) : "r"(q), "i"(off), "m"(*(const uint32_t (*)[2])(const void *)((q) + (off) / 4)))
+#define SL_LADDO(q, i) do { uint32_t t0_, t1_; \
+        SL_LDRD(q, 32 * (i), t0_, t1_); a0 += t0_; a1 += t1_; SL_LDRD(q, 32 * (i) + 8, t0_, t1_); a2 += t0_; a3 += t1_; \
+        SL_LDRD(q, 32 * (i) + 16, t0_, t1_); a4 += t0_; a5 += t1_; SL_LDRD(q, 32 * (i) + 24, t0_, t1_); a6 += t0_; a7 += t1_; } while (0)
+#define SL_LADD(q) SL_LADDO(q, 0)
+#else
+#define SL_LADDO(q, i) SL_LADD((q) + 8u * (i))
+#define SL_LADD(q) do { a0 += (q)[0]; a1 += (q)[1]; a2 += (q)[2]; a3 += (q)[3]; a4 += (q)[4]; a5 += (q)[5]; a6 += (q)[6]; a7 += (q)[7]; } while (0)
+#endif
+/* Pin the 8 accumulators at each channel so GCC adds as it loads instead of hoisting loads and spilling them. */
+#if defined(__GNUC__)
+#define SL_KEEP8() __asm__ __volatile__("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7))
+#else
+#define SL_KEEP8() ((void)0)
+#endif
+#define SL_LCH(i) do { SL_KEEP8(); const uint32_t *q_ = cwp + (SL_IDX(i) << 6); SL_LADDO(q_, i); } while (0)
+
+static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
+    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *hstore, uint32_t *obits, const uint32_t El[2][16],
+    uint32_t eflag, uint32_t pmask, const uint32_t NW, const uint32_t IB)
+{
+    const uint32_t C = p->g.in_c, O = p->g.out_c;
+    const uint32_t row_words = (C * IB + 31u) >> 5;
+    const uint32_t ngroups = nb >> 3;
+    for (uint32_t o = 0; o < O; o++) {
+        uint32_t hloc[16];
+        uint32_t *h = hstore ? hstore + o * 16u : hloc;
+        const uint32_t sv = p->start[o];
+        if (first) {
+            const uint32_t vv = (sv & 0xFFFFu) * 0x10001u;
+            if (!eflag) {
+                for (uint32_t j = 0; j < 16u; j++) h[j] = vv;
+            } else {
+                const uint32_t *e = El[(sv >> 24) & 1u];
+                for (uint32_t j = 0; j < 16u; j++) h[j] = vv + e[j];
+            }
+        }
+        const uint32_t *idx = p->indices + (size_t)o * row_words + ((c0 * IB) >> 5);
+        const uint32_t *cwp = cw;
+        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        uint32_t gi = 0;
+        while (gi < ngroups) {
+            /* Up to 3 groups (24 channels, bytes <= 216) between folds. */
+            const uint32_t gend = ngroups - gi < 3u ? ngroups : gi + 3u;
+            for (; gi < gend; gi++, cwp += 8u * NW) {
+                const uint32_t w0 = idx[0], w1 = IB == 4u ? 0u : idx[1];
+                idx += IB == 4u ? 1u : 2u;
+                SL_LCH(0); SL_LCH(1); SL_LCH(2); SL_LCH(3); SL_LCH(4); SL_LCH(5); SL_LCH(6); SL_LCH(7);
+            }
+            SL_BARRIER();
+            SL_FOLD();
+        }
+        for (uint32_t cl = ngroups * 8u; cl < nb; cl++) {
+            const uint32_t cc = c0 + cl;
+            const uint32_t k = (p->indices[(size_t)o * row_words + ((cc * IB) >> 5)] >> ((cc * IB) & 31u)) & ((1u << IB) - 1u);
+            const uint32_t *q = cw + (cl >> 3) * 8u * NW + k * 64u + (cl & 7u) * 8u;
+            SL_LADD(q);
+        }
+        if (nb & 7u) SL_FOLD();
+        if (last) {
+            uint32_t bits = 0;
+            for (uint32_t j = 0; j < 16u; j++) bits |= (h[j] & 0x80008000u) >> (15u - j);
+            obits[o] = (bits ^ (0u - ((sv >> 25) & 1u))) & pmask;
+        }
+    }
+}
+
+/* Unit position of bit b of a mode-1 output word. */
+static inline uint32_t bnn_slice_lane_pos(uint32_t b)
+{
+    const uint32_t hj = b & 15u;
+    return 16u * (b >> 4) + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
+}
+
+void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch_words)
+{
+    const bnn_window_t *g = &p->g;
+    const uint32_t C = g->in_c, O = g->out_c, H = g->in_h, W = g->in_w, R = p->rows_per_unit;
+    const uint32_t n = p->n_codewords, K = p->acc_bits, batch = p->batch;
+    const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O), HP = H + 2u;
+    uint32_t *rows = (uint32_t *)scratch_words;                 /* [C][H+2] input bit rows, zero rows at 0 and H+1 */
+    const uint32_t mode = p->mode, accw = mode ? 16u : K + 1u;
+    const uint32_t cwsize = mode ? ((batch + 7u) & ~7u) * n * 8u : batch * n * 4u;
+    uint32_t *cw = rows + C * HP;                               /* count planes [batch][n][4] / byte lanes (see above) */
+    uint32_t *Lstore = batch < C ? cw + cwsize : NULL;          /* [O][accw] accumulators across batches */
+    uint32_t *obits = cw + cwsize + (batch < C ? O * accw : 0u); /* [32 * out_words] */
+    uint32_t *tb = obits + 32u * out_words;                     /* [32] */
+    uint32_t *cwo = tb + 32u;                                   /* [n] byte offsets of each codeword's row counts */
+    uint32_t *pend = cwo + n;                                   /* [batch / 8] pending carries of one output */
+
+    for (uint32_t k = 0; k < n; k++) {
+        const uint32_t id = p->codewords[k];
+        if (mode) cwo[k] = ((id & 7u) << 4) | ((((id >> 3) & 7u) + 8u) << 14) | ((((id >> 6) & 7u) + 16u) << 24);
+        else cwo[k] = ((id & 7u) << 2) | ((((id >> 3) & 7u) + 8u) << 10) | ((((id >> 6) & 7u) + 16u) << 18);
+    }
+
+    /* Transpose the channel-packed input into bit rows. */
+    SL_PROF(bnn_sp_transpose);
+    for (uint32_t c = 0; c < C; c++) rows[c * HP] = rows[c * HP + H + 1u] = 0u;
+    for (uint32_t y = 0; y < H; y++) {
+        for (uint32_t j = 0; j < in_words; j++) {
+            for (uint32_t x = 0; x < 32u; x++) tb[x] = x < W ? in[((size_t)y * W + x) * in_words + j] : 0u;
+            bnn_slice_transpose32(tb);
+            for (uint32_t i = 0; i < 32u && 32u * j + i < C; i++) rows[(32u * j + i) * HP + y + 1u] = tb[i];
+        }
+    }
+    for (uint32_t i = 0; i < 32u * out_words; i++) obits[i] = 0u;
+
+    const uint32_t row_mask = W >= 32u ? 0xFFFFFFFFu : (1u << W) - 1u;
+    for (uint32_t oy0 = 0; oy0 < H; oy0 += R) {
+        SL_PROF(bnn_sp_unit);
+        const uint32_t nr = H - oy0 < R ? H - oy0 : R;
+        const uint32_t nbits = nr * W;
+        uint32_t unit_mask = 0, cm0 = 0, cm2 = 0, rv[3] = { 0, 0, 0 };
+        for (uint32_t r = 0; r < nr; r++) {
+            unit_mask |= row_mask << (r * W);
+            cm0 |= (row_mask & ~1u) << (r * W);
+            cm2 |= (row_mask >> 1) << (r * W);
+            for (uint32_t ky = 0; ky < 3u; ky++) {
+                uint32_t iy = oy0 + r + ky; /* +1 offset: 1..H are inside */
+                if (iy >= 1u && iy <= H) rv[ky] |= row_mask << (r * W);
+            }
+        }
+        const uint32_t cm[3] = { cm0, unit_mask, cm2 };
+        uint32_t valid[9];
+        for (uint32_t t = 0; t < 9u; t++) valid[t] = rv[t / 3u] & cm[t % 3u];
+
+        /* Border correction planes E[parity][plane]. */
+        uint32_t E[2][17];
+        uint32_t eflag = 0;
+        for (uint32_t j = 0; j <= K; j++) E[0][j] = E[1][j] = 0u;
+        uint32_t El[2][16], pmask = 0;
+        for (uint32_t j = 0; j < 16u; j++) El[0][j] = El[1][j] = 0u;
+        if (mode) {
+            for (uint32_t b = 0; b < 32u; b++) {
+                const uint32_t pos = bnn_slice_lane_pos(b);
+                if (pos >= nbits) continue;
+                pmask |= 1u << b;
+                if (p->pad_value != 0) continue;
+                uint32_t nv = 0;
+                for (uint32_t t = 0; t < 9u; t++) nv += (valid[t] >> pos) & 1u;
+                if (nv == 9u) continue;
+                const uint32_t D = (9u - nv) * C;
+                El[0][b & 15u] += (D >> 1) << (16u * (b >> 4));
+                El[1][b & 15u] += ((D >> 1) + (D & 1u)) << (16u * (b >> 4));
+                eflag = 1u;
+            }
+        } else if (p->pad_value == 0) {
+            for (uint32_t b = 0; b < nbits; b++) {
+                uint32_t nv = 0;
+                for (uint32_t t = 0; t < 9u; t++) nv += (valid[t] >> b) & 1u;
+                if (nv == 9u) continue;
+                const uint32_t D = (9u - nv) * C;
+                const uint32_t e0 = D >> 1, e1 = (D >> 1) + (D & 1u);
+                for (uint32_t j = 0; j <= K; j++) {
+                    E[0][j] |= ((e0 >> j) & 1u) << b;
+                    E[1][j] |= ((e1 >> j) & 1u) << b;
+                }
+                eflag |= e1;
+            }
+        }
+
+        for (uint32_t c0 = 0; c0 < C; c0 += batch) {
+            const uint32_t nb = C - c0 < batch ? C - c0 : batch;
+            /* Count planes of every codeword for each channel of the batch. */
+            SL_PROF(bnn_sp_shared);
+            if (mode) for (uint32_t cl = 0; cl < nb; cl++) {
+                const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
+                uint32_t S[96]; /* [ky][pattern][w]: the row's match count in 4-bit lanes, lane i = position 4i + w */
+                for (uint32_t ky = 0; ky < 3u; ky++) {
+                    uint32_t U = rc[ky];
+                    for (uint32_t r = 1; r < nr; r++) U |= rc[r + ky] << (r * W);
+                    uint32_t P0 = (U << 1) & cm0, P1 = U & unit_mask, P2 = (U >> 1) & cm2;
+                    const uint32_t v0 = valid[ky * 3u], v1 = valid[ky * 3u + 1u], v2 = valid[ky * 3u + 2u];
+                    uint32_t N0, N1, N2;
+                    if (p->pad_value == 0) {
+                        N0 = v0 & ~P0; N1 = v1 & ~P1; N2 = v2 & ~P2;
+                    } else {
+                        if (p->pad_value > 0) { P0 |= unit_mask & ~v0; P1 |= unit_mask & ~v1; P2 |= unit_mask & ~v2; }
+                        N0 = unit_mask & ~P0; N1 = unit_mask & ~P1; N2 = unit_mask & ~P2;
+                    }
+                    uint32_t *sk = S + ky * 32u;
+#define SL_ROWSUM(w) do { \
+        const uint32_t p0 = (P0 >> (w)) & 0x11111111u, n0 = (N0 >> (w)) & 0x11111111u; \
+        const uint32_t p1 = (P1 >> (w)) & 0x11111111u, n1 = (N1 >> (w)) & 0x11111111u; \
+        const uint32_t p2 = (P2 >> (w)) & 0x11111111u, n2 = (N2 >> (w)) & 0x11111111u; \
+        const uint32_t q0 = n1 + n2, q1 = p1 + n2, q2 = n1 + p2, q3 = p1 + p2; \
+        sk[0u + (w)] = n0 + q0; sk[4u + (w)] = p0 + q0; sk[8u + (w)] = n0 + q1; sk[12u + (w)] = p0 + q1; \
+        sk[16u + (w)] = n0 + q2; sk[20u + (w)] = p0 + q2; sk[24u + (w)] = n0 + q3; sk[28u + (w)] = p0 + q3; \
+        SL_BARRIER(); } while (0)
+                    SL_ROWSUM(0u); SL_ROWSUM(1u); SL_ROWSUM(2u); SL_ROWSUM(3u);
+#undef SL_ROWSUM
+                }
+                uint32_t *dst = cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u;
+                const uint8_t *sb = (const uint8_t *)S;
+                for (uint32_t k = 0; k < n; k++, dst += 64) {
+                    const uint32_t off = cwo[k];
+                    const uint32_t *s0 = (const uint32_t *)(const void *)(sb + (off & 1023u));
+                    const uint32_t *s1 = (const uint32_t *)(const void *)(sb + ((off >> 10) & 1023u));
+                    const uint32_t *s2 = (const uint32_t *)(const void *)(sb + (off >> 20));
+#if defined(__GNUC__) && defined(__thumb2__)
+                    uint32_t x0, x1, x2, x3, y0, y1;
+                    SL_LDRD(s0, 0, x0, x1); SL_LDRD(s0, 8, x2, x3);
+                    SL_LDRD(s1, 0, y0, y1); x0 += y0; x1 += y1; SL_LDRD(s1, 8, y0, y1); x2 += y0; x3 += y1;
+                    SL_LDRD(s2, 0, y0, y1); x0 += y0; x1 += y1; SL_LDRD(s2, 8, y0, y1); x2 += y0; x3 += y1;
+#else
+                    const uint32_t x0 = s0[0] + s1[0] + s2[0], x1 = s0[1] + s1[1] + s2[1];
+                    const uint32_t x2 = s0[2] + s1[2] + s2[2], x3 = s0[3] + s1[3] + s2[3];
+#endif
+                    dst[0] = x0 & 0x0F0F0F0Fu; dst[1] = (x0 >> 4) & 0x0F0F0F0Fu;
+                    dst[2] = x1 & 0x0F0F0F0Fu; dst[3] = (x1 >> 4) & 0x0F0F0F0Fu;
+                    dst[4] = x2 & 0x0F0F0F0Fu; dst[5] = (x2 >> 4) & 0x0F0F0F0Fu;
+                    dst[6] = x3 & 0x0F0F0F0Fu; dst[7] = (x3 >> 4) & 0x0F0F0F0Fu;
+                }
+            }
+            else for (uint32_t cl = 0; cl < nb; cl++) {
+                const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
+                uint32_t lh[48]; /* [ky * 8 + pattern]: low plane of the row's match count; +24: high plane */
+                for (uint32_t ky = 0; ky < 3u; ky++) {
+                    uint32_t U = rc[ky];
+                    for (uint32_t r = 1; r < nr; r++) U |= rc[r + ky] << (r * W);
+                    uint32_t P0 = (U << 1) & cm0, P1 = U & unit_mask, P2 = (U >> 1) & cm2;
+                    const uint32_t v0 = valid[ky * 3u], v1 = valid[ky * 3u + 1u], v2 = valid[ky * 3u + 2u];
+                    uint32_t N0, N1, N2;
+                    if (p->pad_value == 0) {
+                        N0 = v0 & ~P0; N1 = v1 & ~P1; N2 = v2 & ~P2;
+                    } else {
+                        if (p->pad_value > 0) { P0 |= unit_mask & ~v0; P1 |= unit_mask & ~v1; P2 |= unit_mask & ~v2; }
+                        N0 = unit_mask & ~P0; N1 = unit_mask & ~P1; N2 = unit_mask & ~P2;
+                    }
+                    uint32_t *o_ = lh + ky * 8u;
+#define SL_PAT(q, A0, A1) do { const uint32_t t_ = (A0) ^ (A1), a_ = (A0) & (A1); \
+        o_[q] = t_ ^ N2; o_[(q) + 24u] = a_ | (t_ & N2); o_[(q) + 4u] = t_ ^ P2; o_[(q) + 28u] = a_ | (t_ & P2); SL_BARRIER(); } while (0)
+                    SL_PAT(0u, N0, N1);
+                    SL_PAT(1u, P0, N1);
+                    SL_PAT(2u, N0, P1);
+                    SL_PAT(3u, P0, P1);
+#undef SL_PAT
+                }
+                uint32_t *dst = cw + cl * n * 4u;
+                const uint8_t *lb = (const uint8_t *)lh, *hb = (const uint8_t *)(lh + 24);
+                for (uint32_t k = 0; k < n; k++, dst += 4) {
+                    const uint32_t off = cwo[k], o0 = off & 0xFFu, o1 = (off >> 8) & 0xFFu, o2 = off >> 16;
+                    const uint32_t l0 = *(const uint32_t *)(const void *)(lb + o0), l1 = *(const uint32_t *)(const void *)(lb + o1);
+                    const uint32_t l2 = *(const uint32_t *)(const void *)(lb + o2);
+                    const uint32_t h0 = *(const uint32_t *)(const void *)(hb + o0), h1 = *(const uint32_t *)(const void *)(hb + o1);
+                    const uint32_t h2 = *(const uint32_t *)(const void *)(hb + o2);
+                    uint32_t t = l0 ^ l1;
+                    const uint32_t s0 = t ^ l2, k1 = (l0 & l1) | (t & l2);
+                    t = h0 ^ h1;
+                    const uint32_t u = t ^ h2, k2 = (h0 & h1) | (t & h2);
+                    const uint32_t m = u & k1;
+                    dst[0] = s0;
+                    dst[1] = u ^ k1;
+                    dst[2] = k2 ^ m;
+                    dst[3] = k2 & m;
+                }
+            }
+            const uint32_t first = c0 == 0u, last = c0 + nb >= C;
+            SL_PROF(bnn_sp_outputs);
+            if (mode) {
+                switch (n) {
+                case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 64u, 4u); break;
+                case 16: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 128u, 4u); break;
+                case 32: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 256u, 8u); break;
+                default: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, n * 8u, n <= 16u ? 4u : 8u); break;
+                }
+            } else switch (n) {
+            case 8: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 32u, 4u); break;
+            case 16: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 64u, 4u); break;
+            case 32: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 128u, 8u); break;
+            default: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, n * 4u, n <= 16u ? 4u : 8u); break;
+            }
+        }
+
+        /* Output bits of the unit -> channel-packed positions. */
+        SL_PROF(bnn_sp_otrans);
+        const uint32_t pos0 = oy0 * W;
+        for (uint32_t j = 0; j < out_words; j++) {
+            for (uint32_t k = 0; k < 32u; k++) tb[k] = obits[32u * j + k];
+            bnn_slice_transpose32(tb);
+            uint32_t *y = out + (size_t)pos0 * out_words + j;
+            if (mode) {
+            for (uint32_t b = 0; b < 32u; b++) {
+                const uint32_t pos = bnn_slice_lane_pos(b);
+                if (pos < nbits) y[(size_t)pos * out_words] = tb[b];
+            }
+        } else {
+            for (uint32_t b = 0; b < nbits; b++) y[(size_t)b * out_words] = tb[b];
+        }
+        }
+    }
+}
