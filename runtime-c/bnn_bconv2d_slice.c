@@ -174,7 +174,9 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
         SL_FOLD1(0, a0); SL_FOLD1(1, a1); SL_FOLD1(2, a2); SL_FOLD1(3, a3); \
         SL_FOLD1(4, a4); SL_FOLD1(5, a5); SL_FOLD1(6, a6); SL_FOLD1(7, a7); \
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0u; } while (0)
-#if defined(__GNUC__) && defined(__thumb2__)
+/* The asm paths need optimisation: LDRD's offset must fold to a constant ("i"), and eight pinned registers do not
+ * fit an unoptimised frame. Unoptimised builds (CMake's default build type, debug builds) take the C path. */
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
 /* Thumb-2: two LDRDs per half (GCC splits them into single loads). The "m" operand orders them after the stores. */
 #define SL_LDRD(q, off, x, y) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(x), "=r"(y) : "r"(q), "i"(off), "m"(*(const uint32_t (*)[2])(const void *)((q) + (off) / 4)))
 #define SL_LADDO(q, i) do { uint32_t t0_, t1_; \
@@ -186,7 +188,7 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
 #define SL_LADD(q) do { a0 += (q)[0]; a1 += (q)[1]; a2 += (q)[2]; a3 += (q)[3]; a4 += (q)[4]; a5 += (q)[5]; a6 += (q)[6]; a7 += (q)[7]; } while (0)
 #endif
 /* Pin the 8 accumulators at each channel so GCC adds as it loads instead of hoisting loads and spilling them. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
 #define SL_KEEP8() __asm__ __volatile__("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7))
 #else
 #define SL_KEEP8() ((void)0)
@@ -376,7 +378,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                     const uint32_t *s0 = (const uint32_t *)(const void *)(sb + (off & 1023u));
                     const uint32_t *s1 = (const uint32_t *)(const void *)(sb + ((off >> 10) & 1023u));
                     const uint32_t *s2 = (const uint32_t *)(const void *)(sb + (off >> 20));
-#if defined(__GNUC__) && defined(__thumb2__)
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
                     uint32_t x0, x1, x2, x3, y0, y1;
                     SL_LDRD(s0, 0, x0, x1); SL_LDRD(s0, 8, x2, x3);
                     SL_LDRD(s1, 0, y0, y1); x0 += y0; x1 += y1; SL_LDRD(s1, 8, y0, y1); x2 += y0; x3 += y1;
