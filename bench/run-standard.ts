@@ -42,7 +42,10 @@ for (const boardName of BOARDS) {
     try {
       r = await benchModel(m.model, board);
     } catch (e) {
-      failures.push(`${boardName} ${m.shape} tau ${m.tau}: ${(e as Error).message.split('\n')[0]}`);
+      // The first line says where; the linker's or compiler's own line says why (e.g. RAM overflow on the micro:bit).
+      const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean);
+      const why = lines.find((l) => /error|does not fit|leave/i.test(l) && l !== lines[0]);
+      failures.push(`${boardName} ${m.shape} tau ${m.tau}: ${lines[0]}${why ? ` ${why.replace(/^.*\/ld: /, '')}` : ''}`);
       console.error(failures[failures.length - 1]);
       continue;
     }

@@ -115,7 +115,8 @@ def table(args):
     configs = [('plain', 9, 'plain BNN', args.plain_epochs)]
     for t in sorted(args.taus, reverse=True):
         configs.append((f'sparks-{t}', t, f'Sparks τ = {t}', args.plain_epochs + args.ft_epochs))
-        configs.append((f'topn-ft-{t}', t, f'post-hoc top-{2 ** t} + fine-tuning', args.plain_epochs + args.ft_epochs))
+        if t in args.finetune_taus:
+            configs.append((f'topn-ft-{t}', t, f'post-hoc top-{2 ** t} + fine-tuning', args.plain_epochs + args.ft_epochs))
         configs.append((f'posthoc-{t}', t, f'post-hoc top-{2 ** t}, no retraining', args.plain_epochs))
     for name, tau, label, epochs in configs:
         metas = []
