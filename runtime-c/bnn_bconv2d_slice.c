@@ -195,6 +195,25 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
 #endif
 #define SL_LCH(i) do { SL_KEEP8(); const uint32_t *q_ = cwp + (SL_IDX(i) << 6); SL_LADDO(q_, i); } while (0)
 
+/* The three tap planes of one kernel row ky for a unit: P = input +1 and N = input -1 at tap kx = 0, 1, 2 (bit = output
+ * position). Zero padding leaves both clear outside the map; a +-1 pad value counts as that activation. `rc` points at
+ * the unit's first input row for this ky (rows above/below the map are zero words). */
+static inline __attribute__((always_inline)) void bnn_slice_taps(const uint32_t *rc, uint32_t nr, uint32_t W, uint32_t cm0,
+    uint32_t unit_mask, uint32_t cm2, const uint32_t *v, int32_t pad_value,
+    uint32_t *P0, uint32_t *P1, uint32_t *P2, uint32_t *N0, uint32_t *N1, uint32_t *N2)
+{
+    uint32_t U = rc[0];
+    for (uint32_t r = 1; r < nr; r++) U |= rc[r] << (r * W);
+    uint32_t p0 = (U << 1) & cm0, p1 = U & unit_mask, p2 = (U >> 1) & cm2;
+    if (pad_value == 0) {
+        *N0 = v[0] & ~p0; *N1 = v[1] & ~p1; *N2 = v[2] & ~p2;
+    } else {
+        if (pad_value > 0) { p0 |= unit_mask & ~v[0]; p1 |= unit_mask & ~v[1]; p2 |= unit_mask & ~v[2]; }
+        *N0 = unit_mask & ~p0; *N1 = unit_mask & ~p1; *N2 = unit_mask & ~p2;
+    }
+    *P0 = p0; *P1 = p1; *P2 = p2;
+}
+
 static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
     uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *hstore, uint32_t *obits, const uint32_t El[2][16],
     uint32_t eflag, uint32_t pmask, const uint32_t NW, const uint32_t IB)
@@ -348,17 +367,8 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
                 uint32_t S[96]; /* [ky][pattern][w]: the row's match count in 4-bit lanes, lane i = position 4i + w */
                 for (uint32_t ky = 0; ky < 3u; ky++) {
-                    uint32_t U = rc[ky];
-                    for (uint32_t r = 1; r < nr; r++) U |= rc[r + ky] << (r * W);
-                    uint32_t P0 = (U << 1) & cm0, P1 = U & unit_mask, P2 = (U >> 1) & cm2;
-                    const uint32_t v0 = valid[ky * 3u], v1 = valid[ky * 3u + 1u], v2 = valid[ky * 3u + 2u];
-                    uint32_t N0, N1, N2;
-                    if (p->pad_value == 0) {
-                        N0 = v0 & ~P0; N1 = v1 & ~P1; N2 = v2 & ~P2;
-                    } else {
-                        if (p->pad_value > 0) { P0 |= unit_mask & ~v0; P1 |= unit_mask & ~v1; P2 |= unit_mask & ~v2; }
-                        N0 = unit_mask & ~P0; N1 = unit_mask & ~P1; N2 = unit_mask & ~P2;
-                    }
+                    uint32_t P0, P1, P2, N0, N1, N2;
+                    bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, &P0, &P1, &P2, &N0, &N1, &N2);
                     uint32_t *sk = S + ky * 32u;
 #define SL_ROWSUM(w) do { \
         const uint32_t p0 = (P0 >> (w)) & 0x11111111u, n0 = (N0 >> (w)) & 0x11111111u; \
@@ -397,17 +407,8 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
                 uint32_t lh[48]; /* [ky * 8 + pattern]: low plane of the row's match count; +24: high plane */
                 for (uint32_t ky = 0; ky < 3u; ky++) {
-                    uint32_t U = rc[ky];
-                    for (uint32_t r = 1; r < nr; r++) U |= rc[r + ky] << (r * W);
-                    uint32_t P0 = (U << 1) & cm0, P1 = U & unit_mask, P2 = (U >> 1) & cm2;
-                    const uint32_t v0 = valid[ky * 3u], v1 = valid[ky * 3u + 1u], v2 = valid[ky * 3u + 2u];
-                    uint32_t N0, N1, N2;
-                    if (p->pad_value == 0) {
-                        N0 = v0 & ~P0; N1 = v1 & ~P1; N2 = v2 & ~P2;
-                    } else {
-                        if (p->pad_value > 0) { P0 |= unit_mask & ~v0; P1 |= unit_mask & ~v1; P2 |= unit_mask & ~v2; }
-                        N0 = unit_mask & ~P0; N1 = unit_mask & ~P1; N2 = unit_mask & ~P2;
-                    }
+                    uint32_t P0, P1, P2, N0, N1, N2;
+                    bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, &P0, &P1, &P2, &N0, &N1, &N2);
                     uint32_t *o_ = lh + ky * 8u;
 #define SL_PAT(q, A0, A1) do { const uint32_t t_ = (A0) ^ (A1), a_ = (A0) & (A1); \
         o_[q] = t_ ^ N2; o_[(q) + 24u] = a_ | (t_ & N2); o_[(q) + 4u] = t_ ^ P2; o_[(q) + 28u] = a_ | (t_ & P2); SL_BARRIER(); } while (0)
