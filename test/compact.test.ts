@@ -5,6 +5,7 @@ import type { BConv2dLayer, Layer, Model, QConv2dLayer } from '../generator/src/
 import { Rand, randomInput, randomModel } from '../generator/src/model/random.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
 import { verifyWasm } from '../generator/src/verify/verify-model.ts';
+import { head, stem } from './fixtures/layers.ts';
 
 const popcount = (x: number) => x.toString(2).split('').filter((c) => c === '1').length;
 
@@ -33,25 +34,6 @@ function smallLayer(seed: number, D: number): { ids: number[]; w: number[] } {
   const ids = r.distinct(D, 512);
   const w = ids.map((_, i) => 1 + Math.floor(40 / (i + 1)) + r.int(0, 3));
   return { ids, w };
-}
-
-/** 1x1 int8 stem with a threshold: u8 input -> b1 map with C channels (identity weights, q >= 128 -> +1). */
-function stem(C: number): QConv2dLayer {
-  const weights = new Int8Array(C * C);
-  for (let c = 0; c < C; c++) weights[c * C + c] = 1;
-  return {
-    op: 'qconv2d', name: 'stem', inputs: ['input'], output: 'x', outChannels: C, kernel: [1, 1], stride: [1, 1],
-    pad: { top: 0, left: 0, bottom: 0, right: 0 }, weights, bias: new Int32Array(C).fill(-128),
-    threshold: { value: new Int32Array(C), flip: new Uint8Array(C) },
-  };
-}
-
-/** i32 map -> affine -> global average pool: the scores. */
-function head(t: string, O: number): Layer[] {
-  return [
-    { op: 'affine', name: 'bn', inputs: [t], output: 'f', scale: new Float32Array(O).fill(1), bias: new Float32Array(O) },
-    { op: 'globalavgpool', name: 'gap', inputs: ['f'], output: 'scores' },
-  ];
 }
 
 /** A one-layer model: bconv2d on a b1 input with the given kernel ids, [O, C]. */

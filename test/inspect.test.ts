@@ -2,25 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatInspect, inspectModel, inspectPlot } from '../generator/src/inspect/index.ts';
 import type { BConv2dLayer, Layer, Model, QConv2dLayer } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
-
-/** 1x1 int8 stem with a threshold: u8 input -> b1 map with C channels (identity weights, q >= 128 -> +1). */
-function stem(C: number): QConv2dLayer {
-  const weights = new Int8Array(C * C);
-  for (let c = 0; c < C; c++) weights[c * C + c] = 1;
-  return {
-    op: 'qconv2d', name: 'stem', inputs: ['input'], output: 'x', outChannels: C, kernel: [1, 1], stride: [1, 1],
-    pad: { top: 0, left: 0, bottom: 0, right: 0 }, weights, bias: new Int32Array(C).fill(-128),
-    threshold: { value: new Int32Array(C), flip: new Uint8Array(C) },
-  };
-}
-
-/** i32 map -> affine -> global average pool: the scores. */
-function head(t: string, O: number): Layer[] {
-  return [
-    { op: 'affine', name: 'bn', inputs: [t], output: 'f', scale: new Float32Array(O).fill(1), bias: new Float32Array(O) },
-    { op: 'globalavgpool', name: 'gap', inputs: ['f'], output: 'scores' },
-  ];
-}
+import { head, stem } from './fixtures/layers.ts';
 
 /** A one-layer model: 5x5 input, 3x3 conv pad 1 stride 1 (5x5 output), O x C kernels given as raw [O, C, 3, 3] bits. */
 function layerModel(bits: Uint8Array, O: number, C: number, extra?: BConv2dLayer): Model {

@@ -20,13 +20,17 @@ def eval_sign(x):
     return y
 
 
-class _ApproxSign(torch.autograd.Function):
-    """Forward sign (sign(0) = +1); backward Bi-Real's piecewise-quadratic ApproxSign derivative 2 - 2|x| on |x| < 1."""
+class _Sign(torch.autograd.Function):
+    """Forward sign (sign(0) = +1); subclasses choose the surrogate gradient."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+
+
+class _ApproxSign(_Sign):
+    """Backward: Bi-Real's piecewise-quadratic ApproxSign derivative 2 - 2|x| on |x| < 1."""
 
     @staticmethod
     def backward(ctx, g):
@@ -34,13 +38,8 @@ class _ApproxSign(torch.autograd.Function):
         return g * torch.clamp(2 - 2 * x.abs(), min=0)
 
 
-class _SteSign(torch.autograd.Function):
-    """Forward sign (sign(0) = +1); backward clipped identity (straight-through, |x| <= 1)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+class _SteSign(_Sign):
+    """Backward: clipped identity (straight-through, |x| <= 1)."""
 
     @staticmethod
     def backward(ctx, g):

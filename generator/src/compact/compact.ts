@@ -203,19 +203,19 @@ export function selectSinkhorn(ids: number[], w: number[], n: number, start: num
   return { selection: best, error: bestErr };
 }
 
-/** Per column j: the change of the quantisation error when j enters (j ∉ S) or the negated change when it leaves (j ∈ S). */
-function columnGradient(ids: number[], w: number[], sel: number[]): Float64Array {
-  const M = 512;
+/** Per kernel: Hamming distance to the nearest and second-nearest selected codeword, and the nearest one's slot in
+ * `sel` (first slot on ties). */
+function nearestTwo(ids: number[], sel: number[]): { best: Uint8Array; second: Uint8Array; slot: Int32Array } {
   const D = ids.length;
   const best = new Uint8Array(D);
   const second = new Uint8Array(D);
-  const arg = new Int32Array(D);
+  const slot = new Int32Array(D);
   for (let k = 0; k < D; k++) {
     let b1 = 10;
     let b2 = 10;
     let a = -1;
-    for (const s of sel) {
-      const d = HAMMING[ids[k] * M + s];
+    for (let s = 0; s < sel.length; s++) {
+      const d = HAMMING[ids[k] * 512 + sel[s]];
       if (d < b1) {
         b2 = b1;
         b1 = d;
@@ -224,8 +224,16 @@ function columnGradient(ids: number[], w: number[], sel: number[]): Float64Array
     }
     best[k] = b1;
     second[k] = b2;
-    arg[k] = a;
+    slot[k] = a;
   }
+  return { best, second, slot };
+}
+
+/** Per column j: the change of the quantisation error when j enters (j ∉ S) or the negated change when it leaves (j ∈ S). */
+function columnGradient(ids: number[], w: number[], sel: number[]): Float64Array {
+  const M = 512;
+  const D = ids.length;
+  const { best, second, slot } = nearestTwo(ids, sel);
   const inSel = new Uint8Array(M);
   for (const s of sel) inSel[s] = 1;
   const g = new Float64Array(M);
@@ -233,7 +241,7 @@ function columnGradient(ids: number[], w: number[], sel: number[]): Float64Array
     let delta = 0;
     if (inSel[j]) {
       // removing j raises the error by Σ (second - best) over kernels whose nearest is j: keep it => gradient -delta.
-      for (let k = 0; k < D; k++) if (arg[k] === j) delta += w[k] * (second[k] - best[k]);
+      for (let k = 0; k < D; k++) if (sel[slot[k]] === j) delta += w[k] * (second[k] - best[k]);
       g[j] = -delta;
     } else {
       for (let k = 0; k < D; k++) {
@@ -251,28 +259,9 @@ export function polishSwaps(ids: number[], w: number[], sel: number[]): number[]
   const cur = sel.slice();
   const D = ids.length;
   for (let round = 0; round < 10000; round++) {
-    // nearest / second-nearest distance per kernel and which slot is nearest
-    const b1 = new Uint8Array(D);
-    const b2 = new Uint8Array(D);
-    const arg = new Int32Array(D);
+    const { best: b1, second: b2, slot: arg } = nearestTwo(ids, cur);
     let err = 0;
-    for (let k = 0; k < D; k++) {
-      let x = 10;
-      let y = 10;
-      let a = -1;
-      for (let s = 0; s < cur.length; s++) {
-        const d = HAMMING[ids[k] * 512 + cur[s]];
-        if (d < x) {
-          y = x;
-          x = d;
-          a = s;
-        } else if (d < y) y = d;
-      }
-      b1[k] = x;
-      b2[k] = y;
-      arg[k] = a;
-      err += w[k] * x;
-    }
+    for (let k = 0; k < D; k++) err += w[k] * b1[k];
     let bestErr = err;
     let bestSwap: [number, number] | null = null;
     const inSel = new Uint8Array(512);
