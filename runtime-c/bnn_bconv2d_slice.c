@@ -31,19 +31,22 @@ SL_PROF_DEFINE(bnn_sp_otrans)
 #define SL_PROF(name) ((void)0)
 #endif
 
-/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k]. */
+/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k]. Five stages of 16 swaps of
+ * j-bit blocks; each stage's loop is unrolled so that every index is a constant (about 8 instructions a swap). */
+#define SL_TSTAGE(j, m) do { \
+        _Pragma("GCC unroll 16") \
+        for (uint32_t i_ = 0; i_ < 16u; i_++) { \
+            const uint32_t k_ = (i_ / (j)) * 2u * (j) + i_ % (j); \
+            const uint32_t a_ = A[k_], b_ = A[k_ + (j)], t_ = ((a_ >> (j)) ^ b_) & (m); \
+            A[k_] = a_ ^ (t_ << (j)); A[k_ + (j)] = b_ ^ t_; \
+        } } while (0)
 static void bnn_slice_transpose32(uint32_t *A)
 {
-    static const uint32_t masks[5] = { 0x0000FFFFu, 0x00FF00FFu, 0x0F0F0F0Fu, 0x33333333u, 0x55555555u };
-    uint32_t j = 16u;
-    for (uint32_t s = 0; s < 5u; s++, j >>= 1) {
-        const uint32_t m = masks[s];
-        for (uint32_t k = 0; k < 32u; k = (k + j + 1u) & ~j) {
-            uint32_t t = ((A[k] >> j) ^ A[k + j]) & m;
-            A[k] ^= t << j;
-            A[k + j] ^= t;
-        }
-    }
+    SL_TSTAGE(16u, 0x0000FFFFu);
+    SL_TSTAGE(8u, 0x00FF00FFu);
+    SL_TSTAGE(4u, 0x0F0F0F0Fu);
+    SL_TSTAGE(2u, 0x33333333u);
+    SL_TSTAGE(1u, 0x55555555u);
 }
 
 /* Full adder on planes: a += x with carry c (a, c updated). */
@@ -158,6 +161,156 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
     }
 }
 
+/* Thumb-2 with the DSP extension (M4, M7, M33, M55), optimised builds: the two hot loops of mode 1 in assembly, so
+ * that the registers hold what GCC would otherwise spill (eight accumulators, two load temporaries, the index word
+ * and three pointers use all 14 free registers). Other builds take the C loops below; both are checked bit for bit
+ * against the TypeScript reference. */
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__)
+#define SL_T2 1
+/* One output channel over one batch of ngroups (>= 1) whole groups of 8 input channels, 4-bit indices.
+ * a->flags bit 0 (first batch): h[j] = a->vv + a->e[j] first. Channel j of a group adds the 8 byte-lane words at
+ * cw + 256 * idx_j + 32 * j bytes (idx_j: field j of the group's index word); cw advances a->gstride bytes per group.
+ * Every 3 groups (24 channels x 9 matches <= 216 per byte) the bytes are folded with UXTAB16 into the 16-bit lanes
+ * of h (bytes 0/2 into h[2j], 1/3 into h[2j + 1]). After the last group of the last batch (flags bit 1) the final
+ * fold skips h and gathers bit 15 of every lane instead: returns the output bits (bit hj + 16 H <- bit 15 + 16 H of
+ * h[hj]), else 0. */
+typedef struct { const uint32_t *e; uint32_t vv, gstride, flags; } bnn_sl_out_args_t;
+uint32_t bnn_sl_lanes_out(uint32_t *h, const uint32_t *cw, const uint32_t *idx, uint32_t ngroups, const bnn_sl_out_args_t *a);
+/* For n codewords: dst (8 words, then +256 bytes) = the sum of the three 4-word nibble-lane row counts that ptrs
+ * holds for the codeword (3 addresses each), split into byte lanes (word 2w: nibbles 0, 2, 4, 6 of word w; 2w + 1:
+ * nibbles 1, 3, 5, 7). ptrs_end = ptrs + 3 n; n even (two codewords a loop). */
+void bnn_sl_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end);
+
+#define SL_S(x) #x
+#define SLA_Q(o0, o1, o2, o3) \
+    "ldrd r0, r3, [r12, #" SL_S(o0) "]\n\tadd r4, r4, r0\n\tadd r5, r5, r3\n\t" \
+    "ldrd r0, r3, [r12, #" SL_S(o1) "]\n\tadd r6, r6, r0\n\tadd r7, r7, r3\n\t" \
+    "ldrd r0, r3, [r12, #" SL_S(o2) "]\n\tadd r8, r8, r0\n\tadd r9, r9, r3\n\t" \
+    "ldrd r0, r3, [r12, #" SL_S(o3) "]\n\tadd r10, r10, r0\n\tadd r11, r11, r3\n\t"
+#define SLA_CH(sh, o0, o1, o2, o3) "ubfx r12, lr, #" SL_S(sh) ", #4\n\tadd r12, r1, r12, lsl #8\n\t" SLA_Q(o0, o1, o2, o3)
+#define SLA_FOLD(a, o) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\tstrd r0, r3, [r12, #" SL_S(o) "]\n\t"
+#define SLA_GATHER(a, o, s0, s1) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\t" \
+    "and r0, r0, r1\n\tand r3, r3, r1\n\torr r2, r2, r0, lsr #" SL_S(s0) "\n\torr r2, r2, r3, lsr #" SL_S(s1) "\n\t"
+#define SLA_INIT "ldmia r6!, {r8, r9, r10, r11}\n\tadd r8, r8, r7\n\tadd r9, r9, r7\n\tadd r10, r10, r7\n\tadd r11, r11, r7\n\tstmia r5!, {r8, r9, r10, r11}\n\t"
+/* Frame: [sp] h, [sp + 4] groups left after this chunk, [sp + 8] gstride, [sp + 12] flags, [sp + 16] end of the
+ * chunk's index words. */
+__asm__(
+    "\t.pushsection .text.bnn_sl_lanes_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_lanes_out\n\t.type bnn_sl_lanes_out, %function\n\t.thumb_func\n"
+    "bnn_sl_lanes_out:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #24\n\t"
+    "ldr r4, [sp, #60]\n\t"
+    "str r0, [sp, #0]\n\tstr r3, [sp, #4]\n\t"
+    "ldr r5, [r4, #8]\n\tstr r5, [sp, #8]\n\t"
+    "ldr r5, [r4, #12]\n\tstr r5, [sp, #12]\n\t"
+    "tst r5, #1\n\t"
+    "beq 2f\n\t"
+    "ldr r6, [r4, #0]\n\tldr r7, [r4, #4]\n\tmov r5, r0\n\t"
+    SLA_INIT SLA_INIT SLA_INIT SLA_INIT
+    "\n2:\n\t"
+    "ldr r12, [sp, #4]\n\t"
+    "cmp r12, #3\n\t"
+    "ite hi\n\tmovhi r3, #3\n\tmovls r3, r12\n\t"
+    "sub r12, r12, r3\n\tstr r12, [sp, #4]\n\t"
+    "add r3, r2, r3, lsl #2\n\tstr r3, [sp, #16]\n\t"
+    /* The chunk's first channel loads the accumulators instead of adding to zeros. */
+    "ldr lr, [r2], #4\n\t"
+    "and r12, lr, #15\n\tadd r12, r1, r12, lsl #8\n\t"
+    "ldrd r4, r5, [r12]\n\tldrd r6, r7, [r12, #8]\n\tldrd r8, r9, [r12, #16]\n\tldrd r10, r11, [r12, #24]\n\t"
+    SLA_CH(4, 32, 40, 48, 56) SLA_CH(8, 64, 72, 80, 88) SLA_CH(12, 96, 104, 112, 120)
+    SLA_CH(16, 128, 136, 144, 152) SLA_CH(20, 160, 168, 176, 184) SLA_CH(24, 192, 200, 208, 216)
+    SLA_CH(28, 224, 232, 240, 248)
+    "b 4f\n"
+    "1:\n\t"
+    "ldr lr, [r2], #4\n\t"
+    SLA_CH(0, 0, 8, 16, 24) SLA_CH(4, 32, 40, 48, 56) SLA_CH(8, 64, 72, 80, 88) SLA_CH(12, 96, 104, 112, 120)
+    SLA_CH(16, 128, 136, 144, 152) SLA_CH(20, 160, 168, 176, 184) SLA_CH(24, 192, 200, 208, 216)
+    SLA_CH(28, 224, 232, 240, 248)
+    "\n4:\n\t"
+    "ldr r12, [sp, #8]\n\tadd r1, r1, r12\n\t"
+    "ldr r12, [sp, #16]\n\tcmp r2, r12\n\t"
+    "bne 1b\n\t"
+    "ldr r12, [sp, #4]\n\tcmp r12, #0\n\tbne 3f\n\t"
+    "ldr r12, [sp, #12]\n\ttst r12, #2\n\tbeq 3f\n\t"
+    "ldr r12, [sp, #0]\n\tmovs r2, #0\n\tmov r1, #0x80008000\n\t"
+    SLA_GATHER("r4", 0, 15, 14) SLA_GATHER("r5", 8, 13, 12) SLA_GATHER("r6", 16, 11, 10) SLA_GATHER("r7", 24, 9, 8)
+    SLA_GATHER("r8", 32, 7, 6) SLA_GATHER("r9", 40, 5, 4) SLA_GATHER("r10", 48, 3, 2)
+    "ldrd r0, r3, [r12, #56]\n\tuxtab16 r0, r0, r11\n\tuxtab16 r3, r3, r11, ror #8\n\t"
+    "and r0, r0, r1\n\tand r3, r3, r1\n\torr r2, r2, r0, lsr #1\n\torr r0, r2, r3\n\t"
+    "add sp, sp, #24\n\t"
+    "pop {r4-r11, pc}\n"
+    "3:\n\t"
+    "ldr r12, [sp, #0]\n\t"
+    SLA_FOLD("r4", 0) SLA_FOLD("r5", 8) SLA_FOLD("r6", 16) SLA_FOLD("r7", 24)
+    SLA_FOLD("r8", 32) SLA_FOLD("r9", 40) SLA_FOLD("r10", 48) SLA_FOLD("r11", 56)
+    "ldr r12, [sp, #4]\n\tcmp r12, #0\n\tbne 2b\n\t"
+    "movs r0, #0\n\t"
+    "add sp, sp, #24\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size bnn_sl_lanes_out, .-bnn_sl_lanes_out\n\t"
+    ".popsection\n");
+/* S[96] ([ky][pattern][w], see bnn_bconv2d_slice) from the tap planes taps[ky][P0, N0, P1, N1, P2, N2]: lane i of
+ * word w counts the matches of pattern (b0, b1, b2) (b = 1: P) at position 4i + w. */
+void bnn_sl_rows_lanes(uint32_t *S, const uint32_t *taps);
+__asm__(
+    "\t.pushsection .text.bnn_sl_rows_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_rows_lanes\n\t.type bnn_sl_rows_lanes, %function\n\t.thumb_func\n"
+    "bnn_sl_rows_lanes:\n\t"
+    "push {r4-r9}\n\t"
+    "mov r12, #0x11111111\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #0]\n\tadd r9, r7, r5\n\tstr r9, [r0, #16]\n\tadd r9, r8, r2\n\tstr r9, [r0, #32]\n\tadd r9, r7, r2\n\tstr r9, [r0, #48]\n\tadd r9, r8, r3\n\tstr r9, [r0, #64]\n\tadd r9, r7, r3\n\tstr r9, [r0, #80]\n\tadd r9, r8, r6\n\tstr r9, [r0, #96]\n\tadd r9, r7, r6\n\tstr r9, [r0, #112]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #4]\n\tadd r9, r7, r5\n\tstr r9, [r0, #20]\n\tadd r9, r8, r2\n\tstr r9, [r0, #36]\n\tadd r9, r7, r2\n\tstr r9, [r0, #52]\n\tadd r9, r8, r3\n\tstr r9, [r0, #68]\n\tadd r9, r7, r3\n\tstr r9, [r0, #84]\n\tadd r9, r8, r6\n\tstr r9, [r0, #100]\n\tadd r9, r7, r6\n\tstr r9, [r0, #116]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #8]\n\tadd r9, r7, r5\n\tstr r9, [r0, #24]\n\tadd r9, r8, r2\n\tstr r9, [r0, #40]\n\tadd r9, r7, r2\n\tstr r9, [r0, #56]\n\tadd r9, r8, r3\n\tstr r9, [r0, #72]\n\tadd r9, r7, r3\n\tstr r9, [r0, #88]\n\tadd r9, r8, r6\n\tstr r9, [r0, #104]\n\tadd r9, r7, r6\n\tstr r9, [r0, #120]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #12]\n\tadd r9, r7, r5\n\tstr r9, [r0, #28]\n\tadd r9, r8, r2\n\tstr r9, [r0, #44]\n\tadd r9, r7, r2\n\tstr r9, [r0, #60]\n\tadd r9, r8, r3\n\tstr r9, [r0, #76]\n\tadd r9, r7, r3\n\tstr r9, [r0, #92]\n\tadd r9, r8, r6\n\tstr r9, [r0, #108]\n\tadd r9, r7, r6\n\tstr r9, [r0, #124]\n\t"
+    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #128]\n\tadd r9, r7, r5\n\tstr r9, [r0, #144]\n\tadd r9, r8, r2\n\tstr r9, [r0, #160]\n\tadd r9, r7, r2\n\tstr r9, [r0, #176]\n\tadd r9, r8, r3\n\tstr r9, [r0, #192]\n\tadd r9, r7, r3\n\tstr r9, [r0, #208]\n\tadd r9, r8, r6\n\tstr r9, [r0, #224]\n\tadd r9, r7, r6\n\tstr r9, [r0, #240]\n\t"
+    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #132]\n\tadd r9, r7, r5\n\tstr r9, [r0, #148]\n\tadd r9, r8, r2\n\tstr r9, [r0, #164]\n\tadd r9, r7, r2\n\tstr r9, [r0, #180]\n\tadd r9, r8, r3\n\tstr r9, [r0, #196]\n\tadd r9, r7, r3\n\tstr r9, [r0, #212]\n\tadd r9, r8, r6\n\tstr r9, [r0, #228]\n\tadd r9, r7, r6\n\tstr r9, [r0, #244]\n\t"
+    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #136]\n\tadd r9, r7, r5\n\tstr r9, [r0, #152]\n\tadd r9, r8, r2\n\tstr r9, [r0, #168]\n\tadd r9, r7, r2\n\tstr r9, [r0, #184]\n\tadd r9, r8, r3\n\tstr r9, [r0, #200]\n\tadd r9, r7, r3\n\tstr r9, [r0, #216]\n\tadd r9, r8, r6\n\tstr r9, [r0, #232]\n\tadd r9, r7, r6\n\tstr r9, [r0, #248]\n\t"
+    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #140]\n\tadd r9, r7, r5\n\tstr r9, [r0, #156]\n\tadd r9, r8, r2\n\tstr r9, [r0, #172]\n\tadd r9, r7, r2\n\tstr r9, [r0, #188]\n\tadd r9, r8, r3\n\tstr r9, [r0, #204]\n\tadd r9, r7, r3\n\tstr r9, [r0, #220]\n\tadd r9, r8, r6\n\tstr r9, [r0, #236]\n\tadd r9, r7, r6\n\tstr r9, [r0, #252]\n\t"
+    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #256]\n\tadd r9, r7, r5\n\tstr r9, [r0, #272]\n\tadd r9, r8, r2\n\tstr r9, [r0, #288]\n\tadd r9, r7, r2\n\tstr r9, [r0, #304]\n\tadd r9, r8, r3\n\tstr r9, [r0, #320]\n\tadd r9, r7, r3\n\tstr r9, [r0, #336]\n\tadd r9, r8, r6\n\tstr r9, [r0, #352]\n\tadd r9, r7, r6\n\tstr r9, [r0, #368]\n\t"
+    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #260]\n\tadd r9, r7, r5\n\tstr r9, [r0, #276]\n\tadd r9, r8, r2\n\tstr r9, [r0, #292]\n\tadd r9, r7, r2\n\tstr r9, [r0, #308]\n\tadd r9, r8, r3\n\tstr r9, [r0, #324]\n\tadd r9, r7, r3\n\tstr r9, [r0, #340]\n\tadd r9, r8, r6\n\tstr r9, [r0, #356]\n\tadd r9, r7, r6\n\tstr r9, [r0, #372]\n\t"
+    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #264]\n\tadd r9, r7, r5\n\tstr r9, [r0, #280]\n\tadd r9, r8, r2\n\tstr r9, [r0, #296]\n\tadd r9, r7, r2\n\tstr r9, [r0, #312]\n\tadd r9, r8, r3\n\tstr r9, [r0, #328]\n\tadd r9, r7, r3\n\tstr r9, [r0, #344]\n\tadd r9, r8, r6\n\tstr r9, [r0, #360]\n\tadd r9, r7, r6\n\tstr r9, [r0, #376]\n\t"
+    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #268]\n\tadd r9, r7, r5\n\tstr r9, [r0, #284]\n\tadd r9, r8, r2\n\tstr r9, [r0, #300]\n\tadd r9, r7, r2\n\tstr r9, [r0, #316]\n\tadd r9, r8, r3\n\tstr r9, [r0, #332]\n\tadd r9, r7, r3\n\tstr r9, [r0, #348]\n\tadd r9, r8, r6\n\tstr r9, [r0, #364]\n\tadd r9, r7, r6\n\tstr r9, [r0, #380]\n\t"
+    "pop {r4-r9}\n\t"
+    "bx lr\n\t"
+    ".size bnn_sl_rows_lanes, .-bnn_sl_rows_lanes\n\t"
+    ".popsection\n");
+__asm__(
+    "\t.pushsection .text.bnn_sl_cw_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_cw_lanes\n\t.type bnn_sl_cw_lanes, %function\n\t.thumb_func\n"
+    "bnn_sl_cw_lanes:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "mov r12, #0x0F0F0F0F\n"
+    "1:\n\t"
+    "ldmia r1!, {r3, r4, r5}\n\t"
+    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t"
+    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
+    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
+    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
+    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
+    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t"
+    "stmia r0!, {r3, r4, r5, r10}\n\t"
+    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t"
+    "stmia r0, {r3, r4, r5, r10}\n\t"
+    "add r0, r0, #240\n\t"
+    "ldmia r1!, {r3, r4, r5}\n\t"
+    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t"
+    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
+    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
+    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
+    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
+    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t"
+    "stmia r0!, {r3, r4, r5, r10}\n\t"
+    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t"
+    "stmia r0, {r3, r4, r5, r10}\n\t"
+    "add r0, r0, #240\n\t"
+    "cmp r1, r2\n\t"
+    "bne 1b\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size bnn_sl_cw_lanes, .-bnn_sl_cw_lanes\n\t"
+    ".popsection\n");
+#endif
+
 /* Byte-lane accumulation (mode 1). Count words: [channel group of 8][codeword][channel in group][8 words]; word word j = 2w + part, byte B = matches at unit
  * position 8B + 4 part + w. 16-bit accumulator word hj = 2j + half, halfword H: position 16H + 8 half + 4 part + w;
  * it starts at 2^15 - M + E, so the output is bit 15 of each halfword, gathered to bit hj + 16H of obits. */
@@ -225,6 +378,14 @@ static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const 
         uint32_t hloc[16];
         uint32_t *h = hstore ? hstore + o * 16u : hloc;
         const uint32_t sv = p->start[o];
+#ifdef SL_T2
+        if (IB == 4u && ngroups > 0u && (nb & 7u) == 0u) {
+            const bnn_sl_out_args_t a = { El[(sv >> 24) & 1u], (sv & 0xFFFFu) * 0x10001u, 32u * NW, first | (last << 1) };
+            const uint32_t bits = bnn_sl_lanes_out(h, cw, p->indices + (size_t)o * row_words + ((c0 * IB) >> 5), ngroups, &a);
+            if (last) obits[o] = (bits ^ (0u - ((sv >> 25) & 1u))) & pmask;
+            continue;
+        }
+#endif
         if (first) {
             const uint32_t vv = (sv & 0xFFFFu) * 0x10001u;
             if (!eflag) {
@@ -284,51 +445,74 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
     uint32_t *Lstore = batch < C ? cw + cwsize : NULL;          /* [O][accw] accumulators across batches */
     uint32_t *obits = cw + cwsize + (batch < C ? O * accw : 0u); /* [32 * out_words] */
     uint32_t *tb = obits + 32u * out_words;                     /* [32] */
-    uint32_t *cwo = tb + 32u;                                   /* [n] byte offsets of each codeword's row counts */
-    uint32_t *pend = cwo + n;                                   /* [batch / 8] pending carries of one output */
+    uint32_t *cwo = tb + 32u;                                   /* [n] byte offsets of each codeword's row counts (+ [3n] addresses in mode 1) */
+    uint32_t *pend = cwo + (mode ? 4u * n : n);                 /* [batch / 8] pending carries of one output */
+    uint32_t S[96]; /* mode 1: [ky][pattern][w]: a kernel row's match count in 4-bit lanes, lane i = position 4i + w */
 
     for (uint32_t k = 0; k < n; k++) {
         const uint32_t id = p->codewords[k];
         if (mode) cwo[k] = ((id & 7u) << 4) | ((((id >> 3) & 7u) + 8u) << 14) | ((((id >> 6) & 7u) + 16u) << 24);
         else cwo[k] = ((id & 7u) << 2) | ((((id >> 3) & 7u) + 8u) << 10) | ((((id >> 6) & 7u) + 16u) << 18);
     }
+#ifdef SL_T2
+    /* Mode 1 on Thumb-2: the three row-count addresses of every codeword, in place after the offsets. */
+    const uint32_t *const *cwptr = (const uint32_t *const *)(const void *)(cwo + n);
+    if (mode) for (uint32_t k = 0; k < n; k++) {
+        const uint32_t id = p->codewords[k];
+        const uint32_t **q = (const uint32_t **)(void *)(cwo + n + 3u * k);
+        q[0] = S + 4u * (id & 7u);
+        q[1] = S + 32u + 4u * ((id >> 3) & 7u);
+        q[2] = S + 64u + 4u * ((id >> 6) & 7u);
+    }
+#endif
 
-    /* Transpose the channel-packed input into bit rows. */
+    /* Transpose the channel-packed input into bit rows, R rows (R * W <= 32 positions) per 32x32 transpose. */
     SL_PROF(bnn_sp_transpose);
+    const uint32_t row_mask = W >= 32u ? 0xFFFFFFFFu : (1u << W) - 1u;
     for (uint32_t c = 0; c < C; c++) rows[c * HP] = rows[c * HP + H + 1u] = 0u;
-    for (uint32_t y = 0; y < H; y++) {
+    for (uint32_t y0 = 0; y0 < H; y0 += R) {
+        const uint32_t npos = (H - y0 < R ? H - y0 : R) * W;
         for (uint32_t j = 0; j < in_words; j++) {
-            for (uint32_t x = 0; x < 32u; x++) tb[x] = x < W ? in[((size_t)y * W + x) * in_words + j] : 0u;
+            const uint32_t *src = in + (size_t)y0 * W * in_words + j;
+            for (uint32_t x = 0; x < 32u; x++) tb[x] = x < npos ? src[(size_t)x * in_words] : 0u;
             bnn_slice_transpose32(tb);
-            for (uint32_t i = 0; i < 32u && 32u * j + i < C; i++) rows[(32u * j + i) * HP + y + 1u] = tb[i];
+            for (uint32_t i = 0; i < 32u && 32u * j + i < C; i++) {
+                uint32_t *dst = rows + (32u * j + i) * HP + y0 + 1u;
+                const uint32_t v = tb[i];
+                for (uint32_t r = 0; r * W < npos; r++) dst[r] = (v >> (r * W)) & row_mask;
+            }
         }
     }
     for (uint32_t i = 0; i < 32u * out_words; i++) obits[i] = 0u;
 
-    const uint32_t row_mask = W >= 32u ? 0xFFFFFFFFu : (1u << W) - 1u;
+    /* Masks, valid taps and border corrections of a unit depend only on its rows and which of its kernel rows lie
+     * inside the map: computed again only when that changes (the interior units share one set). */
+    uint32_t unit_mask = 0, cm0 = 0, cm2 = 0, valid[9], E[2][17], El[2][16], eflag = 0, pmask = 0;
+    uint32_t key_nr = 0, key_rv[3] = { 0, 0, 0 };
     for (uint32_t oy0 = 0; oy0 < H; oy0 += R) {
         SL_PROF(bnn_sp_unit);
         const uint32_t nr = H - oy0 < R ? H - oy0 : R;
         const uint32_t nbits = nr * W;
-        uint32_t unit_mask = 0, cm0 = 0, cm2 = 0, rv[3] = { 0, 0, 0 };
-        for (uint32_t r = 0; r < nr; r++) {
-            unit_mask |= row_mask << (r * W);
-            cm0 |= (row_mask & ~1u) << (r * W);
-            cm2 |= (row_mask >> 1) << (r * W);
+        uint32_t rv[3] = { 0, 0, 0 };
+        for (uint32_t r = 0; r < nr; r++)
             for (uint32_t ky = 0; ky < 3u; ky++) {
                 uint32_t iy = oy0 + r + ky; /* +1 offset: 1..H are inside */
                 if (iy >= 1u && iy <= H) rv[ky] |= row_mask << (r * W);
             }
+        if (nr != key_nr || rv[0] != key_rv[0] || rv[1] != key_rv[1] || rv[2] != key_rv[2]) {
+        key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
+        unit_mask = cm0 = cm2 = 0u;
+        for (uint32_t r = 0; r < nr; r++) {
+            unit_mask |= row_mask << (r * W);
+            cm0 |= (row_mask & ~1u) << (r * W);
+            cm2 |= (row_mask >> 1) << (r * W);
         }
         const uint32_t cm[3] = { cm0, unit_mask, cm2 };
-        uint32_t valid[9];
         for (uint32_t t = 0; t < 9u; t++) valid[t] = rv[t / 3u] & cm[t % 3u];
 
-        /* Border correction planes E[parity][plane]. */
-        uint32_t E[2][17];
-        uint32_t eflag = 0;
+        /* Border correction planes E[parity][plane] (mode 0), El[parity][lane word] (mode 1). */
+        eflag = 0u; pmask = 0u;
         for (uint32_t j = 0; j <= K; j++) E[0][j] = E[1][j] = 0u;
-        uint32_t El[2][16], pmask = 0;
         for (uint32_t j = 0; j < 16u; j++) El[0][j] = El[1][j] = 0u;
         if (mode) {
             for (uint32_t b = 0; b < 32u; b++) {
@@ -358,6 +542,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 eflag |= e1;
             }
         }
+        }
 
         for (uint32_t c0 = 0; c0 < C; c0 += batch) {
             const uint32_t nb = C - c0 < batch ? C - c0 : batch;
@@ -365,7 +550,30 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             SL_PROF(bnn_sp_shared);
             if (mode) for (uint32_t cl = 0; cl < nb; cl++) {
                 const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
-                uint32_t S[96]; /* [ky][pattern][w]: the row's match count in 4-bit lanes, lane i = position 4i + w */
+#ifdef SL_T2
+                if ((n & 1u) == 0u) {
+                    uint32_t taps[18];
+                    if (p->pad_value == 0) {
+                        /* The three kernel rows' input words of the unit at once; zero padding: N = valid & ~P. */
+                        uint32_t U0 = rc[0], U1 = rc[1], U2 = rc[2];
+                        for (uint32_t r = 1; r < nr; r++) {
+                            const uint32_t sh = r * W;
+                            U0 |= rc[r] << sh; U1 |= rc[r + 1u] << sh; U2 |= rc[r + 2u] << sh;
+                        }
+#define SL_TAPS0(ky, U) do { uint32_t *t_ = taps + 6u * (ky); const uint32_t *v_ = valid + 3u * (ky); \
+        const uint32_t p0_ = ((U) << 1) & cm0, p1_ = (U) & unit_mask, p2_ = ((U) >> 1) & cm2; \
+        t_[0] = p0_; t_[1] = v_[0] & ~p0_; t_[2] = p1_; t_[3] = v_[1] & ~p1_; t_[4] = p2_; t_[5] = v_[2] & ~p2_; } while (0)
+                        SL_TAPS0(0u, U0); SL_TAPS0(1u, U1); SL_TAPS0(2u, U2);
+#undef SL_TAPS0
+                    } else for (uint32_t ky = 0; ky < 3u; ky++) {
+                        uint32_t *t = taps + 6u * ky;
+                        bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, t, t + 2, t + 4, t + 1, t + 3, t + 5);
+                    }
+                    bnn_sl_rows_lanes(S, taps);
+                    bnn_sl_cw_lanes(cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u, cwptr, cwptr + 3u * n);
+                    continue;
+                }
+#endif
                 for (uint32_t ky = 0; ky < 3u; ky++) {
                     uint32_t P0, P1, P2, N0, N1, N2;
                     bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, &P0, &P1, &P2, &N0, &N1, &N2);

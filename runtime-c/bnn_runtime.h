@@ -151,8 +151,8 @@ typedef struct {
     const uint32_t *start;   /* [out_c]: start value (bits 0..23), odd-threshold bit 24, flip bit 25 */
 } bnn_bconv2d_slice_params_t;
 
-/* scratch (uint32_t words): in_c*(in_h+2) + batch*n*Q + (batch < in_c ? out_c*A : 0) + 32*BNN_WORDS(out_c) + 32 + n + batch/8,
- * with Q = 4, A = K+1 in mode 0 and Q = 8, A = 16 in mode 1 (batch rounded up to a multiple of 8 there). */
+/* scratch (uint32_t words): in_c*(in_h+2) + batch*n*Q + (batch < in_c ? out_c*A : 0) + 32*BNN_WORDS(out_c) + 32 + n*B + batch/8,
+ * with Q = 4, A = K+1, B = 1 in mode 0 and Q = 8, A = 16, B = 4 in mode 1 (batch rounded up to a multiple of 8 there). */
 void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch);
 
 /* ---- binary fully connected ---- */

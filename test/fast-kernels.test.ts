@@ -39,7 +39,7 @@ const small: Case[] = [
   makeCase('13x7x33 tau 5', standardLayerModel(33, 13, 7, 5, 9), 's9'),
   makeCase('5x32x8 dense', standardLayerModel(8, 5, 32, null, 10), 's10'),
   // Bit-sliced kernel: channel batches (scratch limit), byte indices (n > 16), partial units, odd C, +-1 padding.
-  makeCase('16x16x40 tau 4 batched', standardLayerModel(40, 16, 16, 4, 11), 's11', 12_000),
+  makeCase('16x16x40 tau 4 batched', standardLayerModel(40, 16, 16, 4, 11), 's11', 8_000),
   makeCase('6x10x21 tau 6 pad +1', withPadValue(standardLayerModel(21, 6, 10, 6, 12), 1), 's12'),
   makeCase('9x9x19 tau 3 pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), 's13'),
   makeCase('32x32x16 tau 8 batched', standardLayerModel(16, 32, 32, 8, 14), 's14', 9_000),

@@ -19,12 +19,17 @@ import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
 const work = mkdtempSync(join(tmpdir(), 'bnn-qemu-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto') {
-  const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7, kernels });
+async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto', scratchLimit?: number) {
+  const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7, kernels, scratchLimit });
   const dir = join(work, name);
   writeDirAtomic(dir, g.files);
   const { elf } = await buildFirmware(dir);
-  return runQemu(elf, loadBoard('mps2-an386'));
+  return { ...(await runQemu(elf, loadBoard('mps2-an386'))), info: g.info };
+}
+
+/** The standard layer model with another pad value (the slice kernel's +-1 paths). */
+function withPadValue(m: Model, padValue: 0 | 1 | -1): Model {
+  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, padValue } : l)) };
 }
 
 describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('Cortex-M4 firmware under QEMU', () => {
@@ -50,6 +55,28 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       expect(a.stdout).toMatch(/^PASS 3\/3$/m);
       const b = await firmwareRun(randomModel(seed + 100), `fast-random-${seed}`, 3, 'fast');
       expect(b.stdout).toMatch(/^PASS 3\/3$/m);
+    });
+  }
+
+  // bnn_bconv2d_slice's Thumb-2 assembly (byte lanes: row patterns, codeword counts, per-output loop) runs only in
+  // optimised M4-class builds: every path it has, against the TS reference's golden outputs.
+  const sliceCases: [string, Model, number | undefined, RegExp][] = [
+    ['16x16x40 tau 4, channel batches (first/last batch)', standardLayerModel(40, 16, 16, 4, 11), 10_500, /byte lanes, batch 8,/],
+    ['8x8x45 tau 4, batches and a channel tail', standardLayerModel(45, 8, 8, 4, 16), 20_000, /byte lanes/],
+    ['13x7x48 tau 4, a partial unit', standardLayerModel(48, 13, 7, 4, 5), undefined, /byte lanes/],
+    ['16x16x64 tau 2 (n = 4)', standardLayerModel(64, 16, 16, 2, 6), undefined, /byte lanes/],
+    ['8x8x64 tau 3', standardLayerModel(64, 8, 8, 3, 7), undefined, /byte lanes/],
+    ['9x9x19 tau 3, pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), undefined, /./],
+    ['8x8x32 tau 4, pad +1', withPadValue(standardLayerModel(32, 8, 8, 4, 17), 1), undefined, /byte lanes/],
+    ['6x10x24 tau 5 (8-bit indices)', standardLayerModel(24, 6, 10, 5, 18), undefined, /byte lanes/],
+  ];
+  for (const [i, [name, model, limit, mode]] of sliceCases.entries()) {
+    it(`bit-sliced kernel on the M4: ${name}`, async () => {
+      const r = await firmwareRun(model, `slice-${i}`, 3, 'fast', limit);
+      const conv = r.info.layers.find((l) => l.name === 'conv')!;
+      expect(conv.kernel).toBe('bnn_bconv2d_slice');
+      expect(conv.why).toMatch(mode);
+      expect(r.stdout).toMatch(/^PASS 3\/3$/m);
     });
   }
 

@@ -6,6 +6,7 @@ each over several seeds, at the same epoch budget.
 
 Per seed s:
   plain        tau 9, P epochs from scratch                          -> the tau = 9 row and every warm start below
+  plain-ft     (--plain-ft) plain trained on for F more epochs        (P + F epochs in total, the same budget as below)
   posthoc-t    the 2^t most frequent codewords of plain's kernels, kernels reassigned to the nearest one, BN statistics
                recomputed; no training (P epochs in total)
   topn-ft-t    the same fixed codebook, then F epochs of fine-tuning  (P + F epochs in total)
@@ -41,6 +42,8 @@ def plan(args):
         plain = run_dir(args.out, s, 'plain')
         jobs.append(('plain', s, ['--tau', '9', '--epochs', str(args.plain_epochs)], None))
         ckpt = os.path.join(plain, 'model.pt')
+        if args.plain_ft:
+            jobs.append(('plain-ft', s, ['--tau', '9', '--init', ckpt, '--epochs', str(args.ft_epochs)], plain))
         for t in args.taus:
             base = ['--tau', str(t), '--init', ckpt]
             jobs.append((f'posthoc-{t}', s, base + ['--method', 'topn', '--epochs', '0'], plain))
@@ -113,6 +116,8 @@ def report(onnx_path, tau):
 def table(args):
     rows = []
     configs = [('plain', 9, 'plain BNN', args.plain_epochs)]
+    if args.plain_ft:
+        configs.append(('plain-ft', 9, 'plain BNN, trained on', args.plain_epochs + args.ft_epochs))
     for t in sorted(args.taus, reverse=True):
         configs.append((f'sparks-{t}', t, f'Sparks τ = {t}', args.plain_epochs + args.ft_epochs))
         if t in args.finetune_taus:
@@ -161,6 +166,8 @@ def main(argv=None):
                     help='taus that get the post-hoc + fine-tuning baseline (the costly one)')
     ap.add_argument('--plain-epochs', type=int, default=10)
     ap.add_argument('--ft-epochs', type=int, default=4)
+    ap.add_argument('--plain-ft', action='store_true',
+                    help='also train each plain BNN on for F more epochs (the plain row at the codebook rows\' budget)')
     ap.add_argument('--jobs', type=int, default=2, help='runs in parallel (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only aggregate finished runs')
     args = ap.parse_args(argv)

@@ -13,7 +13,7 @@ Schedule (tau < 9), as fractions of all optimisation steps:
   [freeze_frac, 1]         selection frozen (noise-free assignment), latent weights fine-tuned with kernels mapped
                            to the nearest selected codeword.
 Then: the +-1 kernels are frozen, batch-norm statistics recomputed in one train-mode pass over the training set
-(cumulative average, batch 100; calibration.md), test accuracy measured, ONNX (opset 13) exported.
+(cumulative average, batch 100, shuffled order; calibration.md), test accuracy measured, ONNX (opset 13) exported.
 
 Writes to OUT: model.onnx, model.pt (state dict), meta.json (per-layer selected codewords, used kernels, accuracy,
 timings), and for tests: inputs.npy (uint8 [N,1,28,28], the first N test digits), tie_scores.npy (float32 [N,10],
@@ -36,19 +36,25 @@ from .model import MnistBNN
 from .sparks import kernel_ids
 
 
+BN_ORDER_SEED = 0
+
+
 def recompute_bn(model, xs, batch=100, max_batches=None):
-    """Reset every BatchNorm's running statistics and recompute them (cumulative) in one train-mode pass."""
+    """Reset every BatchNorm's running statistics and recompute them (cumulative) in one train-mode pass over `xs`
+    in a fixed shuffled order. The order matters: the split is stored class by class, and batches of one digit each
+    give batch statistics far from the population's (a class-ordered pass cost up to 30 points on codebook models)."""
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
         m.momentum = None
+    order = np.random.default_rng(BN_ORDER_SEED).permutation(len(xs))
     model.train()
     with torch.no_grad():
         for k, i in enumerate(range(0, len(xs), batch)):
             if max_batches is not None and k >= max_batches:
                 break
-            model(data.to_float(xs[i:i + batch]))
+            model(data.to_float(xs[order[i:i + batch]]))
     for m, mo in zip(bns, saved):
         m.momentum = mo
     model.eval()
@@ -247,19 +253,30 @@ def main(argv=None):
                 l.init_scores_greedy() if args.score_init == 'greedy' else l.init_scores_from_weights()
                 l.freeze_selection()
         l.freeze_kernels()
-    recompute_bn(model, trx, args.batch, max_batches=3 if args.smoke else None)
-    ev_x, ev_y = (tex[::10], tey[::10]) if args.smoke else (tex, tey)
+    meta = {
+        'tau': args.tau, 'method': args.method if selecting else 'plain', 'init': args.init, 'score_init': args.score_init,
+        'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
+        'train_seconds': round(time.time() - t_start, 1),
+    }
+    return finish(model, args.out, meta, batch=args.batch, smoke=args.smoke, dump=args.dump)
+
+
+def finish(model, out, meta, batch=100, smoke=False, dump=16):
+    """Frozen kernels -> BN statistics recomputed, test accuracy, dumps for the bnn-gen comparison, ONNX + state dict,
+    meta.json (meta plus accuracy and per-layer summary). Also used by training.refinish on finished runs."""
+    (trx, _), (tex, tey) = data.split()
+    recompute_bn(model, trx, batch, max_batches=3 if smoke else None)
+    ev_x, ev_y = (tex[::10], tey[::10]) if smoke else (tex, tey)
     acc = evaluate(model, ev_x, ev_y)
     summary = layer_summary(model)
     for name, s in summary.items():
         assert s['distinct_kernels'] <= 2 ** s['tau'], (name, s)
         if s['selected'] is not None:
             assert len(set(s['selected'])) == 2 ** s['tau'], (name, s)
-    train_time = time.time() - t_start
 
     # Dumps for the bnn-gen comparison: eval forward with sign(0) = +1 (bnn-gen's rule).
-    n = min(args.dump, len(tex))
-    np.save(os.path.join(args.out, 'inputs.npy'), tex[:n])
+    n = min(dump, len(tex))
+    np.save(os.path.join(out, 'inputs.npy'), tex[:n])
     bnn.SIGN_RULE = 'tie'
     scores, signs = [], []
     with torch.no_grad():
@@ -268,29 +285,29 @@ def main(argv=None):
             scores.append(model(data.to_float(tex[i:i + 1])).numpy()[0])
             signs.append([r.numpy()[0].astype(np.int8) for r in bnn.RECORD])
     bnn.RECORD = None
-    np.save(os.path.join(args.out, 'tie_scores.npy'), np.stack(scores).astype(np.float32))
+    np.save(os.path.join(out, 'tie_scores.npy'), np.stack(scores).astype(np.float32))
     for j in range(len(signs[0])):
-        np.save(os.path.join(args.out, f'tie_sign{j}.npy'), np.stack([s[j] for s in signs]))
+        np.save(os.path.join(out, f'tie_sign{j}.npy'), np.stack([s[j] for s in signs]))
     bnn.SIGN_RULE = 'torch'
 
-    path = os.path.join(args.out, 'model.onnx')
+    path = os.path.join(out, 'model.onnx')
     model.eval()
     torch.onnx.export(model, data.to_float(tex[:1]), path, opset_version=13, input_names=['image'], output_names=['scores'])
-    torch.save(model.state_dict(), os.path.join(args.out, 'model.pt'))
+    torch.save(model.state_dict(), os.path.join(out, 'model.pt'))
     meta = {
-        'tau': args.tau, 'method': args.method if selecting else 'plain', 'init': args.init, 'score_init': args.score_init, 'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
-        'test_accuracy': acc, 'test_images': len(ev_x), 'train_seconds': round(train_time, 1),
+        **meta,
+        'test_accuracy': acc, 'test_images': len(ev_x), 'bn': f'recomputed, batch {batch}, shuffled order (seed {BN_ORDER_SEED})',
         'torch': torch.__version__, 'signs': len(signs[0]), 'dumped': n,
         'split': 'global index i over files 0..9 concatenated: test iff i % 5 == 4 (8000 train / 2000 test)',
         'layers': summary,
     }
-    with open(os.path.join(args.out, 'meta.json'), 'w') as f:
+    with open(os.path.join(out, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=1)
     for name, s in summary.items():
         print(f'  {name}: tau={s["tau"]} distinct kernels {s["distinct_kernels"]} of {s["kernels"]}, '
               f'entropy {s["entropy_bits"]:.2f} bits, selected {s["selected"]}')
     print(f'test accuracy {acc:.4f} on {len(ev_x)} test digits (BN statistics recomputed); '
-          f'{train_time:.1f}s; wrote {path}', flush=True)
+          f'{meta["train_seconds"]:.1f}s; wrote {path}', flush=True)
     return meta
 
 

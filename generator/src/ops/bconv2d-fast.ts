@@ -112,27 +112,31 @@ export function sliceAccBits(C: number): number {
 export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1): number {
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
-  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + n + Math.floor(batch / 8);
+  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8);
 }
 
 /**
  * Estimated Cortex-M4 instructions of bnn_bconv2d_slice. Constants fitted to exact QEMU counts of the kernel's phases
- * (input transpose per row and channel word; per unit; per (channel, unit): row patterns and n codewords; per (output,
+ * (bench/profile-slice.ts: input transpose per R rows and channel word; per unit, with the border corrections computed
+ * for the first, interior and last units only; per (channel, unit): row patterns and n codewords; per (output,
  * channel, unit); per (output, unit); output transpose per unit and output word) on the standard shapes, tau 3..5.
+ * Mode 1 on Thumb-2 with DSP runs the assembly loops (shared counts for even n; per-output loop for n <= 16 and whole
+ * groups of 8 channels), the other cases the C loops.
  */
 export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1): number {
   const R = Math.max(1, Math.min(H, Math.floor(32 / W)));
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
   const tail = C % 8;
-  const bytes = n > 16;
-  const transpose = 1915 * H * Math.ceil(C / 32);
-  const perUnit = mode ? 3000 : 3000 + 300 * R;
-  const perUnitC = mode ? 510 + 20 * R + 38 * n : 250 + 18 * R + 30 * n;
-  const perPair = mode ? 17.4 + (bytes ? 0.8 : 0) : 31.7 + (bytes ? 0.6 : 0);
-  const perUnitO = (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
-  const perOutWord = mode ? 1960 : 1640;
-  return transpose + units * (perUnit + C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
+  const asmOut = mode === 1 && n <= 16 && tail === 0;
+  const transpose = Math.ceil(H / R) * Math.ceil(C / 32) * (1200 + 220 * R);
+  const perUnit = 400;
+  const border = Math.min(units, 3) * (mode ? 3000 : 3000 + 300 * R);
+  const perUnitC = mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n;
+  const perPair = asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
+  const perUnitO = asmOut ? 128 + 30 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
+  const perOutWord = 1200;
+  return transpose + border + units * (perUnit + C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
 export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number): SlicePlan | null {
