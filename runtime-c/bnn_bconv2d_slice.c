@@ -250,28 +250,44 @@ __asm__(
     "pop {r4-r11, pc}\n\t"
     ".size bnn_sl_lanes_out, .-bnn_sl_lanes_out\n\t"
     ".popsection\n");
-/* S[96] ([ky][pattern][w], see bnn_bconv2d_slice) from the tap planes taps[ky][P0, N0, P1, N1, P2, N2]: lane i of
- * word w counts the matches of pattern (b0, b1, b2) (b = 1: P) at position 4i + w. */
-void bnn_sl_rows_lanes(uint32_t *S, const uint32_t *taps);
+/* nky (>= 1) kernel rows of S, 32 words each ([pattern][w], see bnn_bconv2d_slice), from their tap planes
+ * t[row][P0, N0, P1, N1, P2, N2]: lane i of word w counts the matches of pattern (b0, b1, b2) (b = 1: P) at
+ * position 4i + w. */
+void bnn_sl_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky);
+/* Copy nwords (a multiple of 32) words. */
+void bnn_sl_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords);
+__asm__(
+    "\t.pushsection .text.bnn_sl_copy,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_copy\n\t.type bnn_sl_copy, %function\n\t.thumb_func\n"
+    "bnn_sl_copy:\n\t"
+    "push {r4-r9}\n"
+    "1:\n\t"
+    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
+    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
+    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
+    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
+    "subs r2, r2, #32\n\t"
+    "bne 1b\n\t"
+    "pop {r4-r9}\n\t"
+    "bx lr\n\t"
+    ".size bnn_sl_copy, .-bnn_sl_copy\n\t"
+    ".popsection\n");
 __asm__(
     "\t.pushsection .text.bnn_sl_rows_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
     "\t.global bnn_sl_rows_lanes\n\t.type bnn_sl_rows_lanes, %function\n\t.thumb_func\n"
     "bnn_sl_rows_lanes:\n\t"
-    "push {r4-r9}\n\t"
-    "mov r12, #0x11111111\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #0]\n\tadd r9, r7, r5\n\tstr r9, [r0, #16]\n\tadd r9, r8, r2\n\tstr r9, [r0, #32]\n\tadd r9, r7, r2\n\tstr r9, [r0, #48]\n\tadd r9, r8, r3\n\tstr r9, [r0, #64]\n\tadd r9, r7, r3\n\tstr r9, [r0, #80]\n\tadd r9, r8, r6\n\tstr r9, [r0, #96]\n\tadd r9, r7, r6\n\tstr r9, [r0, #112]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #4]\n\tadd r9, r7, r5\n\tstr r9, [r0, #20]\n\tadd r9, r8, r2\n\tstr r9, [r0, #36]\n\tadd r9, r7, r2\n\tstr r9, [r0, #52]\n\tadd r9, r8, r3\n\tstr r9, [r0, #68]\n\tadd r9, r7, r3\n\tstr r9, [r0, #84]\n\tadd r9, r8, r6\n\tstr r9, [r0, #100]\n\tadd r9, r7, r6\n\tstr r9, [r0, #116]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #8]\n\tadd r9, r7, r5\n\tstr r9, [r0, #24]\n\tadd r9, r8, r2\n\tstr r9, [r0, #40]\n\tadd r9, r7, r2\n\tstr r9, [r0, #56]\n\tadd r9, r8, r3\n\tstr r9, [r0, #72]\n\tadd r9, r7, r3\n\tstr r9, [r0, #88]\n\tadd r9, r8, r6\n\tstr r9, [r0, #104]\n\tadd r9, r7, r6\n\tstr r9, [r0, #120]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #0]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #12]\n\tadd r9, r7, r5\n\tstr r9, [r0, #28]\n\tadd r9, r8, r2\n\tstr r9, [r0, #44]\n\tadd r9, r7, r2\n\tstr r9, [r0, #60]\n\tadd r9, r8, r3\n\tstr r9, [r0, #76]\n\tadd r9, r7, r3\n\tstr r9, [r0, #92]\n\tadd r9, r8, r6\n\tstr r9, [r0, #108]\n\tadd r9, r7, r6\n\tstr r9, [r0, #124]\n\t"
-    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #128]\n\tadd r9, r7, r5\n\tstr r9, [r0, #144]\n\tadd r9, r8, r2\n\tstr r9, [r0, #160]\n\tadd r9, r7, r2\n\tstr r9, [r0, #176]\n\tadd r9, r8, r3\n\tstr r9, [r0, #192]\n\tadd r9, r7, r3\n\tstr r9, [r0, #208]\n\tadd r9, r8, r6\n\tstr r9, [r0, #224]\n\tadd r9, r7, r6\n\tstr r9, [r0, #240]\n\t"
-    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #132]\n\tadd r9, r7, r5\n\tstr r9, [r0, #148]\n\tadd r9, r8, r2\n\tstr r9, [r0, #164]\n\tadd r9, r7, r2\n\tstr r9, [r0, #180]\n\tadd r9, r8, r3\n\tstr r9, [r0, #196]\n\tadd r9, r7, r3\n\tstr r9, [r0, #212]\n\tadd r9, r8, r6\n\tstr r9, [r0, #228]\n\tadd r9, r7, r6\n\tstr r9, [r0, #244]\n\t"
-    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #136]\n\tadd r9, r7, r5\n\tstr r9, [r0, #152]\n\tadd r9, r8, r2\n\tstr r9, [r0, #168]\n\tadd r9, r7, r2\n\tstr r9, [r0, #184]\n\tadd r9, r8, r3\n\tstr r9, [r0, #200]\n\tadd r9, r7, r3\n\tstr r9, [r0, #216]\n\tadd r9, r8, r6\n\tstr r9, [r0, #232]\n\tadd r9, r7, r6\n\tstr r9, [r0, #248]\n\t"
-    "ldrd r2, r3, [r1, #32]\n\tldrd r4, r5, [r1, #40]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #24]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #140]\n\tadd r9, r7, r5\n\tstr r9, [r0, #156]\n\tadd r9, r8, r2\n\tstr r9, [r0, #172]\n\tadd r9, r7, r2\n\tstr r9, [r0, #188]\n\tadd r9, r8, r3\n\tstr r9, [r0, #204]\n\tadd r9, r7, r3\n\tstr r9, [r0, #220]\n\tadd r9, r8, r6\n\tstr r9, [r0, #236]\n\tadd r9, r7, r6\n\tstr r9, [r0, #252]\n\t"
-    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #256]\n\tadd r9, r7, r5\n\tstr r9, [r0, #272]\n\tadd r9, r8, r2\n\tstr r9, [r0, #288]\n\tadd r9, r7, r2\n\tstr r9, [r0, #304]\n\tadd r9, r8, r3\n\tstr r9, [r0, #320]\n\tadd r9, r7, r3\n\tstr r9, [r0, #336]\n\tadd r9, r8, r6\n\tstr r9, [r0, #352]\n\tadd r9, r7, r6\n\tstr r9, [r0, #368]\n\t"
-    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #260]\n\tadd r9, r7, r5\n\tstr r9, [r0, #276]\n\tadd r9, r8, r2\n\tstr r9, [r0, #292]\n\tadd r9, r7, r2\n\tstr r9, [r0, #308]\n\tadd r9, r8, r3\n\tstr r9, [r0, #324]\n\tadd r9, r7, r3\n\tstr r9, [r0, #340]\n\tadd r9, r8, r6\n\tstr r9, [r0, #356]\n\tadd r9, r7, r6\n\tstr r9, [r0, #372]\n\t"
-    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #264]\n\tadd r9, r7, r5\n\tstr r9, [r0, #280]\n\tadd r9, r8, r2\n\tstr r9, [r0, #296]\n\tadd r9, r7, r2\n\tstr r9, [r0, #312]\n\tadd r9, r8, r3\n\tstr r9, [r0, #328]\n\tadd r9, r7, r3\n\tstr r9, [r0, #344]\n\tadd r9, r8, r6\n\tstr r9, [r0, #360]\n\tadd r9, r7, r6\n\tstr r9, [r0, #376]\n\t"
-    "ldrd r2, r3, [r1, #56]\n\tldrd r4, r5, [r1, #64]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1, #48]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #268]\n\tadd r9, r7, r5\n\tstr r9, [r0, #284]\n\tadd r9, r8, r2\n\tstr r9, [r0, #300]\n\tadd r9, r7, r2\n\tstr r9, [r0, #316]\n\tadd r9, r8, r3\n\tstr r9, [r0, #332]\n\tadd r9, r7, r3\n\tstr r9, [r0, #348]\n\tadd r9, r8, r6\n\tstr r9, [r0, #364]\n\tadd r9, r7, r6\n\tstr r9, [r0, #380]\n\t"
-    "pop {r4-r9}\n\t"
+    "push {r4-r10}\n\t"
+    "mov r10, r2\n\t"
+    "mov r12, #0x11111111\n"
+    "1:\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #0]\n\tadd r9, r7, r5\n\tstr r9, [r0, #16]\n\tadd r9, r8, r2\n\tstr r9, [r0, #32]\n\tadd r9, r7, r2\n\tstr r9, [r0, #48]\n\tadd r9, r8, r3\n\tstr r9, [r0, #64]\n\tadd r9, r7, r3\n\tstr r9, [r0, #80]\n\tadd r9, r8, r6\n\tstr r9, [r0, #96]\n\tadd r9, r7, r6\n\tstr r9, [r0, #112]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #4]\n\tadd r9, r7, r5\n\tstr r9, [r0, #20]\n\tadd r9, r8, r2\n\tstr r9, [r0, #36]\n\tadd r9, r7, r2\n\tstr r9, [r0, #52]\n\tadd r9, r8, r3\n\tstr r9, [r0, #68]\n\tadd r9, r7, r3\n\tstr r9, [r0, #84]\n\tadd r9, r8, r6\n\tstr r9, [r0, #100]\n\tadd r9, r7, r6\n\tstr r9, [r0, #116]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #8]\n\tadd r9, r7, r5\n\tstr r9, [r0, #24]\n\tadd r9, r8, r2\n\tstr r9, [r0, #40]\n\tadd r9, r7, r2\n\tstr r9, [r0, #56]\n\tadd r9, r8, r3\n\tstr r9, [r0, #72]\n\tadd r9, r7, r3\n\tstr r9, [r0, #88]\n\tadd r9, r8, r6\n\tstr r9, [r0, #104]\n\tadd r9, r7, r6\n\tstr r9, [r0, #120]\n\t"
+    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #12]\n\tadd r9, r7, r5\n\tstr r9, [r0, #28]\n\tadd r9, r8, r2\n\tstr r9, [r0, #44]\n\tadd r9, r7, r2\n\tstr r9, [r0, #60]\n\tadd r9, r8, r3\n\tstr r9, [r0, #76]\n\tadd r9, r7, r3\n\tstr r9, [r0, #92]\n\tadd r9, r8, r6\n\tstr r9, [r0, #108]\n\tadd r9, r7, r6\n\tstr r9, [r0, #124]\n\t"
+    "add r0, r0, #128\n\tadd r1, r1, #24\n\t"
+    "subs r10, r10, #1\n\t"
+    "bne 1b\n\t"
+    "pop {r4-r10}\n\t"
     "bx lr\n\t"
     ".size bnn_sl_rows_lanes, .-bnn_sl_rows_lanes\n\t"
     ".popsection\n");
@@ -432,6 +448,14 @@ static inline uint32_t bnn_slice_lane_pos(uint32_t b)
     return 16u * (b >> 4) + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
 }
 
+static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords)
+{
+    for (uint32_t i = 0; i < nwords; i += 4u) {
+        const uint32_t a = src[i], b = src[i + 1u], c = src[i + 2u], d = src[i + 3u];
+        dst[i] = a; dst[i + 1u] = b; dst[i + 2u] = c; dst[i + 3u] = d;
+    }
+}
+
 void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch_words)
 {
     const bnn_window_t *g = &p->g;
@@ -447,6 +471,10 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
     uint32_t *tb = obits + 32u * out_words;                     /* [32] */
     uint32_t *cwo = tb + 32u;                                   /* [n] byte offsets of each codeword's row counts (+ [3n] addresses in mode 1) */
     uint32_t *pend = cwo + (mode ? 4u * n : n);                 /* [batch / 8] pending carries of one output */
+    /* Mode 1 with row_cache (R <= 2): the row counts of kernel rows R..2 of every channel, kept for the next unit,
+     * whose kernel rows 0..2-R they are. */
+    const uint32_t cslots = mode && p->row_cache ? 3u - R : 0u;
+    uint32_t *cache = pend + batch / 8u;                        /* [C][cslots * 32] */
     uint32_t S[96]; /* mode 1: [ky][pattern][w]: a kernel row's match count in 4-bit lanes, lane i = position 4i + w */
 
     for (uint32_t k = 0; k < n; k++) {
@@ -544,37 +572,44 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         }
         }
 
+        /* Full units share kernel rows with their full neighbours (only the last unit can be partial). */
+        const uint32_t reuse = cslots && oy0 > 0u && nr == R ? cslots : 0u;
+        const uint32_t keep = cslots && oy0 + 2u * R <= H;
         for (uint32_t c0 = 0; c0 < C; c0 += batch) {
             const uint32_t nb = C - c0 < batch ? C - c0 : batch;
             /* Count planes of every codeword for each channel of the batch. */
             SL_PROF(bnn_sp_shared);
             if (mode) for (uint32_t cl = 0; cl < nb; cl++) {
-                const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
+                const uint32_t c = c0 + cl;
+                const uint32_t *rc = rows + c * HP + oy0;
+                /* Kernel rows 0 .. reuse - 1 of this unit are rows R .. 2 of the previous (full) unit. */
 #ifdef SL_T2
-                if ((n & 1u) == 0u) {
+                if (reuse) bnn_sl_copy(S, cache + c * cslots * 32u, reuse * 32u);
+                {
                     uint32_t taps[18];
                     if (p->pad_value == 0) {
-                        /* The three kernel rows' input words of the unit at once; zero padding: N = valid & ~P. */
-                        uint32_t U0 = rc[0], U1 = rc[1], U2 = rc[2];
+                        /* The kernel rows' input words of the unit in one pass; zero padding: N = valid & ~P. */
+                        uint32_t U[3] = { rc[0], rc[1], rc[2] };
                         for (uint32_t r = 1; r < nr; r++) {
                             const uint32_t sh = r * W;
-                            U0 |= rc[r] << sh; U1 |= rc[r + 1u] << sh; U2 |= rc[r + 2u] << sh;
+                            U[0] |= rc[r] << sh; U[1] |= rc[r + 1u] << sh; U[2] |= rc[r + 2u] << sh;
                         }
-#define SL_TAPS0(ky, U) do { uint32_t *t_ = taps + 6u * (ky); const uint32_t *v_ = valid + 3u * (ky); \
-        const uint32_t p0_ = ((U) << 1) & cm0, p1_ = (U) & unit_mask, p2_ = ((U) >> 1) & cm2; \
-        t_[0] = p0_; t_[1] = v_[0] & ~p0_; t_[2] = p1_; t_[3] = v_[1] & ~p1_; t_[4] = p2_; t_[5] = v_[2] & ~p2_; } while (0)
-                        SL_TAPS0(0u, U0); SL_TAPS0(1u, U1); SL_TAPS0(2u, U2);
-#undef SL_TAPS0
-                    } else for (uint32_t ky = 0; ky < 3u; ky++) {
+                        for (uint32_t ky = reuse; ky < 3u; ky++) {
+                            uint32_t *t = taps + 6u * ky;
+                            const uint32_t *v = valid + 3u * ky;
+                            const uint32_t p0 = (U[ky] << 1) & cm0, p1 = U[ky] & unit_mask, p2 = (U[ky] >> 1) & cm2;
+                            t[0] = p0; t[1] = v[0] & ~p0; t[2] = p1; t[3] = v[1] & ~p1; t[4] = p2; t[5] = v[2] & ~p2;
+                        }
+                    } else for (uint32_t ky = reuse; ky < 3u; ky++) {
                         uint32_t *t = taps + 6u * ky;
                         bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, t, t + 2, t + 4, t + 1, t + 3, t + 5);
                     }
-                    bnn_sl_rows_lanes(S, taps);
-                    bnn_sl_cw_lanes(cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u, cwptr, cwptr + 3u * n);
-                    continue;
+                    bnn_sl_rows_lanes(S + 32u * reuse, taps + 6u * reuse, 3u - reuse);
                 }
-#endif
-                for (uint32_t ky = 0; ky < 3u; ky++) {
+                if (keep) bnn_sl_copy(cache + c * cslots * 32u, S + 32u * R, cslots * 32u);
+#else
+                if (reuse) bnn_slice_copy(S, cache + c * cslots * 32u, reuse * 32u);
+                for (uint32_t ky = reuse; ky < 3u; ky++) {
                     uint32_t P0, P1, P2, N0, N1, N2;
                     bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, &P0, &P1, &P2, &N0, &N1, &N2);
                     uint32_t *sk = S + ky * 32u;
@@ -589,7 +624,15 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                     SL_ROWSUM(0u); SL_ROWSUM(1u); SL_ROWSUM(2u); SL_ROWSUM(3u);
 #undef SL_ROWSUM
                 }
+                if (keep) bnn_slice_copy(cache + c * cslots * 32u, S + 32u * R, cslots * 32u);
+#endif
                 uint32_t *dst = cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u;
+#ifdef SL_T2
+                if ((n & 1u) == 0u) {
+                    bnn_sl_cw_lanes(dst, cwptr, cwptr + 3u * n);
+                    continue;
+                }
+#endif
                 const uint8_t *sb = (const uint8_t *)S;
                 for (uint32_t k = 0; k < n; k++, dst += 64) {
                     const uint32_t off = cwo[k];

@@ -44,6 +44,9 @@ const small: Case[] = [
   makeCase('9x9x19 tau 3 pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), 's13'),
   makeCase('32x32x16 tau 8 batched', standardLayerModel(16, 32, 32, 8, 14), 's14', 9_000),
   makeCase('8x8x45 tau 4 byte lanes batched', standardLayerModel(45, 8, 8, 4, 16), 's16', 20_000),
+  // Row cache (byte lanes, <= 2 rows per unit): one row per unit; two rows with a partial last unit and pad -1.
+  makeCase('20x20x24 tau 4 row cache', standardLayerModel(24, 20, 20, 4, 19), 's19'),
+  makeCase('15x16x16 tau 3 row cache pad -1', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), 's20'),
 ];
 const random: Case[] = SEEDS.map((s) => makeCase(`random ${s}`, randomModel(s), `r${s}`));
 
@@ -67,7 +70,7 @@ describe('fast kernel choice', () => {
     expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'valid']);
   });
 
-  it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, partial units', () => {
+  it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, partial units, the row cache', () => {
     const seen = new Set<string>();
     for (const c of [...small, ...random]) {
       c.emitted.fast.info.layers.forEach((l, i) => {
@@ -80,9 +83,10 @@ describe('fast kernel choice', () => {
         seen.add(l.why!.includes(`batch ${C},`) ? 'one batch' : l.why!.includes('byte lanes') ? 'byte lanes batched' : 'batched');
         if (H % Math.max(1, Math.floor(32 / W)) !== 0) seen.add('partial unit');
         if (C % 8 !== 0) seen.add('channel tail');
+        if (l.why!.includes('row cache')) seen.add('row cache');
       });
     }
-    expect([...seen].sort()).toEqual(['batched', 'bit planes', 'byte lanes', 'byte lanes batched', 'bytes', 'channel tail', 'nibbles', 'one batch', 'pad-1', 'pad0', 'pad1', 'partial unit']);
+    expect([...seen].sort()).toEqual(['batched', 'bit planes', 'byte lanes', 'byte lanes batched', 'bytes', 'channel tail', 'nibbles', 'one batch', 'pad-1', 'pad0', 'pad1', 'partial unit', 'row cache']);
   });
 
   it('auto picks the bit-sliced kernel for the standard codebook shapes and the lanes kernel for dense weights', () => {

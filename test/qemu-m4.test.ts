@@ -69,6 +69,9 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     ['9x9x19 tau 3, pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), undefined, /./],
     ['8x8x32 tau 4, pad +1', withPadValue(standardLayerModel(32, 8, 8, 4, 17), 1), undefined, /byte lanes/],
     ['6x10x24 tau 5 (8-bit indices)', standardLayerModel(24, 6, 10, 5, 18), undefined, /byte lanes/],
+    ['20x20x24 tau 4, one row per unit (row cache)', standardLayerModel(24, 20, 20, 4, 19), undefined, /row cache/],
+    ['15x16x16 tau 3, pad -1, row cache and a partial last unit', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), undefined, /row cache/],
+    ['16x16x40 tau 4, row cache with channel batches', standardLayerModel(40, 16, 16, 4, 21), 18_000, /row cache, batch 8,/],
   ];
   for (const [i, [name, model, limit, mode]] of sliceCases.entries()) {
     it(`bit-sliced kernel on the M4: ${name}`, async () => {

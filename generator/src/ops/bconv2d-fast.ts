@@ -80,6 +80,8 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
 export interface SlicePlan {
   /** 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes. */
   mode: 0 | 1;
+  /** Mode 1 with at most 2 rows per unit: kernel-row counts kept for the next unit (C * 32 * (3 - R) words). */
+  rowCache: boolean;
   rowsPerUnit: number;
   accBits: number;
   batch: number;
@@ -109,10 +111,11 @@ export function sliceAccBits(C: number): number {
   return K;
 }
 
-export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1): number {
+export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, R = 1): number {
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
-  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8);
+  const cache = mode && rowCache ? C * 32 * (3 - R) : 0;
+  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + cache;
 }
 
 /**
@@ -123,7 +126,7 @@ export function sliceScratchWords(C: number, H: number, O: number, n: number, ba
  * Mode 1 on Thumb-2 with DSP runs the assembly loops (shared counts for even n; per-output loop for n <= 16 and whole
  * groups of 8 channels), the other cases the C loops.
  */
-export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1): number {
+export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false): number {
   const R = Math.max(1, Math.min(H, Math.floor(32 / W)));
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
@@ -132,7 +135,9 @@ export function sliceCost(C: number, H: number, W: number, O: number, n: number,
   const transpose = Math.ceil(H / R) * Math.ceil(C / 32) * (1200 + 220 * R);
   const perUnit = 400;
   const border = Math.min(units, 3) * (mode ? 3000 : 3000 + 300 * R);
-  const perUnitC = mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n;
+  // Per kernel row: taps and row patterns ~145; a cached row costs two 32-word copies (~40) instead.
+  const cached = mode && rowCache ? (3 - R) * (units - 1) / units : 0;
+  const perUnitC = (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
   const perPair = asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   const perUnitO = asmOut ? 128 + 30 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
   const perOutWord = 1200;
@@ -149,12 +154,14 @@ export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
   let best: SlicePlan | null = null;
   for (const mode of [0, 1] as const) {
     if (mode === 1 && 9 * C >= 2 ** 15) continue;
-    for (const batch of candidates) {
-      const scratchBytes = 4 * sliceScratchWords(C, H, O, n, batch, mode);
-      if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
-      const est = Math.round(sliceCost(C, H, W, O, n, batch, mode));
-      if (!best || est < best.estInstructions) best = { mode, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
-      break;
+    for (const rowCache of mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
+      for (const batch of candidates) {
+        const scratchBytes = 4 * sliceScratchWords(C, H, O, n, batch, mode, rowCache, rowsPerUnit);
+        if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
+        const est = Math.round(sliceCost(C, H, W, O, n, batch, mode, rowCache));
+        if (!best || est < best.estInstructions) best = { mode, rowCache, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
+        break;
+      }
     }
   }
   return best;
