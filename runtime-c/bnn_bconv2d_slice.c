@@ -448,6 +448,59 @@ static inline uint32_t bnn_slice_lane_pos(uint32_t b)
     return 16u * (b >> 4) + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
 }
 
+/* What a unit of nr rows needs besides its data: the masks of its positions, its valid taps (rv: which of its
+ * kernel rows lie inside the map) and the border corrections (E: mode 0 planes, El: mode 1 lane words). */
+typedef struct {
+    uint32_t unit_mask, cm0, cm2, valid[9], E[2][17], El[2][16], eflag, pmask;
+} bnn_slice_unit_t;
+
+static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p, uint32_t nr, uint32_t W,
+    uint32_t row_mask, const uint32_t rv[3], uint32_t mode, uint32_t K)
+{
+    const uint32_t C = p->g.in_c, nbits = nr * W;
+    u->unit_mask = u->cm0 = u->cm2 = 0u;
+    for (uint32_t r = 0; r < nr; r++) {
+        u->unit_mask |= row_mask << (r * W);
+        u->cm0 |= (row_mask & ~1u) << (r * W);
+        u->cm2 |= (row_mask >> 1) << (r * W);
+    }
+    const uint32_t cm[3] = { u->cm0, u->unit_mask, u->cm2 };
+    for (uint32_t t = 0; t < 9u; t++) u->valid[t] = rv[t / 3u] & cm[t % 3u];
+
+    /* Border correction planes E[parity][plane] (mode 0), El[parity][lane word] (mode 1). */
+    u->eflag = 0u; u->pmask = 0u;
+    for (uint32_t j = 0; j <= K; j++) u->E[0][j] = u->E[1][j] = 0u;
+    for (uint32_t j = 0; j < 16u; j++) u->El[0][j] = u->El[1][j] = 0u;
+    if (mode) {
+        for (uint32_t b = 0; b < 32u; b++) {
+            const uint32_t pos = bnn_slice_lane_pos(b);
+            if (pos >= nbits) continue;
+            u->pmask |= 1u << b;
+            if (p->pad_value != 0) continue;
+            uint32_t nv = 0;
+            for (uint32_t t = 0; t < 9u; t++) nv += (u->valid[t] >> pos) & 1u;
+            if (nv == 9u) continue;
+            const uint32_t D = (9u - nv) * C;
+            u->El[0][b & 15u] += (D >> 1) << (16u * (b >> 4));
+            u->El[1][b & 15u] += ((D >> 1) + (D & 1u)) << (16u * (b >> 4));
+            u->eflag = 1u;
+        }
+    } else if (p->pad_value == 0) {
+        for (uint32_t b = 0; b < nbits; b++) {
+            uint32_t nv = 0;
+            for (uint32_t t = 0; t < 9u; t++) nv += (u->valid[t] >> b) & 1u;
+            if (nv == 9u) continue;
+            const uint32_t D = (9u - nv) * C;
+            const uint32_t e0 = D >> 1, e1 = (D >> 1) + (D & 1u);
+            for (uint32_t j = 0; j <= K; j++) {
+                u->E[0][j] |= ((e0 >> j) & 1u) << b;
+                u->E[1][j] |= ((e1 >> j) & 1u) << b;
+            }
+            u->eflag |= e1;
+        }
+    }
+}
+
 static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords)
 {
     for (uint32_t i = 0; i < nwords; i += 4u) {
@@ -515,7 +568,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
 
     /* Masks, valid taps and border corrections of a unit depend only on its rows and which of its kernel rows lie
      * inside the map: computed again only when that changes (the interior units share one set). */
-    uint32_t unit_mask = 0, cm0 = 0, cm2 = 0, valid[9], E[2][17], El[2][16], eflag = 0, pmask = 0;
+    bnn_slice_unit_t u;
     uint32_t key_nr = 0, key_rv[3] = { 0, 0, 0 };
     for (uint32_t oy0 = 0; oy0 < H; oy0 += R) {
         SL_PROF(bnn_sp_unit);
@@ -528,49 +581,11 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 if (iy >= 1u && iy <= H) rv[ky] |= row_mask << (r * W);
             }
         if (nr != key_nr || rv[0] != key_rv[0] || rv[1] != key_rv[1] || rv[2] != key_rv[2]) {
-        key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
-        unit_mask = cm0 = cm2 = 0u;
-        for (uint32_t r = 0; r < nr; r++) {
-            unit_mask |= row_mask << (r * W);
-            cm0 |= (row_mask & ~1u) << (r * W);
-            cm2 |= (row_mask >> 1) << (r * W);
+            key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
+            bnn_slice_unit_setup(&u, p, nr, W, row_mask, rv, mode, K);
         }
-        const uint32_t cm[3] = { cm0, unit_mask, cm2 };
-        for (uint32_t t = 0; t < 9u; t++) valid[t] = rv[t / 3u] & cm[t % 3u];
-
-        /* Border correction planes E[parity][plane] (mode 0), El[parity][lane word] (mode 1). */
-        eflag = 0u; pmask = 0u;
-        for (uint32_t j = 0; j <= K; j++) E[0][j] = E[1][j] = 0u;
-        for (uint32_t j = 0; j < 16u; j++) El[0][j] = El[1][j] = 0u;
-        if (mode) {
-            for (uint32_t b = 0; b < 32u; b++) {
-                const uint32_t pos = bnn_slice_lane_pos(b);
-                if (pos >= nbits) continue;
-                pmask |= 1u << b;
-                if (p->pad_value != 0) continue;
-                uint32_t nv = 0;
-                for (uint32_t t = 0; t < 9u; t++) nv += (valid[t] >> pos) & 1u;
-                if (nv == 9u) continue;
-                const uint32_t D = (9u - nv) * C;
-                El[0][b & 15u] += (D >> 1) << (16u * (b >> 4));
-                El[1][b & 15u] += ((D >> 1) + (D & 1u)) << (16u * (b >> 4));
-                eflag = 1u;
-            }
-        } else if (p->pad_value == 0) {
-            for (uint32_t b = 0; b < nbits; b++) {
-                uint32_t nv = 0;
-                for (uint32_t t = 0; t < 9u; t++) nv += (valid[t] >> b) & 1u;
-                if (nv == 9u) continue;
-                const uint32_t D = (9u - nv) * C;
-                const uint32_t e0 = D >> 1, e1 = (D >> 1) + (D & 1u);
-                for (uint32_t j = 0; j <= K; j++) {
-                    E[0][j] |= ((e0 >> j) & 1u) << b;
-                    E[1][j] |= ((e1 >> j) & 1u) << b;
-                }
-                eflag |= e1;
-            }
-        }
-        }
+        const uint32_t unit_mask = u.unit_mask, cm0 = u.cm0, cm2 = u.cm2, eflag = u.eflag, pmask = u.pmask;
+        const uint32_t *valid = u.valid;
 
         /* Full units share kernel rows with their full neighbours (only the last unit can be partial). */
         const uint32_t reuse = cslots && oy0 > 0u && nr == R ? cslots : 0u;
@@ -692,16 +707,16 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             SL_PROF(bnn_sp_outputs);
             if (mode) {
                 switch (n) {
-                case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 64u, 4u); break;
-                case 16: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 128u, 4u); break;
-                case 32: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, 256u, 8u); break;
-                default: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])El, eflag, pmask, n * 8u, n <= 16u ? 4u : 8u); break;
+                case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 64u, 4u); break;
+                case 16: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 128u, 4u); break;
+                case 32: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 256u, 8u); break;
+                default: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, n * 8u, n <= 16u ? 4u : 8u); break;
                 }
             } else switch (n) {
-            case 8: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 32u, 4u); break;
-            case 16: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 64u, 4u); break;
-            case 32: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, 128u, 8u); break;
-            default: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])E, eflag, unit_mask, pend, n * 4u, n <= 16u ? 4u : 8u); break;
+            case 8: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 32u, 4u); break;
+            case 16: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 64u, 4u); break;
+            case 32: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 128u, 8u); break;
+            default: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, n * 4u, n <= 16u ? 4u : 8u); break;
             }
         }
 
