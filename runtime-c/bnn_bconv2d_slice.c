@@ -291,6 +291,19 @@ __asm__(
     "bx lr\n\t"
     ".size bnn_sl_rows_lanes, .-bnn_sl_rows_lanes\n\t"
     ".popsection\n");
+/* One codeword: the three row counts added, split into byte lanes, stored; dst advances to the next codeword. */
+#define SLC_ONE \
+    "ldmia r1!, {r3, r4, r5}\n\t" \
+    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t" \
+    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
+    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
+    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
+    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
+    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t" \
+    "stmia r0!, {r3, r4, r5, r10}\n\t" \
+    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t" \
+    "stmia r0, {r3, r4, r5, r10}\n\t" \
+    "add r0, r0, #240\n\t"
 __asm__(
     "\t.pushsection .text.bnn_sl_cw_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
     "\t.global bnn_sl_cw_lanes\n\t.type bnn_sl_cw_lanes, %function\n\t.thumb_func\n"
@@ -298,28 +311,7 @@ __asm__(
     "push {r4-r11, lr}\n\t"
     "mov r12, #0x0F0F0F0F\n"
     "1:\n\t"
-    "ldmia r1!, {r3, r4, r5}\n\t"
-    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t"
-    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
-    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
-    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
-    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
-    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t"
-    "stmia r0!, {r3, r4, r5, r10}\n\t"
-    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t"
-    "stmia r0, {r3, r4, r5, r10}\n\t"
-    "add r0, r0, #240\n\t"
-    "ldmia r1!, {r3, r4, r5}\n\t"
-    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t"
-    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
-    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
-    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t"
-    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t"
-    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t"
-    "stmia r0!, {r3, r4, r5, r10}\n\t"
-    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t"
-    "stmia r0, {r3, r4, r5, r10}\n\t"
-    "add r0, r0, #240\n\t"
+    SLC_ONE SLC_ONE
     "cmp r1, r2\n\t"
     "bne 1b\n\t"
     "pop {r4-r11, pc}\n\t"
