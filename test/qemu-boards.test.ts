@@ -16,6 +16,7 @@ import { generate } from '../generator/src/generate.ts';
 import { loadBoard, type Board } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
+import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeDirAtomic } from '../generator/src/util/atomic.ts';
 import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
@@ -129,6 +130,14 @@ describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', ()
       for (const seed of [300 + 10 * b, 301 + 10 * b, 302 + 10 * b]) {
         it(`${name}: random model ${seed} prints PASS`, () => expectPass(board, randomModel(seed), `random-${seed}`));
       }
+      // The bit-sliced kernel as the cost model picks it: on DSP cores (M4, M7, M33, M55) its Thumb-2 assembly
+      // (4-bit indices, row cache), on the M3 its C loops.
+      it(`${name}: a tau-4 bit-sliced layer prints PASS`, async () => {
+        const m = standardLayerModel(24, 20, 20, 4, 30 + b);
+        const conv = emitModel(m, { kernels: 'auto' }).info.layers.find((l) => l.name === 'conv')!;
+        expect(conv.kernel).toBe('bnn_bconv2d_slice');
+        await expectPass(board, m, 'slice');
+      });
     }
   });
 
