@@ -78,10 +78,10 @@ BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, bnn_conv2d_acc_f32)
             const int32_t iy0 = (int32_t)(oy * g->sh) - g->pad_top;                             \
             for (uint32_t ox = 0; ox < g->out_w; ox++) {                                        \
                 const int32_t ix0 = (int32_t)(ox * g->sw) - g->pad_left;                        \
-                const int inside = taps <= BNN_PATCH_MAX; /* else the bounds-checked path */     \
+                const int use_patch = taps <= BNN_PATCH_MAX; /* else the bounds-checked path */  \
                 uint32_t *dst = out + ((size_t)oy * g->out_w + ox) * words;                     \
                 for (uint32_t j = 0; j < words; j++) dst[j] = 0;                                \
-                if (inside) {                                                                   \
+                if (use_patch) {                                                                   \
                     uint32_t t = 0;                                                             \
                     for (uint32_t c = 0; c < g->in_c; c++)                                      \
                         for (uint32_t ky = 0; ky < g->kh; ky++)                                 \
@@ -96,13 +96,13 @@ BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, bnn_conv2d_acc_f32)
                 const float x5 = patch[5], x6 = patch[6], x7 = patch[7], x8 = patch[8];         \
                 for (uint32_t o = 0; o < g->out_c; o++) {                                       \
                     float y;                                                                    \
-                    if (inside && taps == 9u) {                                                 \
+                    if (use_patch && taps == 9u) {                                                 \
                         /* 3x3 on one channel (the usual stem): the window stays in registers. */  \
                         const float *w = p->weights + (size_t)o * 9u;                           \
                         float acc = 0.0f;                                                       \
                         BNN_MAC9(acc, w, x0, x1, x2, x3, x4, x5, x6, x7, x8);                   \
                         y = acc + p->bias[o];                                                   \
-                    } else if (inside) {                                                        \
+                    } else if (use_patch) {                                                        \
                         const float *w = p->weights + (size_t)o * taps;                         \
                         float acc = 0.0f;                                                       \
                         for (uint32_t t = 0; t < taps; t++) {                                   \

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/cmodel.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
+import { withPadValue } from './fixtures/layers.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -29,10 +30,6 @@ function makeCase(name: string, model: Model, tag: string, scratchLimit?: number
   return { name, model, emitted };
 }
 
-/** The standard layer model with another pad value (the slice kernel's +-1 paths). */
-function withPadValue(m: Model, padValue: 0 | 1 | -1): Model {
-  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, padValue } : l)) };
-}
 
 const small: Case[] = [
   ...[null, 2, 4, 9].map((tau, i) => makeCase(`8x8x40 tau ${tau ?? 'dense'}`, standardLayerModel(40, 8, 8, tau, 3 + i), `s${i}`)),

@@ -11,6 +11,7 @@ import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
+import { withPadValue } from './fixtures/layers.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeDirAtomic } from '../generator/src/util/atomic.ts';
 import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
@@ -27,10 +28,6 @@ async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref
   return { ...(await runQemu(elf, loadBoard('mps2-an386'))), info: g.info };
 }
 
-/** The standard layer model with another pad value (the slice kernel's +-1 paths). */
-function withPadValue(m: Model, padValue: 0 | 1 | -1): Model {
-  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, padValue } : l)) };
-}
 
 describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('Cortex-M4 firmware under QEMU', () => {
   it('the example model prints PASS', async () => {

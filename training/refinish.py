@@ -29,8 +29,6 @@ def refinish(run):
         if state.get(f'{name}.qsign') is not None:
             getattr(model, name).qsign = state[f'{name}.qsign'].clone()  # frozen kernels: the buffer's shape is set
     model.load_state_dict(state)
-    for _, layer in model.sparks_layers():
-        layer.plain = meta['tau'] >= 9
     keep = {k: v for k, v in meta.items() if k not in ('test_accuracy', 'test_images', 'bn', 'torch', 'signs', 'dumped', 'split', 'layers')}
     if 'bn' not in meta:
         keep['test_accuracy_class_ordered_bn'] = meta['test_accuracy']

@@ -258,13 +258,14 @@ def main(argv=None):
         'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
         'train_seconds': round(time.time() - t_start, 1),
     }
-    return finish(model, args.out, meta, batch=args.batch, smoke=args.smoke, dump=args.dump)
+    return finish(model, args.out, meta, batch=args.batch, smoke=args.smoke, dump=args.dump, split=((trx, try_), (tex, tey)))
 
 
-def finish(model, out, meta, batch=100, smoke=False, dump=16):
+def finish(model, out, meta, batch=100, smoke=False, dump=16, split=None):
     """Frozen kernels -> BN statistics recomputed, test accuracy, dumps for the bnn-gen comparison, ONNX + state dict,
-    meta.json (meta plus accuracy and per-layer summary). Also used by training.refinish on finished runs."""
-    (trx, _), (tex, tey) = data.split()
+    meta.json (meta plus accuracy and per-layer summary). Also used by training.refinish on finished runs.
+    `split`: data.split() when the caller has it already."""
+    (trx, _), (tex, tey) = split or data.split()
     recompute_bn(model, trx, batch, max_batches=3 if smoke else None)
     ev_x, ev_y = (tex[::10], tey[::10]) if smoke else (tex, tey)
     acc = evaluate(model, ev_x, ev_y)
