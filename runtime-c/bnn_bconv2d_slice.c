@@ -33,20 +33,29 @@ SL_PROF_DEFINE(bnn_sp_otrans)
 
 /* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k]. Five stages of 16 swaps of
  * j-bit blocks; each stage's loop is unrolled so that every index is a constant (about 8 instructions a swap). */
-#define SL_TSTAGE(j, m) do { \
-        _Pragma("GCC unroll 16") \
-        for (uint32_t i_ = 0; i_ < 16u; i_++) { \
-            const uint32_t k_ = (i_ / (j)) * 2u * (j) + i_ % (j); \
-            const uint32_t a_ = A[k_], b_ = A[k_ + (j)], t_ = ((a_ >> (j)) ^ b_) & (m); \
-            A[k_] = a_ ^ (t_ << (j)); A[k_ + (j)] = b_ ^ t_; \
-        } } while (0)
+#define SL_SWAP(a, b, j, m) do { const uint32_t t_ = (((a) >> (j)) ^ (b)) & (m); (a) ^= t_ << (j); (b) ^= t_; } while (0)
+/* In registers: stages 16 and 8 on the four words k, k + 8, k + 16, k + 24; then stages 4, 2, 1 on eight
+ * consecutive words (about 5 instructions a swap instead of 8 through memory). */
 static void bnn_slice_transpose32(uint32_t *A)
 {
-    SL_TSTAGE(16u, 0x0000FFFFu);
-    SL_TSTAGE(8u, 0x00FF00FFu);
-    SL_TSTAGE(4u, 0x0F0F0F0Fu);
-    SL_TSTAGE(2u, 0x33333333u);
-    SL_TSTAGE(1u, 0x55555555u);
+    for (uint32_t k = 0; k < 8u; k++) {
+        uint32_t a = A[k], b = A[k + 8u], c = A[k + 16u], d = A[k + 24u];
+        SL_SWAP(a, c, 16u, 0x0000FFFFu); SL_SWAP(b, d, 16u, 0x0000FFFFu);
+        SL_SWAP(a, b, 8u, 0x00FF00FFu); SL_SWAP(c, d, 8u, 0x00FF00FFu);
+        A[k] = a; A[k + 8u] = b; A[k + 16u] = c; A[k + 24u] = d;
+    }
+    for (uint32_t k = 0; k < 32u; k += 8u) {
+        uint32_t a0 = A[k], a1 = A[k + 1u], a2 = A[k + 2u], a3 = A[k + 3u];
+        uint32_t a4 = A[k + 4u], a5 = A[k + 5u], a6 = A[k + 6u], a7 = A[k + 7u];
+        SL_SWAP(a0, a4, 4u, 0x0F0F0F0Fu); SL_SWAP(a1, a5, 4u, 0x0F0F0F0Fu);
+        SL_SWAP(a2, a6, 4u, 0x0F0F0F0Fu); SL_SWAP(a3, a7, 4u, 0x0F0F0F0Fu);
+        SL_SWAP(a0, a2, 2u, 0x33333333u); SL_SWAP(a1, a3, 2u, 0x33333333u);
+        SL_SWAP(a4, a6, 2u, 0x33333333u); SL_SWAP(a5, a7, 2u, 0x33333333u);
+        SL_SWAP(a0, a1, 1u, 0x55555555u); SL_SWAP(a2, a3, 1u, 0x55555555u);
+        SL_SWAP(a4, a5, 1u, 0x55555555u); SL_SWAP(a6, a7, 1u, 0x55555555u);
+        A[k] = a0; A[k + 1u] = a1; A[k + 2u] = a2; A[k + 3u] = a3;
+        A[k + 4u] = a4; A[k + 5u] = a5; A[k + 6u] = a6; A[k + 7u] = a7;
+    }
 }
 
 /* Full adder on planes: a += x with carry c (a, c updated). */
@@ -299,11 +308,10 @@ __asm__(
     "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
     "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
     "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
-    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r10, r12, r7, lsr #4\n\t" \
-    "stmia r0!, {r3, r4, r5, r10}\n\t" \
-    "and r3, r8, r12\n\tand r4, r12, r8, lsr #4\n\tand r5, r9, r12\n\tand r10, r12, r9, lsr #4\n\t" \
-    "stmia r0, {r3, r4, r5, r10}\n\t" \
-    "add r0, r0, #240\n\t"
+    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r6, r12, r7, lsr #4\n\t" \
+    "and r7, r8, r12\n\tand r8, r12, r8, lsr #4\n\tand r10, r12, r9, lsr #4\n\tand r9, r9, r12\n\t" \
+    "stmia r0, {r3-r10}\n\t" \
+    "add r0, r0, #256\n\t"
 __asm__(
     "\t.pushsection .text.bnn_sl_cw_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
     "\t.global bnn_sl_cw_lanes\n\t.type bnn_sl_cw_lanes, %function\n\t.thumb_func\n"
@@ -317,6 +325,100 @@ __asm__(
     "pop {r4-r11, pc}\n\t"
     ".size bnn_sl_cw_lanes, .-bnn_sl_cw_lanes\n\t"
     ".popsection\n");
+/* Saturating byte lanes (p->sat): every output channel of a unit in one call. Output o's record in `rec` is
+ * [8 start words][c8 count-word addresses][flip][positions]. The 8 accumulator words start at 255 - T per byte lane
+ * (T = the lane's threshold on matches, 0 <= T <= 255 checked by the caller) and each channel adds its 8 count words
+ * with UQADD8 (channels past in_c point at a zero block): a lane saturates at 255 exactly when its matches reach T,
+ * and saturation is exact here because every term is >= 0. UQSUB8 with 0xFE leaves 1 in saturated lanes and 0
+ * elsewhere; word j byte B becomes bit 8B + j of obits[o], which is then XORed with flip and ANDed with positions.
+ * c8 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
+typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; } bnn_sl_sat_args_t;
+void bnn_sl_sat_out(const bnn_sl_sat_args_t *a);
+#define SLS_CH "ldr r12, [r2], #4\n\tldmia r12!, {r0, r1, r3, lr}\n\t" \
+    "uqadd8 r4, r4, r0\n\tuqadd8 r5, r5, r1\n\tuqadd8 r6, r6, r3\n\tuqadd8 r7, r7, lr\n\t" \
+    "ldmia r12, {r0, r1, r3, lr}\n\t" \
+    "uqadd8 r8, r8, r0\n\tuqadd8 r9, r9, r1\n\tuqadd8 r10, r10, r3\n\tuqadd8 r11, r11, lr\n\t"
+#define SLS_CH4 SLS_CH SLS_CH SLS_CH SLS_CH
+/* Frame: [sp] obits, [sp + 4] obits end, [sp + 8] bytes of addresses per record, [sp + 12] end of this output's
+ * addresses. */
+__asm__(
+    "\t.pushsection .text.bnn_sl_sat_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_sat_out\n\t.type bnn_sl_sat_out, %function\n\t.thumb_func\n"
+    "bnn_sl_sat_out:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #16\n\t"
+    "ldr r2, [r0, #0]\n\t"
+    "ldr r1, [r0, #4]\n\tstr r1, [sp, #0]\n\t"
+    "ldr r1, [r0, #8]\n\tstr r1, [sp, #4]\n\t"
+    "ldr r1, [r0, #12]\n\tstr r1, [sp, #8]\n"
+    "1:\n\t"
+    "ldmia r2!, {r4-r11}\n\t"
+    "ldr r12, [sp, #8]\n\tadd r12, r2, r12\n\tstr r12, [sp, #12]\n"
+    "2:\n\t"
+    SLS_CH4 SLS_CH4 SLS_CH4 SLS_CH4
+    "ldr r12, [sp, #12]\n\tcmp r2, r12\n\tbne 2b\n\t"
+    "mov r0, #0xFEFEFEFE\n\t"
+    "uqsub8 r4, r4, r0\n\tuqsub8 r5, r5, r0\n\tuqsub8 r6, r6, r0\n\tuqsub8 r7, r7, r0\n\t"
+    "uqsub8 r8, r8, r0\n\tuqsub8 r9, r9, r0\n\tuqsub8 r10, r10, r0\n\tuqsub8 r11, r11, r0\n\t"
+    "orr r4, r4, r5, lsl #1\n\torr r4, r4, r6, lsl #2\n\torr r4, r4, r7, lsl #3\n\torr r4, r4, r8, lsl #4\n\t"
+    "orr r4, r4, r9, lsl #5\n\torr r4, r4, r10, lsl #6\n\torr r4, r4, r11, lsl #7\n\t"
+    "ldrd r0, r1, [r2], #8\n\t"
+    "eor r4, r4, r0\n\tand r4, r4, r1\n\t"
+    "ldrd r12, r0, [sp]\n\tstr r4, [r12], #4\n\tstr r12, [sp]\n\t"
+    "cmp r12, r0\n\t"
+    "bne 1b\n\t"
+    "add sp, sp, #16\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size bnn_sl_sat_out, .-bnn_sl_sat_out\n\t"
+    ".popsection\n");
+/* Row ring (p->row_cache == 2): codeword counts of every channel, codeword by codeword. The kernel-row counts of
+ * channel c live at ring[slot][c][32 words] (slot of kernel row ky = (rotation + ky) % 3); a->tab holds for each
+ * codeword the three row-count addresses of channel 0, and each channel is 128 bytes further in every slot
+ * (post-indexed loads). Counts go to cw[group][codeword][channel in group][8 words] as in bnn_sl_cw_lanes. */
+typedef struct { const uint32_t *const *tab, *const *tab_end; uint32_t ngroups, gskip; } bnn_sl_ring_args_t;
+void bnn_sl_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
+#define SLR_CH \
+    "ldrd r8, r9, [r3, #8]\n\tldrd r6, r7, [r3], #128\n\t" \
+    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
+    "ldrd r10, r11, [r4], #128\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
+    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
+    "ldrd r10, r11, [r5], #128\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
+    "and r1, r6, r12\n\tand r2, r12, r6, lsr #4\n\tand r6, r7, r12\n\tand r7, r12, r7, lsr #4\n\t" \
+    "and r10, r9, r12\n\tand r11, r12, r9, lsr #4\n\tand r9, r12, r8, lsr #4\n\tand r8, r8, r12\n\t" \
+    "stmia r0!, {r1, r2, r6-r11}\n\t"
+/* Frame: [sp] table position, [sp + 4] table end, [sp + 8] groups, [sp + 12] bytes from a group's last channel
+ * to the next group, [sp + 16] cw of the next codeword. */
+__asm__(
+    "\t.pushsection .text.bnn_sl_cw_ring,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_cw_ring\n\t.type bnn_sl_cw_ring, %function\n\t.thumb_func\n"
+    "bnn_sl_cw_ring:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #24\n\t"
+    "ldr r2, [r1, #0]\n\tstr r2, [sp, #0]\n\t"
+    "ldr r2, [r1, #4]\n\tstr r2, [sp, #4]\n\t"
+    "ldr r2, [r1, #8]\n\tstr r2, [sp, #8]\n\t"
+    "ldr r2, [r1, #12]\n\tstr r2, [sp, #12]\n\t"
+    "str r0, [sp, #16]\n"
+    "1:\n\t"
+    "ldr r12, [sp, #0]\n\tldmia r12!, {r3, r4, r5}\n\tstr r12, [sp, #0]\n\t"
+    "ldr r0, [sp, #16]\n\tadd r12, r0, #256\n\tstr r12, [sp, #16]\n\t"
+    "ldr lr, [sp, #8]\n\t"
+    "mov r12, #0x0F0F0F0F\n"
+    "2:\n\t"
+    SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH
+    "ldr r1, [sp, #12]\n\tadd r0, r0, r1\n\t"
+    "subs lr, lr, #1\n\t"
+    "bne 2b\n\t"
+    "ldrd r1, r2, [sp]\n\tcmp r1, r2\n\t"
+    "bne 1b\n\t"
+    "add sp, sp, #24\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size bnn_sl_cw_ring, .-bnn_sl_cw_ring\n\t"
+    ".popsection\n");
+#endif
+
+#ifndef SL_T2
+#define SL_SAT_ON 0
 #endif
 
 /* Byte-lane accumulation (mode 1). Count words: [channel group of 8][codeword][channel in group][8 words]; word word j = 2w + part, byte B = matches at unit
@@ -374,6 +476,31 @@ static inline __attribute__((always_inline)) void bnn_slice_taps(const uint32_t 
     }
     *P0 = p0; *P1 = p1; *P2 = p2;
 }
+
+#ifdef SL_T2
+/* Tap planes of kernel rows from..2 of a unit for bnn_sl_rows_lanes: taps[6 ky ..] = P0, N0, P1, N1, P2, N2. */
+static inline __attribute__((always_inline)) void bnn_slice_unit_taps(uint32_t *taps, const uint32_t *rc, uint32_t from,
+    uint32_t nr, uint32_t W, uint32_t cm0, uint32_t unit_mask, uint32_t cm2, const uint32_t *valid, int32_t pad_value)
+{
+    if (pad_value == 0) {
+        /* The kernel rows' input words of the unit in one pass; zero padding: N = valid & ~P. */
+        uint32_t U[3] = { rc[0], rc[1], rc[2] };
+        for (uint32_t r = 1; r < nr; r++) {
+            const uint32_t sh = r * W;
+            U[0] |= rc[r] << sh; U[1] |= rc[r + 1u] << sh; U[2] |= rc[r + 2u] << sh;
+        }
+        for (uint32_t ky = from; ky < 3u; ky++) {
+            uint32_t *t = taps + 6u * ky;
+            const uint32_t *v = valid + 3u * ky;
+            const uint32_t p0 = (U[ky] << 1) & cm0, p1 = U[ky] & unit_mask, p2 = (U[ky] >> 1) & cm2;
+            t[0] = p0; t[1] = v[0] & ~p0; t[2] = p1; t[3] = v[1] & ~p1; t[4] = p2; t[5] = v[2] & ~p2;
+        }
+    } else for (uint32_t ky = from; ky < 3u; ky++) {
+        uint32_t *t = taps + 6u * ky;
+        bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, pad_value, t, t + 2, t + 4, t + 1, t + 3, t + 5);
+    }
+}
+#endif
 
 static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
     uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *hstore, uint32_t *obits, const uint32_t El[2][16],
@@ -493,6 +620,75 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
     }
 }
 
+#ifdef SL_T2
+#define SL_SAT_ON (sat_args != NULL)
+/* Unit position of bit b of a saturating-path output word: word j = b % 8, byte B = b / 8. */
+static inline uint32_t bnn_slice_sat_pos(uint32_t b)
+{
+    const uint32_t j = b & 7u;
+    return 8u * (b >> 3) + 4u * (j & 1u) + (j >> 1);
+}
+
+/* The saturating path's records (see bnn_sl_sat_out): here the addresses of each (output, channel)'s 8 count words,
+ * fixed for the whole layer (the count layout does not change between units); channels past in_c up to c8 point at
+ * a zero block. The start, flip and position words are written per unit kind by bnn_slice_sat_setup. */
+static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t c8, uint32_t *zero)
+{
+    const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, gstride = 64u * n;
+    const uint32_t ib = n <= 16u ? 4u : 8u, row_words = (C * ib + 31u) >> 5, imask = (1u << ib) - 1u;
+    for (uint32_t i = 0; i < 8u; i++) zero[i] = 0u;
+    for (uint32_t o = 0; o < O; o++) {
+        const uint32_t *iw = p->indices + (size_t)o * row_words;
+        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c8 + 10u) + 8u);
+        uint32_t c = 0;
+        if (ib == 4u) for (; c + 8u <= C; c += 8u) {
+            const uint32_t w = *iw++;
+            const uint32_t *g = cw + (c >> 3) * gstride;
+            a[0] = g + (w & 15u) * 64u;              a[1] = g + 8u + ((w >> 4) & 15u) * 64u;
+            a[2] = g + 16u + ((w >> 8) & 15u) * 64u;  a[3] = g + 24u + ((w >> 12) & 15u) * 64u;
+            a[4] = g + 32u + ((w >> 16) & 15u) * 64u; a[5] = g + 40u + ((w >> 20) & 15u) * 64u;
+            a[6] = g + 48u + ((w >> 24) & 15u) * 64u; a[7] = g + 56u + (w >> 28) * 64u;
+            a += 8;
+        }
+        for (; c < C; c++) {
+            const uint32_t k = (p->indices[(size_t)o * row_words + ((c * ib) >> 5)] >> ((c * ib) & 31u)) & imask;
+            *a++ = cw + (c >> 3) * gstride + (c & 7u) * 8u + k * 64u;
+        }
+        for (; c < c8; c++) *a++ = zero;
+    }
+}
+
+/* Start table of the saturating path for a unit (see bnn_sl_sat_out): per output, 8 words of 255 - T per byte lane,
+ * T = M - E(lane), saturated at 255 where T <= 0, then the flip and position masks. Returns 0 when a border
+ * correction does not fit a byte (the unit then takes the 16-bit path). */
+static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c8, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p, uint32_t nbits)
+{
+    /* Byte B of word j is the 16-bit path's lane 2j + (B & 1), halfword B >> 1 (see bnn_slice_lanes_outputs). */
+    uint32_t eb[2][8], pm = 0u;
+    for (uint32_t q = 0; q < 2u; q++)
+        for (uint32_t j = 0; j < 8u; j++) {
+            const uint32_t lo = u->El[q][2u * j], hi = u->El[q][2u * j + 1u];
+            if ((lo | hi) & 0xFF00FF00u) return 0u;
+            eb[q][j] = lo | (hi << 8);
+        }
+    for (uint32_t b = 0; b < 32u; b++)
+        if (bnn_slice_sat_pos(b) < nbits) pm |= 1u << b;
+    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 10u) {
+        const uint32_t sv = p->start[o];
+        const uint32_t base = (255u - (32768u - (sv & 0xFFFFFFu))) * 0x01010101u;
+        const uint32_t *e = eb[(sv >> 24) & 1u];
+        for (uint32_t j = 0; j < 8u; j++) {
+            uint32_t v = base;
+            __asm__("uqadd8 %0, %0, %1" : "+r"(v) : "r"(e[j]));
+            st[j] = v;
+        }
+        st[c8 + 8u] = 0u - ((sv >> 25) & 1u);
+        st[c8 + 9u] = pm;
+    }
+    return 1u;
+}
+#endif
+
 static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords)
 {
     for (uint32_t i = 0; i < nwords; i += 4u) {
@@ -519,7 +715,8 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
     /* Mode 1 with row_cache (R <= 2): the row counts of kernel rows R..2 of every channel, kept for the next unit,
      * whose kernel rows 0..2-R they are. */
     const uint32_t cslots = mode && p->row_cache ? 3u - R : 0u;
-    uint32_t *cache = pend + batch / 8u;                        /* [C][cslots * 32] */
+    uint32_t *cache = pend + batch / 8u;                        /* [C][cslots * 32], or the ring [3][C][32] */
+
     uint32_t S[96]; /* mode 1: [ky][pattern][w]: a kernel row's match count in 4-bit lanes, lane i = position 4i + w */
 
     for (uint32_t k = 0; k < n; k++) {
@@ -538,6 +735,40 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         q[2] = S + 64u + 4u * ((id >> 6) & 7u);
     }
 #endif
+#ifdef SL_T2
+    /* row_cache == 2 (one batch, whole groups of 8 channels): the Thumb-2 build keeps every channel's kernel-row
+     * counts in a ring of three slots, then 9n row addresses (three rotations); other builds use the plain cache. */
+    const uint32_t ring_words = p->row_cache == 2u ? C * 96u + 9u * n : C * cslots * 32u;
+    /* Saturating byte lanes: one batch, every output's match threshold M <= 255 (start = 2^15 - M). */
+    const uint32_t c8 = (C + 15u) & ~15u;
+    const bnn_sl_sat_args_t *sat_args = NULL;
+    bnn_sl_sat_args_t sa;
+    uint32_t *st = NULL;
+    if (p->sat && mode && batch >= C) {
+        uint32_t ok = 1u;
+        for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
+        if (ok) {
+            st = cache + ring_words;
+            bnn_slice_sat_addresses(st, p, cw, c8, st + (c8 + 10u) * O);
+            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c8;
+        }
+    }
+    uint32_t ring_rot = 0;
+    bnn_sl_ring_args_t ring_args[3];
+    const uint32_t ring = mode && p->row_cache == 2u && batch >= C && (C & 7u) == 0u;
+    if (ring) {
+        const uint32_t **tab = (const uint32_t **)(void *)(cache + C * 96u);
+        for (uint32_t rot = 0; rot < 3u; rot++) {
+            for (uint32_t k = 0; k < n; k++) {
+                const uint32_t id = p->codewords[k];
+                for (uint32_t ky = 0; ky < 3u; ky++)
+                    tab[3u * (rot * n + k) + ky] = cache + ((rot + ky) % 3u) * C * 32u + 4u * ((id >> (3u * ky)) & 7u);
+            }
+            ring_args[rot].tab = tab + 3u * rot * n; ring_args[rot].tab_end = tab + 3u * (rot + 1u) * n;
+            ring_args[rot].ngroups = C / 8u; ring_args[rot].gskip = 256u * n - 256u;
+        }
+    }
+#endif
 
     /* Transpose the channel-packed input into bit rows, R rows (R * W <= 32 positions) per 32x32 transpose. */
     SL_PROF(bnn_sp_transpose);
@@ -547,8 +778,15 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         const uint32_t npos = (H - y0 < R ? H - y0 : R) * W;
         for (uint32_t j = 0; j < in_words; j++) {
             const uint32_t *src = in + (size_t)y0 * W * in_words + j;
-            for (uint32_t x = 0; x < 32u; x++) tb[x] = x < npos ? src[(size_t)x * in_words] : 0u;
+            for (uint32_t x = 0; x < npos; x++) tb[x] = src[(size_t)x * in_words];
+            for (uint32_t x = npos; x < 32u; x++) tb[x] = 0u;
             bnn_slice_transpose32(tb);
+            if (R == 1u) {
+                const uint32_t m = C - 32u * j < 32u ? C - 32u * j : 32u;
+                uint32_t *dst = rows + 32u * j * HP + y0 + 1u;
+                for (uint32_t i = 0; i < m; i++, dst += HP) *dst = tb[i] & row_mask;
+                continue;
+            }
             for (uint32_t i = 0; i < 32u && 32u * j + i < C; i++) {
                 uint32_t *dst = rows + (32u * j + i) * HP + y0 + 1u;
                 const uint32_t v = tb[i];
@@ -557,6 +795,13 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         }
     }
     for (uint32_t i = 0; i < 32u * out_words; i++) obits[i] = 0u;
+    uint32_t ooff[2][32]; /* output offsets of whole mode-1 units: [0] the 16-bit lanes' order, [1] the saturating one's */
+    for (uint32_t b = 0; b < 32u; b++) {
+        ooff[0][b] = bnn_slice_lane_pos(b) * out_words;
+#ifdef SL_T2
+        ooff[1][b] = bnn_slice_sat_pos(b) * out_words;
+#endif
+    }
 
     /* Masks, valid taps and border corrections of a unit depend only on its rows and which of its kernel rows lie
      * inside the map: computed again only when that changes (the interior units share one set). */
@@ -575,6 +820,9 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         if (nr != key_nr || rv[0] != key_rv[0] || rv[1] != key_rv[1] || rv[2] != key_rv[2]) {
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
             bnn_slice_unit_setup(&u, p, nr, W, row_mask, rv, mode, K);
+#ifdef SL_T2
+            if (st) sat_args = bnn_slice_sat_setup(st, c8, &u, p, nr * W) ? &sa : NULL;
+#endif
         }
         const uint32_t unit_mask = u.unit_mask, cm0 = u.cm0, cm2 = u.cm2, eflag = u.eflag, pmask = u.pmask;
         const uint32_t *valid = u.valid;
@@ -586,6 +834,21 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             const uint32_t nb = C - c0 < batch ? C - c0 : batch;
             /* Count planes of every codeword for each channel of the batch. */
             SL_PROF(bnn_sp_shared);
+#ifdef SL_T2
+            if (ring) {
+                /* New kernel rows of every channel into their ring slots (all three after the first and partial units),
+                 * then every codeword's counts. */
+                const uint32_t ru = oy0 > 0u && nr == R ? 3u - R : 0u;
+                for (uint32_t c = 0; c < C; c++) {
+                    uint32_t taps[18];
+                    bnn_slice_unit_taps(taps, rows + c * HP + oy0, ru, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
+                    for (uint32_t ky = ru; ky < 3u; ky++)
+                        bnn_sl_rows_lanes(cache + (((ring_rot + ky) % 3u) * C + c) * 32u, taps + 6u * ky, 1u);
+                }
+                bnn_sl_cw_ring(cw, &ring_args[ring_rot]);
+                ring_rot = (ring_rot + R) % 3u;
+            } else
+#endif
             if (mode) for (uint32_t cl = 0; cl < nb; cl++) {
                 const uint32_t c = c0 + cl;
                 const uint32_t *rc = rows + c * HP + oy0;
@@ -594,23 +857,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 if (reuse) bnn_sl_copy(S, cache + c * cslots * 32u, reuse * 32u);
                 {
                     uint32_t taps[18];
-                    if (p->pad_value == 0) {
-                        /* The kernel rows' input words of the unit in one pass; zero padding: N = valid & ~P. */
-                        uint32_t U[3] = { rc[0], rc[1], rc[2] };
-                        for (uint32_t r = 1; r < nr; r++) {
-                            const uint32_t sh = r * W;
-                            U[0] |= rc[r] << sh; U[1] |= rc[r + 1u] << sh; U[2] |= rc[r + 2u] << sh;
-                        }
-                        for (uint32_t ky = reuse; ky < 3u; ky++) {
-                            uint32_t *t = taps + 6u * ky;
-                            const uint32_t *v = valid + 3u * ky;
-                            const uint32_t p0 = (U[ky] << 1) & cm0, p1 = U[ky] & unit_mask, p2 = (U[ky] >> 1) & cm2;
-                            t[0] = p0; t[1] = v[0] & ~p0; t[2] = p1; t[3] = v[1] & ~p1; t[4] = p2; t[5] = v[2] & ~p2;
-                        }
-                    } else for (uint32_t ky = reuse; ky < 3u; ky++) {
-                        uint32_t *t = taps + 6u * ky;
-                        bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, t, t + 2, t + 4, t + 1, t + 3, t + 5);
-                    }
+                    bnn_slice_unit_taps(taps, rc, reuse, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
                     bnn_sl_rows_lanes(S + 32u * reuse, taps + 6u * reuse, 3u - reuse);
                 }
                 if (keep) bnn_sl_copy(cache + c * cslots * 32u, S + 32u * R, cslots * 32u);
@@ -697,6 +944,10 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             }
             const uint32_t first = c0 == 0u, last = c0 + nb >= C;
             SL_PROF(bnn_sp_outputs);
+#ifdef SL_T2
+            if (sat_args) bnn_sl_sat_out(sat_args);
+            else
+#endif
             if (mode) {
                 switch (n) {
                 case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 64u, 4u); break;
@@ -719,6 +970,23 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             for (uint32_t k = 0; k < 32u; k++) tb[k] = obits[32u * j + k];
             bnn_slice_transpose32(tb);
             uint32_t *y = out + (size_t)pos0 * out_words + j;
+            if (nbits == 32u && mode) {
+                /* Whole units: the lane order's offsets, computed once per call. */
+                const uint32_t *off = ooff[SL_SAT_ON ? 1 : 0];
+                for (uint32_t b = 0; b < 32u; b += 4u) {
+                    const uint32_t v0 = tb[b], v1 = tb[b + 1u], v2 = tb[b + 2u], v3 = tb[b + 3u];
+                    y[off[b]] = v0; y[off[b + 1u]] = v1; y[off[b + 2u]] = v2; y[off[b + 3u]] = v3;
+                }
+                continue;
+            }
+#ifdef SL_T2
+            if (sat_args) {
+                for (uint32_t b = 0; b < 32u; b++) {
+                    const uint32_t pos = bnn_slice_sat_pos(b);
+                    if (pos < nbits) y[(size_t)pos * out_words] = tb[b];
+                }
+            } else
+#endif
             if (mode) {
             for (uint32_t b = 0; b < 32u; b++) {
                 const uint32_t pos = bnn_slice_lane_pos(b);

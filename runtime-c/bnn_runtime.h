@@ -144,7 +144,10 @@ typedef struct {
     uint8_t rows_per_unit;   /* whole output rows per unit of <= 32 positions */
     uint8_t acc_bits;        /* mode 0: K, 2^K > 9 * in_c, the output is bit K of the accumulator; mode 1: 15 */
     uint8_t mode;            /* 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes (9 * in_c < 2^15) */
-    uint8_t row_cache;       /* mode 1, rows_per_unit <= 2: keep kernel-row counts for the next unit (scratch below) */
+    uint8_t row_cache;       /* mode 1, rows_per_unit <= 2: keep kernel-row counts for the next unit (scratch below);
+                              * 2: as a ring of three slots per channel (one batch, in_c % 8 == 0, Thumb-2 DSP builds) */
+    uint8_t sat;             /* mode 1, one batch, Thumb-2 DSP builds: saturating byte lanes when every threshold fits
+                              * a byte (scratch below); other builds and thresholds ignore it */
     uint16_t n_codewords;    /* n <= 256; indices are 4 bits wide for n <= 16, else 8 */
     uint16_t batch;          /* input channels per batch of shared count planes (multiple of 8, or in_c) */
     const uint16_t *codewords; /* n codeword ids (tap t = bit t) */
@@ -153,7 +156,7 @@ typedef struct {
 } bnn_bconv2d_slice_params_t;
 
 /* scratch (uint32_t words): in_c*(in_h+2) + batch*n*Q + (batch < in_c ? out_c*A : 0) + 32*BNN_WORDS(out_c) + 32 + n*B + batch/8
- * + (row_cache ? in_c*32*(3-rows_per_unit) : 0),
+ * + (row_cache == 1 ? in_c*32*(3-rows_per_unit) : row_cache == 2 ? in_c*96 + 9*n : 0) + (sat ? out_c*(C16+10) + 8 : 0) with C16 = in_c rounded up to a multiple of 16,
  * with Q = 4, A = K+1, B = 1 in mode 0 and Q = 8, A = 16, B = 4 in mode 1 (batch rounded up to a multiple of 8 there). */
 void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch);
 

@@ -11,7 +11,7 @@ import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { withPadValue } from './fixtures/layers.ts';
+import { withPadValue, withThresholds } from './fixtures/layers.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeDirAtomic } from '../generator/src/util/atomic.ts';
 import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
@@ -65,10 +65,13 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     ['8x8x64 tau 3', standardLayerModel(64, 8, 8, 3, 7), undefined, /byte lanes/],
     ['9x9x19 tau 3, pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), undefined, /./],
     ['8x8x32 tau 4, pad +1', withPadValue(standardLayerModel(32, 8, 8, 4, 17), 1), undefined, /byte lanes/],
-    ['6x10x24 tau 5 (8-bit indices)', standardLayerModel(24, 6, 10, 5, 18), undefined, /byte lanes/],
-    ['20x20x24 tau 4, one row per unit (row cache)', standardLayerModel(24, 20, 20, 4, 19), undefined, /row cache/],
-    ['15x16x16 tau 3, pad -1, row cache and a partial last unit', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), undefined, /row cache/],
+    ['6x10x24 tau 5 (8-bit indices), saturating', standardLayerModel(24, 6, 10, 5, 18), undefined, /byte lanes, saturating/],
+    ['20x20x24 tau 4, one row per unit: row ring, saturating', standardLayerModel(24, 20, 20, 4, 19), undefined, /row ring, saturating/],
+    ['15x16x16 tau 3, pad -1, row ring (two rows a unit) and a partial last unit', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), undefined, /row ring/],
     ['16x16x40 tau 4, row cache with channel batches', standardLayerModel(40, 16, 16, 4, 21), 18_000, /row cache, batch 8,/],
+    ['20x20x21 tau 4, row cache (channels not whole groups), saturating with zero-block channels', standardLayerModel(21, 20, 20, 4, 22), undefined, /row cache, saturating/],
+    ['12x32x32 tau 4, thresholds above a byte: row ring, 16-bit lanes', withThresholds(standardLayerModel(32, 12, 32, 4, 23), 230, 280, 23), undefined, /row ring, batch/],
+    ['6x32x120 tau 4, saturating with the corner units on 16-bit lanes', withThresholds(standardLayerModel(120, 6, 32, 4, 24), -700, -580, 24), undefined, /row ring, saturating/],
   ];
   for (const [i, [name, model, limit, mode]] of sliceCases.entries()) {
     it(`bit-sliced kernel on the M4: ${name}`, async () => {

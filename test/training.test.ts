@@ -220,6 +220,17 @@ describe.skipIf(!hasTorch)('training: warm start from a plain BNN (Sparks and th
     for (const l of m.layers) if (l.op === 'bconv2d') expect(l.weights.kind === 'codebook' && l.weights.bits <= 3).toBe(true);
   });
 
+  it('distillation from the plain checkpoint (--teacher): recorded in meta.json, and the teacher changes the loss', () => {
+    const plain = join(dir, 'plain', 'model.pt');
+    const base = run('--tau', '3', '--init', plain, '--out', join(dir, 'no-kd'));
+    const kd = run('--tau', '3', '--init', plain, '--teacher', plain, '--kd', '0.5', '--out', join(dir, 'kd'));
+    const firstLoss = (out: string) => Number(/ loss ([0-9.]+) /.exec(out)![1]);
+    expect(firstLoss(kd)).not.toBe(firstLoss(base));
+    const meta = JSON.parse(readFileSync(join(dir, 'kd', 'meta.json'), 'utf8')) as { teacher: string; kd: number };
+    expect(meta.teacher).toBe(plain);
+    expect(meta.kd).toBe(0.5);
+  });
+
   it('post-hoc top-n (no retraining): the n most frequent codewords of the plain kernels', () => {
     const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--method', 'topn', '--epochs', '0', '--out', join(dir, 'topn'));
     expect(out).not.toMatch(/step \d+:/); // no optimisation step at all

@@ -126,6 +126,9 @@ def main(argv=None):
     ap.add_argument('--noise', type=float, default=1.0, help='Gumbel noise scale (not divided by the temperature)')
     ap.add_argument('--noise-decay', type=float, default=1.0,
                     help='the noise scale also falls as (T/t0)^decay (0 = constant noise), so the selection settles')
+    ap.add_argument('--teacher', help='model.pt of a trained plain BNN (tau 9) to distil from: the loss becomes '
+                                      '(1 - kd) * cross-entropy + kd * KL(teacher || student) on the logits')
+    ap.add_argument('--kd', type=float, default=1.0, help='weight of the distillation term when --teacher is given')
     ap.add_argument('--no-augment', action='store_true', help='no +-2 pixel shifts')
     ap.add_argument('--dump', type=int, default=16, help='test digits whose eval outputs are dumped for bnn-gen')
     ap.add_argument('--smoke', action='store_true', help='a few batches of each phase (seconds), small BN/eval passes')
@@ -151,6 +154,11 @@ def main(argv=None):
     model = MnistBNN(args.tau)
     if args.init:
         load_plain(model, args.init)
+    teacher = None
+    if args.teacher:  # eval mode: its BN statistics were recomputed when its run finished
+        teacher = MnistBNN(9)
+        load_plain(teacher, args.teacher)  # latent weights: sign(W) * alpha is exactly its frozen kernels
+        teacher.eval()
     sel_params = [p for n, p in model.named_parameters() if n.endswith('scores')]
     other = [p for n, p in model.named_parameters() if not n.endswith('scores')]
     groups = [{'params': other, 'lr': args.lr}]
@@ -218,6 +226,11 @@ def main(argv=None):
             x, y = data.to_float(q), try_t[idx]
             out = model(x)
             loss = F.cross_entropy(out, y)
+            if teacher is not None:
+                with torch.no_grad():
+                    soft = F.log_softmax(teacher(x), 1)
+                kl = F.kl_div(F.log_softmax(out, 1), soft, reduction='batchmean', log_target=True)
+                loss = (1 - args.kd) * loss + args.kd * kl
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -255,6 +268,7 @@ def main(argv=None):
         l.freeze_kernels()
     meta = {
         'tau': args.tau, 'method': args.method if selecting else 'plain', 'init': args.init, 'score_init': args.score_init,
+        'teacher': args.teacher, 'kd': args.kd if args.teacher else 0.0, 'lr': args.lr,
         'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
         'train_seconds': round(time.time() - t_start, 1),
     }

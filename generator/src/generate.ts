@@ -5,7 +5,7 @@ import { renderFirmware } from './emit/firmware.ts';
 import type { Board } from './model/board.ts';
 import type { Model } from './model/ir.ts';
 import { randomInput } from './model/random.ts';
-import type { Target } from './model/target.ts';
+import { getTarget, type Target } from './model/target.ts';
 import { runReference } from './reference/interpreter.ts';
 
 export type Input = Uint8Array | Int8Array;
@@ -72,7 +72,8 @@ export function generate(model: Model, opts: GenerateOptions): Generated {
   if (scratchLimit === undefined && opts.board && opts.kernels !== 'ref') {
     scratchLimit = scratchBudget(opts.board, emitModel(model, { prefix: opts.prefix, kernels: 'ref' }).info.arenaSize);
   }
-  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, kernels: opts.kernels, scratchLimit });
+  const dsp = opts.board ? getTarget(opts.board.cpu).hasDsp : undefined;
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, kernels: opts.kernels, scratchLimit, dsp });
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };
   checkFits(emitted.info, opts.board);

@@ -25,6 +25,8 @@ export interface EmitOptions {
   kernels?: KernelChoice;
   /** Upper bound for one fast kernel's scratch, in bytes (e.g. from a board's RAM); fast kernels shrink or step back. */
   scratchLimit?: number;
+  /** The target core has the DSP extension (default true: the cost model is the Cortex-M4's). */
+  dsp?: boolean;
 }
 
 export interface LayerInfo {
@@ -125,6 +127,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       layer,
       kernels: opts.kernels ?? 'auto',
       scratchLimit: opts.scratchLimit,
+      dsp: opts.dsp,
       modelInput: model.input,
       inputs,
       output,

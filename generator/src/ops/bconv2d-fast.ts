@@ -82,6 +82,11 @@ export interface SlicePlan {
   mode: 0 | 1;
   /** Mode 1 with at most 2 rows per unit: kernel-row counts kept for the next unit (C * 32 * (3 - R) words). */
   rowCache: boolean;
+  /** Row cache as a ring of three slots for every channel (one batch, whole groups of 8 channels, DSP cores): no
+   *  copies, codeword counts computed codeword by codeword across channels. */
+  ring: boolean;
+  /** Mode 1, one batch, every threshold a byte (M <= 255): saturating byte lanes on Thumb-2 DSP cores. */
+  sat: boolean;
   rowsPerUnit: number;
   accBits: number;
   batch: number;
@@ -111,11 +116,18 @@ export function sliceAccBits(C: number): number {
   return K;
 }
 
-export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, R = 1): number {
+export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, R = 1, sat = false, ring = false): number {
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
-  const cache = mode && rowCache ? C * 32 * (3 - R) : 0;
-  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + cache;
+  const cache = mode && rowCache ? (ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
+  // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block.
+  const satWords = sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
+  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + cache + satWords;
+}
+
+/** The saturating path needs every output's match threshold M (start = 2^15 - M) to fit a byte. */
+export function sliceSatEligible(start: Uint32Array): boolean {
+  return start.every((v) => 32768 - (v & 0xffffff) <= 255);
 }
 
 /**
@@ -126,25 +138,28 @@ export function sliceScratchWords(C: number, H: number, O: number, n: number, ba
  * Mode 1 on Thumb-2 with DSP runs the assembly loops (shared counts for even n; per-output loop for n <= 16 and whole
  * groups of 8 channels), the other cases the C loops.
  */
-export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false): number {
+export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, sat = false, ring = false): number {
   const R = Math.max(1, Math.min(H, Math.floor(32 / W)));
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
   const tail = C % 8;
   const asmOut = mode === 1 && n <= 16 && tail === 0;
-  const transpose = Math.ceil(H / R) * Math.ceil(C / 32) * (1200 + 220 * R);
+  const transpose = Math.ceil(H / R) * Math.ceil(C / 32) * (R === 1 ? 955 : 1000 + 220 * R);
   const perUnit = 400;
   const border = Math.min(units, 3) * (mode ? 3000 : 3000 + 300 * R);
   // Per kernel row: taps and row patterns ~145; a cached row costs two 32-word copies (~40) instead.
   const cached = mode && rowCache ? (3 - R) * (units - 1) / units : 0;
-  const perUnitC = (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
-  const perPair = asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
-  const perUnitO = asmOut ? 128 + 30 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
-  const perOutWord = 1200;
+  // Ring: the new kernel rows (~145 each) and 24 instructions per codeword, no copies.
+  const perUnitC = ring
+    ? 60 + 24 * n + 145 * (3 - cached)
+    : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
+  const perPair = sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
+  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 30 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
+  const perOutWord = mode ? 770 : 1200;
   return transpose + border + units * (perUnit + C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
-export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number): SlicePlan | null {
+export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true): SlicePlan | null {
   if (sliceEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O] = y.shape;
@@ -152,15 +167,20 @@ export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
   const rowsPerUnit = Math.max(1, Math.min(H, Math.floor(32 / W)));
   const candidates = [C, ...Array.from({ length: Math.floor((C - 1) / 8) }, (_, i) => 8 * (Math.floor((C - 1) / 8) - i))];
   let best: SlicePlan | null = null;
+  const satOk = dsp && sliceSatEligible(sliceStartWords(l.threshold!.value, l.threshold!.flip, C, 15));
   for (const mode of [0, 1] as const) {
     if (mode === 1 && 9 * C >= 2 ** 15) continue;
     for (const rowCache of mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
-      for (const batch of candidates) {
-        const scratchBytes = 4 * sliceScratchWords(C, H, O, n, batch, mode, rowCache, rowsPerUnit);
-        if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
-        const est = Math.round(sliceCost(C, H, W, O, n, batch, mode, rowCache));
-        if (!best || est < best.estInstructions) best = { mode, rowCache, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
-        break;
+      for (const ring of rowCache && dsp && C % 8 === 0 ? [true, false] : [false]) {
+        for (const sat of mode === 1 && satOk ? [true, false] : [false]) {
+          for (const batch of sat || ring ? [C] : candidates) {
+            const scratchBytes = 4 * sliceScratchWords(C, H, O, n, batch, mode, rowCache, rowsPerUnit, sat, ring);
+            if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
+            const est = Math.round(sliceCost(C, H, W, O, n, batch, mode, rowCache, sat, ring));
+            if (!best || est < best.estInstructions) best = { mode, rowCache, ring, sat, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
+            break;
+          }
+        }
       }
     }
   }

@@ -33,7 +33,8 @@ function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan | null, 
     { name: 'rows_per_unit', value: String(plan.rowsPerUnit) },
     { name: 'acc_bits', value: String(plan.accBits) },
     { name: 'mode', value: String(plan.mode) },
-    { name: 'row_cache', value: plan.rowCache ? '1' : '0' },
+    { name: 'row_cache', value: plan.ring ? '2' : plan.rowCache ? '1' : '0' },
+    { name: 'sat', value: plan.sat ? '1' : '0' },
     { name: 'n_codewords', value: String(w.codewords.length) },
     { name: 'batch', value: String(plan.batch) },
     { name: 'codewords', value: ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') },
@@ -46,7 +47,7 @@ function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan | null, 
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
     runtime: ['bnn_bconv2d_slice.c'],
-    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.rowCache ? ', row cache' : ''}, batch ${plan.batch}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
+    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : ''}, batch ${plan.batch}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };
 }
@@ -61,7 +62,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
   const ref = refCost(l, C, O, OH, OW);
   const plan = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
-  const sp = planSlice(l, x, y, ctx.scratchLimit);
+  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp ?? true);
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!plan || sp.estInstructions < plan.estInstructions)))) {
     const slice = lowerSlice(l, ctx, sp, ` vs ${plan ? `lanes ${plan.estInstructions}, ` : ''}ref ${ref}`);
     if (slice) return slice;

@@ -61,6 +61,8 @@ export interface LowerContext {
   kernels?: KernelChoice;
   /** Largest scratch (bytes) a fast kernel may ask for; it picks a smaller working set or falls back to ref. */
   scratchLimit?: number;
+  /** The target core has the DSP extension (M4, M7, M33, M55): plan the paths only its assembly takes. Default true. */
+  dsp?: boolean;
   /** Register a constant table; returns its C symbol. */
   table(suffix: string, ctype: CTable['ctype'], values: ArrayLike<number>, category: TableCategory): string;
 }
