@@ -231,6 +231,13 @@ describe.skipIf(!hasTorch)('training: warm start from a plain BNN (Sparks and th
     expect(meta.kd).toBe(0.5);
   });
 
+  it('--bn-freeze: BN statistics recomputed mid-run and held for the rest (recorded in meta.json)', () => {
+    const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--bn-freeze', '0.5', '--out', join(dir, 'bnf'));
+    expect(out).toMatch(/step 3: BN statistics recomputed and held/);
+    const meta = JSON.parse(readFileSync(join(dir, 'bnf', 'meta.json'), 'utf8')) as { bn_freeze: number };
+    expect(meta.bn_freeze).toBe(0.5);
+  });
+
   it('post-hoc top-n (no retraining): the n most frequent codewords of the plain kernels', () => {
     const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--method', 'topn', '--epochs', '0', '--out', join(dir, 'topn'));
     expect(out).not.toMatch(/step \d+:/); // no optimisation step at all

@@ -38,19 +38,34 @@ def run_dir(out, seed, name):
 def plan(args):
     """[(name, seed, train.py args, dependency dir or None)] in dependency order."""
     jobs = []
+    lr = ['--lr', str(args.lr)] if args.lr is not None else []
     for s in args.seeds:
         plain = run_dir(args.out, s, 'plain')
+        if args.start:
+            link_start(args, s)
         jobs.append(('plain', s, ['--tau', '9', '--epochs', str(args.plain_epochs)], None))
         ckpt = os.path.join(plain, 'model.pt')
         if args.plain_ft:
-            jobs.append(('plain-ft', s, ['--tau', '9', '--init', ckpt, '--epochs', str(args.ft_epochs)], plain))
+            jobs.append(('plain-ft', s, ['--tau', '9', '--init', ckpt, '--epochs', str(args.ft_epochs)] + lr, plain))
         for t in args.taus:
-            base = ['--tau', str(t), '--init', ckpt]
+            base = ['--tau', str(t), '--init', ckpt] + lr
             jobs.append((f'posthoc-{t}', s, base + ['--method', 'topn', '--epochs', '0'], plain))
             if t in args.finetune_taus:
                 jobs.append((f'topn-ft-{t}', s, base + ['--method', 'topn', '--epochs', str(args.ft_epochs)], plain))
             jobs.append((f'sparks-{t}', s, base + ['--method', 'sparks', '--epochs', str(args.ft_epochs)], plain))
     return jobs
+
+
+def link_start(args, seed):
+    """--start: OUT/s{seed}/plain is a link to a finished run of another sweep (e.g. its plain BNN trained on), so
+    every row here starts from that checkpoint; the link counts as a finished plain run."""
+    src = os.path.abspath(run_dir(args.start, seed, args.start_run))
+    if not os.path.exists(os.path.join(src, 'meta.json')):
+        raise SystemExit(f'--start: {src} has no finished run (meta.json)')
+    dst = run_dir(args.out, seed, 'plain')
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if not os.path.lexists(dst):
+        os.symlink(src, dst)
 
 
 def run_all(args):
@@ -168,6 +183,9 @@ def main(argv=None):
     ap.add_argument('--ft-epochs', type=int, default=4)
     ap.add_argument('--plain-ft', action='store_true',
                     help='also train each plain BNN on for F more epochs (the plain row at the codebook rows\' budget)')
+    ap.add_argument('--start', help='a finished sweep whose runs START_RUN (per seed) are the plain BNNs to start from')
+    ap.add_argument('--start-run', default='plain-ft', help='with --start: which run of it (default plain-ft)')
+    ap.add_argument('--lr', type=float, help='learning rate of the runs that start from the plain BNN (train.py default)')
     ap.add_argument('--jobs', type=int, default=2, help='runs in parallel (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only aggregate finished runs')
     args = ap.parse_args(argv)

@@ -129,6 +129,10 @@ def main(argv=None):
     ap.add_argument('--teacher', help='model.pt of a trained plain BNN (tau 9) to distil from: the loss becomes '
                                       '(1 - kd) * cross-entropy + kd * KL(teacher || student) on the logits')
     ap.add_argument('--kd', type=float, default=1.0, help='weight of the distillation term when --teacher is given')
+    ap.add_argument('--bn-freeze', type=float, default=None,
+                    help='fraction of steps after which the BN statistics are recomputed (as before export) and then '
+                         'held: BN runs in eval mode for the rest of training, so the weights adapt to the statistics '
+                         'the exported model uses')
     ap.add_argument('--no-augment', action='store_true', help='no +-2 pixel shifts')
     ap.add_argument('--dump', type=int, default=16, help='test digits whose eval outputs are dumped for bnn-gen')
     ap.add_argument('--smoke', action='store_true', help='a few batches of each phase (seconds), small BN/eval passes')
@@ -185,11 +189,16 @@ def main(argv=None):
     print(f'training: tau={args.tau} method={args.method} init={args.init or "-"} epochs={epochs} steps={total} (plain until {plain_end}, selection until {freeze_at}) '
           f'seed={args.seed} train={len(trx)} test={len(tex)}', flush=True)
 
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    bn_freeze_at = int(round(args.bn_freeze * total)) if args.bn_freeze is not None else None
+    bn_frozen = False
     step = 0
     prev_sel = None
     changes = 0
     for epoch in range(epochs):
         model.train()
+        for m in bns if bn_frozen else []:
+            m.eval()
         perm = torch.randperm(len(trx), generator=gen)
         t_ep, seen, correct, loss_sum = time.time(), 0, 0, 0.0
         for bi in range(per_epoch):
@@ -219,6 +228,13 @@ def main(argv=None):
                     l.freeze_selection()
                     l.scores.requires_grad_(False)
                 print(f'  step {step}: selection frozen', flush=True)
+            if bn_freeze_at is not None and step == bn_freeze_at and not bn_frozen:
+                recompute_bn(model, trx, args.batch, max_batches=3 if args.smoke else None)
+                model.train()
+                for m in bns:
+                    m.eval()
+                bn_frozen = True
+                print(f'  step {step}: BN statistics recomputed and held', flush=True)
             idx = perm[bi * args.batch:(bi + 1) * args.batch]
             q = trx_t[idx]
             if not args.no_augment:
@@ -268,7 +284,7 @@ def main(argv=None):
         l.freeze_kernels()
     meta = {
         'tau': args.tau, 'method': args.method if selecting else 'plain', 'init': args.init, 'score_init': args.score_init,
-        'teacher': args.teacher, 'kd': args.kd if args.teacher else 0.0, 'lr': args.lr,
+        'teacher': args.teacher, 'kd': args.kd if args.teacher else 0.0, 'lr': args.lr, 'bn_freeze': args.bn_freeze,
         'epochs': epochs, 'steps': total, 'seed': args.seed, 'smoke': args.smoke,
         'train_seconds': round(time.time() - t_start, 1),
     }
