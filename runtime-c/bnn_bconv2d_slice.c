@@ -31,8 +31,8 @@ SL_PROF_DEFINE(bnn_sp_otrans)
 #define SL_PROF(name) ((void)0)
 #endif
 
-/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k]. Five stages of 16 swaps of
- * j-bit blocks; each stage's loop is unrolled so that every index is a constant (about 8 instructions a swap). */
+/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k], in five stages of 16 swaps of j-bit
+ * blocks (j = 16, 8, 4, 2, 1). */
 #define SL_SWAP(a, b, j, m) do { const uint32_t t_ = (((a) >> (j)) ^ (b)) & (m); (a) ^= t_ << (j); (b) ^= t_; } while (0)
 /* In registers: stages 16 and 8 on the four words k, k + 8, k + 16, k + 24; then stages 4, 2, 1 on eight
  * consecutive words (about 5 instructions a swap instead of 8 through memory). */
@@ -326,12 +326,12 @@ __asm__(
     ".size bnn_sl_cw_lanes, .-bnn_sl_cw_lanes\n\t"
     ".popsection\n");
 /* Saturating byte lanes (p->sat): every output channel of a unit in one call. Output o's record in `rec` is
- * [8 start words][c8 count-word addresses][flip][positions]. The 8 accumulator words start at 255 - T per byte lane
+ * [8 start words][c16 count-word addresses][flip][positions]. The 8 accumulator words start at 255 - T per byte lane
  * (T = the lane's threshold on matches, 0 <= T <= 255 checked by the caller) and each channel adds its 8 count words
  * with UQADD8 (channels past in_c point at a zero block): a lane saturates at 255 exactly when its matches reach T,
  * and saturation is exact here because every term is >= 0. UQSUB8 with 0xFE leaves 1 in saturated lanes and 0
  * elsewhere; word j byte B becomes bit 8B + j of obits[o], which is then XORed with flip and ANDed with positions.
- * c8 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
+ * c16 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
 typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; } bnn_sl_sat_args_t;
 void bnn_sl_sat_out(const bnn_sl_sat_args_t *a);
 #define SLS_CH "ldr r12, [r2], #4\n\tldmia r12!, {r0, r1, r3, lr}\n\t" \
@@ -630,16 +630,16 @@ static inline uint32_t bnn_slice_sat_pos(uint32_t b)
 }
 
 /* The saturating path's records (see bnn_sl_sat_out): here the addresses of each (output, channel)'s 8 count words,
- * fixed for the whole layer (the count layout does not change between units); channels past in_c up to c8 point at
+ * fixed for the whole layer (the count layout does not change between units); channels past in_c up to c16 point at
  * a zero block. The start, flip and position words are written per unit kind by bnn_slice_sat_setup. */
-static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t c8, uint32_t *zero)
+static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t c16, uint32_t *zero)
 {
     const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, gstride = 64u * n;
     const uint32_t ib = n <= 16u ? 4u : 8u, row_words = (C * ib + 31u) >> 5, imask = (1u << ib) - 1u;
     for (uint32_t i = 0; i < 8u; i++) zero[i] = 0u;
     for (uint32_t o = 0; o < O; o++) {
         const uint32_t *iw = p->indices + (size_t)o * row_words;
-        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c8 + 10u) + 8u);
+        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + 10u) + 8u);
         uint32_t c = 0;
         if (ib == 4u) for (; c + 8u <= C; c += 8u) {
             const uint32_t w = *iw++;
@@ -654,14 +654,14 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             const uint32_t k = (p->indices[(size_t)o * row_words + ((c * ib) >> 5)] >> ((c * ib) & 31u)) & imask;
             *a++ = cw + (c >> 3) * gstride + (c & 7u) * 8u + k * 64u;
         }
-        for (; c < c8; c++) *a++ = zero;
+        for (; c < c16; c++) *a++ = zero;
     }
 }
 
 /* Start table of the saturating path for a unit (see bnn_sl_sat_out): per output, 8 words of 255 - T per byte lane,
  * T = M - E(lane), saturated at 255 where T <= 0, then the flip and position masks. Returns 0 when a border
  * correction does not fit a byte (the unit then takes the 16-bit path). */
-static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c8, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p, uint32_t nbits)
+static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c16, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p, uint32_t nbits)
 {
     /* Byte B of word j is the 16-bit path's lane 2j + (B & 1), halfword B >> 1 (see bnn_slice_lanes_outputs). */
     uint32_t eb[2][8], pm = 0u;
@@ -673,7 +673,7 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c8, const bnn_slice_u
         }
     for (uint32_t b = 0; b < 32u; b++)
         if (bnn_slice_sat_pos(b) < nbits) pm |= 1u << b;
-    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 10u) {
+    for (uint32_t o = 0; o < p->g.out_c; o++, st += c16 + 10u) {
         const uint32_t sv = p->start[o];
         const uint32_t base = (255u - (32768u - (sv & 0xFFFFFFu))) * 0x01010101u;
         const uint32_t *e = eb[(sv >> 24) & 1u];
@@ -682,8 +682,8 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c8, const bnn_slice_u
             __asm__("uqadd8 %0, %0, %1" : "+r"(v) : "r"(e[j]));
             st[j] = v;
         }
-        st[c8 + 8u] = 0u - ((sv >> 25) & 1u);
-        st[c8 + 9u] = pm;
+        st[c16 + 8u] = 0u - ((sv >> 25) & 1u);
+        st[c16 + 9u] = pm;
     }
     return 1u;
 }
@@ -716,7 +716,6 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
      * whose kernel rows 0..2-R they are. */
     const uint32_t cslots = mode && p->row_cache ? 3u - R : 0u;
     uint32_t *cache = pend + batch / 8u;                        /* [C][cslots * 32], or the ring [3][C][32] */
-
     uint32_t S[96]; /* mode 1: [ky][pattern][w]: a kernel row's match count in 4-bit lanes, lane i = position 4i + w */
 
     for (uint32_t k = 0; k < n; k++) {
@@ -740,7 +739,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
      * counts in a ring of three slots, then 9n row addresses (three rotations); other builds use the plain cache. */
     const uint32_t ring_words = p->row_cache == 2u ? C * 96u + 9u * n : C * cslots * 32u;
     /* Saturating byte lanes: one batch, every output's match threshold M <= 255 (start = 2^15 - M). */
-    const uint32_t c8 = (C + 15u) & ~15u;
+    const uint32_t c16 = (C + 15u) & ~15u;
     const bnn_sl_sat_args_t *sat_args = NULL;
     bnn_sl_sat_args_t sa;
     uint32_t *st = NULL;
@@ -749,8 +748,8 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
         if (ok) {
             st = cache + ring_words;
-            bnn_slice_sat_addresses(st, p, cw, c8, st + (c8 + 10u) * O);
-            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c8;
+            bnn_slice_sat_addresses(st, p, cw, c16, st + (c16 + 10u) * O);
+            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c16;
         }
     }
     uint32_t ring_rot = 0;
@@ -821,7 +820,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
             bnn_slice_unit_setup(&u, p, nr, W, row_mask, rv, mode, K);
 #ifdef SL_T2
-            if (st) sat_args = bnn_slice_sat_setup(st, c8, &u, p, nr * W) ? &sa : NULL;
+            if (st) sat_args = bnn_slice_sat_setup(st, c16, &u, p, nr * W) ? &sa : NULL;
 #endif
         }
         const uint32_t unit_mask = u.unit_mask, cm0 = u.cm0, cm2 = u.cm2, eflag = u.eflag, pmask = u.pmask;

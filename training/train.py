@@ -39,11 +39,22 @@ from .sparks import kernel_ids
 BN_ORDER_SEED = 0
 
 
+def batchnorms(model):
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def train_mode(model, hold_bn=False):
+    """model.train(), with every BatchNorm left in eval mode (statistics held) when hold_bn."""
+    model.train()
+    for m in batchnorms(model) if hold_bn else []:
+        m.eval()
+
+
 def recompute_bn(model, xs, batch=100, max_batches=None):
     """Reset every BatchNorm's running statistics and recompute them (cumulative) in one train-mode pass over `xs`
     in a fixed shuffled order. The order matters: the split is stored class by class, and batches of one digit each
     give batch statistics far from the population's (a class-ordered pass cost up to 30 points on codebook models)."""
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    bns = batchnorms(model)
     saved = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
@@ -189,16 +200,13 @@ def main(argv=None):
     print(f'training: tau={args.tau} method={args.method} init={args.init or "-"} epochs={epochs} steps={total} (plain until {plain_end}, selection until {freeze_at}) '
           f'seed={args.seed} train={len(trx)} test={len(tex)}', flush=True)
 
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     bn_freeze_at = int(round(args.bn_freeze * total)) if args.bn_freeze is not None else None
     bn_frozen = False
     step = 0
     prev_sel = None
     changes = 0
     for epoch in range(epochs):
-        model.train()
-        for m in bns if bn_frozen else []:
-            m.eval()
+        train_mode(model, bn_frozen)
         perm = torch.randperm(len(trx), generator=gen)
         t_ep, seen, correct, loss_sum = time.time(), 0, 0, 0.0
         for bi in range(per_epoch):
@@ -230,10 +238,8 @@ def main(argv=None):
                 print(f'  step {step}: selection frozen', flush=True)
             if bn_freeze_at is not None and step == bn_freeze_at and not bn_frozen:
                 recompute_bn(model, trx, args.batch, max_batches=3 if args.smoke else None)
-                model.train()
-                for m in bns:
-                    m.eval()
                 bn_frozen = True
+                train_mode(model, bn_frozen)
                 print(f'  step {step}: BN statistics recomputed and held', flush=True)
             idx = perm[bi * args.batch:(bi + 1) * args.batch]
             q = trx_t[idx]
