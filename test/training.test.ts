@@ -192,6 +192,27 @@ describe.skipIf(!hasTorch)('training/bnn.py blocks: exported and imported by bnn
   });
 });
 
+// The BN recompute before evaluation and export (train.recompute_bn): layer by layer, each BatchNorm measured on the
+// signs the eval-mode model computes. training.bn_check recomputes the expected statistics with forward hooks and
+// also checks that a one-pass recompute (every BatchNorm in train mode at once) would differ.
+describe.skipIf(!hasTorch)('training: batch-norm statistics recomputed layer by layer', () => {
+  it("every BatchNorm's statistics are its eval-mode input's population statistics", () => {
+    const py = spawnSync(PYTHON, ['-m', 'training.bn_check'], { cwd: ROOT, encoding: 'utf8' });
+    const report = JSON.parse(py.stdout.trim().split('\n').pop() ?? '{}') as {
+      layers: { mean_err: number; var_err: number }[];
+      one_pass_var_err: number;
+      ok: boolean;
+    };
+    expect(report.layers).toHaveLength(4);
+    for (const l of report.layers) {
+      expect(l.mean_err).toBeLessThan(1e-5);
+      expect(l.var_err).toBeLessThan(1e-4);
+    }
+    expect(report.one_pass_var_err).toBeGreaterThan(1e-3);
+    expect(py.status).toBe(0);
+  });
+});
+
 // The table's pipeline (training/sweep.py): a plain BNN, then Sparks from it (--init) and the top-n baseline from the
 // same checkpoint without retraining; both keep 2^tau distinct codewords and import as codebooks.
 describe.skipIf(!hasTorch)('training: warm start from a plain BNN (Sparks and the top-n baseline)', () => {
