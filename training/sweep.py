@@ -177,7 +177,7 @@ def main(argv=None):
     ap.add_argument('--out', default='runs/sweep')
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3])
     ap.add_argument('--taus', type=int, nargs='+', default=[6, 5, 4, 3])
-    ap.add_argument('--finetune-taus', type=int, nargs='+', default=[5, 4, 3],
+    ap.add_argument('--finetune-taus', type=int, nargs='+', default=[6, 5, 4, 3],
                     help='taus that get the post-hoc + fine-tuning baseline (the costly one)')
     ap.add_argument('--plain-epochs', type=int, default=10)
     ap.add_argument('--ft-epochs', type=int, default=4)
