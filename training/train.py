@@ -55,6 +55,11 @@ class _StopForward(Exception):
     pass
 
 
+def _stop_forward(module, inputs, output):
+    """Forward hook that ends the pass here (nothing after a BatchNorm changes its statistics)."""
+    raise _StopForward
+
+
 def forward_order(model, x):
     """The BatchNorms in the order one forward pass reaches them."""
     seen = []
@@ -88,11 +93,7 @@ def recompute_bn(model, xs, batch=100, max_batches=None):
         model.eval()
         bn.train()
         saved, bn.momentum = bn.momentum, None
-
-        def stop(m, i, o):  # nothing after this BatchNorm changes its statistics
-            raise _StopForward
-
-        hook = bn.register_forward_hook(stop)
+        hook = bn.register_forward_hook(_stop_forward)
         try:
             with torch.no_grad():
                 for idx in batches:
