@@ -10,7 +10,7 @@ import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { generate } from '../generator/src/generate.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
 import { getTarget } from '../generator/src/model/target.ts';
-import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { writeTree } from '../generator/src/util/files.ts';
 
 const [C, H, W, tau, limit] = process.argv.slice(2).map(Number);
 const board = loadBoard('mps2-an386');
@@ -19,7 +19,7 @@ const model = standardLayerModel(C, H, W, tau);
 const g = generate(model, { target, board, goldenCount: 1, seed: 1, kernels: 'fast', scratchLimit: limit || undefined });
 const dir = mkdtempSync(join(tmpdir(), 'bnn-prof-'));
 try {
-  writeDirAtomic(dir, g.files);
+  writeTree(dir, g.files);
   execFileSync('make', ['-C', dir, '-j2', `CPUFLAGS=${target.cflags.join(' ')} -DBNN_BENCH -DBNN_SLICE_PROF`, 'firmware.elf'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const phases = ['bnn_sp_transpose', 'bnn_sp_unit', 'bnn_sp_shared', 'bnn_sp_outputs', 'bnn_sp_otrans'];
   const layers = g.info.layers.filter((l) => l.marker);

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { PROJECT_ROOT } from '../generator/src/paths.ts';
 import { importOnnxFile } from '../generator/src/import/onnx.ts';
 import { formatReport, modelReport } from '../generator/src/report.ts';
 

@@ -6,7 +6,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchModel, formatBench, type BenchResult } from '../generator/src/bench/bench.ts';
 import { STANDARD_SHAPES, STANDARD_TAUS, standardLayerModel } from '../generator/src/bench/standard.ts';
-import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { PROJECT_ROOT } from '../generator/src/paths.ts';
 import { loadModel } from '../generator/src/format/load.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';

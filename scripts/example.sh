@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
+npm run build --silent
 npx bnn-gen --target cortex-m4 -o out/example
 npx bnn-gen verify
 make -C out/example run

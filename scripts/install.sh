@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make gcc cmake)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(emscripten libglib2.0-dev python3-torch python3-onnx openocd)
+  packages+=(emscripten libglib2.0-dev python3-torch python3-onnx openocd chromium)
 fi
 
 missing=()

@@ -71,7 +71,7 @@ function expectBnnError(fn: () => unknown, ...needles: (string | RegExp)[]): str
 /** Read f's manifest; must fail with a BnnError that starts with the manifest's file name. */
 function expectReadError(f: Files, ...needles: (string | RegExp)[]): string {
   const msg = expectBnnError(() => readModel(f.path), ...needles);
-  expect(msg.startsWith('m.json: ')).toBe(true);
+  expect(msg.startsWith(`${f.path}: `)).toBe(true);
   return msg;
 }
 
@@ -542,7 +542,7 @@ describe('robustness: mangled manifests and blobs only ever give one-line BnnErr
             failures++;
             if (!(e instanceof BnnError)) throw new Error(`${p.join('.')} = ${JSON.stringify(v)}: ${(e as Error).name}: ${(e as Error).message}`);
             expect(e.message, `${p.join('.')} = ${JSON.stringify(v)}`).not.toMatch(/[\r\n]/);
-            expect(e.message.startsWith('m.json: '), e.message).toBe(true);
+            expect(e.message.startsWith(`${f.path}: `), e.message).toBe(true);
           }
         }
       }

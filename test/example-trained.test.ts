@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DIGITS, DEFAULT_EXAMPLE, DEFAULT_LABELS, DEFAULT_MODEL } from '../generator/src/cli/main.ts';
 import { readInputs, readLabels } from '../generator/src/cli/inputs.ts';
-import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { DEFAULT_DIGITS, DEFAULT_EXAMPLE, DEFAULT_LABELS, DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
 import { loadModel } from '../generator/src/format/load.ts';
 import { argmax, countCorrect } from '../generator/src/golden.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
@@ -112,7 +111,7 @@ describe('the shipped example (trained Sparks model)', () => {
 
     writeFileSync(join(work, 'short.npy'), readFileSync(DEFAULT_LABELS).subarray(0, 128 + 8 * 5)); // header + 5 labels
     const cases: [string[], RegExp][] = [
-      [['--labels', join(work, 'short.npy')], /short\.npy: (5 labels for 100 inputs|not a readable \.npy)/],
+      [['--labels', join(work, 'short.npy')], /short\.npy: (5 labels for 100 inputs|not a readable \.npy|the \.npy header declares shape \[100\] \(800 bytes of data\), the file holds 40 bytes of data)/],
       [['--labels', DEFAULT_DIGITS], /labels must have shape \[N\]|labels for 100 inputs/],
       [['--labels', join(work, 'missing.npy')], /cannot read labels/],
     ];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { DEFAULT_MODEL } from '../generator/src/paths.ts';
 import { libraryFiles } from '../generator/src/emit/library.ts';
 import { wasmTargetFiles } from '../generator/src/emit/wasm-target.ts';
 import { loadModel } from '../generator/src/format/load.ts';
@@ -13,7 +13,7 @@ import { goldenFiles } from '../generator/src/golden.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
-import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { writeTree } from '../generator/src/util/files.ts';
 import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-exports-'));
@@ -50,7 +50,7 @@ describe.skipIf(!haveCmake || !haveTool('gcc'))('--format lib', () => {
   it('builds with CMake into a host application that matches the golden scores bit for bit', async () => {
     const root = join(work, 'host');
     const golden = goldenFiles(model, goldenInputs(model, [], 3, 5), { inputsFrom: 'test' });
-    writeDirAtomic(root, {
+    writeTree(root, {
       ...Object.fromEntries(Object.entries(lib.files).map(([k, v]) => [`bnnlib/${k}`, v])),
       'app/main.c': APP,
       'app/bnn_golden.h': golden['bnn_golden.h'],
@@ -64,7 +64,7 @@ describe.skipIf(!haveCmake || !haveTool('gcc'))('--format lib', () => {
 
   it.skipIf(!haveTool('arm-none-eabi-gcc'))('cross-builds for Cortex-M4 with its toolchain file', async () => {
     const root = join(work, 'm4');
-    writeDirAtomic(root, lib.files);
+    writeTree(root, lib.files);
     // CFLAGS from the environment add to the toolchain's flags (-DCMAKE_C_FLAGS would replace them).
     await runTool('cmake', ['-S', root, '-B', join(root, 'build'), `-DCMAKE_TOOLCHAIN_FILE=${join(root, 'cortex-m4.cmake')}`], { env: { ...process.env, CFLAGS: '-Wall -Wextra -Werror' } });
     await runTool('cmake', ['--build', join(root, 'build')]);
@@ -72,13 +72,19 @@ describe.skipIf(!haveCmake || !haveTool('gcc'))('--format lib', () => {
     expect(existsSync(lib_)).toBe(true);
     const objdump = await runTool('arm-none-eabi-objdump', ['-f', lib_]);
     expect(objdump.stdout.toString()).toMatch(/architecture: armv7e-m/);
+    // No CMAKE_BUILD_TYPE given: the model is still compiled with -O2 (CMake's default would be unoptimised).
+    const flags = readFileSync(join(root, 'build', 'CMakeFiles', 'bnn_model.dir', 'flags.make'), 'utf8');
+    expect(flags).toMatch(/C_FLAGS = .*-O2/);
+    // An explicit build type is the user's: no -O2 added on top of Debug's flags.
+    await runTool('cmake', ['-S', root, '-B', join(root, 'build-debug'), `-DCMAKE_TOOLCHAIN_FILE=${join(root, 'cortex-m4.cmake')}`, '-DCMAKE_BUILD_TYPE=Debug']);
+    expect(readFileSync(join(root, 'build-debug', 'CMakeFiles', 'bnn_model.dir', 'flags.make'), 'utf8')).not.toMatch(/-O2/);
   });
 
   it('ships a make fragment and a README with the integration example', async () => {
     expect(lib.files['bnn_model.mk']).toMatch(/BNN_SRCS := .*src\/bnn_model\.c/);
     expect(lib.files['README.md']).toContain('bnn_run(image, scores, arena)');
     const root = join(work, 'mk');
-    writeDirAtomic(root, { ...Object.fromEntries(Object.entries(lib.files).map(([k, v]) => [`bnnlib/${k}`, v])), 'main.c': '#include "bnn_model.h"\nstatic uint32_t a[(BNN_ARENA_SIZE + 3) / 4];\nint main(void) { static bnn_input_t x[BNN_INPUT_SIZE]; bnn_score_t s[BNN_NUM_CLASSES]; return bnn_run(x, s, a); }\n', Makefile: 'BNN_DIR := bnnlib/\ninclude bnnlib/bnn_model.mk\napp: main.c $(BNN_SRCS)\n\tgcc -std=c99 -Wall -Wextra -Werror $(BNN_CFLAGS) $^ -o $@\n' });
+    writeTree(root, { ...Object.fromEntries(Object.entries(lib.files).map(([k, v]) => [`bnnlib/${k}`, v])), 'main.c': '#include "bnn_model.h"\nstatic uint32_t a[(BNN_ARENA_SIZE + 3) / 4];\nint main(void) { static bnn_input_t x[BNN_INPUT_SIZE]; bnn_score_t s[BNN_NUM_CLASSES]; return bnn_run(x, s, a); }\n', Makefile: 'BNN_DIR := bnnlib/\ninclude bnnlib/bnn_model.mk\napp: main.c $(BNN_SRCS)\n\tgcc -std=c99 -Wall -Wextra -Werror $(BNN_CFLAGS) $^ -o $@\n' });
     await runTool('make', ['-C', root, 'app']);
     expect(existsSync(join(root, 'app'))).toBe(true);
   });
@@ -95,7 +101,7 @@ describe('--format arduino', () => {
 
   it.skipIf(!haveTool('arm-none-eabi-gcc'))('compiles as Arduino would (gnu11, no -ffp-contract flag) without fused multiply-adds', async () => {
     const root = join(work, 'ard');
-    writeDirAtomic(root, ard.files);
+    writeTree(root, ard.files);
     for (const f of Object.keys(ard.files).filter((k) => k.endsWith('.c'))) {
       const r = await runTool('arm-none-eabi-gcc', [...getTarget('cortex-m4').cflags, '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-S', join(root, f), '-o', '-']);
       expect(r.stdout.toString(), f).not.toMatch(/\bvfma|\bvmla/);
@@ -112,7 +118,7 @@ describe.skipIf(!haveTool('emcc'))('--target wasm', () => {
       const model = load();
       const { files } = await wasmTargetFiles(model);
       const dir = join(work, `wasm-${name.replace(/\W+/g, '-')}`);
-      writeDirAtomic(dir, files);
+      writeTree(dir, files);
       expect(readFileSync(join(dir, 'bnn_model.d.ts'), 'utf8')).toMatch(/export declare class Model/);
       const mod = await import(pathToFileURL(join(dir, 'bnn_model.js')).href);
       const m = await mod.Model.load();

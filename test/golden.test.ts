@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseNpy } from 'npyjs';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { DEFAULT_MODEL } from '../generator/src/paths.ts';
 import { readInputs } from '../generator/src/cli/inputs.ts';
 import { emitModel } from '../generator/src/emit/cmodel.ts';
 import { loadModel } from '../generator/src/format/load.ts';
@@ -15,7 +15,7 @@ import { goldenFiles } from '../generator/src/golden.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
-import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { writeTree } from '../generator/src/util/files.ts';
 import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-golden-'));
@@ -43,7 +43,7 @@ async function checkOnHost(model: Model, name: string, corrupt = false) {
   const inputs = goldenInputs(model, [], 5, 3);
   const files: Record<string, string | Uint8Array> = { ...emitModel(model).files, ...goldenFiles(model, inputs, { inputsFrom: 'test' }), 'check.c': CHECK_MAIN };
   if (corrupt) files['bnn_golden.h'] = (files['bnn_golden.h'] as string).replace(/(GOLDEN_SCORES[^{]*\{\s*\{[^\n]*\n\s*)(-?\d)/, (_, a, d) => a + (d === '1' ? '2' : '1'));
-  writeDirAtomic(dir, files);
+  writeTree(dir, files);
   const sources = Object.keys(files).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
   await runTool('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off', '-I', dir, ...sources, '-o', join(dir, 'check')]);
   return runTool(join(dir, 'check'), []).then(
@@ -64,6 +64,16 @@ describe.skipIf(!haveTool('gcc'))('golden vectors', () => {
     while (!(randomModel(seed).input.dtype === 'i8' && randomModel(seed).layers.at(-1)!.op !== 'dense')) seed++;
     expect((await checkOnHost(randomModel(seed), 'int')).code).toBe(0);
     expect((await checkOnHost(loadModel(DEFAULT_MODEL), 'corrupt', true)).code).toBe(1);
+  });
+
+  it('the header stops the build when the model header is another model (hash checked at compile time)', async () => {
+    const model = loadModel(DEFAULT_MODEL);
+    const other = randomModel(3);
+    const dir = join(work, 'mixed');
+    const golden = goldenFiles(model, goldenInputs(model, [], 2, 1), { inputsFrom: 'test' });
+    writeTree(dir, { ...emitModel(other).files, 'bnn_golden.h': golden['bnn_golden.h'], 'check.c': CHECK_MAIN });
+    const r = await runTool('gcc', ['-std=c99', '-fsyntax-only', '-I', dir, join(dir, 'check.c')]).then(() => '', (e: Error) => e.message);
+    expect(r).toMatch(/#error "bnn_golden.h was generated for model mnist-sparks \(sha256 [0-9a-f]{16}\.\.\.\), but bnn_model.h is another model/);
   });
 
   it('the .npy files hold the inputs and the reference scores', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../generator/src/cli/main.ts';
 import { emitModel } from '../generator/src/emit/cmodel.ts';
-import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { PROJECT_ROOT } from '../generator/src/paths.ts';
 import { loadModel } from '../generator/src/format/load.ts';
 import { importOnnxFile } from '../generator/src/import/onnx.ts';
 import { modelProto } from '../generator/src/import/proto.ts';
@@ -170,7 +170,7 @@ describe.skipIf(!hasTorch)('bnn-gen import / report / --bits on PyTorch ONNX exp
     });
 
     it('a τ too small for a layer, and bad option values', async () => {
-      await expectError(['import', onnx, '-o', '@bad.json', '--bits', '3'], /node '\/layers\/layers\.0\/unit1\/conv\/Conv' \(Conv\): 16 distinct 3x3 kernels do not fit a codebook of 2\^3 = 8 \(option bits = 3\)$/);
+      await expectError(['import', onnx, '-o', '@bad.json', '--bits', '3'], /node '\/layers\/layers\.0\/unit1\/conv\/Conv' \(Conv\): 16 distinct 3x3 kernels do not fit a codebook of 2\^3 = 8 \(--bits 3\); import with a larger --bits \(or none\), then choose 8 codewords with: bnn-gen compact MODEL\.json --bits 3$/);
       await expectError(['import', onnx, '-o', '@bad.json', '--bits', '12'], /--bits: expected an integer 1\.\.9, got '12'/);
       await expectError(['report', onnx, '--input-scale', '-1'], /--input-scale: expected a positive number, got '-1'/);
     });
@@ -179,7 +179,7 @@ describe.skipIf(!hasTorch)('bnn-gen import / report / --bits on PyTorch ONNX exp
       await expectError(['report', 'resnet.json', '--bits', '6'], /--bits applies to \.onnx models only; 'resnet\.json' is a bnn-gen model/, true);
       await expectError(['import', onnx, '-o', '@bad.txt'], /-o: the manifest name must end in \.json/);
       await expectError(['import', '@resnet.json', '-o', '@bad.json'], /import: expected an \.onnx file, got '.*resnet\.json'/);
-      await expectError(['import', '@nothere.onnx', '-o', '@bad.json'], /cannot read model '.*nothere\.onnx': ENOENT/);
+      await expectError(['import', '@nothere.onnx', '-o', '@bad.json'], /cannot read model '.*nothere\.onnx': no such file or folder \(ENOENT\)/);
       expect(existsSync(join(work, 'bad.json'))).toBe(false);
     });
   });

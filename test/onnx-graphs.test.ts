@@ -206,6 +206,8 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     const plain = nodes.filter((n) => n.name !== 'cast' && n.name !== 'scale').map((n) => (n.name === 'stem' ? { ...n, input: ['x', 'w0', 'b0'] } : n));
     const scale = (bytes: Uint8Array, o = {}) => importOnnx(bytes, o).model.input.scale[0];
     expect(scale(encode(plain, inits, { elemType: 1 }))).toBe(Math.fround(1 / 255));
+    // The hint names the CLI flag a user can type.
+    expect(importOnnx(encode(plain, inits, { elemType: 1 })).report.join('\n')).toMatch(/give --input-scale otherwise/);
     expect(scale(encode(plain, inits, { elemType: 1 }), { inputScale: 1 })).toBe(1);
     const divides = nodes.filter((n) => n.name !== 'cast').map((n) => (n.name === 'scale' ? { ...n, input: ['x', 'c255'] } : n));
     expect(scale(encode(divides, inits, { elemType: 1 }))).toBe(Math.fround(1 / 255));
@@ -345,6 +347,30 @@ describe('ONNX import: errors name the node, op and reason', () => {
     expect(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/^not a readable ONNX model/);
     const { nodes, inits } = base();
     expect(() => importOnnx(encode(nodes, inits), { bits: 12 })).toThrow(/^bits: expected an integer 1..9, got 12/);
+  });
+
+  it('a Conv with strides [0, 0] or bad pads is blamed on the Conv itself', () => {
+    const at = (g: ReturnType<typeof base>) => g.nodes.findIndex((n) => n.name === 'conv1');
+    const zero = variant((g) => g.nodes[at(g)].attribute!.push(ints('strides', [0, 0])));
+    expect(() => importOnnx(zero)).toThrow(/^node 'conv1' \(Conv\): strides \[0,0\] must be two integers 1..15$/);
+    const pads = variant((g) => (g.nodes[at(g)].attribute = [ints('pads', [1, -1, 1, 1])]));
+    expect(() => importOnnx(pads)).toThrow(/^node 'conv1' \(Conv\): pads \[1,-1,1,1\] must be four non-negative integers$/);
+  });
+
+  it('names with control characters are escaped; an unnamed initializer is called by its position', () => {
+    const ctl = variant((g) => (g.nodes[g.nodes.findIndex((n) => n.name === 'act0')] = node('act\u001b[31m0\n', 'Tanh', ['sb'], ['a0'])));
+    expect(() => importOnnx(ctl)).toThrow(/^node 'act\\x1b\[31m0\\n' \(Tanh\)/);
+    const unnamed = variant((g) => {
+      const w = g.inits.find((t) => t.name === 'w0')!;
+      (w as { name?: string }).name = '';
+      w.float_data = [1, 2];
+    });
+    expect(() => importOnnx(unnamed)).toThrow(/^initializer #\d+ \(unnamed\): holds 2 values/);
+  });
+
+  it('--bits too small for the distinct kernels points at bnn-gen compact', () => {
+    const { nodes, inits } = base();
+    expect(() => importOnnx(encode(nodes, inits), { bits: 1 })).toThrow(/distinct 3x3 kernels do not fit a codebook of 2\^1 = 2 \(--bits 1\); import with a larger --bits \(or none\), then choose 2 codewords with: bnn-gen compact MODEL.json --bits 1/);
   });
 
   it('loadModel prefixes errors with the file', () => {

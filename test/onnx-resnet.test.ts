@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../generator/src/emit/templates.ts';
+import { PROJECT_ROOT } from '../generator/src/paths.ts';
 import { importOnnx, importOnnxFile, type ImportResult } from '../generator/src/import/onnx.ts';
 import { parseOnnx } from '../generator/src/import/proto.ts';
 import { modelReport } from '../generator/src/report.ts';

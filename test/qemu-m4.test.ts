@@ -3,8 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
-import { RUNTIME_DIR } from '../generator/src/emit/templates.ts';
+import { DEFAULT_MODEL, RUNTIME_DIR } from '../generator/src/paths.ts';
 import { loadModel } from '../generator/src/format/load.ts';
 import { generate } from '../generator/src/generate.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
@@ -13,7 +12,7 @@ import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { withPadValue, withThresholds } from './fixtures/layers.ts';
 import { getTarget } from '../generator/src/model/target.ts';
-import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { writeTree } from '../generator/src/util/files.ts';
 import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
 import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
 
@@ -23,7 +22,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto', scratchLimit?: number) {
   const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7, kernels, scratchLimit });
   const dir = join(work, name);
-  writeDirAtomic(dir, g.files);
+  writeTree(dir, g.files);
   const { elf } = await buildFirmware(dir);
   return { ...(await runQemu(elf, loadBoard('mps2-an386'))), info: g.info };
 }

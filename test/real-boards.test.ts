@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../generator/src/cli/main.ts';
+import { DEFAULT_MODEL } from '../generator/src/paths.ts';
 import { emitModel } from '../generator/src/emit/cmodel.ts';
 import { renderFirmware } from '../generator/src/emit/firmware.ts';
 import { BOOT2_CODE, crc32Mpeg2, rp2040Boot2 } from '../generator/src/emit/rp2040-boot2.ts';
@@ -20,7 +20,7 @@ import { listBoards, loadBoard, parseBoard, type Board } from '../generator/src/
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { getTarget } from '../generator/src/model/target.ts';
-import { writeDirAtomic } from '../generator/src/util/atomic.ts';
+import { writeTree } from '../generator/src/util/files.ts';
 import { buildFirmware } from '../generator/src/verify/qemu.ts';
 import { haveTool } from '../generator/src/verify/toolchain.ts';
 
@@ -240,7 +240,7 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
   const want = EXPECTED[name];
   const g = generate(model, { target: getTarget(board.cpu), board, goldenCount: 4, seed: 11 });
   const dir = join(work, name, tag);
-  writeDirAtomic(dir, g.files);
+  writeTree(dir, g.files);
   const { elf } = await buildFirmware(dir, { jobs: 4 }); // -Wall -Wextra -Werror in the Makefile
 
   const [flashOrg, flashLen] = want.flash;

@@ -1,6 +1,6 @@
 // `bnn-gen golden`: input/expected-output vectors for users' own regression tests, as a C header and .npy files.
 import { dump } from 'npyjs';
-import { emitModel } from './emit/cmodel.ts';
+import { emitModel, hashWords } from './emit/cmodel.ts';
 import { cArrayBody, cFloat, render } from './emit/templates.ts';
 import type { Input } from './generate.ts';
 import type { Model } from './model/ir.ts';
@@ -34,6 +34,8 @@ export function goldenFiles(model: Model, inputs: Input[], opts: { prefix?: stri
     PREFIX: prefix.toUpperCase(),
     modelName: model.name,
     modelHash: info.hash,
+    ...hashWords(info.hash),
+    hashShort: info.hash.slice(0, 16),
     inputsFrom: opts.inputsFrom,
     count: inputs.length,
     inputSize: info.inputSize,

@@ -13,7 +13,9 @@ import type { Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget } from '../model/target.ts';
 import type { KernelChoice } from '../ops/types.ts';
-import { writeDirAtomic } from '../util/atomic.ts';
+import { writeTree } from '../util/files.ts';
+import { silent, type Progress } from '../util/progress.ts';
+import { buildError } from '../verify/qemu.ts';
 import { runWithCounts, type ClassCounts } from './icount.ts';
 
 export interface BenchOptions {
@@ -22,6 +24,7 @@ export interface BenchOptions {
   /** Upper bound for a fast kernel's scratch (bytes); default: what the board's RAM leaves (see ramBudget). */
   scratchLimit?: number;
   timeoutMs?: number;
+  progress?: Progress;
 }
 
 /** Figures of one layer in one build. */
@@ -82,20 +85,22 @@ export function timingModel(cpu: string): { name: string; cycles: (instructions:
 function make(dir: string, cpuFlags: string): Promise<string> {
   return new Promise((res, rej) =>
     execFile('make', ['-C', dir, '-j4', `CPUFLAGS=${cpuFlags} -DBNN_BENCH`, 'firmware.elf'], { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, _o, stderr) =>
-      err ? rej(new Error(`bench firmware build failed in ${dir}:\n${stderr || err.message}`)) : res(resolve(join(dir, 'firmware.elf'))),
+      err ? rej(buildError(stderr, err.message)) : res(resolve(join(dir, 'firmware.elf'))),
     ),
   );
 }
 
 const weightsOf = (l: LayerInfo) => Object.values(l.weightBytes).reduce((s, b) => s + b, 0);
 
-async function measureBuild(model: Model, board: Board, kernels: KernelChoice, scratchLimit: number | undefined, timeoutMs: number | undefined) {
+async function measureBuild(model: Model, board: Board, kernels: KernelChoice, scratchLimit: number | undefined, timeoutMs: number | undefined, progress: Progress) {
   const target = getTarget(board.cpu);
   const g = generate(model, { target, board, goldenCount: 1, seed: 1, kernels, scratchLimit });
   const dir = mkdtempSync(join(tmpdir(), `bnn-bench-${kernels}-`));
   try {
-    writeDirAtomic(dir, g.files);
+    writeTree(dir, g.files);
+    progress.phase(`make: building the ${kernels} firmware for ${board.name}`);
     const elf = await make(dir, target.cflags.join(' '));
+    progress.phase(`QEMU ${board.name}: counting executed instructions (icount plugin), ${kernels} kernels`);
     const runs = g.info.layers.filter((l) => l.marker);
     const markers = [...runs.map((l) => l.marker!), g.info.markEnd];
     const r = await runWithCounts(elf, board, markers, { classes: true, timeoutMs: timeoutMs ?? 600_000 });
@@ -127,7 +132,7 @@ export async function benchModel(model: Model, board: Board, opts: BenchOptions 
   const builds = opts.kernels ?? ['ref', 'auto'];
   const measured = new Map<KernelChoice, Awaited<ReturnType<typeof measureBuild>>>();
   // Without opts.scratchLimit, generate() bounds fast kernels' scratch by the board's RAM (scratchBudget).
-  for (const k of builds) measured.set(k, await measureBuild(model, board, k, opts.scratchLimit, opts.timeoutMs));
+  for (const k of builds) measured.set(k, await measureBuild(model, board, k, opts.scratchLimit, opts.timeoutMs, opts.progress ?? silent));
   const base = measured.get(builds[0])!;
   const rows: BenchRow[] = base.info.layers
     .filter((l) => l.marker)

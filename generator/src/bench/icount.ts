@@ -6,14 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../emit/templates.ts';
+import { cacheDir, PROJECT_ROOT } from '../paths.ts';
 import type { Board } from '../model/board.ts';
 import { runQemu } from '../verify/qemu.ts';
 import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../verify/toolchain.ts';
 
 export const PLUGIN_DIR = join(PROJECT_ROOT, 'bench', 'plugin');
 export const PLUGIN_SOURCE = join(PLUGIN_DIR, 'icount.c');
-export const BENCH_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'bench');
+export const BENCH_CACHE_DIR = cacheDir('bench');
 
 /** Kept in step with bench/plugin/Makefile. The plugin uses no glib, so no pkg-config flags are needed. */
 export const PLUGIN_CFLAGS: readonly string[] = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-fvisibility=hidden'];

@@ -1,11 +1,21 @@
 // Model inputs from files: raw bytes (one or more inputs back to back) or .npy arrays of uint8/int8.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseNpy } from 'npyjs';
-import { BnnError } from '../errors.ts';
+import { BnnError, fsReason, printable } from '../errors.ts';
+import { readNpy } from '../format/npy.ts';
 import type { Model } from '../model/ir.ts';
 
 type Input = Uint8Array | Int8Array;
+
+const NUMPY_NAMES: Record<string, string> = {
+  Int8Array: 'int8', Uint8Array: 'uint8', Int16Array: 'int16', Uint16Array: 'uint16', Int32Array: 'int32', Uint32Array: 'uint32',
+  BigInt64Array: 'int64', BigUint64Array: 'uint64', Float32Array: 'float32', Float64Array: 'float64',
+};
+
+/** numpy's name of a typed array's element type. */
+function numpyType(a: object): string {
+  return NUMPY_NAMES[a.constructor.name] ?? a.constructor.name;
+}
 
 function split(data: Uint8Array | Int8Array, size: number, path: string): Input[] {
   if (data.length === 0 || data.length % size !== 0) {
@@ -20,28 +30,22 @@ function split(data: Uint8Array | Int8Array, size: number, path: string): Input[
 export function readInputs(path: string, model: Model): Input[] {
   const [C, H, W] = model.input.shape;
   const size = C * H * W;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new BnnError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
   const signed = model.input.dtype === 'i8';
   if (extname(path).toLowerCase() !== '.npy') {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new BnnError(`cannot read input '${printable(path)}': ${fsReason(e)}`);
+    }
     const raw = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     return split(signed ? new Int8Array(raw.buffer, raw.byteOffset, raw.length) : raw, size, path);
   }
-  let parsed: { data: ArrayBufferView; shape: number[]; fortranOrder: boolean };
-  try {
-    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-    parsed = parseNpy(ab);
-  } catch (e) {
-    throw new BnnError(`${path}: not a readable .npy file: ${(e as Error).message}`);
-  }
+  const parsed = readNpy(path, 'input');
   if (parsed.fortranOrder) throw new BnnError(`${path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`);
   const want = signed ? Int8Array : Uint8Array;
   if (!(parsed.data instanceof want)) {
-    throw new BnnError(`${path}: dtype must be ${signed ? 'int8' : 'uint8'} for this model's ${model.input.dtype} input, got ${parsed.data.constructor.name}`);
+    throw new BnnError(`${path}: dtype must be ${signed ? 'int8' : 'uint8'} for this model's ${model.input.dtype} input, got ${numpyType(parsed.data)}`);
   }
   const shape = parsed.shape;
   const tail = shape.slice(-3).join('x');
@@ -55,23 +59,12 @@ export function readInputs(path: string, model: Model): Input[] {
  * value a class index of the model (0 <= label < classes).
  */
 export function readLabels(path: string, count: number, classes: number): number[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new BnnError(`cannot read labels '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (extname(path).toLowerCase() !== '.npy') throw new BnnError(`${path}: labels must be an .npy array of integers`);
-  let parsed: { data: ArrayBufferView; shape: number[] };
-  try {
-    parsed = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
-  } catch (e) {
-    throw new BnnError(`${path}: not a readable .npy file: ${(e as Error).message}`);
-  }
+  if (extname(path).toLowerCase() !== '.npy') throw new BnnError(`${printable(path)}: labels must be an .npy array of integers`);
+  const parsed = readNpy(path, 'labels');
   const d = parsed.data;
   const integer = d instanceof Uint8Array || d instanceof Int8Array || d instanceof Uint16Array || d instanceof Int16Array ||
     d instanceof Uint32Array || d instanceof Int32Array || d instanceof BigInt64Array || d instanceof BigUint64Array;
-  if (!integer) throw new BnnError(`${path}: labels must have an integer dtype, got ${d.constructor.name}`);
+  if (!integer) throw new BnnError(`${path}: labels must have an integer dtype, got ${numpyType(d)}`);
   const shape = parsed.shape;
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) throw new BnnError(`${path}: labels must have shape [N], got [${shape}]`);
   const values = Array.from(d as unknown as ArrayLike<number | bigint>, Number);

@@ -13,7 +13,8 @@ import { planArena } from '../plan/arena.ts';
 import { bufferRequests } from '../plan/buffers.ts';
 import { consumersOf, findFusions } from '../plan/fusion.ts';
 import { cType, tensorBytes } from '../plan/layout.ts';
-import { cArrayBody, cFloat, render, RUNTIME_DIR } from './templates.ts';
+import { cArrayBody, cFloat, render } from './templates.ts';
+import { RUNTIME_DIR } from '../paths.ts';
 import { VERSION } from '../version.ts';
 
 export interface EmitOptions {
@@ -81,6 +82,11 @@ const ELEMENT_BYTES: Record<CTable['ctype'], number> = { float: 4, int32_t: 4, u
 
 function zeroBytes(): Record<TableCategory, number> {
   return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<TableCategory, number>;
+}
+
+/** The first 64 bits of a model hash as two C literals the preprocessor can compare (MODEL_HASH_HI / _LO). */
+export function hashWords(hash: string): { hashHi: string; hashLo: string } {
+  return { hashHi: `0x${hash.slice(0, 8)}u`, hashLo: `0x${hash.slice(8, 16)}u` };
 }
 
 /** Stable hash of the model's content (its serialised form), recorded in generated headers. */
@@ -259,6 +265,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     scoreIsFloat: info.scoreType === 'f32' ? 1 : 0,
     scoreType: info.scoreType === 'f32' ? 'float' : 'int32_t',
     numLayers: model.layers.length,
+    ...hashWords(hash),
   });
   const arena = [...plan.placements.values()]
     .filter((p) => p.bytes > 0)

@@ -31,7 +31,7 @@ export interface FirmwareOptions {
 export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile', 'console.c', 'boot2.c'] as const;
 
 /** Heap the harness needs (newlib's printf of a float mallocs its big-number scratch, about 1.1 KiB on Cortex-M0). */
-const HEAP_MIN = 2048;
+export const HEAP_MIN = 2048;
 
 const hex = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(8, '0');
 

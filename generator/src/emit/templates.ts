@@ -1,12 +1,8 @@
 // The one Handlebars environment used for every emitted file. Logic lives in TS; templates only lay text out.
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const TEMPLATES_DIR = join(PROJECT_ROOT, 'templates');
-export const RUNTIME_DIR = join(PROJECT_ROOT, 'runtime-c');
+import { join } from 'node:path';
+import { TEMPLATES_DIR } from '../paths.ts';
 
 const hb = Handlebars.create();
 

@@ -8,6 +8,7 @@ import { ModuleKind, Project, ScriptTarget } from 'ts-morph';
 import { BnnError } from '../errors.ts';
 import type { Model } from '../model/ir.ts';
 import { requireTool, runTool } from '../verify/toolchain.ts';
+import type { Progress } from '../util/progress.ts';
 import { VERSION } from '../version.ts';
 import { emitModel, type ModelInfo } from './cmodel.ts';
 import { render } from './templates.ts';
@@ -46,11 +47,13 @@ export function typescriptModule(source: string, base: string): Record<string, s
   return out;
 }
 
-export async function wasmTargetFiles(model: Model, opts: { prefix?: string; optionsText?: string } = {}): Promise<{ files: Record<string, string | Uint8Array>; info: ModelInfo }> {
+export async function wasmTargetFiles(model: Model, opts: { prefix?: string; optionsText?: string; progress?: Progress } = {}): Promise<{ files: Record<string, string | Uint8Array>; info: ModelInfo }> {
   const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
   const info = emitted.info;
   const base = `${info.prefix}model`;
+  opts.progress?.phase('emcc: building the model for WebAssembly');
   const wasm = await compileWasm(emitted.files, info);
+  opts.progress?.phase('compiling the TypeScript loader');
   const source = render('wasm/module.ts.hbs', {
     version: VERSION,
     prefix: info.prefix,
@@ -67,5 +70,36 @@ export async function wasmTargetFiles(model: Model, opts: { prefix?: string; opt
     inputArray: info.inputSigned ? 'Int8Array' : 'Uint8Array',
     scoreArray: info.scoreType === 'f32' ? 'Float32Array' : 'Int32Array',
   });
-  return { files: { [`${base}.wasm`]: wasm, ...typescriptModule(source, base) }, info };
+  const demo = demoPage(model, info);
+  return { files: { [`${base}.wasm`]: wasm, ...typescriptModule(source, base), ...(demo ? { 'demo.html': demo } : {}) }, info };
+}
+
+/** Text for HTML (also inside a comment: no `--`). */
+const html = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/-(?=-)/g, '&#45;');
+
+/**
+ * demo.html, for models that take one grayscale image (uint8, C = 1, H and W >= 8): draw, and the page classifies
+ * live. Its preprocessing is MNIST's: the ink's bounding box scaled to 20/28 of the image, centred by centre of mass.
+ */
+function demoPage(model: Model, info: ModelInfo): string | undefined {
+  const [c, h, w] = info.inputShape;
+  if (c !== 1 || h < 8 || w < 8 || info.inputSigned) return undefined;
+  const labels = model.labels ?? [];
+  return render('wasm/demo.html.hbs', {
+    version: VERSION,
+    prefix: info.prefix,
+    modelName: html(model.name),
+    modelHash: info.hash,
+    inputH: h,
+    inputW: w,
+    boxH: Math.round((20 / 28) * h),
+    boxW: Math.round((20 / 28) * w),
+    // The drawing canvas: 280 px on its longer side, the input's aspect ratio.
+    canvasH: Math.round((280 * h) / Math.max(h, w)),
+    canvasW: Math.round((280 * w) / Math.max(h, w)),
+    // The model input shown at 112 px on its longer side.
+    previewH: Math.round((112 * h) / Math.max(h, w)),
+    previewW: Math.round((112 * w) / Math.max(h, w)),
+    classes: Array.from({ length: info.numClasses }, (_, i) => ({ index: i, name: html(labels[i] ?? String(i)) })),
+  });
 }

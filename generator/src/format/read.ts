@@ -1,10 +1,11 @@
 // Read a model: manifest (JSON) + weights blob. Every failure is one BnnError line naming the file and JSON path.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { BnnError } from '../errors.ts';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BnnError, fsReason, printable } from '../errors.ts';
 import { samePadding, type Layer, type Model, type Padding, type TensorInfo, type Threshold } from '../model/ir.ts';
 import { inferLayerOutput, inferModel } from '../model/validate.ts';
+import { checkJsonLimits, parseJson } from './json.ts';
 import { packedBytes, unpackBits } from './packing.ts';
 import { jsonPath, LAYER_OPS, Manifest, type LayerSpec, type PaddingSpec, type TensorRef } from './schema.ts';
 
@@ -153,12 +154,8 @@ function describeIssue(issue: { path: PropertyKey[]; message: string; code?: str
 
 /** Parse and validate a manifest + blob already in memory. `where` names the manifest in errors. */
 export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Array, where: string): Model {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(jsonText);
-  } catch (e) {
-    throw new BnnError(`${where}: invalid JSON: ${(e as Error).message}`);
-  }
+  const raw = parseJson(jsonText, where);
+  checkJsonLimits(raw, where);
   const parsed = Manifest.safeParse(raw);
   if (!parsed.success) throw new BnnError(`${where}: ${describeIssue(parsed.error.issues[0], raw)}`);
   const m = parsed.data;
@@ -169,7 +166,7 @@ export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Ar
   try {
     bytes = loadBlob(m.weights.file);
   } catch (e) {
-    throw new BnnError(`${where}: weights.file: cannot read '${m.weights.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BnnError(`${where}: weights.file: cannot read '${printable(m.weights.file)}': ${fsReason(e)}`);
   }
   if (bytes.length !== m.weights.bytes) {
     throw new BnnError(`${where}: weights.bytes: manifest says ${m.weights.bytes} bytes, '${m.weights.file}' has ${bytes.length}`);
@@ -201,8 +198,10 @@ export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Ar
   const shapes = new Map<string, TensorInfo>([['input', { dtype: model.input.dtype, shape: model.input.shape }]]);
   try {
     m.layers.forEach((s, i) => {
-      const x = shapes.get(s.inputs[0]);
-      if (!x) throw new BnnError(`layers[${i}] (${s.name}).inputs[0]: tensor '${s.inputs[0]}' is not produced by an earlier layer`);
+      s.inputs.forEach((t, k) => {
+        if (!shapes.has(t)) throw new BnnError(`layers[${i}] (${s.name}).inputs[${k}]: tensor '${t}' is not produced by an earlier layer`);
+      });
+      const x = shapes.get(s.inputs[0])!;
       const layer = readLayer(s, `layers[${i}]`, blob, x);
       model.layers.push(layer);
       shapes.set(s.output, inferLayerOutput(i, layer, s.inputs.map((t) => shapes.get(t)!)));
@@ -215,15 +214,16 @@ export function parseModel(jsonText: string, loadBlob: (file: string) => Uint8Ar
   return model;
 }
 
-/** Read a model from its manifest path (the weights file sits beside it). */
+/** Read a model from its manifest path. The weights file sits beside the manifest (beside the file a symlink points to). */
 export function readModel(path: string): Model {
-  const where = basename(path);
+  const where = printable(path);
   let text: string;
+  let dir: string;
   try {
     text = readFileSync(path, 'utf8');
+    dir = dirname(realpathSync(path));
   } catch (e) {
-    throw new BnnError(`cannot read model '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BnnError(`cannot read model '${where}': ${fsReason(e)}`);
   }
-  const dir = dirname(resolve(path));
   return parseModel(text, (file) => new Uint8Array(readFileSync(resolve(dir, file))), where);
 }

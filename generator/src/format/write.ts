@@ -1,11 +1,9 @@
 // Write a model as manifest + weights blob. Deterministic: the same model gives the same bytes.
 import { createHash } from 'node:crypto';
 import type { Layer, Model, Padding, Threshold } from '../model/ir.ts';
-import { mkdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { BnnError } from '../errors.ts';
+import { basename } from 'node:path';
 import { inferModel } from '../model/validate.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { isModelBlobOf, isModelManifest, writeOwnedFiles, type OwnedPath } from '../util/output-files.ts';
 import { packBits } from './packing.ts';
 import { FORMAT_NAME, FORMAT_VERSION, type LayerSpec, type Manifest, type TensorRef } from './schema.ts';
 
@@ -144,17 +142,27 @@ export function serializeModel(model: Model, blobName: string, channelsOf: (tens
   return { manifest: JSON.stringify(manifest, null, 2) + '\n', blob };
 }
 
-/** Write `<path>` (manifest) and the weights blob beside it (same base name, .bin), each atomically. */
-export function writeModel(model: Model, path: string): { manifest: string; blob: string } {
+/** The weights file beside a manifest: the same base name with .bin. */
+export function blobPathOf(manifestPath: string): string {
+  return manifestPath.replace(/(\.json)?$/i, '.bin');
+}
+
+/** The files writeModel writes for `path`, each with how it recognises an earlier copy bnn-gen wrote. */
+export function modelOutputs(path: string): OwnedPath[] {
+  return [
+    { path: blobPathOf(path), ours: isModelBlobOf(path) },
+    { path, ours: isModelManifest },
+  ];
+}
+
+/**
+ * Write `<path>` (manifest) and the weights blob beside it (same base name, .bin), together. An existing pair is
+ * replaced only when bnn-gen wrote it (a bnn-gen manifest, and the blob it names with its checksum), or with force.
+ */
+export function writeModel(model: Model, path: string, opts: { force?: boolean } = {}): { manifest: string; blob: string } {
   const table = inferModel(model);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch (e) {
-    throw new BnnError(`cannot create '${dirname(path)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const blobPath = path.replace(/(\.json)?$/, '.bin');
-  const { manifest, blob } = serializeModel(model, basename(blobPath), (t) => table.get(t)!.shape[0]);
-  writeFileAtomic(blobPath, blob);
-  writeFileAtomic(path, manifest);
-  return { manifest: path, blob: blobPath };
+  const [blob, manifest] = modelOutputs(path);
+  const bytes = serializeModel(model, basename(blob.path), (t) => table.get(t)!.shape[0]);
+  writeOwnedFiles([{ ...blob, data: bytes.blob }, { ...manifest, data: bytes.manifest }], opts);
+  return { manifest: path, blob: blob.path };
 }

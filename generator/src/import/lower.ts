@@ -185,10 +185,10 @@ export class Lowerer {
       // A float input is read as bytes: raw 0..255 when the model divides by 255 itself, else ToTensor's byte/255.
       perByte = this.opts.inputScale ?? (v.byteDiv ? 1 : 1 / 255);
       note = this.opts.inputScale !== undefined
-        ? `float input taken as ${perByte} per byte step (option inputScale)`
+        ? `float input taken as ${perByte} per byte step (--input-scale)`
         : v.byteDiv
           ? 'float input holds raw bytes 0..255 (the model divides by 255)'
-          : 'float input assumed to be byte/255 (ToTensor convention; set inputScale otherwise)';
+          : 'float input assumed to be byte/255 (ToTensor convention; give --input-scale otherwise)';
     }
     const spec: InputSpec = {
       shape: v.shape,
@@ -561,7 +561,7 @@ export class Lowerer {
       let alpha = bw.alpha;
       if (kh === 3 && kw === 3) {
         const packed = packKernels3x3(bw.bits, this.opts.bits, O);
-        if (typeof packed === 'string') this.fail(`${packed}${this.opts.bits !== undefined ? ` (option bits = ${this.opts.bits})` : ''}`);
+        if (typeof packed === 'string') this.fail(`${packed}${this.opts.bits !== undefined ? ` (--bits ${this.opts.bits}); import with a larger --bits (or none), then choose ${2 ** this.opts.bits} codewords with: bnn-gen compact MODEL.json --bits ${this.opts.bits}` : ''}`);
         weights = packed.weights;
         how = packed.weights.kind === 'codebook' ? `codebook τ=${packed.weights.bits} (${packed.distinct} distinct kernels)` : `plain 1-bit 3x3 (${packed.distinct} distinct kernels: a codebook saves nothing)`;
         if (packed.negated.length) {

@@ -3,7 +3,7 @@
 // Anything the importer does not recognise is a BnnError naming the node; nothing is returned half-done.
 import { basename, extname } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { BnnError } from '../errors.ts';
+import { BnnError, fsReason, printable } from '../errors.ts';
 import type { Model } from '../model/ir.ts';
 import { inferModel } from '../model/validate.ts';
 import { Lowerer, type LowerOptions } from './lower.ts';
@@ -48,7 +48,7 @@ export function importOnnxFile(path: string, opts: ImportOptions = {}): ImportRe
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new BnnError(`cannot read model '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BnnError(`cannot read model '${printable(path)}': ${fsReason(e)}`);
   }
   try {
     return importOnnx(bytes, { ...opts, name: opts.name ?? basename(path, extname(path)) });

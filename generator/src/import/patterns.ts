@@ -14,6 +14,7 @@ export function windowOf(n: OnnxNode, inShape: Shape, kernel: [number, number]):
   const dil = attrInts(n, 'dilations') ?? [1, 1];
   if (dil.some((d) => d !== 1)) throw nodeError(n, `dilations [${dil}] are not supported`);
   const s = attrInts(n, 'strides') ?? [1, 1];
+  if (s.length !== 2 || s.some((v) => !Number.isInteger(v) || v < 1 || v > 15)) throw nodeError(n, `strides [${s}] must be two integers 1..15`);
   const stride: [number, number] = [s[0], s[1]];
   const auto = (n.attrs.get('auto_pad') as string | undefined) ?? 'NOTSET';
   let pad: Padding;
@@ -23,12 +24,16 @@ export function windowOf(n: OnnxNode, inShape: Shape, kernel: [number, number]):
     if (auto === 'SAME_LOWER') pad = { top: pad.bottom, left: pad.right, bottom: pad.top, right: pad.left };
   } else {
     const p = attrInts(n, 'pads') ?? [0, 0, 0, 0]; // ONNX order: y_begin, x_begin, y_end, x_end
+    if (p.length !== 4 || p.some((v) => !Number.isInteger(v) || v < 0)) throw nodeError(n, `pads [${p}] must be four non-negative integers`);
     pad = { top: p[0], left: p[1], bottom: p[2], right: p[3] };
   }
   for (const side of ['top', 'left', 'bottom', 'right'] as const) {
     const k = side === 'top' || side === 'bottom' ? kernel[0] : kernel[1];
     if (pad[side] >= k) throw nodeError(n, `padding ${pad[side]} on the ${side} is not smaller than the kernel (${k})`);
   }
+  const oh = outDim(inShape[1], kernel[0], stride[0], pad.top, pad.bottom);
+  const ow = outDim(inShape[2], kernel[1], stride[1], pad.left, pad.right);
+  if (!(oh >= 1 && ow >= 1)) throw nodeError(n, `a ${kernel[0]}x${kernel[1]} window does not fit its ${inShape[1]}x${inShape[2]} input`);
   return { stride, pad };
 }
 

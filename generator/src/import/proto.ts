@@ -1,8 +1,10 @@
-// Decode an .onnx file with protobufjs and the official ONNX schema (onnx.proto beside this file, copied verbatim
+// Decode an .onnx file with protobufjs and the official ONNX schema (vendor/onnx/onnx.proto, copied verbatim
 // from the onnx 1.12 Python package, Apache-2.0) into a small plain graph: nodes, attributes and constant tensors.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { BnnError } from '../errors.ts';
+import { BnnError, printable, quoted } from '../errors.ts';
+import { VENDOR_DIR } from '../paths.ts';
 import { type Const, makeConst, type ConstType, wrapConst } from './tensor.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -37,7 +39,7 @@ export interface OnnxGraph {
 
 /** The error for anything wrong with one node: names the node, its op and why. */
 export function nodeError(n: OnnxNode, why: string): BnnError {
-  return new BnnError(`node '${n.name}' (${n.op}): ${why}`);
+  return new BnnError(`node ${quoted(n.name)} (${printable(n.op, 40)}): ${why}`);
 }
 
 export function attrInt(n: OnnxNode, name: string, dflt: number): number {
@@ -58,7 +60,7 @@ export function attrInts(n: OnnxNode, name: string): number[] | undefined {
 /** TensorProto.DataType codes used here. */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
 
-const SCHEMA = new URL('./onnx.proto', import.meta.url);
+const SCHEMA = join(VENDOR_DIR, 'onnx', 'onnx.proto');
 let modelType: protobuf.Type | undefined;
 
 /** The onnx.ModelProto message type (tests use it to encode small models). */
@@ -243,7 +245,7 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   const opset = (m.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
 
   const initializers = new Map<string, Const>();
-  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', tensorFromProto(t, `initializer '${t.name}'`));
+  (g.initializer ?? []).forEach((t, i) => initializers.set(t.name ?? '', tensorFromProto(t, t.name ? `initializer ${quoted(t.name)}` : `initializer #${i} (unnamed)`)));
 
   const nodes = g.node.map((n, i): OnnxNode => {
     const name = n.name || `${n.op_type}#${i}`;

@@ -2,12 +2,14 @@
 // go, how to run it (QEMU machine or none) and how results come out. Validated with zod so a bad file fails with
 // the JSON path of the problem instead of producing a linker script that boots nowhere.
 import { z } from 'zod';
+import { BnnError, printable } from '../errors.ts';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../emit/templates.ts';
+import { BOARDS_DIR } from '../paths.ts';
+import { listBoards } from './board-names.ts';
 import { TARGET_NAMES } from './target.ts';
 
-export const BOARDS_DIR = join(PROJECT_ROOT, 'boards');
+export { BOARDS_DIR, listBoards };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -196,13 +198,13 @@ export function parseBoard(json: unknown, source: string): Board {
 export function loadBoard(name: string, dir: string = BOARDS_DIR): Board {
   // The name becomes a path component: refuse anything that could leave `dir`.
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name) || name.includes('..'))
-    throw new Error(`invalid board name '${name}'; known boards: ${listBoards(dir).join(', ') || '(none)'}`);
+    throw new BnnError(`invalid board name '${printable(name)}'; known boards: ${listBoards(dir).join(', ') || '(none)'}`);
   const file = join(dir, `${name}.json`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`unknown board '${name}' (no ${file}); known boards: ${listBoards(dir).join(', ') || '(none)'}`);
+    throw new BnnError(`unknown board '${name}' (no ${file}); known boards: ${listBoards(dir).join(', ') || '(none)'}`);
   }
   let json: unknown;
   try {
@@ -213,15 +215,4 @@ export function loadBoard(name: string, dir: string = BOARDS_DIR): Board {
   const board = parseBoard(json, file);
   if (board.name !== name) throw new Error(`invalid board ${file}: name: '${board.name}' does not match the file name '${name}'`);
   return board;
-}
-
-/** Board names available in `dir`, sorted. */
-export function listBoards(dir: string = BOARDS_DIR): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }

@@ -11,6 +11,8 @@
 //   mps2-an505   M33  CPUID 410fd213  MVFR0 10110021 (single only), ID_ISAR3 SIMD=3 (DSP)
 //   mps3-an547   M55  CPUID 410fd221  MVFR0 10110221 (single + double), MVFR1 12100211 (MVE integer + float), DSP
 
+import { BnnError, printable } from '../errors.ts';
+
 export interface Target {
   /** Table key, also the value of a board's `cpu` field. */
   readonly name: string;
@@ -83,6 +85,20 @@ export const TARGET_NAMES: readonly string[] = Object.keys(TARGETS);
 
 export function getTarget(name: string): Target {
   const t = Object.prototype.hasOwnProperty.call(TARGETS, name) ? TARGETS[name] : undefined;
-  if (!t) throw new Error(`unknown target '${name}'; valid targets: ${TARGET_NAMES.join(', ')}`);
+  if (!t) throw new BnnError(`unknown target '${printable(name)}'; valid targets: ${TARGET_NAMES.join(', ')}`);
   return t;
+}
+
+/** Instruction-set levels, each running the code of the ones below it (DSP, FPU and MVE are checked apart). */
+const ARCH_LEVEL: Record<Target['arch'], number> = { 'armv6-m': 0, 'armv7-m': 1, 'armv7e-m': 1, 'armv8-m.main': 2, 'armv8.1-m.main': 3 };
+
+/** Why code built for `target` cannot run on the core `cpu` (a target name), or null when it can. */
+export function canRun(cpu: string, target: Target): string | null {
+  const core = getTarget(cpu);
+  if (ARCH_LEVEL[target.arch] > ARCH_LEVEL[core.arch]) return `${target.arch} code does not run on ${core.arch}`;
+  if (target.hasFpu && !core.hasFpu) return 'it uses a hardware FPU the core lacks';
+  if (target.hasFpuDouble && !core.hasFpuDouble) return 'it uses a double-precision FPU the core lacks';
+  if (target.hasDsp && !core.hasDsp) return 'it uses DSP instructions the core lacks';
+  if (target.hasMve && !core.hasMve) return 'it uses Helium (MVE) instructions the core lacks';
+  return null;
 }

@@ -15,42 +15,112 @@ export function binaryWeight(l: BConv2dLayer, C: number, o: number, c: number, k
   return w.bits[((o * C + c) * l.kernel[0] + ky) * l.kernel[1] + kx] ? 1 : -1;
 }
 
+function outShape(l: BConv2dLayer, H: number, W: number): [number, number] {
+  return [Math.floor((H + l.pad.top + l.pad.bottom - l.kernel[0]) / l.stride[0]) + 1, Math.floor((W + l.pad.left + l.pad.right - l.kernel[1]) / l.stride[1]) + 1];
+}
+
 export function bconv2d(l: BConv2dLayer, x: Tensor): Tensor {
+  const acc = l.kernel[0] === 3 && l.kernel[1] === 3 ? accumulate3x3(l, x) : accumulateDirect(l, x);
+  const [OH, OW] = outShape(l, x.shape[1], x.shape[2]);
+  return applyThreshold(acc, [l.outChannels, OH, OW], l.threshold);
+}
+
+/**
+ * The definition, term by term: every (output, input channel, tap, position) adds a * w. Used for kernels other
+ * than 3x3, and by the tests as the yardstick for accumulate3x3.
+ */
+export function accumulateDirect(l: BConv2dLayer, x: Tensor): Int32Array {
   const [C, H, W] = x.shape;
   const [kh, kw] = l.kernel;
   const [sh, sw] = l.stride;
   const O = l.outChannels;
-  const OH = Math.floor((H + l.pad.top + l.pad.bottom - kh) / sh) + 1;
-  const OW = Math.floor((W + l.pad.left + l.pad.right - kw) / sw) + 1;
+  const [OH, OW] = outShape(l, H, W);
   const acc = new Int32Array(O * OH * OW);
   const xd = x.data as Int8Array; // b1 tensors hold +1/-1 bytes
-  // The sum is of small integers, so it is exact in any order: loop tap-major over whole output planes (fast in
-  // JS), with each +-1 weight looked up once.
   for (let o = 0; o < O; o++) {
-    const plane = acc.subarray(o * OH * OW, (o + 1) * OH * OW);
     for (let c = 0; c < C; c++) {
       for (let ky = 0; ky < kh; ky++) {
         for (let kx = 0; kx < kw; kx++) {
           const w = binaryWeight(l, C, o, c, ky, kx);
-          // Output columns whose input column ix = ox*sw - left + kx lies inside [0, W): [oxLo, oxHi).
-          const oxLo = Math.min(OW, Math.max(0, Math.ceil((l.pad.left - kx) / sw)));
-          const oxHi = Math.max(oxLo, Math.min(OW, Math.floor((W - 1 + l.pad.left - kx) / sw) + 1));
-          const pad = l.padValue * w;
           for (let oy = 0; oy < OH; oy++) {
             const iy = oy * sh - l.pad.top + ky;
-            const out = oy * OW;
-            if (iy < 0 || iy >= H) {
-              for (let ox = 0; ox < OW; ox++) plane[out + ox] += pad;
-              continue;
+            for (let ox = 0; ox < OW; ox++) {
+              const ix = ox * sw - l.pad.left + kx;
+              const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+              acc[(o * OH + oy) * OW + ox] += (inside ? xd[(c * H + iy) * W + ix] : l.padValue) * w;
             }
-            const row = (c * H + iy) * W - l.pad.left + kx;
-            for (let ox = 0; ox < oxLo; ox++) plane[out + ox] += pad;
-            for (let ox = oxLo; ox < oxHi; ox++) plane[out + ox] += xd[row + ox * sw] * w;
-            for (let ox = oxHi; ox < OW; ox++) plane[out + ox] += pad;
           }
         }
       }
     }
   }
-  return applyThreshold(acc, [O, OH, OW], l.threshold);
+  return acc;
+}
+
+/** popcount of 0..511. */
+const POP9 = Uint8Array.from({ length: 512 }, (_, v) => {
+  let n = 0;
+  for (let b = v; b; b >>= 1) n += b & 1;
+  return n;
+});
+
+/**
+ * 3x3 kernels, the same sum computed per (output, input channel, position) at once. At a position, the input's nine
+ * taps form a 9-bit pattern q (bit t set: activation +1; a padded tap carries padValue) and the taps that count form a
+ * mask m (all nine, except padded taps when padValue is 0). With the kernel's codeword id k, the taps that agree add
+ * +1 and the others -1: sum = popcount(m) - 2 * popcount((q XOR k) AND m). Exact, like any order of integer adds.
+ */
+export function accumulate3x3(l: BConv2dLayer, x: Tensor): Int32Array {
+  const [C, H, W] = x.shape;
+  const [sh, sw] = l.stride;
+  const O = l.outChannels;
+  const [OH, OW] = outShape(l, H, W);
+  const P = OH * OW;
+  const xd = x.data as Int8Array;
+  const padBit = l.padValue === 1 ? 1 : 0;
+  const mask = new Uint16Array(P);
+  const count = new Uint8Array(P);
+  const pattern = new Uint16Array(C * P);
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      const p = oy * OW + ox;
+      let m = 0;
+      for (let t = 0; t < 9; t++) {
+        const iy = oy * sh - l.pad.top + Math.floor(t / 3);
+        const ix = ox * sw - l.pad.left + (t % 3);
+        const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+        if (inside || l.padValue !== 0) m |= 1 << t;
+        for (let c = 0; c < C; c++) {
+          const bit = inside ? (xd[(c * H + iy) * W + ix] > 0 ? 1 : 0) : padBit;
+          pattern[c * P + p] |= bit << t;
+        }
+      }
+      mask[p] = m;
+      count[p] = POP9[m];
+    }
+  }
+  const ids = kernelCodewordIds(l, C);
+  const acc = new Int32Array(O * P);
+  for (let o = 0; o < O; o++) {
+    const out = acc.subarray(o * P, (o + 1) * P);
+    for (let c = 0; c < C; c++) {
+      const k = ids[o * C + c];
+      const q = pattern.subarray(c * P, (c + 1) * P);
+      for (let p = 0; p < P; p++) out[p] += count[p] - 2 * POP9[(q[p] ^ k) & mask[p]];
+    }
+  }
+  return acc;
+}
+
+/** The 9-bit codeword id of every (o, c) kernel of a 3x3 layer, [O][C]. */
+export function kernelCodewordIds(l: BConv2dLayer, C: number): Uint16Array {
+  const w = l.weights;
+  if (w.kind === 'codebook') return Uint16Array.from(w.indices, (k) => w.codewords[k]);
+  const ids = new Uint16Array(l.outChannels * C);
+  for (let i = 0; i < ids.length; i++) {
+    let id = 0;
+    for (let t = 0; t < 9; t++) if (w.bits[i * 9 + t]) id |= 1 << t;
+    ids[i] = id;
+  }
+  return ids;
 }

@@ -7,7 +7,8 @@ import { generate, type Input } from '../generate.ts';
 import type { Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget } from '../model/target.ts';
-import { writeDirAtomic } from '../util/atomic.ts';
+import { writeTree } from '../util/files.ts';
+import { silent, type Progress } from '../util/progress.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
 import { buildFirmware, runQemu } from './qemu.ts';
 
@@ -22,13 +23,16 @@ export interface FirmwareRun {
   accuracy: { correct: number; reference: number; total: number } | null;
 }
 
-export async function runFirmware(model: Model, board: Board, inputs: Input[], labels?: number[]): Promise<FirmwareRun> {
+export async function runFirmware(model: Model, board: Board, inputs: Input[], labels?: number[], progress: Progress = silent): Promise<FirmwareRun> {
   if (!board.qemu) throw new BnnError(`board ${board.name} has no QEMU machine; build its firmware and flash it instead`);
+  progress.phase(`generating firmware for ${board.name}`);
   const g = generate(model, { target: getTarget(board.cpu), board, inputs, labels, goldenCount: inputs.length });
   const dir = mkdtempSync(join(tmpdir(), 'bnn-fw-'));
   try {
-    writeDirAtomic(join(dir, 'fw'), g.files);
+    writeTree(join(dir, 'fw'), g.files);
+    progress.phase(`make: building firmware for ${board.name} (${board.cpu})`);
     const { elf } = await buildFirmware(join(dir, 'fw'));
+    progress.phase(`QEMU ${board.qemu.machine}: running ${inputs.length} golden case${inputs.length === 1 ? '' : 's'} on ${board.name}`);
     const res = await runQemu(elf, board);
     // The harness prints "case i: [label l ]argmax a scores s0 s1 ... ok|MISMATCH" per case, with labels
     // "accuracy: k/n correct (...); TS reference: k/n correct (...)", then "PASS n/n" or "FAIL ...".

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, render } from '../emit/templates.ts';
+import { render } from '../emit/templates.ts';
+import { cacheDir } from '../paths.ts';
 import {
   buildKey,
   checkFacts,
@@ -33,7 +34,7 @@ export const HOST_CFLAGS: readonly string[] = [
 ];
 export const SANITIZE_CFLAGS: readonly string[] = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
 
-export const HOST_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'host');
+export const HOST_CACHE_DIR = cacheDir('host');
 
 export interface HostBuildOptions {
   /** Model and runtime sources by file name (flat); every `.c` is compiled. */

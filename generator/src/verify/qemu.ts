@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BnnError } from '../errors.ts';
 import type { Board } from '../model/board.ts';
 
 export interface QemuResult {
@@ -24,6 +25,20 @@ export function qemuArgs(board: Board): string[] {
   ];
 }
 
+/**
+ * A failed firmware build as one line: the linker's own reason when it refused (a region overflowed, one of the
+ * linker script's ASSERTs), which is the user's problem (the model does not fit); anything else is a compile
+ * error in emitted code, which is bnn-gen's (a plain Error, reported as an internal error).
+ */
+export function buildError(stderr: string, fallback: string): Error {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  // The linker script's own ASSERT messages say the most; then the region overflow with its byte count.
+  const link = [/leave less than|leave no room|must be|must sit/, /overflowed by/, /will not fit in region/].map((re) => lines.find((l) => re.test(l) && /\bld(\.bfd)?: /.test(l))).find(Boolean);
+  if (link) return Object.assign(new BnnError(`firmware does not link: ${link.replace(/^.*?\bld(?:\.bfd)?: /, '')}`), { stderr });
+  const first = lines.find((l) => /error/i.test(l)) ?? lines[0] ?? fallback;
+  return Object.assign(new Error(`firmware build failed: ${first}`), { stderr });
+}
+
 /** Run `make` in `dir` (a folder written from renderFirmware plus the model sources). Rejects with make's stderr. */
 export function buildFirmware(dir: string, opts: { jobs?: number } = {}): Promise<{ elf: string }> {
   const jobs = opts.jobs ?? Math.max(1, availableParallelism());
@@ -32,10 +47,8 @@ export function buildFirmware(dir: string, opts: { jobs?: number } = {}): Promis
       'make', ['-C', dir, `-j${jobs}`, 'firmware.elf'],
       { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
       (err, _stdout, stderr) => {
-        if (err) {
-          const e = new Error(`firmware build failed in ${dir}:\n${stderr.trim() || err.message}`);
-          reject(Object.assign(e, { stderr }));
-        } else resolvePromise({ elf: resolve(join(dir, 'firmware.elf')) });
+        if (err) reject(buildError(stderr, err.message));
+        else resolvePromise({ elf: resolve(join(dir, 'firmware.elf')) });
       },
     );
   });

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, render } from '../emit/templates.ts';
+import { render } from '../emit/templates.ts';
+import { cacheDir } from '../paths.ts';
 import {
   buildKey,
   checkFacts,
@@ -43,7 +44,7 @@ export const WASM_CFLAGS: readonly string[] = [
   '-sALLOW_MEMORY_GROWTH=1', // arenas are model-sized; the 16 MB default heap may not be enough
 ];
 
-export const WASM_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'wasm');
+export const WASM_CACHE_DIR = cacheDir('wasm');
 
 export interface WasmBuildOptions {
   /** Model and runtime sources by file name (flat: all in one directory); every `.c` is compiled. */

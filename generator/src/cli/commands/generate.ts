@@ -1,0 +1,96 @@
+// `bnn-gen [MODEL]`: the main job. C for a Cortex-M target (with a firmware project for a board), a library folder,
+// an Arduino library, or a WebAssembly module with its TypeScript loader.
+import { basename, join, relative, resolve } from 'node:path';
+import { BnnError } from '../../errors.ts';
+import type { ModelInfo } from '../../emit/cmodel.ts';
+import { countCorrect } from '../../golden.ts';
+import { generate, type Input } from '../../generate.ts';
+import { getTarget } from '../../model/target.ts';
+import { checkOutputDir, describePlan, writeOutputDir, type OutputFiles } from '../../util/output-dir.ts';
+import { VERSION } from '../../version.ts';
+import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
+import type { Io } from '../io.ts';
+import { modelSummary } from '../summary.ts';
+
+export interface GenerateFlags extends ImportFlags {
+  target?: string;
+  kernels: 'ref' | 'auto';
+  format: 'c' | 'lib' | 'arduino';
+  board?: string | boolean;
+  out?: string;
+  prefix: string;
+  input?: string[];
+  labels?: string;
+  golden: number;
+  seed: number;
+  force?: boolean;
+}
+
+export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
+  const t0 = performance.now();
+  const model = modelFrom(modelPath, f, io.progress);
+  const dir = f.out ?? join('out', safeName(model.name));
+  // Refuse an unusable output folder before any work.
+  checkOutputDir(dir, [], { force: f.force });
+  let files: OutputFiles;
+  let info: ModelInfo;
+  let what: string;
+  let options: string;
+  let next = '';
+  if (f.target === 'wasm') {
+    if (typeof f.board === 'string') throw new BnnError('--board: the wasm target has no board');
+    if (f.format !== 'c') throw new BnnError(`--format ${f.format}: the wasm target writes a WebAssembly module and its loader`);
+    options = `--target wasm --prefix ${f.prefix}`;
+    // ts-morph (the TypeScript compiler) loads only for this target.
+    const { wasmTargetFiles } = await import('../../emit/wasm-target.ts');
+    ({ files, info } = await wasmTargetFiles(model, { prefix: f.prefix, optionsText: options, progress: io.progress }));
+    what = 'WebAssembly module + TypeScript loader';
+    next = `use it: import { Model } from '<path to ${dir}>/${info.prefix}model.js'; const m = await Model.load(); const scores = m.run(input);`;
+    if ('demo.html' in files) next += `\ndemo: serve the folder (e.g. python3 -m http.server -d ${dir}) and open demo.html to draw inputs and see the scores live`;
+  } else if (f.format === 'lib' || f.format === 'arduino') {
+    if (typeof f.board === 'string') throw new BnnError(`--board: --format ${f.format} writes a library, not a firmware project`);
+    const target = getTarget(f.target ?? 'cortex-m4');
+    const dirName = basename(resolve(dir));
+    if (f.format === 'arduino' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(dirName)) throw new BnnError(`-o: an Arduino library folder name must be letters, digits and _, got '${dirName}'`);
+    options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}`;
+    const { libraryFiles } = await import('../../emit/library.ts');
+    ({ files, info } = libraryFiles(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options }));
+    what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
+  } else {
+    const { target, board } = targetAndBoard(f.target, f.board);
+    const given = board ? labelledInputs(modelPath, f, model) : { inputs: [] as Input[], labels: undefined, from: '' };
+    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}`;
+    io.progress.phase('planning and emitting C');
+    const g = generate(model, {
+      target,
+      board,
+      prefix: f.prefix,
+      inputs: given.inputs,
+      labels: given.labels,
+      goldenCount: f.golden,
+      seed: f.seed,
+      kernels: f.kernels,
+      optionsText: options,
+    });
+    files = g.files;
+    info = g.info;
+    what = `target ${target.name}${board ? `, board ${board.name}` : ', library only'}`;
+    if (board && g.golden) {
+      next = `firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} ${board.qemu ? 'run' : 'flash'}`;
+      if (g.golden.labels) {
+        const correct = countCorrect(g.golden.expected, g.golden.labels);
+        next = `labelled inputs: ${given.from}; TS reference accuracy ${accuracyText(correct, g.golden.labels.length)}; the firmware prints its own and fails on any difference\n${next}`;
+      }
+    }
+  }
+  const plan = writeOutputDir(dir, files, { force: f.force, model: { name: model.name, sha256: info.hash }, command: `bnn-gen ${options}` });
+  const note = describePlan(plan);
+  const ms = performance.now() - t0;
+  io.out(`bnn-gen ${VERSION}: ${model.name} -> ${dir} (${what}) in ${ms.toFixed(0)} ms${note ? `; ${note}` : ''}`);
+  io.out('');
+  io.out(modelSummary(info));
+  io.out('');
+  io.out(`files: ${Object.keys(files).sort().join(' ')}`);
+  if (next) io.out(next);
+  return 0;
+}

@@ -1,0 +1,85 @@
+// What several commands share: option parsers, the model and its inputs, target and board resolution.
+import { existsSync } from 'node:fs';
+import { BnnError } from '../errors.ts';
+import { loadModel, type LoadOptions } from '../format/load.ts';
+import type { Input } from '../generate.ts';
+import { listBoards, loadBoard, type Board } from '../model/board.ts';
+import type { Model } from '../model/ir.ts';
+import { canRun, getTarget, type Target } from '../model/target.ts';
+import { DEFAULT_DIGITS, DEFAULT_LABELS, DEFAULT_MODEL } from '../paths.ts';
+import { runReference } from '../reference/interpreter.ts';
+import type { Progress } from '../util/progress.ts';
+import { readInputs, readLabels } from './inputs.ts';
+
+/** --bits / --input-scale: options for loading an .onnx model, accepted by every command that reads one. */
+export interface ImportFlags {
+  bits?: number;
+  inputScale?: number;
+}
+
+export function loadOptions(f: ImportFlags): LoadOptions {
+  return { bits: f.bits, inputScale: f.inputScale };
+}
+
+/** The named model, or the shipped example. */
+export function modelFrom(path: string | undefined, f: ImportFlags, progress?: Progress): Model {
+  progress?.phase(`reading ${path ?? 'the example model'}`);
+  return loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
+}
+
+export function boardByName(name: string): Board {
+  if (!listBoards().includes(name)) throw new BnnError(`unknown board '${name}'; boards: ${listBoards().join(', ')}`);
+  return loadBoard(name);
+}
+
+/** The QEMU board of a target, when one exists (so `--target cortex-m4` alone yields runnable firmware). */
+export function qemuBoardFor(target: Target): Board | undefined {
+  for (const name of listBoards()) {
+    const b = loadBoard(name);
+    if (b.qemu && b.cpu === target.name) return b;
+  }
+  return undefined;
+}
+
+/**
+ * Target and board together: a board alone builds for its own core; a target alone gets its QEMU board (unless
+ * --no-board); both must agree (the target's code must run on the board's core).
+ */
+export function targetAndBoard(targetName: string | undefined, board: string | boolean | undefined): { target: Target; board: Board | undefined } {
+  const b = typeof board === 'string' ? boardByName(board) : undefined;
+  const target = getTarget(targetName ?? b?.cpu ?? 'cortex-m4');
+  if (b) {
+    const why = canRun(b.cpu, target);
+    if (why) throw new BnnError(`--target ${target.name} does not run on board ${b.name} (${b.cpu}): ${why}; leave out --target to build for the board's core`);
+    return { target, board: b };
+  }
+  return { target, board: board === false ? undefined : qemuBoardFor(target) };
+}
+
+export function accuracyText(correct: number, total: number): string {
+  return `${correct}/${total} correct (${((100 * correct) / total).toFixed(2)} %)`;
+}
+
+export function readAllInputs(files: string[] | undefined, model: Model): Input[] {
+  return (files ?? []).flatMap((f) => readInputs(f, model));
+}
+
+/** Inputs and their labels (--labels needs --input; no model argument and no --input: the example's digits). */
+export function labelledInputs(modelPath: string | undefined, f: { input?: string[]; labels?: string }, model: Model): { inputs: Input[]; labels?: number[]; from: string } {
+  let files = f.input;
+  let labelsFile = f.labels;
+  if (modelPath === undefined && files === undefined && labelsFile === undefined && existsSync(DEFAULT_DIGITS)) {
+    files = [DEFAULT_DIGITS];
+    labelsFile = DEFAULT_LABELS;
+  }
+  const inputs = readAllInputs(files, model);
+  if (labelsFile === undefined) return { inputs, from: (files ?? []).join(', ') };
+  if (!inputs.length) throw new BnnError('--labels: give the labelled inputs with --input');
+  const classes = runReference(model, inputs[0]).scores.length;
+  return { inputs, labels: readLabels(labelsFile, inputs.length, classes), from: (files ?? []).join(', ') };
+}
+
+/** A folder name from a model name (the default output folder out/<name>). */
+export function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'model';
+}

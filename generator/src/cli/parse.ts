@@ -1,0 +1,18 @@
+// Option-value parsers: a bad value is a one-line error naming the option.
+import { BnnError } from '../errors.ts';
+
+export function intOption(name: string, min: number, max: number) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!/^\s*-?\d+\s*$/.test(v) || !Number.isInteger(x) || x < min || x > max) throw new BnnError(`${name}: expected an integer ${min}..${max}, got '${v}'`);
+    return x;
+  };
+}
+
+export function positiveNumber(name: string) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!(v.trim() !== '' && Number.isFinite(x) && x > 0)) throw new BnnError(`${name}: expected a positive number, got '${v}'`);
+    return x;
+  };
+}
