@@ -1,4 +1,4 @@
-// Where bnn_bconv2d_slice spends its instructions: builds one standard layer (fast kernels, -DBNN_SLICE_PROF) for
+// Where bnn_bconv2d_b1_b1_slice spends its instructions: builds one standard layer (fast kernels, -DBNN_SLICE_PROF) for
 // the M4 board and prints the exact instructions of each kernel phase (docs/kernels.md, "Profiling").
 //   npx tsx bench/profile-slice.ts C H W TAU [scratchLimitBytes]
 import { execFileSync } from 'node:child_process';

@@ -60,7 +60,7 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     }
 }
 
-void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
+void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
 {
     uint32_t *scratch = (uint32_t *)scratch_words;
     const bnn_window_t *g = &p->g;
@@ -212,4 +212,12 @@ void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, 
             }
         }
     }
+}
+
+/* Scratch: the input's bit rows [in_c][in_h], the tap planes (96 words per channel of a batch, or 96 shared), the
+ * shared codeword counts [batch][n][8], 17 words per output (accumulator lanes and bits) and a 32-word transpose. */
+uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
+{
+    const uint32_t C = p->g.in_c, H = p->g.in_h, O = p->g.out_c, n = p->n_codewords, b = p->batch;
+    return C * H + 96u * (p->share ? 1u : b) + (p->share ? b * n * 8u : 0u) + 17u * O + 32u;
 }

@@ -3,7 +3,7 @@
  * constant word of all +1 / all -1 activations. */
 #include "bnn_runtime.h"
 
-void bnn_bconv2d_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *acc)
+void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *acc)
 {
     const bnn_window_t *g = &p->g;
     uint32_t words = BNN_WORDS(g->in_c);
@@ -37,7 +37,10 @@ void bnn_bconv2d_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, vo
                 }
                 acc[o] = s;
             }
-            bnn_store_acc(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);
+            bnn_output_store(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);
         }
     }
 }
+
+/* Scratch: one int32 accumulator per output channel. */
+uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p) { return p->g.out_c; }

@@ -17,7 +17,7 @@
  * output is bit K of start + E(position) + matches, where E folds the padded taps of border positions:
  * with D = (9 - nvalid) * C, E = D / 2 (+ D % 2 when the threshold value X = T' + 9C is odd). flip: T' = T + 1 and
  * the bit is inverted. */
-#include "bnn_runtime.h"
+#include "bnn_bconv2d_slice.h"
 
 #ifdef BNN_SLICE_PROF
 #define SL_PROF_DEFINE(name) void name(void); __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
@@ -66,7 +66,7 @@ static void bnn_slice_transpose32(uint32_t *A)
 #define SL_ADD4(c) do { SL_HA(a0, x0, c); SL_FA(a1, x1, c); SL_FA(a2, x2, c); SL_FA(a3, x3, c); } while (0)
 
 /* A compiler barrier between channels keeps GCC from hoisting the next channels' loads (and spilling them). */
-#if defined(__GNUC__)
+#if BNN_GNUC
 #define SL_BARRIER() __asm__ __volatile__("" ::: "memory")
 #else
 #define SL_BARRIER() ((void)0)
@@ -170,254 +170,8 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
     }
 }
 
-/* Thumb-2 with the DSP extension (M4, M7, M33, M55), optimised builds: the two hot loops of mode 1 in assembly, so
- * that the registers hold what GCC would otherwise spill (eight accumulators, two load temporaries, the index word
- * and three pointers use all 14 free registers). Other builds take the C loops below; both are checked bit for bit
- * against the TypeScript reference. */
-#if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__)
-#define SL_T2 1
-/* One output channel over one batch of ngroups (>= 1) whole groups of 8 input channels, 4-bit indices.
- * a->flags bit 0 (first batch): h[j] = a->vv + a->e[j] first. Channel j of a group adds the 8 byte-lane words at
- * cw + 256 * idx_j + 32 * j bytes (idx_j: field j of the group's index word); cw advances a->gstride bytes per group.
- * Every 3 groups (24 channels x 9 matches <= 216 per byte) the bytes are folded with UXTAB16 into the 16-bit lanes
- * of h (bytes 0/2 into h[2j], 1/3 into h[2j + 1]). After the last group of the last batch (flags bit 1) the final
- * fold skips h and gathers bit 15 of every lane instead: returns the output bits (bit hj + 16 H <- bit 15 + 16 H of
- * h[hj]), else 0. */
-typedef struct { const uint32_t *e; uint32_t vv, gstride, flags; } bnn_sl_out_args_t;
-uint32_t bnn_sl_lanes_out(uint32_t *h, const uint32_t *cw, const uint32_t *idx, uint32_t ngroups, const bnn_sl_out_args_t *a);
-/* For n codewords: dst (8 words, then +256 bytes) = the sum of the three 4-word nibble-lane row counts that ptrs
- * holds for the codeword (3 addresses each), split into byte lanes (word 2w: nibbles 0, 2, 4, 6 of word w; 2w + 1:
- * nibbles 1, 3, 5, 7). ptrs_end = ptrs + 3 n; n even (two codewords a loop). */
-void bnn_sl_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end);
 
-#define SL_S(x) #x
-#define SLA_Q(o0, o1, o2, o3) \
-    "ldrd r0, r3, [r12, #" SL_S(o0) "]\n\tadd r4, r4, r0\n\tadd r5, r5, r3\n\t" \
-    "ldrd r0, r3, [r12, #" SL_S(o1) "]\n\tadd r6, r6, r0\n\tadd r7, r7, r3\n\t" \
-    "ldrd r0, r3, [r12, #" SL_S(o2) "]\n\tadd r8, r8, r0\n\tadd r9, r9, r3\n\t" \
-    "ldrd r0, r3, [r12, #" SL_S(o3) "]\n\tadd r10, r10, r0\n\tadd r11, r11, r3\n\t"
-#define SLA_CH(sh, o0, o1, o2, o3) "ubfx r12, lr, #" SL_S(sh) ", #4\n\tadd r12, r1, r12, lsl #8\n\t" SLA_Q(o0, o1, o2, o3)
-#define SLA_FOLD(a, o) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\tstrd r0, r3, [r12, #" SL_S(o) "]\n\t"
-#define SLA_GATHER(a, o, s0, s1) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\t" \
-    "and r0, r0, r1\n\tand r3, r3, r1\n\torr r2, r2, r0, lsr #" SL_S(s0) "\n\torr r2, r2, r3, lsr #" SL_S(s1) "\n\t"
-#define SLA_INIT "ldmia r6!, {r8, r9, r10, r11}\n\tadd r8, r8, r7\n\tadd r9, r9, r7\n\tadd r10, r10, r7\n\tadd r11, r11, r7\n\tstmia r5!, {r8, r9, r10, r11}\n\t"
-/* Frame: [sp] h, [sp + 4] groups left after this chunk, [sp + 8] gstride, [sp + 12] flags, [sp + 16] end of the
- * chunk's index words. */
-__asm__(
-    "\t.pushsection .text.bnn_sl_lanes_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_lanes_out\n\t.type bnn_sl_lanes_out, %function\n\t.thumb_func\n"
-    "bnn_sl_lanes_out:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "sub sp, sp, #24\n\t"
-    "ldr r4, [sp, #60]\n\t"
-    "str r0, [sp, #0]\n\tstr r3, [sp, #4]\n\t"
-    "ldr r5, [r4, #8]\n\tstr r5, [sp, #8]\n\t"
-    "ldr r5, [r4, #12]\n\tstr r5, [sp, #12]\n\t"
-    "tst r5, #1\n\t"
-    "beq 2f\n\t"
-    "ldr r6, [r4, #0]\n\tldr r7, [r4, #4]\n\tmov r5, r0\n\t"
-    SLA_INIT SLA_INIT SLA_INIT SLA_INIT
-    "\n2:\n\t"
-    "ldr r12, [sp, #4]\n\t"
-    "cmp r12, #3\n\t"
-    "ite hi\n\tmovhi r3, #3\n\tmovls r3, r12\n\t"
-    "sub r12, r12, r3\n\tstr r12, [sp, #4]\n\t"
-    "add r3, r2, r3, lsl #2\n\tstr r3, [sp, #16]\n\t"
-    /* The chunk's first channel loads the accumulators instead of adding to zeros. */
-    "ldr lr, [r2], #4\n\t"
-    "and r12, lr, #15\n\tadd r12, r1, r12, lsl #8\n\t"
-    "ldrd r4, r5, [r12]\n\tldrd r6, r7, [r12, #8]\n\tldrd r8, r9, [r12, #16]\n\tldrd r10, r11, [r12, #24]\n\t"
-    SLA_CH(4, 32, 40, 48, 56) SLA_CH(8, 64, 72, 80, 88) SLA_CH(12, 96, 104, 112, 120)
-    SLA_CH(16, 128, 136, 144, 152) SLA_CH(20, 160, 168, 176, 184) SLA_CH(24, 192, 200, 208, 216)
-    SLA_CH(28, 224, 232, 240, 248)
-    "b 4f\n"
-    "1:\n\t"
-    "ldr lr, [r2], #4\n\t"
-    SLA_CH(0, 0, 8, 16, 24) SLA_CH(4, 32, 40, 48, 56) SLA_CH(8, 64, 72, 80, 88) SLA_CH(12, 96, 104, 112, 120)
-    SLA_CH(16, 128, 136, 144, 152) SLA_CH(20, 160, 168, 176, 184) SLA_CH(24, 192, 200, 208, 216)
-    SLA_CH(28, 224, 232, 240, 248)
-    "\n4:\n\t"
-    "ldr r12, [sp, #8]\n\tadd r1, r1, r12\n\t"
-    "ldr r12, [sp, #16]\n\tcmp r2, r12\n\t"
-    "bne 1b\n\t"
-    "ldr r12, [sp, #4]\n\tcmp r12, #0\n\tbne 3f\n\t"
-    "ldr r12, [sp, #12]\n\ttst r12, #2\n\tbeq 3f\n\t"
-    "ldr r12, [sp, #0]\n\tmovs r2, #0\n\tmov r1, #0x80008000\n\t"
-    SLA_GATHER("r4", 0, 15, 14) SLA_GATHER("r5", 8, 13, 12) SLA_GATHER("r6", 16, 11, 10) SLA_GATHER("r7", 24, 9, 8)
-    SLA_GATHER("r8", 32, 7, 6) SLA_GATHER("r9", 40, 5, 4) SLA_GATHER("r10", 48, 3, 2)
-    "ldrd r0, r3, [r12, #56]\n\tuxtab16 r0, r0, r11\n\tuxtab16 r3, r3, r11, ror #8\n\t"
-    "and r0, r0, r1\n\tand r3, r3, r1\n\torr r2, r2, r0, lsr #1\n\torr r0, r2, r3\n\t"
-    "add sp, sp, #24\n\t"
-    "pop {r4-r11, pc}\n"
-    "3:\n\t"
-    "ldr r12, [sp, #0]\n\t"
-    SLA_FOLD("r4", 0) SLA_FOLD("r5", 8) SLA_FOLD("r6", 16) SLA_FOLD("r7", 24)
-    SLA_FOLD("r8", 32) SLA_FOLD("r9", 40) SLA_FOLD("r10", 48) SLA_FOLD("r11", 56)
-    "ldr r12, [sp, #4]\n\tcmp r12, #0\n\tbne 2b\n\t"
-    "movs r0, #0\n\t"
-    "add sp, sp, #24\n\t"
-    "pop {r4-r11, pc}\n\t"
-    ".size bnn_sl_lanes_out, .-bnn_sl_lanes_out\n\t"
-    ".popsection\n");
-/* nky (>= 1) kernel rows of S, 32 words each ([pattern][w], see bnn_bconv2d_slice), from their tap planes
- * t[row][P0, N0, P1, N1, P2, N2]: lane i of word w counts the matches of pattern (b0, b1, b2) (b = 1: P) at
- * position 4i + w. */
-void bnn_sl_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky);
-/* Copy nwords (a multiple of 32) words. */
-void bnn_sl_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords);
-__asm__(
-    "\t.pushsection .text.bnn_sl_copy,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_copy\n\t.type bnn_sl_copy, %function\n\t.thumb_func\n"
-    "bnn_sl_copy:\n\t"
-    "push {r4-r9}\n"
-    "1:\n\t"
-    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
-    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
-    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
-    "ldmia r1!, {r3-r9, r12}\n\tstmia r0!, {r3-r9, r12}\n\t"
-    "subs r2, r2, #32\n\t"
-    "bne 1b\n\t"
-    "pop {r4-r9}\n\t"
-    "bx lr\n\t"
-    ".size bnn_sl_copy, .-bnn_sl_copy\n\t"
-    ".popsection\n");
-__asm__(
-    "\t.pushsection .text.bnn_sl_rows_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_rows_lanes\n\t.type bnn_sl_rows_lanes, %function\n\t.thumb_func\n"
-    "bnn_sl_rows_lanes:\n\t"
-    "push {r4-r10}\n\t"
-    "mov r10, r2\n\t"
-    "mov r12, #0x11111111\n"
-    "1:\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2\n\tand r3, r12, r3\n\tand r4, r12, r4\n\tand r5, r12, r5\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7\n\tand r8, r12, r8\n\tadd r9, r8, r5\n\tstr r9, [r0, #0]\n\tadd r9, r7, r5\n\tstr r9, [r0, #16]\n\tadd r9, r8, r2\n\tstr r9, [r0, #32]\n\tadd r9, r7, r2\n\tstr r9, [r0, #48]\n\tadd r9, r8, r3\n\tstr r9, [r0, #64]\n\tadd r9, r7, r3\n\tstr r9, [r0, #80]\n\tadd r9, r8, r6\n\tstr r9, [r0, #96]\n\tadd r9, r7, r6\n\tstr r9, [r0, #112]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #1\n\tand r3, r12, r3, lsr #1\n\tand r4, r12, r4, lsr #1\n\tand r5, r12, r5, lsr #1\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #1\n\tand r8, r12, r8, lsr #1\n\tadd r9, r8, r5\n\tstr r9, [r0, #4]\n\tadd r9, r7, r5\n\tstr r9, [r0, #20]\n\tadd r9, r8, r2\n\tstr r9, [r0, #36]\n\tadd r9, r7, r2\n\tstr r9, [r0, #52]\n\tadd r9, r8, r3\n\tstr r9, [r0, #68]\n\tadd r9, r7, r3\n\tstr r9, [r0, #84]\n\tadd r9, r8, r6\n\tstr r9, [r0, #100]\n\tadd r9, r7, r6\n\tstr r9, [r0, #116]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #2\n\tand r3, r12, r3, lsr #2\n\tand r4, r12, r4, lsr #2\n\tand r5, r12, r5, lsr #2\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #2\n\tand r8, r12, r8, lsr #2\n\tadd r9, r8, r5\n\tstr r9, [r0, #8]\n\tadd r9, r7, r5\n\tstr r9, [r0, #24]\n\tadd r9, r8, r2\n\tstr r9, [r0, #40]\n\tadd r9, r7, r2\n\tstr r9, [r0, #56]\n\tadd r9, r8, r3\n\tstr r9, [r0, #72]\n\tadd r9, r7, r3\n\tstr r9, [r0, #88]\n\tadd r9, r8, r6\n\tstr r9, [r0, #104]\n\tadd r9, r7, r6\n\tstr r9, [r0, #120]\n\t"
-    "ldrd r2, r3, [r1, #8]\n\tldrd r4, r5, [r1, #16]\n\tand r2, r12, r2, lsr #3\n\tand r3, r12, r3, lsr #3\n\tand r4, r12, r4, lsr #3\n\tand r5, r12, r5, lsr #3\n\tadd r6, r2, r4\n\tadd r2, r2, r5\n\tadd r5, r3, r5\n\tadd r3, r3, r4\n\tldrd r7, r8, [r1]\n\tand r7, r12, r7, lsr #3\n\tand r8, r12, r8, lsr #3\n\tadd r9, r8, r5\n\tstr r9, [r0, #12]\n\tadd r9, r7, r5\n\tstr r9, [r0, #28]\n\tadd r9, r8, r2\n\tstr r9, [r0, #44]\n\tadd r9, r7, r2\n\tstr r9, [r0, #60]\n\tadd r9, r8, r3\n\tstr r9, [r0, #76]\n\tadd r9, r7, r3\n\tstr r9, [r0, #92]\n\tadd r9, r8, r6\n\tstr r9, [r0, #108]\n\tadd r9, r7, r6\n\tstr r9, [r0, #124]\n\t"
-    "add r0, r0, #128\n\tadd r1, r1, #24\n\t"
-    "subs r10, r10, #1\n\t"
-    "bne 1b\n\t"
-    "pop {r4-r10}\n\t"
-    "bx lr\n\t"
-    ".size bnn_sl_rows_lanes, .-bnn_sl_rows_lanes\n\t"
-    ".popsection\n");
-/* One codeword: the three row counts added, split into byte lanes, stored; dst advances to the next codeword. */
-#define SLC_ONE \
-    "ldmia r1!, {r3, r4, r5}\n\t" \
-    "ldrd r6, r7, [r3]\n\tldrd r8, r9, [r3, #8]\n\t" \
-    "ldrd r10, r11, [r4]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
-    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
-    "ldrd r10, r11, [r5]\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
-    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
-    "and r3, r6, r12\n\tand r4, r12, r6, lsr #4\n\tand r5, r7, r12\n\tand r6, r12, r7, lsr #4\n\t" \
-    "and r7, r8, r12\n\tand r8, r12, r8, lsr #4\n\tand r10, r12, r9, lsr #4\n\tand r9, r9, r12\n\t" \
-    "stmia r0, {r3-r10}\n\t" \
-    "add r0, r0, #256\n\t"
-__asm__(
-    "\t.pushsection .text.bnn_sl_cw_lanes,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_cw_lanes\n\t.type bnn_sl_cw_lanes, %function\n\t.thumb_func\n"
-    "bnn_sl_cw_lanes:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "mov r12, #0x0F0F0F0F\n"
-    "1:\n\t"
-    SLC_ONE SLC_ONE
-    "cmp r1, r2\n\t"
-    "bne 1b\n\t"
-    "pop {r4-r11, pc}\n\t"
-    ".size bnn_sl_cw_lanes, .-bnn_sl_cw_lanes\n\t"
-    ".popsection\n");
-/* Saturating byte lanes (p->sat): every output channel of a unit in one call. Output o's record in `rec` is
- * [8 start words][c16 count-word addresses][flip][positions]. The 8 accumulator words start at 255 - T per byte lane
- * (T = the lane's threshold on matches, 0 <= T <= 255 checked by the caller) and each channel adds its 8 count words
- * with UQADD8 (channels past in_c point at a zero block): a lane saturates at 255 exactly when its matches reach T,
- * and saturation is exact here because every term is >= 0. UQSUB8 with 0xFE leaves 1 in saturated lanes and 0
- * elsewhere; word j byte B becomes bit 8B + j of obits[o], which is then XORed with flip and ANDed with positions.
- * c16 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
-typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; } bnn_sl_sat_args_t;
-void bnn_sl_sat_out(const bnn_sl_sat_args_t *a);
-#define SLS_CH "ldr r12, [r2], #4\n\tldmia r12!, {r0, r1, r3, lr}\n\t" \
-    "uqadd8 r4, r4, r0\n\tuqadd8 r5, r5, r1\n\tuqadd8 r6, r6, r3\n\tuqadd8 r7, r7, lr\n\t" \
-    "ldmia r12, {r0, r1, r3, lr}\n\t" \
-    "uqadd8 r8, r8, r0\n\tuqadd8 r9, r9, r1\n\tuqadd8 r10, r10, r3\n\tuqadd8 r11, r11, lr\n\t"
-#define SLS_CH4 SLS_CH SLS_CH SLS_CH SLS_CH
-/* Frame: [sp] obits, [sp + 4] obits end, [sp + 8] bytes of addresses per record, [sp + 12] end of this output's
- * addresses. */
-__asm__(
-    "\t.pushsection .text.bnn_sl_sat_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_sat_out\n\t.type bnn_sl_sat_out, %function\n\t.thumb_func\n"
-    "bnn_sl_sat_out:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "sub sp, sp, #16\n\t"
-    "ldr r2, [r0, #0]\n\t"
-    "ldr r1, [r0, #4]\n\tstr r1, [sp, #0]\n\t"
-    "ldr r1, [r0, #8]\n\tstr r1, [sp, #4]\n\t"
-    "ldr r1, [r0, #12]\n\tstr r1, [sp, #8]\n"
-    "1:\n\t"
-    "ldmia r2!, {r4-r11}\n\t"
-    "ldr r12, [sp, #8]\n\tadd r12, r2, r12\n\tstr r12, [sp, #12]\n"
-    "2:\n\t"
-    SLS_CH4 SLS_CH4 SLS_CH4 SLS_CH4
-    "ldr r12, [sp, #12]\n\tcmp r2, r12\n\tbne 2b\n\t"
-    "mov r0, #0xFEFEFEFE\n\t"
-    "uqsub8 r4, r4, r0\n\tuqsub8 r5, r5, r0\n\tuqsub8 r6, r6, r0\n\tuqsub8 r7, r7, r0\n\t"
-    "uqsub8 r8, r8, r0\n\tuqsub8 r9, r9, r0\n\tuqsub8 r10, r10, r0\n\tuqsub8 r11, r11, r0\n\t"
-    "orr r4, r4, r5, lsl #1\n\torr r4, r4, r6, lsl #2\n\torr r4, r4, r7, lsl #3\n\torr r4, r4, r8, lsl #4\n\t"
-    "orr r4, r4, r9, lsl #5\n\torr r4, r4, r10, lsl #6\n\torr r4, r4, r11, lsl #7\n\t"
-    "ldrd r0, r1, [r2], #8\n\t"
-    "eor r4, r4, r0\n\tand r4, r4, r1\n\t"
-    "ldrd r12, r0, [sp]\n\tstr r4, [r12], #4\n\tstr r12, [sp]\n\t"
-    "cmp r12, r0\n\t"
-    "bne 1b\n\t"
-    "add sp, sp, #16\n\t"
-    "pop {r4-r11, pc}\n\t"
-    ".size bnn_sl_sat_out, .-bnn_sl_sat_out\n\t"
-    ".popsection\n");
-/* Row ring (p->row_cache == 2): codeword counts of every channel, codeword by codeword. The kernel-row counts of
- * channel c live at ring[slot][c][32 words] (slot of kernel row ky = (rotation + ky) % 3); a->tab holds for each
- * codeword the three row-count addresses of channel 0, and each channel is 128 bytes further in every slot
- * (post-indexed loads). Counts go to cw[group][codeword][channel in group][8 words] as in bnn_sl_cw_lanes. */
-typedef struct { const uint32_t *const *tab, *const *tab_end; uint32_t ngroups, gskip; } bnn_sl_ring_args_t;
-void bnn_sl_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
-#define SLR_CH \
-    "ldrd r8, r9, [r3, #8]\n\tldrd r6, r7, [r3], #128\n\t" \
-    "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
-    "ldrd r10, r11, [r4], #128\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
-    "ldrd r10, r11, [r5, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \
-    "ldrd r10, r11, [r5], #128\n\tadd r6, r6, r10\n\tadd r7, r7, r11\n\t" \
-    "and r1, r6, r12\n\tand r2, r12, r6, lsr #4\n\tand r6, r7, r12\n\tand r7, r12, r7, lsr #4\n\t" \
-    "and r10, r9, r12\n\tand r11, r12, r9, lsr #4\n\tand r9, r12, r8, lsr #4\n\tand r8, r8, r12\n\t" \
-    "stmia r0!, {r1, r2, r6-r11}\n\t"
-/* Frame: [sp] table position, [sp + 4] table end, [sp + 8] groups, [sp + 12] bytes from a group's last channel
- * to the next group, [sp + 16] cw of the next codeword. */
-__asm__(
-    "\t.pushsection .text.bnn_sl_cw_ring,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-    "\t.global bnn_sl_cw_ring\n\t.type bnn_sl_cw_ring, %function\n\t.thumb_func\n"
-    "bnn_sl_cw_ring:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "sub sp, sp, #24\n\t"
-    "ldr r2, [r1, #0]\n\tstr r2, [sp, #0]\n\t"
-    "ldr r2, [r1, #4]\n\tstr r2, [sp, #4]\n\t"
-    "ldr r2, [r1, #8]\n\tstr r2, [sp, #8]\n\t"
-    "ldr r2, [r1, #12]\n\tstr r2, [sp, #12]\n\t"
-    "str r0, [sp, #16]\n"
-    "1:\n\t"
-    "ldr r12, [sp, #0]\n\tldmia r12!, {r3, r4, r5}\n\tstr r12, [sp, #0]\n\t"
-    "ldr r0, [sp, #16]\n\tadd r12, r0, #256\n\tstr r12, [sp, #16]\n\t"
-    "ldr lr, [sp, #8]\n\t"
-    "mov r12, #0x0F0F0F0F\n"
-    "2:\n\t"
-    SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH SLR_CH
-    "ldr r1, [sp, #12]\n\tadd r0, r0, r1\n\t"
-    "subs lr, lr, #1\n\t"
-    "bne 2b\n\t"
-    "ldrd r1, r2, [sp]\n\tcmp r1, r2\n\t"
-    "bne 1b\n\t"
-    "add sp, sp, #24\n\t"
-    "pop {r4-r11, pc}\n\t"
-    ".size bnn_sl_cw_ring, .-bnn_sl_cw_ring\n\t"
-    ".popsection\n");
-#endif
-
-#ifndef SL_T2
+#if !BNN_T2_DSP_ASM
 #define SL_SAT_ON 0
 #endif
 
@@ -425,7 +179,7 @@ __asm__(
  * position 8B + 4 part + w. 16-bit accumulator word hj = 2j + half, halfword H: position 16H + 8 half + 4 part + w;
  * it starts at 2^15 - M + E, so the output is bit 15 of each halfword, gathered to bit hj + 16H of obits. */
 #define SL_LO8 0x00FF00FFu
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP)
+#if BNN_GNUC && BNN_ARCH_DSP
 /* DSP extension (M4, M7, M33, M55): UXTAB16 adds bytes 0 and 2 (or, rotated, 1 and 3) to two 16-bit lanes. */
 #define SL_FOLD1(j, a) do { uint32_t u_ = h[2u * (j)], v_ = h[2u * (j) + 1u]; \
         __asm__("uxtab16 %0, %0, %1" : "+r"(u_) : "r"(a)); __asm__("uxtab16 %0, %0, %1, ror #8" : "+r"(v_) : "r"(a)); \
@@ -439,7 +193,7 @@ __asm__(
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0u; } while (0)
 /* The asm paths need optimisation: LDRD's offset must fold to a constant ("i"), and eight pinned registers do not
  * fit an unoptimised frame. Unoptimised builds (CMake's default build type, debug builds) take the C path. */
-#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+#if BNN_GNUC && BNN_ARCH_THUMB2 && BNN_OPTIMIZED
 /* Thumb-2: two LDRDs per half (GCC splits them into single loads). The "m" operand orders them after the stores. */
 #define SL_LDRD(q, off, x, y) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(x), "=r"(y) : "r"(q), "i"(off), "m"(*(const uint32_t (*)[2])(const void *)((q) + (off) / 4)))
 #define SL_LADDO(q, i) do { uint32_t t0_, t1_; \
@@ -451,7 +205,7 @@ __asm__(
 #define SL_LADD(q) do { a0 += (q)[0]; a1 += (q)[1]; a2 += (q)[2]; a3 += (q)[3]; a4 += (q)[4]; a5 += (q)[5]; a6 += (q)[6]; a7 += (q)[7]; } while (0)
 #endif
 /* Pin the 8 accumulators at each channel so GCC adds as it loads instead of hoisting loads and spilling them. */
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#if BNN_GNUC && BNN_OPTIMIZED
 #define SL_KEEP8() __asm__ __volatile__("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7))
 #else
 #define SL_KEEP8() ((void)0)
@@ -477,7 +231,7 @@ static inline __attribute__((always_inline)) void bnn_slice_taps(const uint32_t 
     *P0 = p0; *P1 = p1; *P2 = p2;
 }
 
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
 /* Tap planes of kernel rows from..2 of a unit for bnn_sl_rows_lanes: taps[6 ky ..] = P0, N0, P1, N1, P2, N2. */
 static inline __attribute__((always_inline)) void bnn_slice_unit_taps(uint32_t *taps, const uint32_t *rc, uint32_t from,
     uint32_t nr, uint32_t W, uint32_t cm0, uint32_t unit_mask, uint32_t cm2, const uint32_t *valid, int32_t pad_value)
@@ -513,7 +267,7 @@ static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const 
         uint32_t hloc[16];
         uint32_t *h = hstore ? hstore + o * 16u : hloc;
         const uint32_t sv = p->start[o];
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
         if (IB == 4u && ngroups > 0u && (nb & 7u) == 0u) {
             const bnn_sl_out_args_t a = { El[(sv >> 24) & 1u], (sv & 0xFFFFu) * 0x10001u, 32u * NW, first | (last << 1) };
             const uint32_t bits = bnn_sl_lanes_out(h, cw, p->indices + (size_t)o * row_words + ((c0 * IB) >> 5), ngroups, &a);
@@ -620,7 +374,7 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
     }
 }
 
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
 #define SL_SAT_ON (sat_args != NULL)
 /* Unit position of bit b of a saturating-path output word: word j = b % 8, byte B = b / 8. */
 static inline uint32_t bnn_slice_sat_pos(uint32_t b)
@@ -697,7 +451,7 @@ static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t n
     }
 }
 
-void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch_words)
+void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch_words)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t C = g->in_c, O = g->out_c, H = g->in_h, W = g->in_w, R = p->rows_per_unit;
@@ -723,7 +477,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         if (mode) cwo[k] = ((id & 7u) << 4) | ((((id >> 3) & 7u) + 8u) << 14) | ((((id >> 6) & 7u) + 16u) << 24);
         else cwo[k] = ((id & 7u) << 2) | ((((id >> 3) & 7u) + 8u) << 10) | ((((id >> 6) & 7u) + 16u) << 18);
     }
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
     /* Mode 1 on Thumb-2: the three row-count addresses of every codeword, in place after the offsets. */
     const uint32_t *const *cwptr = (const uint32_t *const *)(const void *)(cwo + n);
     if (mode) for (uint32_t k = 0; k < n; k++) {
@@ -734,7 +488,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         q[2] = S + 64u + 4u * ((id >> 6) & 7u);
     }
 #endif
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
     /* row_cache == 2 (one batch, whole groups of 8 channels): the Thumb-2 build keeps every channel's kernel-row
      * counts in a ring of three slots, then 9n row addresses (three rotations); other builds use the plain cache. */
     const uint32_t ring_words = p->row_cache == 2u ? C * 96u + 9u * n : C * cslots * 32u;
@@ -797,7 +551,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
     uint32_t ooff[2][32]; /* output offsets of whole mode-1 units: [0] the 16-bit lanes' order, [1] the saturating one's */
     for (uint32_t b = 0; b < 32u; b++) {
         ooff[0][b] = bnn_slice_lane_pos(b) * out_words;
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
         ooff[1][b] = bnn_slice_sat_pos(b) * out_words;
 #endif
     }
@@ -819,7 +573,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         if (nr != key_nr || rv[0] != key_rv[0] || rv[1] != key_rv[1] || rv[2] != key_rv[2]) {
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
             bnn_slice_unit_setup(&u, p, nr, W, row_mask, rv, mode, K);
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
             if (st) sat_args = bnn_slice_sat_setup(st, c16, &u, p, nr * W) ? &sa : NULL;
 #endif
         }
@@ -833,7 +587,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             const uint32_t nb = C - c0 < batch ? C - c0 : batch;
             /* Count planes of every codeword for each channel of the batch. */
             SL_PROF(bnn_sp_shared);
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
             if (ring) {
                 /* New kernel rows of every channel into their ring slots (all three after the first and partial units),
                  * then every codeword's counts. */
@@ -852,7 +606,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 const uint32_t c = c0 + cl;
                 const uint32_t *rc = rows + c * HP + oy0;
                 /* Kernel rows 0 .. reuse - 1 of this unit are rows R .. 2 of the previous (full) unit. */
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
                 if (reuse) bnn_sl_copy(S, cache + c * cslots * 32u, reuse * 32u);
                 {
                     uint32_t taps[18];
@@ -880,7 +634,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 if (keep) bnn_slice_copy(cache + c * cslots * 32u, S + 32u * R, cslots * 32u);
 #endif
                 uint32_t *dst = cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u;
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
                 if ((n & 1u) == 0u) {
                     bnn_sl_cw_lanes(dst, cwptr, cwptr + 3u * n);
                     continue;
@@ -892,7 +646,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                     const uint32_t *s0 = (const uint32_t *)(const void *)(sb + (off & 1023u));
                     const uint32_t *s1 = (const uint32_t *)(const void *)(sb + ((off >> 10) & 1023u));
                     const uint32_t *s2 = (const uint32_t *)(const void *)(sb + (off >> 20));
-#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+#if BNN_GNUC && BNN_ARCH_THUMB2 && BNN_OPTIMIZED
                     uint32_t x0, x1, x2, x3, y0, y1;
                     SL_LDRD(s0, 0, x0, x1); SL_LDRD(s0, 8, x2, x3);
                     SL_LDRD(s1, 0, y0, y1); x0 += y0; x1 += y1; SL_LDRD(s1, 8, y0, y1); x2 += y0; x3 += y1;
@@ -943,7 +697,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
             }
             const uint32_t first = c0 == 0u, last = c0 + nb >= C;
             SL_PROF(bnn_sp_outputs);
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
             if (sat_args) bnn_sl_sat_out(sat_args);
             else
 #endif
@@ -978,7 +732,7 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
                 }
                 continue;
             }
-#ifdef SL_T2
+#if BNN_T2_DSP_ASM
             if (sat_args) {
                 for (uint32_t b = 0; b < 32u; b++) {
                     const uint32_t pos = bnn_slice_sat_pos(b);
@@ -996,4 +750,22 @@ void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, 
         }
         }
     }
+}
+
+/* Scratch, in the order bnn_bconv2d_b1_b1_slice lays it out: the input's bit rows [in_c][in_h + 2]; the codeword
+ * counts of a batch ([batch][n][4] bit planes in mode 0, [batch rounded up to 8][n][8] byte lanes in mode 1); with
+ * several batches the accumulators kept between them (out_c x (acc_bits + 1) planes, or 16 lane words); the output
+ * bits (32 per 32 outputs), a 32-word transpose, the codeword offsets (n, or 4n in mode 1) and the pending carries
+ * (batch / 8); the row cache (in_c x 32 x (3 - rows_per_unit)) or the ring (in_c x 96 + 9n); with sat, per output
+ * its start words, count addresses (in_c rounded up to 16), flip and positions (+10), and an 8-word zero block. */
+uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t *p)
+{
+    const uint32_t C = p->g.in_c, H = p->g.in_h, O = p->g.out_c, n = p->n_codewords, b = p->batch, mode = p->mode;
+    uint32_t w = C * (H + 2u);
+    w += mode ? ((b + 7u) & ~7u) * n * 8u : b * n * 4u;
+    w += b < C ? O * (mode ? 16u : p->acc_bits + 1u) : 0u;
+    w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u;
+    if (mode && p->row_cache) w += p->row_cache == 2u ? C * 96u + 9u * n : C * 32u * (3u - p->rows_per_unit);
+    if (p->sat) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
+    return w;
 }

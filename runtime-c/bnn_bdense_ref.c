@@ -1,7 +1,7 @@
 /* Binary fully connected: acc[n] = in_n - 2 * popcount(x ^ w[n]) (spare bits are 0 in both). */
 #include "bnn_runtime.h"
 
-void bnn_bdense_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out, int32_t *acc)
+void bnn_bdense_b1_acc_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out, int32_t *acc)
 {
     uint32_t words = BNN_WORDS(p->in_n);
     for (uint32_t n = 0; n < p->out_n; n++) {
@@ -10,5 +10,8 @@ void bnn_bdense_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out,
         for (uint32_t j = 0; j < words; j++) mism += bnn_popcount32(in[j] ^ w[j]);
         acc[n] = (int32_t)p->in_n - 2 * (int32_t)mism;
     }
-    bnn_store_acc(&p->out, acc, p->out_n, out, 0, 1);
+    bnn_output_store(&p->out, acc, p->out_n, out, 0, 1);
 }
+
+/* Scratch: one int32 accumulator per output. */
+uint32_t bnn_bdense_b1_acc_ref_scratch_words(const bnn_bdense_params_t *p) { return p->out_n; }

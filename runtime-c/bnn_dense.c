@@ -1,5 +1,5 @@
 /* Real-valued fully connected, float32: acc = +0; acc = acc + w * x for k = 0..K-1; out = acc + bias.
- * On a b1 input the product is +w or -w exactly. qdense: integer weights on a b1 input, exact int32. */
+ * On a b1 input the product is +w or -w exactly. */
 #include "bnn_runtime.h"
 
 void bnn_dense_f32_f32(const bnn_dense_params_t *p, const float *in, float *out)
@@ -25,18 +25,5 @@ void bnn_dense_b1_f32(const bnn_dense_params_t *p, const uint32_t *in, float *ou
             acc = acc + v;
         }
         out[n] = acc + p->bias[n];
-    }
-}
-
-void bnn_qdense_b1_s32(const bnn_qdense_params_t *p, const uint32_t *in, int32_t *out)
-{
-    for (uint32_t n = 0; n < p->out_n; n++) {
-        const int8_t *w = p->weights + (size_t)n * p->in_n;
-        int32_t acc = p->bias[n];
-        for (uint32_t k = 0; k < p->in_n; k++) {
-            int32_t v = w[k];
-            acc += ((in[k >> 5] >> (k & 31u)) & 1u) ? v : -v;
-        }
-        out[n] = acc;
     }
 }

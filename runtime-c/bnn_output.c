@@ -1,7 +1,7 @@
 /* Output stage shared by the integer-accumulating kernels: threshold to b1, or store s32. */
 #include "bnn_runtime.h"
 
-void bnn_store_acc(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane)
+void bnn_output_store(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane)
 {
     if (o->thresh == NULL) {
         int32_t *dst = (int32_t *)out;

@@ -25,10 +25,14 @@
                     }                                                                           \
                     acc[o] = s;                                                                 \
                 }                                                                               \
-                bnn_store_acc(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);          \
+                bnn_output_store(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);          \
             }                                                                                   \
         }                                                                                       \
     }
 
-BNN_DEFINE_QCONV2D(bnn_qconv2d_u8, uint8_t)
-BNN_DEFINE_QCONV2D(bnn_qconv2d_s8, int8_t)
+BNN_DEFINE_QCONV2D(bnn_qconv2d_u8_acc, uint8_t)
+BNN_DEFINE_QCONV2D(bnn_qconv2d_s8_acc, int8_t)
+
+/* Scratch: one int32 accumulator per output channel. */
+uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p) { return p->g.out_c; }
+uint32_t bnn_qconv2d_s8_acc_scratch_words(const bnn_qconv2d_params_t *p) { return p->g.out_c; }

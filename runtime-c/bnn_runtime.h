@@ -17,12 +17,24 @@
  *
  * Thresholds: a binary layer's integer accumulator acc of output channel o becomes the bit
  *  flip[o] ? (acc <= thresh[o]) : (acc >= thresh[o]).  sign(0) = +1 is folded into these.
+ *
+ * Names: every kernel is bnn_<op>_<input type>_<output type>[_<variant>], with the types
+ *   u8, s8 (raw model input), f32, s32, b1 (packed +1/-1), and acc: an integer accumulator that leaves through the
+ *   layer's bnn_output_t (thresholded to b1 when it has thresholds, stored as s32 when it has none);
+ *   variants: _ref is the portable reference kernel, other suffixes name a fast path (lanes, slice).
+ *   Its parameters are a bnn_<op>[_<variant>]_params_t. A kernel that takes scratch has a companion
+ *   bnn_<kernel>_scratch_words(params) returning the uint32_t words it needs (CMSIS-NN's _get_buffer_size): the
+ *   generator's arena plan reserves exactly that, and a host test checks the two agree.
+ *
+ * CPU features (DSP, MVE, Thumb-1, optimisation) are resolved once, in bnn_arch.h.
  */
 #ifndef BNN_RUNTIME_H
 #define BNN_RUNTIME_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bnn_arch.h"
 
 /* Bit-exact float32 needs every multiply and add rounded on its own: never fuse them into an FMA, even when
  * a user's build (an IDE, Arduino, -std=gnu11) leaves GCC at its default -ffp-contract=fast. */
@@ -66,7 +78,7 @@ typedef struct {
 } bnn_output_t;
 
 /* Write the out_c accumulators of position pos (of plane positions) to a b1 or s32 output. */
-void bnn_store_acc(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane);
+void bnn_output_store(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane);
 
 /* ---- real-valued convolution (float32) ---- */
 typedef struct {
@@ -98,8 +110,10 @@ typedef struct {
     bnn_output_t out;
 } bnn_qconv2d_params_t;
 
-void bnn_qconv2d_u8(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
-void bnn_qconv2d_s8(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
+void bnn_qconv2d_u8_acc(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
+void bnn_qconv2d_s8_acc(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
+uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p);
+uint32_t bnn_qconv2d_s8_acc_scratch_words(const bnn_qconv2d_params_t *p);
 
 /* ---- binary convolution ---- */
 typedef struct {
@@ -114,9 +128,10 @@ typedef struct {
     bnn_output_t out;
 } bnn_bconv2d_params_t;
 
-/* scratch: out_c int32 accumulators (+ n_codewords int32 responses for a sharing codebook kernel). */
-void bnn_bconv2d_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
-void bnn_bconv2d_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
+uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
 
 /* Fast path for 3x3, stride 1, in_w and out_w <= 32 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes. */
 typedef struct {
@@ -132,8 +147,8 @@ typedef struct {
     bnn_output_t out;
 } bnn_bconv2d_lanes_params_t;
 
-/* scratch (uint32_t words): in_c*in_h + 96*(share ? 1 : batch) + (share ? batch*n*8 : 0) + 17*out_c + 32. */
-void bnn_bconv2d_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
 
 /* Fast path for 3x3, stride 1, "same" (pad 1) codebook convolutions with a b1 output, maps up to 32 wide (see
  * bnn_bconv2d_slice.c, docs/kernels.md): sliced over 32 positions, per-channel codeword match counts shared by all
@@ -144,10 +159,10 @@ typedef struct {
     uint8_t rows_per_unit;   /* whole output rows per unit of <= 32 positions */
     uint8_t acc_bits;        /* mode 0: K, 2^K > 9 * in_c, the output is bit K of the accumulator; mode 1: 15 */
     uint8_t mode;            /* 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes (9 * in_c < 2^15) */
-    uint8_t row_cache;       /* mode 1, rows_per_unit <= 2: keep kernel-row counts for the next unit (scratch below);
+    uint8_t row_cache;       /* mode 1, rows_per_unit <= 2: keep kernel-row counts for the next unit (see the scratch size);
                               * 2: as a ring of three slots per channel (one batch, in_c % 8 == 0, Thumb-2 DSP builds) */
     uint8_t sat;             /* mode 1, one batch, Thumb-2 DSP builds: saturating byte lanes when every threshold fits
-                              * a byte (scratch below); other builds and thresholds ignore it */
+                              * a byte (see the scratch size); other builds and thresholds ignore it */
     uint16_t n_codewords;    /* n <= 256; indices are 4 bits wide for n <= 16, else 8 */
     uint16_t batch;          /* input channels per batch of shared count planes (multiple of 8, or in_c) */
     const uint16_t *codewords; /* n codeword ids (tap t = bit t) */
@@ -155,10 +170,8 @@ typedef struct {
     const uint32_t *start;   /* [out_c]: start value (bits 0..23), odd-threshold bit 24, flip bit 25 */
 } bnn_bconv2d_slice_params_t;
 
-/* scratch (uint32_t words): in_c*(in_h+2) + batch*n*Q + (batch < in_c ? out_c*A : 0) + 32*BNN_WORDS(out_c) + 32 + n*B + batch/8
- * + (row_cache == 1 ? in_c*32*(3-rows_per_unit) : row_cache == 2 ? in_c*96 + 9*n : 0) + (sat ? out_c*(C16+10) + 8 : 0) with C16 = in_c rounded up to a multiple of 16,
- * with Q = 4, A = K+1, B = 1 in mode 0 and Q = 8, A = 16, B = 4 in mode 1 (batch rounded up to a multiple of 8 there). */
-void bnn_bconv2d_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch);
+void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch);
+uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t *p);
 
 /* ---- binary fully connected ---- */
 typedef struct {
@@ -167,7 +180,8 @@ typedef struct {
     bnn_output_t out;
 } bnn_bdense_params_t;
 
-void bnn_bdense_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+void bnn_bdense_b1_acc_ref(const bnn_bdense_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
+uint32_t bnn_bdense_b1_acc_ref_scratch_words(const bnn_bdense_params_t *p);
 
 /* ---- real-valued and integer fully connected ---- */
 typedef struct {
@@ -211,25 +225,25 @@ typedef struct {
     const float *shift_out; /* NULL: none */
 } bnn_prelu_params_t;
 
-void bnn_add_f32(uint32_t n, const float *a, const float *b, float *out);
-void bnn_prelu_f32(const bnn_prelu_params_t *p, const float *in, float *out);
-void bnn_clip_f32(uint32_t n, float lo, float hi, const float *in, float *out);
+void bnn_add_f32_f32(uint32_t n, const float *a, const float *b, float *out);
+void bnn_prelu_f32_f32(const bnn_prelu_params_t *p, const float *in, float *out);
+void bnn_clip_f32_f32(uint32_t n, float lo, float hi, const float *in, float *out);
 
 typedef struct {
     bnn_window_t g;
     uint8_t count_include_pad;
 } bnn_avgpool_params_t;
 
-void bnn_avgpool_f32(const bnn_avgpool_params_t *p, const float *in, float *out);
+void bnn_avgpool_f32_f32(const bnn_avgpool_params_t *p, const float *in, float *out);
 
-void bnn_maxpool_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
-void bnn_maxpool_f32(const bnn_window_t *g, const float *in, float *out);
+void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
+void bnn_maxpool_f32_f32(const bnn_window_t *g, const float *in, float *out);
 
-void bnn_globalavgpool_f32(uint16_t c, uint16_t h, uint16_t w, const float *in, float *out);
-void bnn_globalavgpool_s32(uint16_t c, uint16_t h, uint16_t w, const int32_t *in, float *out);
-void bnn_globalavgpool_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, float *out);
+void bnn_globalavgpool_f32_f32(uint16_t c, uint16_t h, uint16_t w, const float *in, float *out);
+void bnn_globalavgpool_s32_f32(uint16_t c, uint16_t h, uint16_t w, const int32_t *in, float *out);
+void bnn_globalavgpool_b1_f32(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, float *out);
 
 /* b1 [C][H][W] (channel-packed per position) -> b1 vector in (c, y, x) order. */
-void bnn_flatten_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, uint32_t *out);
+void bnn_flatten_b1_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, uint32_t *out);
 
 #endif /* BNN_RUNTIME_H */

@@ -102,7 +102,7 @@ describe('bnn-gen CLI', () => {
     const ref = cli('--kernels', 'ref', '-o', 'kref');
     const auto = cli('-o', 'kauto');
     const arena = (s: string) => Number(/arena: ([\d,]+) B/.exec(s)![1].replace(/,/g, ''));
-    expect(ref.stdout).toContain('bnn_bconv2d_codebook_ref');
+    expect(ref.stdout).toContain('bnn_bconv2d_b1_acc_codebook_ref');
     expect(arena(ref.stdout)).toBeLessThanOrEqual(arena(auto.stdout));
   });
 
@@ -115,7 +115,7 @@ describe('bnn-gen CLI', () => {
     expect(counts(a)).toEqual(counts(b));
     const conv = (a.rows as Row[]).find((row) => row.op === 'bconv2d')!;
     expect(conv.builds.auto.instructions).toBeLessThan(conv.builds.ref.instructions / 3);
-    expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_(lanes|slice)/);
+    expect(JSON.stringify(a)).toMatch(/bnn_bconv2d_b1_(acc_lanes|b1_slice)/);
   });
 
   it('inspect prints the table and writes the plot; compact writes a model that verifies', () => {

@@ -54,7 +54,7 @@ describe('fast kernel choice', () => {
       for (const l of c.emitted.ref.info.layers) expect(l.kernel).not.toMatch(/lanes|slice/);
       for (const k of ['auto', 'fast'] as const) {
         c.emitted[k].info.layers.forEach((l, i) => {
-          if (l.kernel !== 'bnn_bconv2d_lanes') return;
+          if (l.kernel !== 'bnn_bconv2d_b1_acc_lanes') return;
           const layer = c.model.layers[i] as Extract<Model['layers'][number], { op: 'bconv2d' }>;
           seen.add(l.why!.includes('shared') ? 'shared' : 'per-kernel');
           seen.add(`pad${layer.padValue}`);
@@ -71,7 +71,7 @@ describe('fast kernel choice', () => {
     const seen = new Set<string>();
     for (const c of [...small, ...random]) {
       c.emitted.fast.info.layers.forEach((l, i) => {
-        if (l.kernel !== 'bnn_bconv2d_slice') return;
+        if (l.kernel !== 'bnn_bconv2d_b1_b1_slice') return;
         const layer = c.model.layers[i] as Extract<Model['layers'][number], { op: 'bconv2d' }>;
         const [C, H, W] = l.input.shape;
         seen.add(`pad${layer.padValue}`);
@@ -91,7 +91,7 @@ describe('fast kernel choice', () => {
       for (const tau of [null, 3, 4, 5]) {
         const e = emitModel(standardLayerModel(C, H, H, tau), { kernels: 'auto' });
         const conv = e.info.layers.find((l) => l.name === 'conv')!;
-        expect(conv.kernel, `${H}x${H}x${C} tau ${tau}`).toBe(tau === null ? 'bnn_bconv2d_lanes' : 'bnn_bconv2d_slice');
+        expect(conv.kernel, `${H}x${H}x${C} tau ${tau}`).toBe(tau === null ? 'bnn_bconv2d_b1_acc_lanes' : 'bnn_bconv2d_b1_b1_slice');
       }
     }
   });

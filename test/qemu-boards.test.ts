@@ -139,7 +139,7 @@ describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', ()
       it(`${name}: a tau-4 bit-sliced layer prints PASS`, async () => {
         const m = standardLayerModel(24, 20, 20, 4, 30 + b);
         const conv = emitModel(m, { kernels: 'auto' }).info.layers.find((l) => l.name === 'conv')!;
-        expect(conv.kernel).toBe('bnn_bconv2d_slice');
+        expect(conv.kernel).toBe('bnn_bconv2d_b1_b1_slice');
         await expectPass(board, m, 'slice');
       });
     }

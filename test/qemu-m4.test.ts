@@ -44,7 +44,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     });
   }
 
-  // The fast binary convolution (bnn_bconv2d_lanes) forced on every eligible layer, built for the M4.
+  // The fast binary convolution (bnn_bconv2d_b1_acc_lanes) forced on every eligible layer, built for the M4.
   for (const [seed, tau] of [[1, 4], [2, null], [3, 3]] as const) {
     it(`fast kernels: 8x8x40 tau ${tau ?? 'dense'} and random model ${seed + 100} print PASS`, async () => {
       const a = await firmwareRun(standardLayerModel(40, 8, 8, tau, seed), `fast-std-${seed}`, 3, 'fast');
@@ -54,7 +54,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     });
   }
 
-  // bnn_bconv2d_slice's Thumb-2 assembly (byte lanes: row patterns, codeword counts, per-output loop) runs only in
+  // bnn_bconv2d_b1_b1_slice's Thumb-2 assembly (byte lanes: row patterns, codeword counts, per-output loop) runs only in
   // optimised M4-class builds: every path it has, against the TS reference's golden outputs.
   const sliceCases: [string, Model, number | undefined, RegExp][] = [
     ['16x16x40 tau 4, channel batches (first/last batch)', standardLayerModel(40, 16, 16, 4, 11), 10_500, /byte lanes, batch 8,/],
@@ -76,7 +76,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     it(`bit-sliced kernel on the M4: ${name}`, async () => {
       const r = await firmwareRun(model, `slice-${i}`, 3, 'fast', limit);
       const conv = r.info.layers.find((l) => l.name === 'conv')!;
-      expect(conv.kernel).toBe('bnn_bconv2d_slice');
+      expect(conv.kernel).toBe('bnn_bconv2d_b1_b1_slice');
       expect(conv.why).toMatch(mode);
       expect(r.stdout).toMatch(/^PASS 3\/3$/m);
     });

@@ -214,6 +214,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
       params: low.params ?? null,
       paramsName,
       call: low.aliasInput || low.fusedInto !== undefined ? '' : `${low.kernel}(${low.args.map(argText).join(', ')})`,
+      scratchCall: low.scratchBytes > 0 ? `${low.kernel}_scratch_words(&${paramsName})` : '',
       mark: marker ?? '',
       // Outputs inside a fused chain never exist in memory, so they are not traced.
       trace: !fusion.chains.has(i) && !(fusion.memberOf.has(i) && !fusion.tails.has(i)),
@@ -281,7 +282,7 @@ export function emitModel(model: Model, opts: EmitOptions = {}): EmittedModel {
     marks: [...layerInfos.flatMap((l) => (l.marker ? [l.marker] : [])), info.markEnd],
     markEnd: info.markEnd,
   });
-  const runtime = new Set<string>(['bnn_runtime.h']);
+  const runtime = new Set<string>(['bnn_runtime.h', 'bnn_arch.h']);
   for (const low of lowered) for (const f of low.runtime) runtime.add(f);
   for (const f of [...runtime].sort()) {
     files[f] = render('runtime/source.hbs', { file: f, version: VERSION, source: readFileSync(join(RUNTIME_DIR, f), 'utf8') });

@@ -30,7 +30,7 @@ export function lanesScratchWords(C: number, H: number, O: number, n: number, sh
 
 const LANES_SCALE = 1.95;
 
-/** Estimated Cortex-M4 instructions of bnn_bconv2d_lanes. */
+/** Estimated Cortex-M4 instructions of bnn_bconv2d_b1_acc_lanes. */
 export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number): number {
   const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
   const units = Math.ceil(OH / R);
@@ -131,7 +131,7 @@ export function sliceSatEligible(start: Uint32Array): boolean {
 }
 
 /**
- * Estimated Cortex-M4 instructions of bnn_bconv2d_slice. Constants fitted to exact QEMU counts of the kernel's phases
+ * Estimated Cortex-M4 instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
  * (bench/profile-slice.ts: input transpose per R rows and channel word; per unit, with the border corrections computed
  * for the first, interior and last units only; per (channel, unit): row patterns and n codewords; per (output,
  * channel, unit); per (output, unit); output transpose per unit and output word) on the standard shapes, tau 3..5.

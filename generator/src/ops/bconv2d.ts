@@ -19,7 +19,7 @@ export function kernelIds(l: BConv2dLayer, C: number): Uint16Array {
   return ids;
 }
 
-/** The bit-sliced codebook kernel (bnn_bconv2d_slice) when it is eligible and fits the scratch limit; otherwise null. */
+/** The bit-sliced codebook kernel (bnn_bconv2d_b1_b1_slice) when it is eligible and fits the scratch limit; otherwise null. */
 function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan | null, why: string): Lowering | null {
   const x = ctx.inputs[0];
   const y = ctx.output;
@@ -42,11 +42,11 @@ function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan | null, 
     { name: 'start', value: ctx.table('start', 'uint32_t', sliceStartWords(l.threshold.value, l.threshold.flip, C, plan.accBits), 'thresholds') },
   ];
   return {
-    kernel: 'bnn_bconv2d_slice',
+    kernel: 'bnn_bconv2d_b1_b1_slice',
     params: { type: 'bnn_bconv2d_slice_params_t', init: struct(fields) },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_slice.c'],
+    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h'],
     why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : ''}, batch ${plan.batch}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };
@@ -91,7 +91,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
     { name: 'out', value: outputInit(ctx, l.threshold) },
   ];
   return {
-    kernel: 'bnn_bconv2d_lanes',
+    kernel: 'bnn_bconv2d_b1_acc_lanes',
     params: { type: 'bnn_bconv2d_lanes_params_t', init: struct(fields) },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
@@ -142,7 +142,7 @@ export const bconv2d: OpDef<BConv2dLayer> = {
       const [, OH, OW] = ctx.output.shape;
       return {
         estInstructions: refCost(l, C, O, OH, OW),
-        kernel: 'bnn_bconv2d_codebook_ref',
+        kernel: 'bnn_bconv2d_b1_acc_codebook_ref',
         params: { type: 'bnn_bconv2d_params_t', init: struct(fields) },
         args: ['params', 'in', 'out', 'scratch'],
         scratchBytes: 4 * (O + (share ? n : 0)),
@@ -160,7 +160,7 @@ export const bconv2d: OpDef<BConv2dLayer> = {
     );
     return {
       estInstructions: refCost(l, C, O, ctx.output.shape[1], ctx.output.shape[2]),
-      kernel: 'bnn_bconv2d_plain_ref',
+      kernel: 'bnn_bconv2d_b1_acc_plain_ref',
       params: { type: 'bnn_bconv2d_params_t', init: struct(fields) },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * O,

@@ -15,7 +15,7 @@ export const bdense: OpDef<BDenseLayer> = {
   lower(l, ctx) {
     const K = ctx.inputs[0].shape[0];
     return {
-      kernel: 'bnn_bdense_ref',
+      kernel: 'bnn_bdense_b1_acc_ref',
       params: { type: 'bnn_bdense_params_t', init: struct([
         { name: 'in_n', value: String(K) },
         { name: 'out_n', value: String(l.outFeatures) },

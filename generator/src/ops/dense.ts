@@ -35,7 +35,7 @@ export const qdense: OpDef<QDenseLayer> = {
       ]) },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_dense.c'],
+      runtime: ['bnn_qdense.c'],
     };
   },
   cost(l, ins) {

@@ -15,7 +15,7 @@ export const binarize: OpDef<BinarizeLayer> = {
       ]) },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_elementwise.c'],
+      runtime: ['bnn_binarize.c'],
     };
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
@@ -36,7 +36,7 @@ export const affine: OpDef<AffineLayer> = {
       ]) },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_elementwise.c'],
+      runtime: ['bnn_affine.c'],
       inPlace: true,
     };
   },

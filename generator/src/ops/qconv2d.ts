@@ -13,7 +13,7 @@ export const qconv2d: OpDef<QConv2dLayer> = {
       { name: 'out', value: outputInit(ctx, l.threshold) },
     ];
     return {
-      kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8' : 'bnn_qconv2d_s8',
+      kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
       params: { type: 'bnn_qconv2d_params_t', init: struct(fields) },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * l.outChannels,

@@ -8,7 +8,7 @@ const none = () => ({ binaryMacs: 0, realMacs: 0 });
 
 export const add: OpDef<AddLayer> = {
   lower(_l, ctx) {
-    return { kernel: 'bnn_add_f32', args: [{ literal: `${outSize(ctx.output)}u` }, 'in', { input: 1 }, 'out'], scratchBytes: 0, runtime: ['bnn_elementwise.c'], inPlace: true };
+    return { kernel: 'bnn_add_f32_f32', args: [{ literal: `${outSize(ctx.output)}u` }, 'in', { input: 1 }, 'out'], scratchBytes: 0, runtime: ['bnn_add.c'], inPlace: true };
   },
   cost: none,
 };
@@ -17,7 +17,7 @@ export const prelu: OpDef<PReluLayer> = {
   lower(l, ctx) {
     const [C, H, W] = ctx.inputs[0].shape;
     return {
-      kernel: 'bnn_prelu_f32',
+      kernel: 'bnn_prelu_f32_f32',
       params: {
         type: 'bnn_prelu_params_t',
         init: struct([
@@ -31,7 +31,7 @@ export const prelu: OpDef<PReluLayer> = {
       },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_elementwise.c'],
+      runtime: ['bnn_prelu.c'],
       inPlace: true,
     };
   },
@@ -40,7 +40,7 @@ export const prelu: OpDef<PReluLayer> = {
 
 export const clip: OpDef<ClipLayer> = {
   lower(l, ctx) {
-    return { kernel: 'bnn_clip_f32', args: [{ literal: `${outSize(ctx.output)}u` }, { literal: cFloat(l.min) }, { literal: cFloat(l.max) }, 'in', 'out'], scratchBytes: 0, runtime: ['bnn_elementwise.c'], inPlace: true };
+    return { kernel: 'bnn_clip_f32_f32', args: [{ literal: `${outSize(ctx.output)}u` }, { literal: cFloat(l.min) }, { literal: cFloat(l.max) }, 'in', 'out'], scratchBytes: 0, runtime: ['bnn_clip.c'], inPlace: true };
   },
   cost: none,
 };
@@ -49,11 +49,11 @@ export const avgpool: OpDef<AvgPoolLayer> = {
   lower(l, ctx) {
     const g = windowInit(ctx.inputs[0], ctx.output, l.kernel, l.stride, l.pad);
     return {
-      kernel: 'bnn_avgpool_f32',
+      kernel: 'bnn_avgpool_f32_f32',
       params: { type: 'bnn_avgpool_params_t', init: struct([{ name: 'g', value: g }, { name: 'count_include_pad', value: l.countIncludePad ? '1' : '0' }]) },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_pool.c'],
+      runtime: ['bnn_avgpool.c'],
     };
   },
   cost: none,

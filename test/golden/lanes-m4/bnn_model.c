@@ -103,6 +103,18 @@ static const bnn_bconv2d_lanes_params_t L1_params = {
     .out = { .thresh = L1_thresh, .flip = L1_flip },
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
+    words[1] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L1_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -111,15 +123,15 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'stem' u8[1x10x10] -> b1[16x10x10] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8(&L0_params, input, (uint32_t *)(a + 8000), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 8000), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 8000), 400u);
     /* 1: bconv2d 'conv' b1[16x10x10] -> b1[16x10x10] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_lanes(&L1_params, (const uint32_t *)(a + 8000), (uint32_t *)(a + 8400), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_lanes(&L1_params, (const uint32_t *)(a + 8000), (uint32_t *)(a + 8400), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 8400), 400u);
     /* 2: globalavgpool 'gap' b1[16x10x10] -> f32[16x1x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_globalavgpool_b1(16, 10, 10, (const uint32_t *)(a + 8400), scores);
+    bnn_globalavgpool_b1_f32(16, 10, 10, (const uint32_t *)(a + 8400), scores);
     BNN_TRACE_LAYER(2u, scores, 64u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

@@ -231,6 +231,20 @@ static const bnn_bdense_params_t L12_params = {
     .out = { .thresh = NULL, .flip = NULL },
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[2] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L2_params);
+    words[9] = bnn_bconv2d_b1_acc_plain_ref_scratch_words(&L9_params);
+    words[10] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L10_params);
+    words[12] = bnn_bdense_b1_acc_ref_scratch_words(&L12_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -247,7 +261,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 48), 16u);
     /* 2: bconv2d 'l2' b1[3x2x2] -> i32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_bconv2d_codebook_ref(&L2_params, (const uint32_t *)(a + 48), (int32_t *)(a + 64), (int32_t *)(a + 80));
+    bnn_bconv2d_b1_acc_codebook_ref(&L2_params, (const uint32_t *)(a + 48), (int32_t *)(a + 64), (int32_t *)(a + 80));
     BNN_TRACE_LAYER(2u, (const int32_t *)(a + 64), 12u);
     /* 3: affine 'l3' i32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L3);
@@ -255,19 +269,19 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(3u, (const float *)(a + 64), 12u);
     /* 4: avgpool 'l4' f32[3x2x2] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);
-    bnn_avgpool_f32(&L4_params, (const float *)(a + 0), (float *)(a + 48));
+    bnn_avgpool_f32_f32(&L4_params, (const float *)(a + 0), (float *)(a + 48));
     BNN_TRACE_LAYER(4u, (const float *)(a + 48), 12u);
     /* 5: add 'l5' f32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L5);
-    bnn_add_f32(3u, (const float *)(a + 64), (const float *)(a + 48), (float *)(a + 64));
+    bnn_add_f32_f32(3u, (const float *)(a + 64), (const float *)(a + 48), (float *)(a + 64));
     BNN_TRACE_LAYER(5u, (const float *)(a + 64), 12u);
     /* 6: prelu 'l6' f32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L6);
-    bnn_prelu_f32(&L6_params, (const float *)(a + 64), (float *)(a + 64));
+    bnn_prelu_f32_f32(&L6_params, (const float *)(a + 64), (float *)(a + 64));
     BNN_TRACE_LAYER(6u, (const float *)(a + 64), 12u);
     /* 7: clip 'l7' f32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L7);
-    bnn_clip_f32(3u, -1.0f, 1.0f, (const float *)(a + 64), (float *)(a + 64));
+    bnn_clip_f32_f32(3u, -1.0f, 1.0f, (const float *)(a + 64), (float *)(a + 64));
     BNN_TRACE_LAYER(7u, (const float *)(a + 64), 12u);
     /* 8: binarize 'l8' f32[3x1x1] -> b1[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L8);
@@ -275,17 +289,17 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(8u, (const uint32_t *)(a + 128), 4u);
     /* 9: bconv2d 'l9' b1[3x1x1] -> b1[31x1x1] */
     BNN_BENCH_MARK(bnn_mark_L9);
-    bnn_bconv2d_plain_ref(&L9_params, (const uint32_t *)(a + 128), (uint32_t *)(a + 152), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_plain_ref(&L9_params, (const uint32_t *)(a + 128), (uint32_t *)(a + 152), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(9u, (const uint32_t *)(a + 152), 4u);
     /* 10: bconv2d 'l10' b1[31x1x1] -> b1[33x1x1] */
     BNN_BENCH_MARK(bnn_mark_L10);
-    bnn_bconv2d_codebook_ref(&L10_params, (const uint32_t *)(a + 152), (uint32_t *)(a + 144), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_codebook_ref(&L10_params, (const uint32_t *)(a + 152), (uint32_t *)(a + 144), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(10u, (const uint32_t *)(a + 144), 8u);
     /* 11: flatten 'l11' b1[33x1x1] -> b1[33x1x1] */
     BNN_TRACE_LAYER(11u, (const uint32_t *)(a + 144), 8u);
     /* 12: bdense 'l12' b1[33x1x1] -> i32[10x1x1] */
     BNN_BENCH_MARK(bnn_mark_L12);
-    bnn_bdense_ref(&L12_params, (const uint32_t *)(a + 144), scores, (int32_t *)(a + 0));
+    bnn_bdense_b1_acc_ref(&L12_params, (const uint32_t *)(a + 144), scores, (int32_t *)(a + 0));
     BNN_TRACE_LAYER(12u, scores, 40u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

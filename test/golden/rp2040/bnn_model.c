@@ -158,6 +158,18 @@ static const bnn_qdense_params_t L5_params = {
     .bias = L5_bias,
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
+    words[1] = bnn_bconv2d_b1_acc_plain_ref_scratch_words(&L1_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -166,11 +178,11 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[2x7x2] -> b1[31x7x1] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8(&L0_params, input, (uint32_t *)(a + 128), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 128), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 128), 28u);
     /* 1: bconv2d 'l1' b1[31x7x1] -> i32[1x4x1] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_plain_ref(&L1_params, (const uint32_t *)(a + 128), (int32_t *)(a + 0), (int32_t *)(a + 16));
+    bnn_bconv2d_b1_acc_plain_ref(&L1_params, (const uint32_t *)(a + 128), (int32_t *)(a + 0), (int32_t *)(a + 16));
     BNN_TRACE_LAYER(1u, (const int32_t *)(a + 0), 16u);
     /* 2: affine 'l2' i32[1x4x1] -> f32[1x4x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
@@ -182,7 +194,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(3u, (const uint32_t *)(a + 16), 16u);
     /* 4: flatten 'l4' b1[1x4x1] -> b1[4x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);
-    bnn_flatten_b1(1, 4, 1, (const uint32_t *)(a + 16), (uint32_t *)(a + 0));
+    bnn_flatten_b1_b1(1, 4, 1, (const uint32_t *)(a + 16), (uint32_t *)(a + 0));
     BNN_TRACE_LAYER(4u, (const uint32_t *)(a + 0), 4u);
     /* 5: qdense 'l5' b1[4x1x1] -> i32[4x1x1] */
     BNN_BENCH_MARK(bnn_mark_L5);

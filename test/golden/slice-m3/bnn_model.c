@@ -90,6 +90,18 @@ static const bnn_bconv2d_slice_params_t L1_params = {
     .start = L1_start,
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
+    words[1] = bnn_bconv2d_b1_b1_slice_scratch_words(&L1_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -98,15 +110,15 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'stem' u8[1x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8(&L0_params, input, (uint32_t *)(a + 11656), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 11656), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 11656), 576u);
     /* 1: bconv2d 'conv' b1[16x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_slice(&L1_params, (const uint32_t *)(a + 11656), (uint32_t *)(a + 12232), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_b1_slice(&L1_params, (const uint32_t *)(a + 11656), (uint32_t *)(a + 12232), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 12232), 576u);
     /* 2: globalavgpool 'gap' b1[16x12x12] -> f32[16x1x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_globalavgpool_b1(16, 12, 12, (const uint32_t *)(a + 12232), scores);
+    bnn_globalavgpool_b1_f32(16, 12, 12, (const uint32_t *)(a + 12232), scores);
     BNN_TRACE_LAYER(2u, scores, 64u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

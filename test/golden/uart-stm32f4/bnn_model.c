@@ -134,6 +134,18 @@ static const bnn_qdense_params_t L4_params = {
     .bias = L4_bias,
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
+    words[1] = bnn_bconv2d_b1_acc_plain_ref_scratch_words(&L1_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -142,19 +154,19 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[2x8x3] -> b1[17x4x3] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8(&L0_params, input, (uint32_t *)(a + 408), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 408), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 408), 48u);
     /* 1: bconv2d 'l1' b1[17x4x3] -> b1[65x4x3] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_plain_ref(&L1_params, (const uint32_t *)(a + 408), (uint32_t *)(a + 264), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_plain_ref(&L1_params, (const uint32_t *)(a + 408), (uint32_t *)(a + 264), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 264), 144u);
     /* 2: maxpool 'l2' b1[65x4x3] -> b1[65x2x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_maxpool_b1(&L2_params, (const uint32_t *)(a + 264), (uint32_t *)(a + 0));
+    bnn_maxpool_b1_b1(&L2_params, (const uint32_t *)(a + 264), (uint32_t *)(a + 0));
     BNN_TRACE_LAYER(2u, (const uint32_t *)(a + 0), 24u);
     /* 3: flatten 'l3' b1[65x2x1] -> b1[130x1x1] */
     BNN_BENCH_MARK(bnn_mark_L3);
-    bnn_flatten_b1(65, 2, 1, (const uint32_t *)(a + 0), (uint32_t *)(a + 24));
+    bnn_flatten_b1_b1(65, 2, 1, (const uint32_t *)(a + 0), (uint32_t *)(a + 24));
     BNN_TRACE_LAYER(3u, (const uint32_t *)(a + 24), 20u);
     /* 4: qdense 'l4' b1[130x1x1] -> i32[2x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);

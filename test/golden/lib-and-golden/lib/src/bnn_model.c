@@ -208,6 +208,19 @@ static const bnn_bdense_params_t L11_params = {
     .out = { .thresh = NULL, .flip = NULL },
 };
 
+#ifdef BNN_SCRATCH_CHECK
+/* Test builds only (-DBNN_SCRATCH_CHECK): the scratch words each layer's kernel asks for (its _scratch_words
+ * companion), for a test to hold against the arena plan above. */
+void bnn_scratch_words(uint32_t *words);
+void bnn_scratch_words(uint32_t *words)
+{
+    for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[4] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L4_params);
+    words[9] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L9_params);
+    words[11] = bnn_bdense_b1_acc_ref_scratch_words(&L11_params);
+}
+#endif
+
 int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
 {
     uint8_t *a = (uint8_t *)arena;
@@ -220,7 +233,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(0u, (const float *)(a + 0), 168u);
     /* 1: maxpool 'l1' f32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_maxpool_f32(&L1_params, (const float *)(a + 0), (float *)(a + 1512));
+    bnn_maxpool_f32_f32(&L1_params, (const float *)(a + 0), (float *)(a + 1512));
     BNN_TRACE_LAYER(1u, (const float *)(a + 1512), 168u);
     /* 2: affine 'l2' f32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L2);
@@ -232,7 +245,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(3u, (const uint32_t *)(a + 1848), 56u);
     /* 4: bconv2d 'l4' b1[3x2x7] -> i32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L4);
-    bnn_bconv2d_lanes(&L4_params, (const uint32_t *)(a + 1848), (int32_t *)(a + 1680), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_lanes(&L4_params, (const uint32_t *)(a + 1848), (int32_t *)(a + 1680), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(4u, (const int32_t *)(a + 1680), 168u);
     /* 5: affine 'l5' i32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L5);
@@ -240,11 +253,11 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(5u, (const float *)(a + 1680), 168u);
     /* 6: add 'l6' f32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L6);
-    bnn_add_f32(42u, (const float *)(a + 1680), (const float *)(a + 1512), (float *)(a + 1680));
+    bnn_add_f32_f32(42u, (const float *)(a + 1680), (const float *)(a + 1512), (float *)(a + 1680));
     BNN_TRACE_LAYER(6u, (const float *)(a + 1680), 168u);
     /* 7: prelu 'l7' f32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L7);
-    bnn_prelu_f32(&L7_params, (const float *)(a + 1680), (float *)(a + 1680));
+    bnn_prelu_f32_f32(&L7_params, (const float *)(a + 1680), (float *)(a + 1680));
     BNN_TRACE_LAYER(7u, (const float *)(a + 1680), 168u);
     /* 8: binarize 'l8' f32[3x2x7] -> b1[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L8);
@@ -252,15 +265,15 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(8u, (const uint32_t *)(a + 2464), 56u);
     /* 9: bconv2d 'l9' b1[3x2x7] -> b1[17x2x7] */
     BNN_BENCH_MARK(bnn_mark_L9);
-    bnn_bconv2d_lanes(&L9_params, (const uint32_t *)(a + 2464), (uint32_t *)(a + 2520), (int32_t *)(a + 0));
+    bnn_bconv2d_b1_acc_lanes(&L9_params, (const uint32_t *)(a + 2464), (uint32_t *)(a + 2520), (int32_t *)(a + 0));
     BNN_TRACE_LAYER(9u, (const uint32_t *)(a + 2520), 56u);
     /* 10: flatten 'l10' b1[17x2x7] -> b1[238x1x1] */
     BNN_BENCH_MARK(bnn_mark_L10);
-    bnn_flatten_b1(17, 2, 7, (const uint32_t *)(a + 2520), (uint32_t *)(a + 0));
+    bnn_flatten_b1_b1(17, 2, 7, (const uint32_t *)(a + 2520), (uint32_t *)(a + 0));
     BNN_TRACE_LAYER(10u, (const uint32_t *)(a + 0), 32u);
     /* 11: bdense 'l11' b1[238x1x1] -> i32[5x1x1] */
     BNN_BENCH_MARK(bnn_mark_L11);
-    bnn_bdense_ref(&L11_params, (const uint32_t *)(a + 0), scores, (int32_t *)(a + 32));
+    bnn_bdense_b1_acc_ref(&L11_params, (const uint32_t *)(a + 0), scores, (int32_t *)(a + 32));
     BNN_TRACE_LAYER(11u, scores, 20u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

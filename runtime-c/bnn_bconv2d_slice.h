@@ -1,0 +1,49 @@
+/*
+ * bnn-gen runtime, internal: what the bit-sliced convolution (bnn_bconv2d_slice.c) shares with its Thumb-2
+ * assembly routines (bnn_bconv2d_slice_t2.c). Those exist only in Thumb-2 + DSP optimised builds (BNN_T2_DSP_ASM,
+ * see bnn_arch.h); every other build takes the portable C loops of bnn_bconv2d_slice.c. Both are checked bit for
+ * bit against the TypeScript reference.
+ */
+#ifndef BNN_BCONV2D_SLICE_H
+#define BNN_BCONV2D_SLICE_H
+
+#include "bnn_runtime.h"
+
+#if BNN_T2_DSP_ASM
+/* One output channel over one batch of ngroups (>= 1) whole groups of 8 input channels, 4-bit indices.
+ * a->flags bit 0 (first batch): h[j] = a->vv + a->e[j] first. Channel j of a group adds the 8 byte-lane words at
+ * cw + 256 * idx_j + 32 * j bytes (idx_j: field j of the group's index word); cw advances a->gstride bytes per group.
+ * Every 3 groups (24 channels x 9 matches <= 216 per byte) the bytes are folded with UXTAB16 into the 16-bit lanes
+ * of h (bytes 0/2 into h[2j], 1/3 into h[2j + 1]). After the last group of the last batch (flags bit 1) the final
+ * fold skips h and gathers bit 15 of every lane instead: returns the output bits (bit hj + 16 H <- bit 15 + 16 H of
+ * h[hj]), else 0. */
+typedef struct { const uint32_t *e; uint32_t vv, gstride, flags; } bnn_sl_out_args_t;
+uint32_t bnn_sl_lanes_out(uint32_t *h, const uint32_t *cw, const uint32_t *idx, uint32_t ngroups, const bnn_sl_out_args_t *a);
+/* For n codewords: dst (8 words, then +256 bytes) = the sum of the three 4-word nibble-lane row counts that ptrs
+ * holds for the codeword (3 addresses each), split into byte lanes (word 2w: nibbles 0, 2, 4, 6 of word w; 2w + 1:
+ * nibbles 1, 3, 5, 7). ptrs_end = ptrs + 3 n; n even (two codewords a loop). */
+void bnn_sl_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end);
+/* nky (>= 1) kernel rows of S, 32 words each ([pattern][w], see bnn_bconv2d_b1_b1_slice), from their tap planes
+ * t[row][P0, N0, P1, N1, P2, N2]: lane i of word w counts the matches of pattern (b0, b1, b2) (b = 1: P) at
+ * position 4i + w. */
+void bnn_sl_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky);
+/* Copy nwords (a multiple of 32) words. */
+void bnn_sl_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords);
+/* Saturating byte lanes (p->sat): every output channel of a unit in one call. Output o's record in `rec` is
+ * [8 start words][c16 count-word addresses][flip][positions]. The 8 accumulator words start at 255 - T per byte lane
+ * (T = the lane's threshold on matches, 0 <= T <= 255 checked by the caller) and each channel adds its 8 count words
+ * with UQADD8 (channels past in_c point at a zero block): a lane saturates at 255 exactly when its matches reach T,
+ * and saturation is exact here because every term is >= 0. UQSUB8 with 0xFE leaves 1 in saturated lanes and 0
+ * elsewhere; word j byte B becomes bit 8B + j of obits[o], which is then XORed with flip and ANDed with positions.
+ * c16 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
+typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; } bnn_sl_sat_args_t;
+void bnn_sl_sat_out(const bnn_sl_sat_args_t *a);
+/* Row ring (p->row_cache == 2): codeword counts of every channel, codeword by codeword. The kernel-row counts of
+ * channel c live at ring[slot][c][32 words] (slot of kernel row ky = (rotation + ky) % 3); a->tab holds for each
+ * codeword the three row-count addresses of channel 0, and each channel is 128 bytes further in every slot
+ * (post-indexed loads). Counts go to cw[group][codeword][channel in group][8 words] as in bnn_sl_cw_lanes. */
+typedef struct { const uint32_t *const *tab, *const *tab_end; uint32_t ngroups, gskip; } bnn_sl_ring_args_t;
+void bnn_sl_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
+#endif /* BNN_T2_DSP_ASM */
+
+#endif /* BNN_BCONV2D_SLICE_H */

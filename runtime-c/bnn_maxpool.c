@@ -1,0 +1,48 @@
+/* Max pooling. Padded positions are never part of a window's max; the max is taken in ky, kx order and only a
+ * strictly greater value replaces it. On b1 maps max is a bitwise OR of the channel words (+1 wins). */
+#include "bnn_runtime.h"
+
+void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out)
+{
+    uint32_t words = BNN_WORDS(g->in_c);
+    for (uint32_t oy = 0; oy < g->out_h; oy++) {
+        for (uint32_t ox = 0; ox < g->out_w; ox++) {
+            uint32_t *dst = out + ((size_t)oy * g->out_w + ox) * words;
+            for (uint32_t j = 0; j < words; j++) dst[j] = 0;
+            for (uint32_t ky = 0; ky < g->kh; ky++) {
+                int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
+                if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                for (uint32_t kx = 0; kx < g->kw; kx++) {
+                    int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
+                    if (ix < 0 || ix >= (int32_t)g->in_w) continue;
+                    const uint32_t *src = in + ((size_t)iy * g->in_w + (uint32_t)ix) * words;
+                    for (uint32_t j = 0; j < words; j++) dst[j] |= src[j];
+                }
+            }
+        }
+    }
+}
+
+void bnn_maxpool_f32_f32(const bnn_window_t *g, const float *in, float *out)
+{
+    for (uint32_t c = 0; c < g->in_c; c++) {
+        for (uint32_t oy = 0; oy < g->out_h; oy++) {
+            for (uint32_t ox = 0; ox < g->out_w; ox++) {
+                int first = 1;
+                float m = 0.0f;
+                for (uint32_t ky = 0; ky < g->kh; ky++) {
+                    int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
+                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                    for (uint32_t kx = 0; kx < g->kw; kx++) {
+                        int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
+                        if (ix < 0 || ix >= (int32_t)g->in_w) continue;
+                        float v = in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix];
+                        if (first || v > m) m = v;
+                        first = 0;
+                    }
+                }
+                out[((size_t)c * g->out_h + oy) * g->out_w + ox] = m;
+            }
+        }
+    }
+}
