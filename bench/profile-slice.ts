@@ -10,7 +10,7 @@ import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { generate } from '../generator/src/generate.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
 import { getTarget } from '../generator/src/model/target.ts';
-import { writeTree } from '../generator/src/util/files.ts';
+import { writeTree } from '../generator/src/core/files.ts';
 
 const [C, H, W, tau, limit] = process.argv.slice(2).map(Number);
 const board = loadBoard('mps2-an386');

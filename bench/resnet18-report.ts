@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
-import { importOnnxFile } from '../generator/src/import/onnx.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
 import { formatReport, modelReport } from '../generator/src/report.ts';
 
 const { values: a } = parseArgs({

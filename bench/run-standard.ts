@@ -6,11 +6,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchModel, formatBench, type BenchResult } from '../generator/src/bench/bench.ts';
 import { STANDARD_SHAPES, STANDARD_TAUS, standardLayerModel } from '../generator/src/bench/standard.ts';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
-import { loadModel } from '../generator/src/format/load.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
-import { VERSION } from '../generator/src/version.ts';
+import { VERSION } from '../generator/src/core/version.ts';
 
 const quick = process.argv.includes('--quick');
 const BOARDS = quick ? ['mps2-an386'] : ['mps2-an386', 'microbit'];

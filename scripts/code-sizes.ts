@@ -2,7 +2,7 @@
 //   npx tsx scripts/code-sizes.ts [--all]
 import { Node, Project } from 'ts-morph';
 import { relative } from 'node:path';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 
 export interface Sizes {
   files: { file: string; lines: number }[];

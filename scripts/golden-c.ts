@@ -2,7 +2,7 @@
 //   npx tsx scripts/golden-c.ts
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 import { GOLDEN_CASES, goldenCaseFiles } from '../test/golden/cases.ts';
 
 for (const c of GOLDEN_CASES) {

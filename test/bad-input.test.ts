@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BnnError } from '../generator/src/errors.ts';
-import { loadModel } from '../generator/src/format/load.ts';
-import { packBits, packedBytes, unpackBits } from '../generator/src/format/packing.ts';
-import { readModel } from '../generator/src/format/read.ts';
+import { BnnError } from '../generator/src/core/errors.ts';
+import { loadModel } from '../generator/src/import/load.ts';
+import { packBits, packedBytes, unpackBits } from '../generator/src/ir/packing.ts';
+import { readModel } from '../generator/src/import/native.ts';
 import { writeModel } from '../generator/src/format/write.ts';
 import type { Layer, Model } from '../generator/src/model/ir.ts';
 import { Rand, randomModel } from '../generator/src/model/random.ts';

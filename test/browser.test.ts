@@ -10,10 +10,10 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../generator/src/cli/main.ts';
-import { readInputs } from '../generator/src/cli/inputs.ts';
-import { loadModel } from '../generator/src/format/load.ts';
+import { readInputs } from '../generator/src/import/inputs.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { randomInput } from '../generator/src/model/random.ts';
-import { DEFAULT_DIGITS, DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
+import { DEFAULT_DIGITS, DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/core/paths.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,9 +5,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
-import { buildError } from '../generator/src/verify/qemu.ts';
-import { BnnError } from '../generator/src/errors.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { buildError } from '../generator/src/toolchain/qemu.ts';
+import { BnnError } from '../generator/src/core/errors.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const UNTRAINED = join(PROJECT_ROOT, 'test', 'fixtures', 'mnist-untrained', 'model.json');

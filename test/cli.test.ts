@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
-import { loadModel } from '../generator/src/format/load.ts';
+import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { randomInput } from '../generator/src/model/random.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const work = mkdtempSync(join(tmpdir(), 'bnn-cli-'));

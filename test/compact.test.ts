@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactModel, polishSwaps, quantError, selectFrequency, selectSinkhorn } from '../generator/src/compact/index.ts';
 import { histogram, kernelIds } from '../generator/src/inspect/index.ts';
-import type { BConv2dLayer, Layer, Model, QConv2dLayer } from '../generator/src/model/ir.ts';
+import type { BConv2dLayer, Model } from '../generator/src/model/ir.ts';
 import { Rand, randomInput, randomModel } from '../generator/src/model/random.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
 import { verifyWasm } from '../generator/src/verify/verify-model.ts';

@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../generator/src/paths.ts';
-import { libraryFiles } from '../generator/src/emit/library.ts';
+import { DEFAULT_MODEL } from '../generator/src/core/paths.ts';
 import { wasmTargetFiles } from '../generator/src/emit/wasm-target.ts';
-import { loadModel } from '../generator/src/format/load.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { goldenInputs } from '../generator/src/generate.ts';
-import { goldenFiles } from '../generator/src/golden.ts';
+import { generateGolden as goldenFiles, generateLibrary } from '../generator/src/generate.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
-import { writeTree } from '../generator/src/util/files.ts';
-import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
+import { writeTree } from '../generator/src/core/files.ts';
+import { haveTool, runTool } from '../generator/src/toolchain/tools.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-exports-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -45,7 +44,7 @@ int main(void) {
 
 describe.skipIf(!haveCmake || !haveTool('gcc'))('--format lib', () => {
   const model = loadModel(DEFAULT_MODEL);
-  const lib = libraryFiles(model, { target: getTarget('cortex-m4'), format: 'lib', dirName: 'bnnlib' });
+  const lib = generateLibrary(model, { target: getTarget('cortex-m4'), format: 'lib', dirName: 'bnnlib' });
 
   it('builds with CMake into a host application that matches the golden scores bit for bit', async () => {
     const root = join(work, 'host');
@@ -92,7 +91,7 @@ describe.skipIf(!haveCmake || !haveTool('gcc'))('--format lib', () => {
 
 describe('--format arduino', () => {
   const model = loadModel(DEFAULT_MODEL);
-  const ard = libraryFiles(model, { target: getTarget('cortex-m4'), format: 'arduino', dirName: 'MnistBnn' });
+  const ard = generateLibrary(model, { target: getTarget('cortex-m4'), format: 'arduino', dirName: 'MnistBnn' });
   it('lays out an Arduino library with an example sketch', () => {
     expect(Object.keys(ard.files)).toEqual(expect.arrayContaining(['library.properties', 'src/bnn_model.h', 'src/bnn_model.c', 'src/bnn_runtime.h', 'examples/MnistBnn_demo/MnistBnn_demo.ino']));
     expect(ard.files['library.properties']).toMatch(/^name=MnistBnn$/m);

@@ -3,7 +3,7 @@
 // forced wherever eligible ('fast'), as the cost model picks them ('auto') and never ('ref'), every layer bit for
 // bit, in WebAssembly and in a host build under AddressSanitizer/UBSan.
 import { describe, expect, it } from 'vitest';
-import { emitModel, type EmittedModel } from '../generator/src/emit/cmodel.ts';
+import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { withPadValue } from './fixtures/layers.ts';
 import type { Model } from '../generator/src/model/ir.ts';
@@ -12,7 +12,7 @@ import type { KernelChoice } from '../generator/src/ops/types.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
 import { compareRun } from '../generator/src/verify/compare.ts';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadBoard, listBoards } from '../generator/src/model/board.ts';
 import { getTarget, TARGET_NAMES } from '../generator/src/model/target.ts';
 import { renderFirmware, type FirmwareOptions } from '../generator/src/emit/firmware.ts';
-import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
+import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
 
 const have = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 const toolsMissing = !have('arm-none-eabi-gcc') || !have('qemu-system-arm') || !have('make');

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packBits, packedBytes, unpackBits } from '../generator/src/format/packing.ts';
-import { readModel } from '../generator/src/format/read.ts';
+import { packBits, packedBytes, unpackBits } from '../generator/src/ir/packing.ts';
+import { readModel } from '../generator/src/import/native.ts';
 import { writeModel } from '../generator/src/format/write.ts';
 import type { Layer, Model } from '../generator/src/model/ir.ts';
 import { Rand, randomModel } from '../generator/src/model/random.ts';

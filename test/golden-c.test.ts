@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 import { GOLDEN_CASES, goldenCaseFiles } from './golden/cases.ts';
 
 function committed(dir: string): string[] {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlugin, runWithCounts, type CountOptions, type CountResult } from '../generator/src/bench/icount.ts';
 import { buildKnownFirmware, expectedCounts, KNOWN_MARKERS, type KnownParams } from '../generator/src/bench/selftest.ts';
 import { loadBoard, parseBoard, type Board } from '../generator/src/model/board.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 
 // No boards/microbit.json yet: the memory map checked in shared/context/toolchains.md (nRF51822 in QEMU 7.2).
 const microbit: Board = parseBoard(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatInspect, inspectModel, inspectPlot } from '../generator/src/inspect/index.ts';
-import type { BConv2dLayer, Layer, Model, QConv2dLayer } from '../generator/src/model/ir.ts';
+import type { BConv2dLayer, Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { head, stem } from './fixtures/layers.ts';
 

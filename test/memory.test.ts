@@ -1,14 +1,14 @@
 // Memory figures: the report read from the linked ELF, and refusal of models that cannot fit a board.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../generator/src/paths.ts';
-import { emitModel } from '../generator/src/emit/cmodel.ts';
-import { loadModel } from '../generator/src/format/load.ts';
-import { checkFits, generate, goldenInputs, HARNESS_STATIC_RAM } from '../generator/src/generate.ts';
-import { HEAP_MIN } from '../generator/src/emit/firmware.ts';
+import { DEFAULT_MODEL } from '../generator/src/core/paths.ts';
+import { emitModel } from '../generator/src/emit/model-c.ts';
+import { loadModel } from '../generator/src/import/load.ts';
+import { generate, goldenInputs } from '../generator/src/generate.ts';
+import { checkFits, HARNESS_STATIC_RAM, HEAP_MIN } from '../generator/src/plan/fit.ts';
 import { loadBoard, parseBoard } from '../generator/src/model/board.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { runFirmware } from '../generator/src/verify/firmware-run.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 
 /** A board like the BBC micro:bit's nRF51 (256 KiB flash, 16 KiB RAM), made smaller to provoke refusals. */
 function tinyBoard(flash: string, ram: string) {

@@ -1,6 +1,6 @@
 // The numerics behind threshold folding: an exactly rounded float32 FMA, and the integer switch point search.
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, batchNormStep, fma32, foldThreshold, NEVER, type Step } from '../generator/src/import/chain.ts';
+import { ALWAYS, batchNormStep, fma32, foldThreshold, NEVER, type Step } from '../generator/src/import/onnx/chain.ts';
 
 const affine = (mul: number[], add: number[], fused = false): Step => ({ kind: 'affine', mul: Float32Array.from(mul), add: Float32Array.from(add), fused, node: 'n' });
 

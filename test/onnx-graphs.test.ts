@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../generator/src/format/load.ts';
-import { importOnnx } from '../generator/src/import/onnx.ts';
-import { modelProto } from '../generator/src/import/proto.ts';
+import { loadModel } from '../generator/src/import/load.ts';
+import { importOnnx } from '../generator/src/import/onnx/index.ts';
+import { modelProto } from '../generator/src/import/onnx/proto.ts';
 import type { BConv2dLayer } from '../generator/src/model/ir.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
 

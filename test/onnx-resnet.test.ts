@@ -19,13 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
-import { importOnnx, importOnnxFile, type ImportResult } from '../generator/src/import/onnx.ts';
-import { parseOnnx } from '../generator/src/import/proto.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { importOnnx, importOnnxFile, type ImportResult } from '../generator/src/import/onnx/index.ts';
+import { parseOnnx } from '../generator/src/import/onnx/proto.ts';
 import { modelReport } from '../generator/src/report.ts';
 import type { BConv2dLayer } from '../generator/src/model/ir.ts';
 import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { verifyWasm } from '../generator/src/verify/verify-model.ts';
 
 const PYTHON = '/usr/bin/python3';

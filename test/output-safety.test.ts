@@ -8,7 +8,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
+import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/core/paths.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const work = mkdtempSync(join(tmpdir(), 'bnn-out-'));

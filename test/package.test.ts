@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModel } from '../generator/src/format/write.ts';
 import { randomModel } from '../generator/src/model/random.ts';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-pkg-'));
 const project = join(work, 'project');

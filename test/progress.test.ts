@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../generator/src/paths.ts';
+import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const work = mkdtempSync(join(tmpdir(), 'bnn-progress-'));

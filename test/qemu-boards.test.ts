@@ -7,19 +7,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/paths.ts';
-import { emitModel } from '../generator/src/emit/cmodel.ts';
+import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { emitModel } from '../generator/src/emit/model-c.ts';
 import { renderFirmware } from '../generator/src/emit/firmware.ts';
-import { loadModel } from '../generator/src/format/load.ts';
-import { firmwareRam, generate } from '../generator/src/generate.ts';
+import { loadModel } from '../generator/src/import/load.ts';
+import { generate } from '../generator/src/generate.ts';
+import { firmwareRam } from '../generator/src/plan/fit.ts';
 import { loadBoard, type Board } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { getTarget } from '../generator/src/model/target.ts';
-import { writeTree } from '../generator/src/util/files.ts';
-import { buildFirmware, runQemu } from '../generator/src/verify/qemu.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { writeTree } from '../generator/src/core/files.ts';
+import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 
 const BOARDS = ['microbit', 'mps2-an385', 'mps2-an386', 'mps2-an500', 'mps2-an505', 'mps3-an547'] as const;
 const haveMake = spawnSync('make', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -174,7 +175,8 @@ describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', ()
     it('what the generator accepts links and runs: models within 3 KiB of the RAM bound print PASS, just above is refused', async () => {
       // firmwareRam counts arena + harness and newlib + heap + stack; a model it accepts must never fail to link.
       const slack = (m: Model) => {
-        const r = firmwareRam(emitModel(m, { kernels: 'ref' }).info, board);
+        const info = emitModel(m, { kernels: 'ref' }).info;
+        const r = firmwareRam(info.arenaSize, info.numClasses, board);
         return r.capacity - r.total;
       };
       for (const seed of seedsWhere(400, 2, (m) => slack(m) >= 0 && slack(m) < 3072)) await expectPass(board, randomModel(seed), `near-${seed}`);

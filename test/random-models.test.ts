@@ -1,13 +1,13 @@
 // Hundreds of seeded random models: the WebAssembly build of the emitted C must equal the TS reference
 // bit for bit at every layer, and a host build under AddressSanitizer/UBSan must run clean and agree too.
 import { describe, expect, it } from 'vitest';
-import { emitModel, type EmittedModel } from '../generator/src/emit/cmodel.ts';
+import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
 import { compareRun } from '../generator/src/verify/compare.ts';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
-import { haveTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 

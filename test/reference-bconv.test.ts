@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BConv2dLayer, Padding } from '../generator/src/model/ir.ts';
 import { Rand } from '../generator/src/model/random.ts';
-import { accumulate3x3, accumulateDirect } from '../generator/src/reference/bconv2d.ts';
-import type { Tensor } from '../generator/src/reference/tensor.ts';
+import { accumulate3x3, accumulateDirect } from '../generator/src/ops/bconv2d/reference.ts';
+import type { Tensor } from '../generator/src/ir/tensor.ts';
 
 function randomCase(seed: number): { l: BConv2dLayer; x: Tensor } {
   const r = new Rand(seed);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { samePadding, type InputSpec, type Layer, type Model, type Padding, type Shape, type Threshold } from '../generator/src/model/ir.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
 import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
-import type { Tensor } from '../generator/src/reference/tensor.ts';
+import type { Tensor } from '../generator/src/ir/tensor.ts';
 
 const VALID: Padding = { top: 0, left: 0, bottom: 0, right: 0 };
 const SAME3: Padding = { top: 1, left: 1, bottom: 1, right: 1 }; // "same" for a 3x3 kernel, stride 1

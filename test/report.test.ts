@@ -2,7 +2,7 @@
 // codebook sharing (both accumulation conventions), binary / real MACs, weight bits by category, and the arena
 // (which must be emitModel's).
 import { describe, expect, it } from 'vitest';
-import { emitModel } from '../generator/src/emit/cmodel.ts';
+import { emitModel } from '../generator/src/emit/model-c.ts';
 import type { Layer, Model, Padding, Threshold } from '../generator/src/model/ir.ts';
 import { formatReport, modelReport, reportJson } from '../generator/src/report.ts';
 

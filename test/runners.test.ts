@@ -1,7 +1,8 @@
 // The wasm and host runners, on hand-written dummy models whose outputs are easy to compute in TS.
 import { describe, expect, it } from 'vitest';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
-import { haveTool, type ModelInfo } from '../generator/src/verify/toolchain.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
+import { type ModelInfo } from '../generator/src/verify/harness.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 
 // Model a: uint8 input, float scores[k] = sum_i in[i] * (k+1) * 0.1f; traces two layers from the same arena bytes,

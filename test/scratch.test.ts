@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { emitModel, type EmitOptions, type ModelInfo } from '../generator/src/emit/cmodel.ts';
+import { emitModel, type EmitOptions, type ModelInfo } from '../generator/src/emit/model-c.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
-import { haveTool, runTool } from '../generator/src/verify/toolchain.ts';
+import { haveTool, runTool } from '../generator/src/toolchain/tools.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-scratch-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

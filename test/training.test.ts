@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../generator/src/format/load.ts';
-import { importOnnxFile, type ImportResult } from '../generator/src/import/onnx.ts';
-import { parseOnnx } from '../generator/src/import/proto.ts';
+import { loadModel } from '../generator/src/import/load.ts';
+import { importOnnxFile, type ImportResult } from '../generator/src/import/onnx/index.ts';
+import { parseOnnx } from '../generator/src/import/onnx/proto.ts';
 import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
 
 const PYTHON = '/usr/bin/python3';

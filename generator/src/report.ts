@@ -10,33 +10,16 @@
 //   half a BOP: codebook BOPs = responses + accumulations / 2. Both parts are reported separately as well.
 //   Layers without a codebook (plain 1-bit weights, binary dense) count their dense BOPs in the codebook total.
 // - OPs (Bi-Real / ReActNet convention): BOPs / 64 + real MACs (FLOPs).
-import { emitModel, type ModelInfo } from './emit/cmodel.ts';
 import type { Layer, Model, TensorInfo } from './model/ir.ts';
 import { inferModel } from './model/validate.ts';
-import type { TableCategory } from './ops/types.ts';
+import { opOf } from './ops/registry.ts';
+import type { LayerBops, TableCategory, WeightBits } from './ops/types.ts';
 
-/** Weight bits by what they are (information content, before C table padding). */
-export interface WeightBits {
-  /** 9 bits per distinct codeword of a codebook layer. */
-  codebook: number;
-  /** τ bits per (output, input) channel pair of a codebook layer. */
-  indices: number;
-  /** 32-bit integer threshold + 1 flip bit per output channel of a thresholded binary layer. */
-  thresholds: number;
-  /** 1 bit per weight of a plain binary conv or binary dense layer. */
-  binary: number;
-  /** 32 bits per float32 parameter (real convs, dense, batch norm / affine, shifts, PReLU slopes). */
-  real: number;
-  /** int8 weights and int32 biases of integer layers. */
-  int: number;
-}
+/** BOPs of a binary layer as the report shows them. */
+export type ReportBops = Omit<LayerBops, 'binaryWeights'>;
+import { resolve, type ModelInfo } from './plan/resolve.ts';
 
-export interface LayerBops {
-  /** H_out·W_out·C_in·C_out·kh·kw (binary conv) or K·N (binary dense). */
-  dense: number;
-  /** Codebook layers only: n distinct codewords, τ bits per index. */
-  codebook?: { n: number; tau: number; responses: number; accumulations: number; bops: number };
-}
+export type { LayerBops, WeightBits } from './ops/types.ts';
 
 export interface LayerReport {
   index: number;
@@ -48,7 +31,7 @@ export interface LayerReport {
   output: TensorInfo;
   binaryMacs: number;
   realMacs: number;
-  bops: LayerBops | null;
+  bops: ReportBops | null;
   weightBits: WeightBits;
   /** Bytes of this layer's constant tables in the emitted C. */
   flashBytes: number;
@@ -99,101 +82,32 @@ function zeroBits(): WeightBits {
   return { codebook: 0, indices: 0, thresholds: 0, binary: 0, real: 0, int: 0 };
 }
 
-const numelOf = (t: TensorInfo) => t.shape[0] * t.shape[1] * t.shape[2];
 
-function describe(l: Layer): string {
-  const thr = 'threshold' in l && l.threshold ? ' + threshold' : '';
-  switch (l.op) {
-    case 'bconv2d':
-      return `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} ${l.weights.kind === 'codebook' ? `codebook τ=${l.weights.bits} n=${l.weights.codewords.length}` : 'plain 1-bit'}${thr}`;
-    case 'conv2d':
-    case 'qconv2d':
-      return `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} ${l.op === 'conv2d' ? 'float32' : 'int8'}${thr}`;
-    case 'bdense':
-      return `1-bit${thr}`;
-    case 'dense':
-      return 'float32';
-    case 'qdense':
-      return 'int8';
-    case 'maxpool':
-    case 'avgpool':
-      return `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]}`;
-    case 'prelu':
-      return l.shiftIn || l.shiftOut ? 'RPReLU' : l.slope.every((s) => s === 0) ? 'ReLU' : 'PReLU';
-    case 'binarize':
-      return l.shift ? 'sign(x + b)' : 'sign';
-    default:
-      return '';
-  }
-}
-
+/** A layer's weight bits with every category present. */
 function layerBits(l: Layer): WeightBits {
-  const b = zeroBits();
-  if ('threshold' in l && l.threshold) b.thresholds += 33 * l.threshold.value.length;
-  switch (l.op) {
-    case 'conv2d':
-    case 'dense':
-      b.real += 32 * (l.weights.length + l.bias.length);
-      break;
-    case 'qconv2d':
-    case 'qdense':
-      b.int += 8 * l.weights.length + 32 * l.bias.length;
-      break;
-    case 'bconv2d':
-      if (l.weights.kind === 'codebook') {
-        b.codebook += 9 * l.weights.codewords.length;
-        b.indices += l.weights.bits * l.weights.indices.length;
-      } else b.binary += l.weights.bits.length;
-      break;
-    case 'bdense':
-      b.binary += l.bits.length;
-      break;
-    case 'binarize':
-      b.real += 32 * (l.shift?.length ?? 0);
-      break;
-    case 'affine':
-      b.real += 32 * (l.scale.length + l.bias.length);
-      break;
-    case 'prelu':
-      b.real += 32 * (l.slope.length + (l.shiftIn?.length ?? 0) + (l.shiftOut?.length ?? 0));
-      break;
-    default:
-      break;
-  }
-  return b;
+  return { ...zeroBits(), ...opOf(l).bits(l) };
 }
 
-function layerBops(l: Layer, input: TensorInfo, output: TensorInfo): LayerBops | null {
-  if (l.op === 'bdense') return { dense: input.shape[0] * l.outFeatures };
-  if (l.op !== 'bconv2d') return null;
-  const positions = output.shape[1] * output.shape[2];
-  const cin = input.shape[0];
-  const cout = l.outChannels;
-  const dense = positions * cin * cout * l.kernel[0] * l.kernel[1];
-  if (l.weights.kind !== 'codebook') return { dense };
-  const n = l.weights.codewords.length;
-  const responses = positions * cin * 9 * n;
-  const accumulations = positions * cin * cout;
-  return { dense, codebook: { n, tau: l.weights.bits, responses, accumulations, bops: responses + accumulations / 2 } };
-}
-
-/** The report of a model; `info` (from emitModel) is computed when not given. */
-export function modelReport(model: Model, info: ModelInfo = emitModel(model).info): ModelReport {
+/** The report of a model; `info` (its resolution) is computed when not given. */
+export function modelReport(model: Model, info: ModelInfo = resolve(model).info): ModelReport {
   const table = inferModel(model);
+  const binaryWeightsOf = new Map<number, number>();
   const layers: LayerReport[] = model.layers.map((l, i) => {
     const inputs = l.inputs.map((t) => table.get(t)!);
     const output = table.get(l.output)!;
     const li = info.layers[i];
+    const b = opOf(l).bops?.(l, inputs, output);
+    if (b) binaryWeightsOf.set(i, b.binaryWeights);
     return {
       index: i,
       name: l.name,
       op: l.op,
-      what: describe(l),
+      what: opOf(l).describe(l),
       inputs,
       output,
       binaryMacs: li.cost.binaryMacs,
       realMacs: li.cost.realMacs,
-      bops: layerBops(l, inputs[0], output),
+      bops: b ? { dense: b.dense, ...(b.codebook ? { codebook: b.codebook } : {}) } : null,
       weightBits: layerBits(l),
       flashBytes: Object.values(li.weightBytes).reduce((a, b) => a + b, 0),
     };
@@ -206,11 +120,7 @@ export function modelReport(model: Model, info: ModelInfo = emitModel(model).inf
   const accumulations = sum((l) => l.bops?.codebook?.accumulations ?? 0);
   const bopsCodebook = sum((l) => (l.bops ? l.bops.codebook?.bops ?? l.bops.dense : 0));
   const realMacs = sum((l) => l.realMacs);
-  const binaryWeights = model.layers.reduce((s, l) => {
-    if (l.op === 'bdense') return s + l.bits.length;
-    if (l.op === 'bconv2d') return s + (l.weights.kind === 'codebook' ? l.weights.indices.length * 9 : l.weights.bits.length);
-    return s;
-  }, 0);
+  const binaryWeights = [...binaryWeightsOf.values()].reduce((a, v) => a + v, 0);
   const out = table.get(model.output)!;
   return {
     name: model.name,

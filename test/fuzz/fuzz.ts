@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { writeModel } from '../../generator/src/format/write.ts';
 import { Rand, randomInput, randomModel } from '../../generator/src/model/random.ts';
-import { PROJECT_ROOT } from '../../generator/src/paths.ts';
+import { PROJECT_ROOT } from '../../generator/src/core/paths.ts';
 
 export interface FuzzCase {
   id: number;
@@ -198,7 +198,6 @@ export function makeCase(seeds: Seeds, dir: string, id: number, seed: number): F
   mkdirSync(here, { recursive: true });
   const kind = r.pick(['json', 'json', 'bin', 'onnx', 'npy'] as const);
   const goodModel = join(seeds.dir, 'seed.json');
-  const goodNpy = seeds.models[0].npyPath;
   const out = join(here, 'out');
   if (kind === 'json' || kind === 'bin') {
     const seedModel = r.pick(seeds.models);

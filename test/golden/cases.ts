@@ -3,14 +3,12 @@
 // scripts/golden-c.ts rewrites them and test/golden-c.test.ts fails on any difference, so every change to emitted code
 // is seen in review. Runtime kernels copied into an output are listed by name in runtime.txt, not stored again.
 import { standardLayerModel } from '../../generator/src/bench/standard.ts';
-import { libraryFiles } from '../../generator/src/emit/library.ts';
-import { generate, goldenInputs } from '../../generator/src/generate.ts';
-import { goldenFiles } from '../../generator/src/golden.ts';
+import { generate, generateGolden, generateLibrary, goldenInputs } from '../../generator/src/generate.ts';
 import { loadBoard } from '../../generator/src/model/board.ts';
 import type { Model } from '../../generator/src/model/ir.ts';
 import { randomModel } from '../../generator/src/model/random.ts';
 import { getTarget } from '../../generator/src/model/target.ts';
-import { RUNTIME_DIR } from '../../generator/src/paths.ts';
+import { RUNTIME_DIR } from '../../generator/src/core/paths.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -43,10 +41,10 @@ export const GOLDEN_CASES: GoldenCase[] = [
     what: '--format lib (CMake, make fragment, toolchain file, README), --format arduino, and golden vectors',
     files: () => {
       const model = randomModel(231);
-      const lib = libraryFiles(model, { target: getTarget('cortex-m4'), format: 'lib', dirName: 'mylib', optionsText: '--format lib' }).files;
-      const ard = libraryFiles(model, { target: getTarget('cortex-m4'), format: 'arduino', dirName: 'MyModel', optionsText: '--format arduino' }).files;
-      const golden = goldenFiles(model, goldenInputs(model, [], 3, 1), { inputsFrom: '3 random (seed 1)' });
-      return {
+      const lib = generateLibrary(model, { target: getTarget('cortex-m4'), format: 'lib', dirName: 'mylib', optionsText: '--format lib' }).files;
+      const ard = generateLibrary(model, { target: getTarget('cortex-m4'), format: 'arduino', dirName: 'MyModel', optionsText: '--format arduino' }).files;
+      const golden = generateGolden(model, goldenInputs(model, [], 3, 1), { inputsFrom: '3 random (seed 1)' });
+      return <Record<string, string | Uint8Array>>{
         ...Object.fromEntries(Object.entries(lib).map(([k, v]) => [`lib/${k}`, v])),
         ...Object.fromEntries(Object.entries(ard).map(([k, v]) => [`arduino/${k}`, v])),
         ...Object.fromEntries(Object.entries(golden).map(([k, v]) => [`golden/${k}`, v])),

@@ -7,15 +7,15 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { LayerInfo, ModelInfo } from '../emit/cmodel.ts';
+import type { LayerInfo } from '../plan/resolve.ts';
 import { generate } from '../generate.ts';
 import type { Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget } from '../model/target.ts';
 import type { KernelChoice } from '../ops/types.ts';
-import { writeTree } from '../util/files.ts';
-import { silent, type Progress } from '../util/progress.ts';
-import { buildError } from '../verify/qemu.ts';
+import { writeTree } from '../core/files.ts';
+import { silent, type Progress } from '../core/progress.ts';
+import { buildError } from '../toolchain/qemu.ts';
 import { runWithCounts, type ClassCounts } from './icount.ts';
 
 export interface BenchOptions {

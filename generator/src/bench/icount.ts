@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheDir, PROJECT_ROOT } from '../paths.ts';
+import { cacheDir, PROJECT_ROOT } from '../core/paths.ts';
 import type { Board } from '../model/board.ts';
-import { runQemu } from '../verify/qemu.ts';
-import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../verify/toolchain.ts';
+import { runQemu } from '../toolchain/qemu.ts';
+import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../toolchain/tools.ts';
 
 export const PLUGIN_DIR = join(PROJECT_ROOT, 'bench', 'plugin');
 export const PLUGIN_SOURCE = join(PLUGIN_DIR, 'icount.c');

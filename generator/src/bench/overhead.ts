@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { loadBoard, type Board } from '../model/board.ts';
-import { qemuArgs } from '../verify/qemu.ts';
+import { qemuArgs } from '../toolchain/qemu.ts';
 import { runWithCounts, type CountMode } from './icount.ts';
 import { buildKnownFirmware, KNOWN_MARKERS } from './selftest.ts';
 

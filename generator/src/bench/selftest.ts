@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Board } from '../model/board.ts';
 import { getTarget } from '../model/target.ts';
-import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../verify/toolchain.ts';
+import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../toolchain/tools.ts';
 import { BENCH_CACHE_DIR, PLUGIN_DIR } from './icount.ts';
 
 export const KNOWN_SOURCE = join(PLUGIN_DIR, 'selftest', 'known.S');

@@ -1,15 +1,15 @@
 // What several commands share: option parsers, the model and its inputs, target and board resolution.
 import { existsSync } from 'node:fs';
-import { BnnError } from '../errors.ts';
-import { loadModel, type LoadOptions } from '../format/load.ts';
+import { BnnError } from '../core/errors.ts';
+import { loadModel, type LoadOptions } from '../import/load.ts';
 import type { Input } from '../generate.ts';
 import { listBoards, loadBoard, type Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { canRun, getTarget, type Target } from '../model/target.ts';
-import { DEFAULT_DIGITS, DEFAULT_LABELS, DEFAULT_MODEL } from '../paths.ts';
+import { DEFAULT_DIGITS, DEFAULT_LABELS, DEFAULT_MODEL } from '../core/paths.ts';
 import { runReference } from '../reference/interpreter.ts';
-import type { Progress } from '../util/progress.ts';
-import { readInputs, readLabels } from './inputs.ts';
+import type { Progress } from '../core/progress.ts';
+import { readInputs, readLabels } from '../import/inputs.ts';
 
 /** --bits / --input-scale: options for loading an .onnx model, accepted by every command that reads one. */
 export interface ImportFlags {

@@ -1,6 +1,6 @@
 // Where the CLI writes: results on stdout (clean for pipes and --json), messages and progress on stderr. Tests run
 // main() in-process with their own Io to capture both.
-import type { Progress } from '../util/progress.ts';
+import type { Progress } from '../core/progress.ts';
 
 export interface Io {
   out(line: string): void;

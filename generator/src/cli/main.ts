@@ -2,10 +2,10 @@
 // --version and --help start fast). Exit codes: 0 success, 1 a check failed (verify, memory), 2 bad input or usage,
 // 3 an internal error (a bug: one line, the stack with --debug), 128 + n when interrupted by signal n.
 import { Command, CommanderError, Option } from 'commander';
-import { BnnError, printable } from '../errors.ts';
+import { BnnError, printable } from '../core/errors.ts';
 import { listBoards } from '../model/board-names.ts';
 import { TARGET_NAMES } from '../model/target.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../core/version.ts';
 import { intOption, positiveNumber } from './parse.ts';
 import { processIo, type Io } from './io.ts';
 import { terminalProgress } from './progress.ts';

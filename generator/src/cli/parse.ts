@@ -1,5 +1,5 @@
 // Option-value parsers: a bad value is a one-line error naming the option.
-import { BnnError } from '../errors.ts';
+import { BnnError } from '../core/errors.ts';
 
 export function intOption(name: string, min: number, max: number) {
   return (v: string) => {

@@ -1,7 +1,7 @@
 // Terminal progress with ora (a small, maintained spinner that redraws one stderr line and clears it when done;
 // listr2's task trees and cli-progress's bars are more than phases plus counts need). Shown only when stderr is a
 // terminal and neither --json nor --quiet is given, so stdout stays clean for pipes and the JSON stays JSON.
-import type { Progress } from '../util/progress.ts';
+import type { Progress } from '../core/progress.ts';
 
 export interface TerminalProgress extends Progress {
   stop(): void;

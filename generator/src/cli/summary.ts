@@ -1,5 +1,5 @@
 // Human-readable summaries printed by the CLI.
-import type { ModelInfo } from '../emit/cmodel.ts';
+import type { ModelInfo } from '../emit/model-c.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 

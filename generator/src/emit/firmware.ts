@@ -2,9 +2,11 @@
 // All text comes from templates/firmware/*.hbs; this module only validates inputs and prepares template contexts.
 import type { Board } from '../model/board.ts';
 import { getTarget, type Target } from '../model/target.ts';
-import { countCorrect } from '../golden.ts';
-import { cArrayBody, cFloat, render } from './templates.ts';
-import { qemuArgs } from '../verify/qemu.ts';
+import { countCorrect } from '../model/scores.ts';
+import { cArrayBody, cFloat, cHex8, cInt32 } from './c.ts';
+import { render } from './templates.ts';
+import { HEAP_MIN } from '../plan/fit.ts';
+import { qemuArgs } from '../toolchain/qemu.ts';
 import { rp2040Boot2 } from './rp2040-boot2.ts';
 import { uartDivisor } from './uart.ts';
 
@@ -30,13 +32,9 @@ export interface FirmwareOptions {
 /** File names the generator owns in the firmware folder (console.c on UART boards, boot2.c on the RP2040 besides). */
 export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile', 'console.c', 'boot2.c'] as const;
 
-/** Heap the harness needs (newlib's printf of a float mallocs its big-number scratch, about 1.1 KiB on Cortex-M0). */
-export const HEAP_MIN = 2048;
 
 const hex = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(8, '0');
 
-/** int32 as a C literal: INT32_MIN has no literal of type int, so spell it as an expression. */
-const cInt32 = (v: number | bigint | string) => (Number(v) === -2147483648 ? '(-2147483647 - 1)' : String(v));
 
 function check(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`renderFirmware: ${msg}`);
@@ -247,7 +245,7 @@ function renderConsole(board: Board, out: UartOutput, common: { banner: string; 
 
 /** boot2.c: the RP2040's 256-byte second-stage boot loader with its CRC32 (see rp2040-boot2.ts). */
 function renderBoot2(banner: string): string {
-  return render('firmware/boot2.c.hbs', { banner, bytes: cArrayBody(rp2040Boot2(), 16, (v) => '0x' + Number(v).toString(16).padStart(2, '0')) });
+  return render('firmware/boot2.c.hbs', { banner, bytes: cArrayBody(rp2040Boot2(), 16, cHex8) });
 }
 
 /** The board's flash command as a Makefile recipe line; "{elf}" becomes firmware.elf. */

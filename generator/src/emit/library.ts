@@ -1,13 +1,11 @@
 // Library exports: a self-contained folder to drop into CMake, Zephyr, pico-sdk, make or IDE projects
 // (`--format lib`), or an Arduino library (`--format arduino`).
 import type { Model } from '../model/ir.ts';
-import { randomInput } from '../model/random.ts';
 import type { Target } from '../model/target.ts';
-import { argmax } from '../golden.ts';
-import { runReference } from '../reference/interpreter.ts';
-import { VERSION } from '../version.ts';
-import { emitModel, type ModelInfo } from './cmodel.ts';
-import { cArrayBody, render } from './templates.ts';
+import { VERSION } from '../core/version.ts';
+import { emitModel, type ModelInfo } from './model-c.ts';
+import { cArrayBody } from './c.ts';
+import { render } from './templates.ts';
 
 export type LibraryFormat = 'lib' | 'arduino';
 
@@ -31,7 +29,17 @@ function common(model: Model, info: ModelInfo, target: Target, dirName: string) 
   };
 }
 
-export function libraryFiles(model: Model, opts: { target: Target; prefix?: string; format: LibraryFormat; dirName: string; optionsText?: string }): { files: Record<string, string>; info: ModelInfo } {
+export interface LibraryOptions {
+  target: Target;
+  prefix?: string;
+  format: LibraryFormat;
+  dirName: string;
+  optionsText?: string;
+  /** Arduino: an input for the example sketch and the class the reference gives it (the sketch checks it). */
+  sample?: { input: Uint8Array | Int8Array; expectedClass: number };
+}
+
+export function libraryFiles(model: Model, opts: LibraryOptions): { files: Record<string, string>; info: ModelInfo } {
   const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
   const info = emitted.info;
   const ctx = common(model, info, opts.target, opts.dirName);
@@ -50,12 +58,12 @@ export function libraryFiles(model: Model, opts: { target: Target; prefix?: stri
   const libName = opts.dirName;
   for (const [name, text] of Object.entries(emitted.files)) files[`src/${name}`] = text;
   files['library.properties'] = render('arduino/library.properties.hbs', { ...ctx, libName });
-  const sample = randomInput(model, 1);
+  if (!opts.sample) throw new Error('libraryFiles: the Arduino example needs a sample input and its expected class');
   files[`examples/${libName}_demo/${libName}_demo.ino`] = render('arduino/example.ino.hbs', {
     ...ctx,
     libName,
-    sample: cArrayBody(sample, 16),
-    expectedClass: argmax(runReference(model, sample).scores),
+    sample: cArrayBody(opts.sample.input, 16),
+    expectedClass: opts.sample.expectedClass,
   });
   return { files, info };
 }

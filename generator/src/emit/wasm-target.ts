@@ -5,12 +5,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModuleKind, Project, ScriptTarget } from 'ts-morph';
-import { BnnError } from '../errors.ts';
+import { BnnError } from '../core/errors.ts';
 import type { Model } from '../model/ir.ts';
-import { requireTool, runTool } from '../verify/toolchain.ts';
-import type { Progress } from '../util/progress.ts';
-import { VERSION } from '../version.ts';
-import { emitModel, type ModelInfo } from './cmodel.ts';
+import { requireTool, runTool } from '../toolchain/tools.ts';
+import type { Progress } from '../core/progress.ts';
+import { VERSION } from '../core/version.ts';
+import { emitModel, type ModelInfo } from './model-c.ts';
 import { render } from './templates.ts';
 
 export const WASM_TARGET_CFLAGS = ['-O2', '-std=c99', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off', '--no-entry', '-sSTANDALONE_WASM', '-sALLOW_MEMORY_GROWTH=1'];

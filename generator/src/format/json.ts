@@ -1,6 +1,6 @@
 // Reading user JSON: one-line errors with a line and column, and limits that keep later stages (zod's issue
 // printer, the writer, JSON.stringify) from recursing without bound on hostile input.
-import { BnnError, printable } from '../errors.ts';
+import { BnnError, printable } from '../core/errors.ts';
 import { jsonPath } from './schema.ts';
 
 /** Nesting deeper than this is refused: model files need 6 levels, metadata a few more. */

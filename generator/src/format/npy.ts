@@ -2,7 +2,7 @@
 // than its header declares is refused, naming both byte counts, instead of silently holding fewer values.
 import { readFileSync } from 'node:fs';
 import { parse as parseNpy } from 'npyjs';
-import { BnnError, fsReason, printable } from '../errors.ts';
+import { BnnError, fsReason, printable } from '../core/errors.ts';
 
 export interface Npy {
   data: ArrayBufferView & ArrayLike<number | bigint>;

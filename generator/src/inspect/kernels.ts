@@ -1,30 +1,6 @@
-// Shared helpers: the 3x3 binary kernels of a bconv2d layer as 9-bit codeword ids (tap t = 3*ky + kx, bit set = +1).
-import type { BConv2dLayer, Layer } from '../model/ir.ts';
-
-/** True for the layers Sparks compacts: binary 3x3 convolutions. */
-export function isBinary3x3(l: Layer): l is BConv2dLayer {
-  return l.op === 'bconv2d' && l.kernel[0] === 3 && l.kernel[1] === 3;
-}
-
-/** Input channel count of a binary 3x3 layer, from its weights. */
-export function inChannels(l: BConv2dLayer): number {
-  const w = l.weights;
-  return w.kind === 'codebook' ? w.indices.length / l.outChannels : w.bits.length / (l.outChannels * 9);
-}
-
-/** Codeword id of every (o, c) kernel, [O, C] row-major. */
-export function kernelIds(l: BConv2dLayer): Uint16Array {
-  const w = l.weights;
-  if (w.kind === 'codebook') return Uint16Array.from(w.indices, (i) => w.codewords[i]);
-  const n = w.bits.length / 9;
-  const ids = new Uint16Array(n);
-  for (let k = 0; k < n; k++) {
-    let id = 0;
-    for (let t = 0; t < 9; t++) if (w.bits[k * 9 + t]) id |= 1 << t;
-    ids[k] = id;
-  }
-  return ids;
-}
+// Counting 3x3 kernels: histograms over the 512 codeword ids and Hamming distances between them. The ids themselves
+// come from the op's home (ops/bconv2d/codewords.ts).
+export { inChannels, isBinary3x3, kernelIds } from '../ops/bconv2d/codewords.ts';
 
 /** Counts of each of the 512 codeword ids. */
 export function histogram(ids: ArrayLike<number>): Float64Array {

@@ -1,6 +1,6 @@
 // The names of the board definitions (boards/<name>.json), read without parsing them: cheap enough for --help.
 import { readdirSync } from 'node:fs';
-import { BOARDS_DIR } from '../paths.ts';
+import { BOARDS_DIR } from '../core/paths.ts';
 
 /** Board names available in `dir`, sorted. */
 export function listBoards(dir: string = BOARDS_DIR): string[] {

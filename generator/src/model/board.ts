@@ -2,10 +2,10 @@
 // go, how to run it (QEMU machine or none) and how results come out. Validated with zod so a bad file fails with
 // the JSON path of the problem instead of producing a linker script that boots nowhere.
 import { z } from 'zod';
-import { BnnError, printable } from '../errors.ts';
-import { readFileSync, readdirSync } from 'node:fs';
+import { BnnError, printable } from '../core/errors.ts';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOARDS_DIR } from '../paths.ts';
+import { BOARDS_DIR } from '../core/paths.ts';
 import { listBoards } from './board-names.ts';
 import { TARGET_NAMES } from './target.ts';
 

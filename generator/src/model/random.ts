@@ -1,54 +1,10 @@
 // Seeded random models: the test suite's source of odd shapes, every layer type and every padding mode.
-import { samePadding, type Layer, type Model, type Padding, type Shape, type TensorInfo, type Threshold } from './ir.ts';
+import { Rand } from '../ir/random.ts';
+import { randomThreshold } from '../ops/shared/threshold.ts';
+import { samePadding, type Layer, type Model, type Padding, type Shape, type TensorInfo } from './ir.ts';
 import { inferLayerOutput } from './validate.ts';
 
-/** mulberry32: small, fast, good enough for test data; the same seed gives the same model everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export class Rand {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = rng(seed);
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
-  }
-  bool(p = 0.5): boolean {
-    return this.next() < p;
-  }
-  /** Float32 values; with `integral`, small integers (sums are exact, so ties at 0 are common). */
-  floats(n: number, scale: number, integral = false): Float32Array {
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = integral ? this.int(-3, 3) : (this.next() * 2 - 1) * scale;
-    return a;
-  }
-  bits(n: number): Uint8Array {
-    const a = new Uint8Array(n);
-    for (let i = 0; i < n; i++) a[i] = this.bool() ? 1 : 0;
-    return a;
-  }
-  /** k distinct values of 0..n-1 in random order. */
-  distinct(k: number, n: number): number[] {
-    const all = Array.from({ length: n }, (_, i) => i);
-    for (let i = 0; i < k; i++) {
-      const j = i + Math.floor(this.next() * (n - i));
-      [all[i], all[j]] = [all[j], all[i]];
-    }
-    return all.slice(0, k);
-  }
-}
+export { Rand, rng } from '../ir/random.ts';
 
 export interface RandomModelOptions {
   /** Force the input channel count (else drawn from the odd set the tests care about). */
@@ -56,17 +12,6 @@ export interface RandomModelOptions {
 }
 
 const CHANNELS = [1, 3, 17, 31, 32, 33, 65, 100];
-
-/** A threshold whose values sit inside the accumulator range, so outputs are mixed +1/-1. */
-function randomThreshold(r: Rand, O: number, range: number): Threshold {
-  const value = new Int32Array(O);
-  const flip = new Uint8Array(O);
-  for (let o = 0; o < O; o++) {
-    value[o] = r.int(-Math.ceil(range / 4), Math.ceil(range / 4));
-    flip[o] = r.bool(0.25) ? 1 : 0;
-  }
-  return { value, flip };
-}
 
 function randomPad(r: Rand, shape: Shape, k: [number, number], s: [number, number]): Padding {
   const mode = r.pick(['same', 'valid', 'explicit'] as const);

@@ -11,7 +11,7 @@
 //   mps2-an505   M33  CPUID 410fd213  MVFR0 10110021 (single only), ID_ISAR3 SIMD=3 (DSP)
 //   mps3-an547   M55  CPUID 410fd221  MVFR0 10110221 (single + double), MVFR1 12100211 (MVE integer + float), DSP
 
-import { BnnError, printable } from '../errors.ts';
+import { BnnError, printable } from '../core/errors.ts';
 
 export interface Target {
   /** Table key, also the value of a board's `cpu` field. */

@@ -1,36 +1,128 @@
-import type { AffineLayer, BinarizeLayer, Conv2dLayer } from '../model/ir.ts';
-import { outSize, struct, windowInit } from './common.ts';
-import type { Field, LowerContext, Lowering, OpDef } from './types.ts';
+// conv2d: real-valued convolution in float32 on the model input (normalised per channel) or on an f32 map.
+// Accumulation order is part of the semantics (docs/semantics.md): acc = +0, then for c, ky, kx (padded taps
+// skipped) acc = fround(acc + fround(w * x)); out = fround(acc + bias). It runs a following [affine ->] binarize chain
+// itself (`fuses`): the float map is never stored. Kernels: runtime-c/bnn_conv2d.c.
+import { z } from 'zod';
+import { f32, type Tensor } from '../ir/tensor.ts';
+import { int, layerBase, TensorRef, windowSpec } from '../ir/spec.ts';
+import type { InputSpec, LayerBase, Padding, TensorInfo } from '../ir/types.ts';
+import type { AffineLayer } from './affine.ts';
+import type { BinarizeLayer } from './binarize.ts';
+import { checkPositive, checkVector, checkWindow, expectDType, windowOut } from './shared/checks.ts';
+import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
+import type { CStruct, Lowering, LowerContext, OpDef } from './types.ts';
+
+export interface Conv2dLayer extends LayerBase {
+  op: 'conv2d';
+  outChannels: number;
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Padding;
+  weights: Float32Array; // [O, C, kh, kw]
+  bias: Float32Array; // [O]
+}
+
+const schema = z.strictObject({ ...layerBase, op: z.literal('conv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef });
+
+/** How a real-valued op reads element (c, y, x): the raw input normalised per channel, an f32 map as it is. */
+export function realReader(x: Tensor, input: InputSpec): (c: number, y: number, xx: number) => number {
+  const [, H, W] = x.shape;
+  if (x.dtype === 'u8' || x.dtype === 'i8') {
+    const { scale, bias } = input;
+    return (c, y, xx) => f32(f32(x.data[(c * H + y) * W + xx] * scale[c]) + bias[c]);
+  }
+  return (c, y, xx) => x.data[(c * H + y) * W + xx];
+}
 
 const IN = { u8: 'u8', i8: 's8', f32: 'f32' } as const;
 
-function fields(l: Conv2dLayer, ctx: LowerContext, post: { affine?: AffineLayer; binarize?: BinarizeLayer }): Field[] {
+function params(l: Conv2dLayer, ctx: LowerContext, post: { affine?: AffineLayer; binarize?: BinarizeLayer }): CStruct {
   const x = ctx.inputs[0];
   const raw = x.dtype === 'u8' || x.dtype === 'i8';
-  return [
-    { name: 'g', value: windowInit(x, { dtype: 'f32', shape: ctx.output.shape }, l.kernel, l.stride, l.pad) },
+  const y: TensorInfo = { dtype: 'f32', shape: ctx.output.shape };
+  return { fields: [
+    { name: 'g', value: windowStruct(x, y, l) },
     { name: 'weights', value: ctx.table('weights', 'float', l.weights, 'real') },
     { name: 'bias', value: ctx.table('bias', 'float', l.bias, 'real') },
-    { name: 'in_scale', value: raw ? ctx.table('in_scale', 'float', ctx.modelInput.scale, 'real') : 'NULL' },
-    { name: 'in_bias', value: raw ? ctx.table('in_bias', 'float', ctx.modelInput.bias, 'real') : 'NULL' },
-    { name: 'post_scale', value: post.affine ? ctx.table('post_scale', 'float', post.affine.scale, 'real') : 'NULL' },
-    { name: 'post_bias', value: post.affine ? ctx.table('post_bias', 'float', post.affine.bias, 'real') : 'NULL' },
-    { name: 'shift', value: post.binarize?.shift ? ctx.table('shift', 'float', post.binarize.shift, 'real') : 'NULL' },
-  ];
+    { name: 'in_scale', value: raw ? ctx.table('in_scale', 'float', ctx.modelInput.scale, 'real') : null },
+    { name: 'in_bias', value: raw ? ctx.table('in_bias', 'float', ctx.modelInput.bias, 'real') : null },
+    { name: 'post_scale', value: post.affine ? ctx.table('post_scale', 'float', post.affine.scale, 'real') : null },
+    { name: 'post_bias', value: post.affine ? ctx.table('post_bias', 'float', post.affine.bias, 'real') : null },
+    { name: 'shift', value: post.binarize?.shift ? ctx.table('shift', 'float', post.binarize.shift, 'real') : null },
+  ] };
 }
 
-export const conv2d: OpDef<Conv2dLayer> = {
+export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
+  op: 'conv2d',
+  arity: 1,
+  schema,
+  read: (s, blob, x, at) => ({
+    name: s.name, inputs: s.inputs, output: s.output, op: 'conv2d', outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
+    pad: readPadding(s.padding, x, s.kernel, s.stride), weights: blob.f32(s.weights, `${at}.weights`), bias: blob.f32(s.bias, `${at}.bias`),
+  }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.f32(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.f32(l.bias, [l.outChannels]) }),
+  infer(l, [x], at) {
+    expectDType(x, ['u8', 'i8', 'f32'], at, l.inputs[0]);
+    checkWindow(l.kernel, l.stride, l.pad, at);
+    const O = l.outChannels;
+    checkPositive(O, `${at}.outChannels`);
+    checkVector(l.weights, O * x.shape[0] * l.kernel[0] * l.kernel[1], `${at}.weights`);
+    checkVector(l.bias, O, `${at}.bias`);
+    const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
+    return { dtype: 'f32', shape: [O, oh, ow] };
+  },
+  run(l, [x], ctx) {
+    const read = realReader(x, ctx.input);
+    const [C, H, W] = x.shape;
+    const [kh, kw] = l.kernel;
+    const [sh, sw] = l.stride;
+    const O = l.outChannels;
+    const [OH, OW] = windowDims(x.shape, l);
+    const out = new Float32Array(O * OH * OW);
+    for (let o = 0; o < O; o++) {
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          let acc = 0;
+          for (let c = 0; c < C; c++) {
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - l.pad.top + ky;
+              if (iy < 0 || iy >= H) continue; // zero padding: the product is 0 and adding it changes nothing
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw - l.pad.left + kx;
+                if (ix < 0 || ix >= W) continue;
+                const w = l.weights[((o * C + c) * kh + ky) * kw + kx];
+                acc = f32(acc + f32(w * read(c, iy, ix)));
+              }
+            }
+          }
+          out[(o * OH + oy) * OW + ox] = f32(acc + l.bias[o]);
+        }
+      }
+    }
+    return { dtype: 'f32', shape: [O, OH, OW], data: out };
+  },
   lower(l, ctx) {
     const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_f32`;
-    return { kernel, params: { type: 'bnn_conv2d_params_t', init: struct(fields(l, ctx, {})) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
+    return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, {}) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
   },
-  cost(l, ins, out) {
-    return { binaryMacs: 0, realMacs: outSize(out) * ins[0].shape[0] * l.kernel[0] * l.kernel[1] };
+  fuses: {
+    chain: [{ op: 'affine', optional: true }, { op: 'binarize' }],
+    // conv2d -> [affine] -> binarize as one kernel writing b1 (ctx.output is the binarize's output).
+    lower(l, members, ctx): Lowering {
+      const affine = members.find((m) => m.op === 'affine') as AffineLayer | undefined;
+      const binarize = members[members.length - 1] as BinarizeLayer;
+      const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_b1`;
+      return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, { affine, binarize }) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
+    },
+  },
+  cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
+  bits: (l) => ({ real: 32 * (l.weights.length + l.bias.length) }),
+  describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} float32`,
+  random(r, x, names) {
+    if (x.dtype !== 'u8' && x.dtype !== 'i8' && x.dtype !== 'f32') return null;
+    const w = randomWindow(r, x.shape);
+    if (!w) return null;
+    const O = r.int(1, 9);
+    return { ...names, op: 'conv2d', outChannels: O, ...w, weights: r.floats(O * x.shape[0] * w.kernel[0] * w.kernel[1], 0.5), bias: r.floats(O, 0.5) };
   },
 };
-
-/** conv2d -> [affine] -> binarize as one kernel writing b1 (ctx.output is the binarize's output). */
-export function lowerConv2dBinarized(l: Conv2dLayer, affine: AffineLayer | undefined, binarize: BinarizeLayer, ctx: LowerContext): Lowering {
-  const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_b1`;
-  return { kernel, params: { type: 'bnn_conv2d_params_t', init: struct(fields(l, ctx, { affine, binarize })) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
-}

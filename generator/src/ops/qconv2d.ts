@@ -1,26 +1,104 @@
-import type { QConv2dLayer } from '../model/ir.ts';
-import { outSize, outputInit, struct, windowInit } from './common.ts';
+// qconv2d: integer convolution on the raw model input: int8 weights, int32 bias, acc = bias + sum over valid taps of
+// w * (q - zeroPoint), exact in int32; then a threshold to b1, or the i32 accumulator. For cores without an FPU.
+// Kernel: runtime-c/bnn_qconv2d.c.
+import { z } from 'zod';
+import type { Tensor } from '../ir/tensor.ts';
+import { int, layerBase, TensorRef, ThresholdSpec, windowSpec } from '../ir/spec.ts';
+import type { LayerBase, Padding, Threshold } from '../ir/types.ts';
+import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
+import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
+import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { OpDef } from './types.ts';
 
-export const qconv2d: OpDef<QConv2dLayer> = {
+export interface QConv2dLayer extends LayerBase {
+  op: 'qconv2d';
+  outChannels: number;
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Padding;
+  weights: Int8Array; // [O, C, kh, kw]
+  bias: Int32Array; // [O]
+  threshold?: Threshold; // present: output b1, absent: output i32
+}
+
+const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional() });
+
+export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
+  op: 'qconv2d',
+  arity: 1,
+  schema,
+  read: (s, blob, x, at) => ({
+    name: s.name, inputs: s.inputs, output: s.output, op: 'qconv2d', outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
+    pad: readPadding(s.padding, x, s.kernel, s.stride), weights: blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
+  }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold) }),
+  infer(l, [x], at) {
+    expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
+    checkWindow(l.kernel, l.stride, l.pad, at);
+    const O = l.outChannels;
+    checkPositive(O, `${at}.outChannels`);
+    const C = x.shape[0];
+    checkLength(l.weights, O * C * l.kernel[0] * l.kernel[1], `${at}.weights`);
+    checkLength(l.bias, O, `${at}.bias`);
+    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * 128 * 255, at);
+    const dtype = checkThreshold(l.threshold, O, at);
+    const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
+    return { dtype, shape: [O, oh, ow] };
+  },
+  run(l, [x], ctx) {
+    const zeroPoint = ctx.input.zeroPoint;
+    const [C, H, W] = x.shape;
+    const [kh, kw] = l.kernel;
+    const [sh, sw] = l.stride;
+    const O = l.outChannels;
+    const [OH, OW] = windowDims(x.shape, l);
+    const acc = new Int32Array(O * OH * OW);
+    for (let o = 0; o < O; o++) {
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          let s = l.bias[o];
+          for (let c = 0; c < C; c++) {
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - l.pad.top + ky;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw - l.pad.left + kx;
+                if (ix < 0 || ix >= W) continue;
+                s += l.weights[((o * C + c) * kh + ky) * kw + kx] * (x.data[(c * H + iy) * W + ix] - zeroPoint);
+              }
+            }
+          }
+          acc[(o * OH + oy) * OW + ox] = s | 0;
+        }
+      }
+    }
+    return applyThreshold(acc, [O, OH, OW], l.threshold) satisfies Tensor;
+  },
   lower(l, ctx) {
     const x = ctx.inputs[0];
-    const fields = [
-      { name: 'g', value: windowInit(x, ctx.output, l.kernel, l.stride, l.pad) },
-      { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
-      { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
-      { name: 'zero_point', value: String(ctx.modelInput.zeroPoint) },
-      { name: 'out', value: outputInit(ctx, l.threshold) },
-    ];
     return {
       kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
-      params: { type: 'bnn_qconv2d_params_t', init: struct(fields) },
+      params: { type: 'bnn_qconv2d_params_t', value: { fields: [
+        { name: 'g', value: windowStruct(x, ctx.output, l) },
+        { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
+        { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
+        { name: 'zero_point', value: ctx.modelInput.zeroPoint },
+        { name: 'out', value: outputStruct(ctx, l.threshold) },
+      ] } },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * l.outChannels,
       runtime: ['bnn_qconv2d.c', 'bnn_output.c'],
     };
   },
-  cost(l, ins, out) {
-    return { binaryMacs: 0, realMacs: outSize(out) * ins[0].shape[0] * l.kernel[0] * l.kernel[1] };
+  cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
+  bits: (l) => ({ int: 8 * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),
+  describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} int8${l.threshold ? ' + threshold' : ''}`,
+  random(r, x, names) {
+    if (x.dtype !== 'u8' && x.dtype !== 'i8') return null;
+    const w = randomWindow(r, x.shape);
+    if (!w) return null;
+    const O = r.int(1, 9);
+    const weights = new Int8Array(O * x.shape[0] * w.kernel[0] * w.kernel[1]).map(() => r.int(-128, 127));
+    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined };
   },
 };

@@ -1,34 +1,54 @@
-// What each operator contributes to the emitted C: its kernel call, its constant tables and its costs.
-import type { InputSpec, Layer, TensorInfo } from '../model/ir.ts';
+// The contract every op fulfils (OpDef): one object per op, in ops/<op>.ts, holds everything bnn-gen knows about
+// it except its C kernel (runtime-c/). Validation, the reference, the model file, the planner, reports and tests loop
+// over the registry (registry.ts); none of them switches over op names.
+import type { z } from 'zod';
+import type { BlobReader, BlobWriter } from '../ir/blob.ts';
+import type { Rand } from '../ir/random.ts';
+import type { Tensor } from '../ir/tensor.ts';
+import type { InputSpec, LayerBase, TensorInfo } from '../ir/types.ts';
+
+// ---- C, as data ----------------------------------------------------------------------------------------------
+// Lowering describes the C it needs as typed values; emit/c.ts alone prints them (no C text is built in ops/).
 
 /** What a table of weights is, for the flash summary. */
 export type TableCategory = 'codebook' | 'indices' | 'binary' | 'thresholds' | 'real' | 'int';
+export type CType = 'float' | 'int32_t' | 'uint32_t' | 'uint16_t' | 'int8_t' | 'uint8_t';
 
 export interface CTable {
   name: string;
-  ctype: 'float' | 'int32_t' | 'uint32_t' | 'uint16_t' | 'int8_t' | 'uint8_t';
+  ctype: CType;
   values: ArrayLike<number>;
   category: TableCategory;
   bytes: number;
 }
 
-/** One `.field = value` of a params struct initializer (value is C text). */
-export interface Field {
-  name: string;
-  value: string;
+/** A value in a params initializer or a call: an integer, a float32, a table, NULL, or a nested struct. */
+export type CValue =
+  | number
+  | { f32: number }
+  | { u32: number }
+  | { table: string }
+  | null
+  | CStruct;
+
+/** A designated initializer: `{ .a = 1, .b = L3_weights }`; `inline` keeps a nested struct on one line. */
+export interface CStruct {
+  fields: { name: string; value: CValue }[];
+  inline?: boolean;
 }
 
-/** Kernel arguments: params struct, first input, k-th input, output, scratch, or literal C text. */
-export type Arg = 'params' | 'in' | { input: number } | 'out' | 'scratch' | { literal: string };
+/** Kernel arguments: params struct, first input, k-th input, output, scratch, or a value. */
+export type Arg = 'params' | 'in' | { input: number } | 'out' | 'scratch' | { value: CValue };
 
 export interface Lowering {
+  /** The C function, named bnn_<op>_<in>_<out>[_<variant>] (runtime-c/bnn_runtime.h). */
   kernel: string;
   /** The `static const` params struct passed first, by address (omitted for plain-argument kernels). */
-  params?: { type: string; init: string };
+  params?: { type: string; value: CStruct };
   args: Arg[];
-  /** Scratch bytes the kernel needs while it runs. */
+  /** Scratch bytes the kernel needs while it runs (its C companion <kernel>_scratch_words says the same). */
   scratchBytes: number;
-  /** runtime-c source files this kernel lives in. */
+  /** runtime-c files this kernel needs (sources and headers). */
   runtime: string[];
   /** The output is the input buffer reinterpreted (no code runs). */
   aliasInput?: boolean;
@@ -45,29 +65,91 @@ export interface Lowering {
 /** 'ref': portable _ref kernels only; 'auto': the cost model picks; 'fast': fast kernels wherever eligible (tests). */
 export type KernelChoice = 'ref' | 'auto' | 'fast';
 
-export interface Cost {
-  binaryMacs: number;
-  realMacs: number;
-}
-
 export interface LowerContext {
   index: number;
-  layer: Layer;
   /** The model input's description (normalisation, zero point). */
   modelInput: InputSpec;
   inputs: TensorInfo[];
   output: TensorInfo;
   /** Kernel choice: 'ref' forces the portable reference kernels, 'auto' lets the cost model pick (default). */
-  kernels?: KernelChoice;
+  kernels: KernelChoice;
   /** Largest scratch (bytes) a fast kernel may ask for; it picks a smaller working set or falls back to ref. */
   scratchLimit?: number;
-  /** The target core has the DSP extension (M4, M7, M33, M55): plan the paths only its assembly takes. Default true. */
-  dsp?: boolean;
-  /** Register a constant table; returns its C symbol. */
-  table(suffix: string, ctype: CTable['ctype'], values: ArrayLike<number>, category: TableCategory): string;
+  /** The target core has the DSP extension (M4, M7, M33, M55): plan the paths only its assembly takes. */
+  dsp: boolean;
+  /** Register a constant table; returns the value that names it in C. */
+  table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory): { table: string };
 }
 
-export interface OpDef<L extends Layer = Layer> {
+// ---- figures for reports ----------------------------------------------------------------------------------------
+
+export interface Cost {
+  binaryMacs: number;
+  realMacs: number;
+}
+
+/** Weight bits by what they are (information content, before C table padding). */
+export interface WeightBits {
+  /** 9 bits per distinct codeword of a codebook layer. */
+  codebook: number;
+  /** τ bits per (output, input) channel pair of a codebook layer. */
+  indices: number;
+  /** 32-bit integer threshold + 1 flip bit per output channel of a thresholded binary layer. */
+  thresholds: number;
+  /** 1 bit per weight of a plain binary conv or binary dense layer. */
+  binary: number;
+  /** 32 bits per float32 parameter (real convs, dense, batch norm / affine, shifts, PReLU slopes). */
+  real: number;
+  /** int8 weights and int32 biases of integer layers. */
+  int: number;
+}
+
+export interface LayerBops {
+  /** H_out·W_out·C_in·C_out·kh·kw (binary conv) or K·N (binary dense). */
+  dense: number;
+  /** ±1 weights the layer stands for (codebook layers: 9 per (output, input) pair). */
+  binaryWeights: number;
+  /** Codebook layers only: n distinct codewords, τ bits per index. */
+  codebook?: { n: number; tau: number; responses: number; accumulations: number; bops: number };
+}
+
+// ---- the op -----------------------------------------------------------------------------------------------------
+
+/** What the reference may need besides the layer's inputs. */
+export interface RunContext {
+  input: InputSpec;
+}
+
+export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObject = z.ZodObject> {
+  readonly op: L['op'];
+  /** Number of inputs (add: 2, every other op: 1). */
+  readonly arity: number;
+  /** The op only changes the shape and computes no value (flatten): it cannot make a model's scores. */
+  readonly reshapesOnly?: boolean;
+  /** Model file: the zod schema of a layer entry (its `op` literal, the base fields and its own). */
+  readonly schema: S;
+  /** Model file -> IR. `x` is the first input (for "same" padding); `at` is the entry's JSON path. */
+  read(spec: z.infer<S>, blob: BlobReader, x: TensorInfo, at: string): L;
+  /** IR -> model file: the entry's own fields (the base fields are added by the writer), tensors into the blob. */
+  write(l: L, blob: BlobWriter, ins: TensorInfo[]): Record<string, unknown>;
+  /** Shape and type of the output; a BnnError naming `at` and the field on any inconsistency. */
+  infer(l: L, ins: TensorInfo[], at: string): TensorInfo;
+  /** The reference: the exact output (docs/semantics.md); the C kernels match it bit for bit. */
+  run(l: L, ins: Tensor[], ctx: RunContext): Tensor;
+  /** The C call: kernel, typed params, scratch, runtime files. */
   lower(l: L, ctx: LowerContext): Lowering;
-  cost(l: L, inputs: TensorInfo[], output: TensorInfo): Cost;
+  cost(l: L, ins: TensorInfo[], out: TensorInfo): Cost;
+  /** Weight bits by category (zero categories may be left out). */
+  bits(l: L): Partial<WeightBits>;
+  /** A few words for reports: kernel size, codebook τ, ... ('' when there is nothing to say). */
+  describe(l: L): string;
+  /** Binary layers: dense BOPs and, with a codebook, the shared-response BOPs. */
+  bops?(l: L, ins: TensorInfo[], out: TensorInfo): LayerBops;
+  /** A random valid layer reading `x` (for test/ops.test.ts), or null when this op cannot take such an input. */
+  random(r: Rand, x: TensorInfo, names: LayerBase): L | null;
+  /**
+   * Layers this op runs itself when each is the only reader of the one before (conv2d -> [affine] -> binarize: one
+   * kernel that writes bits, so the float map is never stored). plan/fusion.ts finds the chains; `lower` gets them.
+   */
+  readonly fuses?: { chain: { op: string; optional?: boolean }[]; lower(l: L, members: (LayerBase & { op: string })[], ctx: LowerContext): Lowering };
 }

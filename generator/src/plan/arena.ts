@@ -1,7 +1,7 @@
 // Static memory plan: every activation buffer and scratch area gets a fixed offset in one arena.
 // Buffers are (lifetime x size) rectangles; placing the largest first at the lowest offset that does not
 // collide with a buffer alive at the same time gives an exact arena size known at generation time.
-import { ARENA_ALIGN } from './layout.ts';
+import { ARENA_ALIGN } from '../ir/layout.ts';
 
 export interface BufferRequest {
   id: string;

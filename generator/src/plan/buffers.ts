@@ -4,7 +4,7 @@ import type { TensorTable } from '../model/validate.ts';
 import type { Lowering } from '../ops/types.ts';
 import type { BufferRequest } from './arena.ts';
 import type { Fusion } from './fusion.ts';
-import { tensorBytes } from './layout.ts';
+import { tensorBytes } from '../ir/layout.ts';
 
 /**
  * An aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer. An in-place

@@ -1,5 +1,7 @@
-// Layer fusion decided before lowering: chains that run as one kernel.
+// Layer fusion decided before lowering: chains that run as one kernel. Which chains an op can run is its own
+// knowledge (OpDef.fuses, e.g. conv2d -> [affine] -> binarize); this finds them in a model.
 import type { Model } from '../model/ir.ts';
+import { opOf } from '../ops/registry.ts';
 
 export type Fusion = ReturnType<typeof findFusions>;
 
@@ -11,8 +13,8 @@ export function consumersOf(model: Model): Map<string, number[]> {
 }
 
 /**
- * conv2d -> [affine] -> binarize chains whose intermediate tensors have no other reader: they run as one
- * kernel that writes bits, so the float feature maps never take arena space.
+ * Chains where each member is the only reader of the tensor before it (and no member's output is the model's
+ * output): the intermediate tensors are never stored.
  */
 export function findFusions(model: Model, consumers: Map<string, number[]>) {
   const chains = new Map<number, number[]>(); // head -> the following members, last one is the tail
@@ -23,18 +25,21 @@ export function findFusions(model: Model, consumers: Map<string, number[]>) {
     return c.length === 1 && tensor !== model.output ? c[0] : undefined;
   };
   model.layers.forEach((l, i) => {
-    if (l.op !== 'conv2d') return;
-    let next = soleReader(l.output);
+    const pattern = opOf(l).fuses?.chain;
+    if (!pattern) return;
     const members: number[] = [];
-    if (next !== undefined && model.layers[next].op === 'affine') {
-      members.push(next);
-      next = soleReader(model.layers[next].output);
+    let tensor = l.output;
+    for (const step of pattern) {
+      const next = soleReader(tensor);
+      if (next !== undefined && model.layers[next].op === step.op) {
+        members.push(next);
+        tensor = model.layers[next].output;
+      } else if (!step.optional) return;
     }
-    if (next === undefined || model.layers[next].op !== 'binarize') return;
-    members.push(next);
+    if (!members.length) return;
     chains.set(i, members);
     for (const m of members) memberOf.set(m, i);
-    tails.add(next);
+    tails.add(members[members.length - 1]);
   });
   return { chains, memberOf, tails };
 }

@@ -1,10 +1,10 @@
 // Bit-exact comparison of an engine's run (scores and every layer's trace) with the reference interpreter.
 import type { Model } from '../model/ir.ts';
-import type { ModelInfo as EmittedInfo } from '../emit/cmodel.ts';
-import { decodeTensor, firstDirtySpareWord } from '../plan/layout.ts';
+import type { ModelInfo as EmittedInfo } from '../emit/model-c.ts';
+import { decodeTensor, firstDirtySpareWord } from '../ir/layout.ts';
 import type { RunResult as ReferenceRun } from '../reference/interpreter.ts';
-import type { Tensor } from '../reference/tensor.ts';
-import type { RunResult as EngineRun } from './toolchain.ts';
+import type { Tensor } from '../ir/tensor.ts';
+import type { RunResult as EngineRun } from './harness.ts';
 
 export interface Mismatch {
   layer: number;

@@ -2,15 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BnnError } from '../errors.ts';
+import { BnnError } from '../core/errors.ts';
 import { generate, type Input } from '../generate.ts';
 import type { Board } from '../model/board.ts';
 import type { Model } from '../model/ir.ts';
 import { getTarget } from '../model/target.ts';
-import { writeTree } from '../util/files.ts';
-import { silent, type Progress } from '../util/progress.ts';
+import { writeTree } from '../core/files.ts';
+import { silent, type Progress } from '../core/progress.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
-import { buildFirmware, runQemu } from './qemu.ts';
+import { buildFirmware, runQemu } from '../toolchain/qemu.ts';
 
 export interface FirmwareRun {
   memory: MemoryReport;

@@ -1,10 +1,10 @@
 // Memory report of a linked firmware: flash split into model constants, kernels, golden data and startup/libc;
 // RAM into the arena, the stack (reserved and measured) and the rest. Symbols are classified from the ELF with
 // arm-none-eabi-nm, section totals come from arm-none-eabi-size.
-import { BnnError } from '../errors.ts';
-import type { ModelInfo } from '../emit/cmodel.ts';
+import { BnnError } from '../core/errors.ts';
+import type { ModelInfo } from '../emit/model-c.ts';
 import type { Board } from '../model/board.ts';
-import { runTool } from './toolchain.ts';
+import { runTool } from '../toolchain/tools.ts';
 
 export interface MemoryReport {
   board: string;

@@ -1,9 +1,9 @@
 // `bnn-gen verify`: build the emitted C for WebAssembly and compare every layer of every input with the reference.
-import { emitModel, type ModelInfo } from '../emit/cmodel.ts';
+import { emitModel, type ModelInfo } from '../emit/model-c.ts';
 import type { Model } from '../model/ir.ts';
 import { runReference } from '../reference/interpreter.ts';
 import { compareRun, type Mismatch } from './compare.ts';
-import { silent, type Progress } from '../util/progress.ts';
+import { silent, type Progress } from '../core/progress.ts';
 import { buildWasm, WasmEngine } from './wasm.ts';
 
 export interface VerifyResult {

@@ -6,25 +6,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from '../emit/templates.ts';
-import { cacheDir } from '../paths.ts';
-import {
-  buildKey,
-  checkFacts,
-  checkFileNames,
-  FACT_NAMES,
-  harnessModels,
-  requireTool,
-  runTool,
-  toolVersion,
-  writeFileAtomic,
-  type CompiledFacts,
-  type HarnessModel,
-  type ModelInfo,
-  type RunResult,
-  type TraceRecord,
-} from './toolchain.ts';
+import { cacheDir } from '../core/paths.ts';
+import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../toolchain/tools.ts';
+import { checkFacts, checkFileNames, FACT_NAMES, harnessModels, type CompiledFacts, type HarnessModel, type ModelInfo, type RunResult, type TraceRecord } from './harness.ts';
 
-export type { ModelInfo, RunResult, TraceRecord } from './toolchain.ts';
+export type { ModelInfo, RunResult, TraceRecord } from './harness.ts';
 
 const HARNESS_C = 'bnnh_harness.c';
 const IMPORTS_JS = 'bnnh_imports.js';

@@ -1,6 +1,6 @@
 // `bnn-gen bench`: executed instructions per layer under QEMU (exact, TCG plugin), beside the portable _ref kernels.
 import { benchModel, formatBench } from '../../bench/bench.ts';
-import { BnnError } from '../../errors.ts';
+import { BnnError } from '../../core/errors.ts';
 import { boardByName, modelFrom, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 import { emitJson } from './report-file.ts';

@@ -1,10 +1,10 @@
 // `bnn-gen compact`: 2^tau distinct codewords chosen per binary 3x3 layer, every kernel reassigned to the nearest
 // (no retraining), with the accuracy before and after measured on the emitted C when labelled data is given.
-import { BnnError } from '../../errors.ts';
+import { BnnError } from '../../core/errors.ts';
 import { compactModel, formatCompact } from '../../compact/index.ts';
-import { countCorrect } from '../../golden.ts';
+import { countCorrect } from '../../model/scores.ts';
 import { modelOutputs, writeModel } from '../../format/write.ts';
-import { checkOwnedFiles } from '../../util/output-files.ts';
+import { checkOwnedFiles } from '../../core/output-files.ts';
 import { accuracyText, labelledInputs, modelFrom } from '../common.ts';
 import type { Io } from '../io.ts';
 import { wasmScores } from './run.ts';

@@ -1,13 +1,13 @@
 // `bnn-gen [MODEL]`: the main job. C for a Cortex-M target (with a firmware project for a board), a library folder,
 // an Arduino library, or a WebAssembly module with its TypeScript loader.
 import { basename, join, relative, resolve } from 'node:path';
-import { BnnError } from '../../errors.ts';
-import type { ModelInfo } from '../../emit/cmodel.ts';
-import { countCorrect } from '../../golden.ts';
-import { generate, type Input } from '../../generate.ts';
+import { BnnError } from '../../core/errors.ts';
+import type { ModelInfo } from '../../emit/model-c.ts';
+import { countCorrect } from '../../model/scores.ts';
+import { generate, generateLibrary, type Input } from '../../generate.ts';
 import { getTarget } from '../../model/target.ts';
-import { checkOutputDir, describePlan, writeOutputDir, type OutputFiles } from '../../util/output-dir.ts';
-import { VERSION } from '../../version.ts';
+import { checkOutputDir, describePlan, writeOutputDir, type OutputFiles } from '../../core/output-dir.ts';
+import { VERSION } from '../../core/version.ts';
 import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
@@ -53,8 +53,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
     const dirName = basename(resolve(dir));
     if (f.format === 'arduino' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(dirName)) throw new BnnError(`-o: an Arduino library folder name must be letters, digits and _, got '${dirName}'`);
     options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}`;
-    const { libraryFiles } = await import('../../emit/library.ts');
-    ({ files, info } = libraryFiles(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options }));
+    ({ files, info } = generateLibrary(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options }));
     what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
   } else {
     const { target, board } = targetAndBoard(f.target, f.board);

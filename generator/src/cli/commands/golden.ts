@@ -1,8 +1,7 @@
 // `bnn-gen golden`: input/expected-output vectors (C header + .npy) for the user's own regression tests.
-import { goldenFiles } from '../../golden.ts';
-import { goldenInputs } from '../../generate.ts';
-import { modelHash } from '../../emit/cmodel.ts';
-import { checkOutputDir, writeOutputDir } from '../../util/output-dir.ts';
+import { modelHash } from '../../format/write.ts';
+import { generateGolden, goldenInputs } from '../../generate.ts';
+import { checkOutputDir, writeOutputDir } from '../../core/output-dir.ts';
 import { modelFrom, readAllInputs, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 
@@ -22,7 +21,7 @@ export async function goldenCommand(modelPath: string | undefined, f: GoldenFlag
   const inputs = goldenInputs(model, given, Math.max(f.count, given.length), f.seed);
   const from = `${given.length ? `${given.length} from ${f.input!.join(', ')}` : ''}${given.length && inputs.length > given.length ? ' + ' : ''}${inputs.length > given.length ? `${inputs.length - given.length} random (seed ${f.seed})` : ''}`;
   io.progress.phase(`running the TS reference on ${inputs.length} inputs`);
-  const files = goldenFiles(model, inputs, { prefix: f.prefix, inputsFrom: from });
+  const files = generateGolden(model, inputs, { prefix: f.prefix, inputsFrom: from });
   writeOutputDir(f.out, files, { force: f.force, model: { name: model.name, sha256: modelHash(model) }, command: `bnn-gen golden --count ${inputs.length} --seed ${f.seed} --prefix ${f.prefix}` });
   io.out(`golden: ${inputs.length} cases of ${model.name} -> ${f.out} (${Object.keys(files).join(', ')})`);
   return 0;

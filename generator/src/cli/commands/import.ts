@@ -1,10 +1,11 @@
 // `bnn-gen import`: an .onnx export to the bnn-gen format (model.json + model.bin), with the importer's report.
 import { extname } from 'node:path';
-import { BnnError } from '../../errors.ts';
-import { loadModelWithReport } from '../../format/load.ts';
+import { BnnError } from '../../core/errors.ts';
+import { loadModelWithReport } from '../../import/load.ts';
 import { modelOutputs, writeModel } from '../../format/write.ts';
-import { checkOwnedFiles } from '../../util/output-files.ts';
-import { VERSION } from '../../version.ts';
+import { checkOwnedFiles } from '../../core/output-files.ts';
+import { VERSION } from '../../core/version.ts';
+import { modelReport } from '../../report.ts';
 import { loadOptions, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 
@@ -28,9 +29,10 @@ export function importCommand(onnxPath: string, f: ImportCmdFlags, io: Io): numb
   const written = writeModel(model, f.out, { force: f.force });
   io.out(`bnn-gen ${VERSION}: imported ${onnxPath} in ${ms.toFixed(0)} ms`);
   for (const line of report ?? []) io.out(`  ${line}`);
-  const binary = model.layers.filter((l) => l.op === 'bconv2d' || l.op === 'bdense').length;
-  const codebooks = model.layers.filter((l) => l.op === 'bconv2d' && l.weights.kind === 'codebook').length;
-  const thresholds = model.layers.filter((l) => (l.op === 'bconv2d' || l.op === 'bdense' || l.op === 'qconv2d') && l.threshold).length;
+  const { totals } = modelReport(model);
+  const binary = totals.binaryLayers;
+  const codebooks = totals.codebookLayers;
+  const thresholds = model.layers.filter((l) => 'threshold' in l && l.threshold).length;
   io.out(`${model.name}: ${model.layers.length} layers (${binary} binary: ${codebooks} with a codebook, ${binary - codebooks} plain; ${thresholds} with thresholds) -> ${written.manifest} + ${written.blob}`);
   io.out(`next: npx bnn-gen verify ${written.manifest}; npx bnn-gen report ${written.manifest}; npx bnn-gen --target cortex-m4 ${written.manifest}`);
   return 0;

@@ -1,6 +1,6 @@
 // `bnn-gen inspect`: per binary 3x3 layer, the kernel histogram over the 512 codewords, coverage, entropy, size per tau.
 import { formatInspect, inspectJson, inspectModel, inspectPlot } from '../../inspect/index.ts';
-import { checkOwnedFiles, isGeneratedSvg, SVG_MARK, writeOwnedFiles } from '../../util/output-files.ts';
+import { checkOwnedFiles, isGeneratedSvg, SVG_MARK, writeOwnedFiles } from '../../core/output-files.ts';
 import { modelFrom, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 

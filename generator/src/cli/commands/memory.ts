@@ -1,6 +1,6 @@
 // `bnn-gen memory`: the golden firmware built for a board (and run in QEMU where possible), its flash and RAM read
 // from the linked ELF.
-import { BnnError } from '../../errors.ts';
+import { BnnError } from '../../core/errors.ts';
 import { goldenInputs } from '../../generate.ts';
 import { runFirmware } from '../../verify/firmware-run.ts';
 import { formatMemoryReport } from '../../verify/memory.ts';

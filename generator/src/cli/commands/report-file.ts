@@ -1,7 +1,7 @@
 // `--json [file]` of memory and bench: the JSON on stdout, or into a file bnn-gen owns (its "generator" field says
 // so; any other existing file is refused unless --force).
-import { isGeneratedJson, writeOwnedFiles } from '../../util/output-files.ts';
-import { VERSION } from '../../version.ts';
+import { isGeneratedJson, writeOwnedFiles } from '../../core/output-files.ts';
+import { VERSION } from '../../core/version.ts';
 import type { Io } from '../io.ts';
 
 export function jsonText(value: object): string {

@@ -1,13 +1,13 @@
 // `bnn-gen run`: scores of a model on inputs, from the TS reference, the emitted C as WebAssembly, or the firmware
 // under QEMU.
-import { BnnError } from '../../errors.ts';
-import { emitModel } from '../../emit/cmodel.ts';
-import { argmax, countCorrect } from '../../golden.ts';
+import { BnnError } from '../../core/errors.ts';
+import { emitModel } from '../../emit/model-c.ts';
+import { argmax, countCorrect } from '../../model/scores.ts';
 import type { Input } from '../../generate.ts';
 import type { Model } from '../../model/ir.ts';
 import { listBoards } from '../../model/board.ts';
 import { runReference } from '../../reference/interpreter.ts';
-import type { Progress } from '../../util/progress.ts';
+import type { Progress } from '../../core/progress.ts';
 import { runFirmware } from '../../verify/firmware-run.ts';
 import { engineModel } from '../../verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../../verify/wasm.ts';

@@ -1,6 +1,6 @@
 // `bnn-gen verify`: the emitted C built for WebAssembly, compared layer by layer with the TS reference; with
 // --board, the golden firmware run under QEMU as well.
-import { countCorrect } from '../../golden.ts';
+import { countCorrect } from '../../model/scores.ts';
 import { generate, goldenInputs } from '../../generate.ts';
 import { getTarget } from '../../model/target.ts';
 import { runReference } from '../../reference/interpreter.ts';
@@ -9,7 +9,7 @@ import { formatMemoryReport } from '../../verify/memory.ts';
 import { verifyWasm } from '../../verify/verify-model.ts';
 import { accuracyText, boardByName, labelledInputs, modelFrom, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
-import { BnnError } from '../../errors.ts';
+import { BnnError } from '../../core/errors.ts';
 
 export interface VerifyFlags extends ImportFlags {
   input?: string[];

@@ -1,0 +1,40 @@
+// add: element-wise sum of two f32 tensors of the same shape, y = fround(a + b) (residual connections).
+// Kernel: runtime-c/bnn_add.c.
+import { z } from 'zod';
+import { check } from '../core/errors.ts';
+import { f32, type Tensor } from '../ir/tensor.ts';
+import { layerBase } from '../ir/spec.ts';
+import { numel, type LayerBase } from '../ir/types.ts';
+import { expectDType } from './shared/checks.ts';
+import type { OpDef } from './types.ts';
+
+export interface AddLayer extends LayerBase {
+  op: 'add';
+}
+
+const schema = z.strictObject({ ...layerBase, op: z.literal('add') });
+
+export const add: OpDef<AddLayer, typeof schema> = {
+  op: 'add',
+  arity: 2,
+  schema,
+  read: (s) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'add' }),
+  write: () => ({}),
+  infer(l, [x, y], at) {
+    expectDType(x, ['f32'], at, l.inputs[0]);
+    expectDType(y, ['f32'], at, l.inputs[1]);
+    check(x.shape.join() === y.shape.join(), `${at}.inputs`, `shapes differ: '${l.inputs[0]}' is [${x.shape}], '${l.inputs[1]}' is [${y.shape}]`);
+    return { dtype: 'f32', shape: x.shape };
+  },
+  run(_l, [a, b]) {
+    const out = new Float32Array(a.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = f32(a.data[i] + b.data[i]);
+    return { dtype: 'f32', shape: a.shape, data: out } satisfies Tensor;
+  },
+  lower: (_l, ctx) => ({ kernel: 'bnn_add_f32_f32', args: [{ value: { u32: numel(ctx.output) } }, 'in', { input: 1 }, 'out'], scratchBytes: 0, runtime: ['bnn_add.c'], inPlace: true }),
+  cost: () => ({ binaryMacs: 0, realMacs: 0 }),
+  bits: () => ({}),
+  describe: () => '',
+  // A residual add needs two tensors; the per-op test adds x to itself.
+  random: (_r, x, names) => (x.dtype === 'f32' ? { ...names, inputs: [names.inputs[0], names.inputs[0]], op: 'add' } : null),
+};

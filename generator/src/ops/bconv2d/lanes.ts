@@ -1,0 +1,102 @@
+// The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1, maps up to 32 wide,
+// dense or codebook weights. Eligibility, working set, the cost model the planner compares with _ref and slice (cost
+// constants are executed Cortex-M4 instructions per unit of work, fitted to exact counts from the QEMU icount plugin,
+// bench/results/), and the lowering.
+import { packBits } from '../../ir/packing.ts';
+import type { TensorInfo } from '../../ir/types.ts';
+import { outputStruct } from '../shared/threshold.ts';
+import { windowStruct } from '../shared/window.ts';
+import type { Lowering, LowerContext } from '../types.ts';
+import { kernelIds } from './codewords.ts';
+import type { BConv2dLayer } from './index.ts';
+
+export interface LanesPlan {
+  share: boolean;
+  batch: number;
+  rowsPerUnit: number;
+  scratchBytes: number;
+  estInstructions: number;
+}
+
+/** Byte lanes hold up to 255: 28 counts of at most 9. */
+export const MAX_BATCH = 28;
+
+export function lanesEligible(l: BConv2dLayer, x: TensorInfo, y: TensorInfo): string | null {
+  const [C, , W] = x.shape;
+  const [, , OW] = y.shape;
+  if (l.kernel[0] !== 3 || l.kernel[1] !== 3) return 'kernel is not 3x3';
+  if (l.stride[0] !== 1 || l.stride[1] !== 1) return 'stride is not 1';
+  if (W > 32 || OW > 32) return 'map wider than 32';
+  if (9 * C > 65535) return 'too many input channels for 16-bit lanes';
+  return null;
+}
+
+export function lanesScratchWords(C: number, H: number, O: number, n: number, share: boolean, batch: number): number {
+  return C * H + 96 * (share ? 1 : batch) + (share ? batch * n * 8 : 0) + 17 * O + 32;
+}
+
+const LANES_SCALE = 1.95;
+
+/** Estimated Cortex-M4 instructions of bnn_bconv2d_b1_acc_lanes. */
+export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number): number {
+  const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
+  const units = Math.ceil(OH / R);
+  const batches = Math.ceil(C / batch);
+  const transpose = C * H * W * 6 + C * H;
+  const perUnitC = 60 * R + 190 + (share ? 42 * n : 0);
+  const perPair = share ? 19 : 40;
+  const perUnitO = 16 + 40 * batches + 13 * 32 + 6 * 32 * (1 / 1); // threshold + output transpose per position
+  // Recalibrated against bench/results/standard.txt (GCC 12.2 -O2): the terms above undercount by a uniform ~1.95x.
+  return Math.round(LANES_SCALE * (transpose + units * (600 + C * perUnitC + O * C * perPair + O * perUnitO)));
+}
+
+export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false): LanesPlan | null {
+  if (lanesEligible(l, x, y)) return null;
+  const [C, H, W] = x.shape;
+  const [O, OH, OW] = y.shape;
+  const n = l.weights.kind === 'codebook' ? l.weights.codewords.length : 0;
+  const rowsPerUnit = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
+  let best: LanesPlan | null = null;
+  for (const share of l.weights.kind === 'codebook' && n <= 256 ? [true, false] : [false]) {
+    for (let batch = Math.min(MAX_BATCH, C); batch >= 1; batch--) {
+      const scratchBytes = 4 * lanesScratchWords(C, H, O, n, share, batch);
+      if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
+      const est = lanesCost(C, H, W, O, OH, OW, n, share, batch);
+      if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, batch, rowsPerUnit, scratchBytes, estInstructions: est };
+      break; // the largest batch that fits is the cheapest for this variant
+    }
+  }
+  return best;
+}
+
+/** The lanes kernel for a plan (planLanes); `ref` is the _ref estimate, for the reason shown in reports. */
+export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, ref: number): Lowering {
+  const w = l.weights;
+  const share = plan.share && w.kind === 'codebook';
+  return {
+    kernel: 'bnn_bconv2d_b1_acc_lanes',
+    params: { type: 'bnn_bconv2d_lanes_params_t', value: { fields: [
+      { name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) },
+      { name: 'pad_value', value: l.padValue },
+      { name: 'rows_per_unit', value: plan.rowsPerUnit },
+      { name: 'share', value: share ? 1 : 0 },
+      { name: 'batch', value: plan.batch },
+      // Weights stay as compact as for _ref: tau-bit indices into the codebook, or 9-bit kernel ids for plain weights.
+      { name: 'n_codewords', value: w.kind === 'codebook' ? w.codewords.length : 0 },
+      { name: 'index_bits', value: w.kind === 'codebook' ? w.bits : 9 },
+      { name: 'codewords', value: w.kind === 'codebook' ? ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') : null },
+      {
+        name: 'indices',
+        value: w.kind === 'codebook'
+          ? ctx.table('indices', 'uint8_t', packBits(w.indices, w.bits, 1), 'indices')
+          : ctx.table('kernels', 'uint8_t', packBits(kernelIds(l), 9, 1), 'binary'),
+      },
+      { name: 'out', value: outputStruct(ctx, l.threshold) },
+    ] } },
+    args: ['params', 'in', 'out', 'scratch'],
+    scratchBytes: plan.scratchBytes,
+    runtime: ['bnn_bconv2d_lanes.c'],
+    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}: est ${plan.estInstructions} vs ref ${ref}`,
+    estInstructions: plan.estInstructions,
+  };
+}
