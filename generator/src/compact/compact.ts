@@ -103,8 +103,93 @@ function logsumexp(a: Float64Array, off: number, len: number, stride: number): n
   return m + Math.log(s);
 }
 
+const M = 512;
+
+/** log α = (θ + g) / τ with Gumbel noise g scaled by `noise`; the collapsed row (index n) is 0. */
+function gumbelLogits(x0: Float64Array, theta: Float64Array, n: number, rnd: Rand, noise: number, tau: number): void {
+  for (let i = 0; i <= n; i++)
+    for (let j = 0; j < M; j++) {
+      if (i === n) {
+        x0[i * M + j] = 0;
+        continue;
+      }
+      const u = Math.min(Math.max(rnd.next(), 1e-12), 1 - 1e-12);
+      x0[i * M + j] = (theta[i * M + j] + noise * -Math.log(-Math.log(u))) / tau;
+    }
+}
+
+/** Sinkhorn in log space: states[2t+1] normalises the rows of states[2t] (marginal r_i), states[2t+2] its columns. */
+function sinkhorn(states: Float64Array[], R: number, logR: Float64Array, T: number): void {
+  for (let t = 0; t < T; t++) {
+    const a = states[2 * t];
+    const b = states[2 * t + 1];
+    for (let i = 0; i < R; i++) {
+      const l = logsumexp(a, i * M, M, 1) - logR[i];
+      for (let j = 0; j < M; j++) b[i * M + j] = a[i * M + j] - l;
+    }
+    const c = states[2 * t + 2];
+    for (let j = 0; j < M; j++) {
+      const l = logsumexp(b, j, R, M);
+      for (let i = 0; i < R; i++) c[i * M + j] = b[i * M + j] - l;
+    }
+  }
+}
+
+/** Hard selection: greedy assignment on the soft matrix P, slots x distinct columns. */
+function hardSelection(P: Float64Array, n: number): number[] {
+  const cand: [number, number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < M; j++) cand.push([P[i * M + j], i, j]);
+  cand.sort((p, q) => q[0] - p[0] || p[1] - q[1] || p[2] - q[2]);
+  const rowDone = new Uint8Array(n);
+  const colDone = new Uint8Array(M);
+  const sel: number[] = new Array(n);
+  let left = n;
+  for (const [, i, j] of cand) {
+    if (rowDone[i] || colDone[j]) continue;
+    rowDone[i] = colDone[j] = 1;
+    sel[i] = j;
+    if (--left === 0) break;
+  }
+  return sel;
+}
+
+/** d loss / d log α, back through the Sinkhorn iterations (y = x - lse(x) => dx = dy - softmax(x) · Σ dy). */
+function sinkhornBackward(states: Float64Array[], R: number, logR: Float64Array, T: number, dOut: Float64Array): Float64Array {
+  let dy = dOut;
+  for (let t = T - 1; t >= 0; t--) {
+    const b = states[2 * t + 1];
+    const c = states[2 * t + 2];
+    const db = new Float64Array(R * M);
+    for (let j = 0; j < M; j++) {
+      let s = 0;
+      for (let i = 0; i < R; i++) s += dy[i * M + j];
+      for (let i = 0; i < R; i++) db[i * M + j] = dy[i * M + j] - Math.exp(c[i * M + j]) * s;
+    }
+    const da = new Float64Array(R * M);
+    for (let i = 0; i < R; i++) {
+      let s = 0;
+      for (let j = 0; j < M; j++) s += db[i * M + j];
+      for (let j = 0; j < M; j++) da[i * M + j] = db[i * M + j] - Math.exp(b[i * M + j] - logR[i]) * s;
+    }
+    dy = da;
+  }
+  return dy;
+}
+
+/** One Adam step (learning rate 0.5) on the slot scores θ, from dθ = d log α / τ. */
+function adamStep(theta: Float64Array, mAdam: Float64Array, vAdam: Float64Array, d: Float64Array, tau: number, step: number): void {
+  const lr = 0.5;
+  for (let k = 0; k < theta.length; k++) {
+    const gk = d[k] / tau;
+    mAdam[k] = 0.9 * mAdam[k] + 0.1 * gk;
+    vAdam[k] = 0.999 * vAdam[k] + 0.001 * gk * gk;
+    const mh = mAdam[k] / (1 - 0.9 ** (step + 1));
+    const vh = vAdam[k] / (1 - 0.999 ** (step + 1));
+    theta[k] -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
+  }
+}
+
 export function selectSinkhorn(ids: number[], w: number[], n: number, start: number[], opts: { seed: number; steps: number; iterations: number }): { selection: number[]; error: number } {
-  const M = 512;
   const R = n + 1;
   const rnd = new Rand(opts.seed);
   const logR = new Float64Array(R);
@@ -120,85 +205,21 @@ export function selectSinkhorn(ids: number[], w: number[], n: number, start: num
   const states: Float64Array[] = Array.from({ length: 2 * T + 1 }, () => new Float64Array(R * M));
   for (let step = 0; step < opts.steps; step++) {
     const tau = 3.0 * Math.pow(0.03, step / Math.max(1, opts.steps - 1)); // temperature 3 -> 0.09
-    const noise = 1.0 * (1 - step / opts.steps);
-    // log α = (θ + g) / τ; the collapsed row is 0.
-    const x0 = states[0];
-    for (let i = 0; i < R; i++)
-      for (let j = 0; j < M; j++) {
-        if (i === n) {
-          x0[i * M + j] = 0;
-          continue;
-        }
-        const u = Math.min(Math.max(rnd.next(), 1e-12), 1 - 1e-12);
-        x0[i * M + j] = (theta[i * M + j] + noise * -Math.log(-Math.log(u))) / tau;
-      }
-    // Sinkhorn: alternate row (marginal r_i) and column (marginal 1) normalisation.
-    for (let t = 0; t < T; t++) {
-      const a = states[2 * t];
-      const b = states[2 * t + 1];
-      for (let i = 0; i < R; i++) {
-        const l = logsumexp(a, i * M, M, 1) - logR[i];
-        for (let j = 0; j < M; j++) b[i * M + j] = a[i * M + j] - l;
-      }
-      const c = states[2 * t + 2];
-      for (let j = 0; j < M; j++) {
-        const l = logsumexp(b, j, R, M);
-        for (let i = 0; i < R; i++) c[i * M + j] = b[i * M + j] - l;
-      }
-    }
+    gumbelLogits(states[0], theta, n, rnd, 1.0 * (1 - step / opts.steps), tau);
+    sinkhorn(states, R, logR, T);
     const P = states[2 * T];
-    // Hard selection: greedy assignment on the soft matrix, slots x distinct columns.
-    const cand: [number, number, number][] = [];
-    for (let i = 0; i < n; i++) for (let j = 0; j < M; j++) cand.push([P[i * M + j], i, j]);
-    cand.sort((p, q) => q[0] - p[0] || p[1] - q[1] || p[2] - q[2]);
-    const rowDone = new Uint8Array(n);
-    const colDone = new Uint8Array(M);
-    const sel: number[] = new Array(n);
-    let left = n;
-    for (const [, i, j] of cand) {
-      if (rowDone[i] || colDone[j]) continue;
-      rowDone[i] = colDone[j] = 1;
-      sel[i] = j;
-      if (--left === 0) break;
-    }
+    const sel = hardSelection(P, n);
     const err = quantError(ids, w, sel);
     if (err < bestErr) {
       bestErr = err;
       best = sel.slice();
     }
-    // Straight-through gradient: g_j = L(S ∪ {j}) - L(S) for j ∉ S, L(S) - L(S \ {j}) negated for j ∈ S.
-    const g = columnGradient(ids, w, sel);
+    // Straight-through gradient: g_j = L(S ∪ {j}) - L(S) for j ∉ S, L(S) - L(S \ {j}) negated for j ∈ S;
     // dL/dlogP on slot rows: g_j · P_ij.
-    let dy = new Float64Array(R * M);
+    const g = columnGradient(ids, w, sel);
+    const dy = new Float64Array(R * M);
     for (let i = 0; i < n; i++) for (let j = 0; j < M; j++) dy[i * M + j] = g[j] * Math.exp(P[i * M + j]);
-    // Back through the Sinkhorn iterations: y = x - lse(x) => dx = dy - softmax(x) · Σ dy.
-    for (let t = T - 1; t >= 0; t--) {
-      const b = states[2 * t + 1];
-      const c = states[2 * t + 2];
-      const db = new Float64Array(R * M);
-      for (let j = 0; j < M; j++) {
-        let s = 0;
-        for (let i = 0; i < R; i++) s += dy[i * M + j];
-        for (let i = 0; i < R; i++) db[i * M + j] = dy[i * M + j] - Math.exp(c[i * M + j]) * s;
-      }
-      const da = new Float64Array(R * M);
-      for (let i = 0; i < R; i++) {
-        let s = 0;
-        for (let j = 0; j < M; j++) s += db[i * M + j];
-        for (let j = 0; j < M; j++) da[i * M + j] = db[i * M + j] - Math.exp(b[i * M + j] - logR[i]) * s;
-      }
-      dy = da;
-    }
-    // Adam on θ (slot rows only): dθ = d log α / τ.
-    const lr = 0.5;
-    for (let k = 0; k < n * M; k++) {
-      const gk = dy[k] / tau;
-      mAdam[k] = 0.9 * mAdam[k] + 0.1 * gk;
-      vAdam[k] = 0.999 * vAdam[k] + 0.001 * gk * gk;
-      const mh = mAdam[k] / (1 - 0.9 ** (step + 1));
-      const vh = vAdam[k] / (1 - 0.999 ** (step + 1));
-      theta[k] -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
-    }
+    adamStep(theta, mAdam, vAdam, sinkhornBackward(states, R, logR, T, dy), tau, step);
   }
   return { selection: best, error: bestErr };
 }

@@ -6,7 +6,7 @@ import { argmax } from '../model/scores.ts';
 import type { ModelInfo } from '../plan/resolve.ts';
 import { cArrayBody, cFloat, cInt32 } from './c.ts';
 import { hashWords } from './model-c.ts';
-import { render } from './templates.ts';
+import { prefixContext, render } from './templates.ts';
 
 type Input = Uint8Array | Int8Array;
 
@@ -24,8 +24,7 @@ export function goldenFiles(info: ModelInfo, inputs: Input[], scores: (Float32Ar
   scores.forEach((s, i) => flatOut.set(s, i * info.numClasses));
   const header = render('golden/golden.h.hbs', {
     version: VERSION,
-    prefix,
-    PREFIX: prefix.toUpperCase(),
+    ...prefixContext(prefix),
     modelName: info.name,
     modelHash: info.hash,
     ...hashWords(info.hash),

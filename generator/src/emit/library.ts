@@ -5,15 +5,14 @@ import type { Target } from '../model/target.ts';
 import { VERSION } from '../core/version.ts';
 import { emitModel, type ModelInfo } from './model-c.ts';
 import { cArrayBody } from './c.ts';
-import { render } from './templates.ts';
+import { prefixContext, render } from './templates.ts';
 
 export type LibraryFormat = 'lib' | 'arduino';
 
 function common(model: Model, info: ModelInfo, target: Target, dirName: string) {
   return {
     version: VERSION,
-    prefix: info.prefix,
-    PREFIX: info.prefix.toUpperCase(),
+    ...prefixContext(info.prefix),
     modelName: model.name,
     modelHash: info.hash,
     target: target.name,

@@ -9,7 +9,7 @@ import type { Model, TensorInfo } from '../model/ir.ts';
 import type { Arg } from '../ops/types.ts';
 import { placeOf, resolve, type ModelInfo, type Program, type ResolveOptions } from '../plan/resolve.ts';
 import { cStruct, cValue, tableBody } from './c.ts';
-import { render } from './templates.ts';
+import { prefixContext, render } from './templates.ts';
 
 export type { LayerInfo, ModelInfo } from '../plan/resolve.ts';
 
@@ -77,8 +77,7 @@ export function emitProgram(p: Program, options?: string): EmittedModel {
   const { info, model } = p;
   const common = {
     version: VERSION,
-    prefix: p.prefix,
-    PREFIX: p.prefix.toUpperCase(),
+    ...prefixContext(p.prefix),
     modelName: model.name,
     modelHash: p.hash,
     options: options ?? `--prefix ${p.prefix}`,

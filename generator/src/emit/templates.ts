@@ -6,6 +6,11 @@ import { TEMPLATES_DIR } from '../core/paths.ts';
 
 const hb = Handlebars.create();
 
+/** The API prefix as every template uses it: `prefix` in identifiers (bnn_run), `PREFIX` in macros (BNN_ARENA_SIZE). */
+export function prefixContext(prefix: string): { prefix: string; PREFIX: string } {
+  return { prefix, PREFIX: prefix.toUpperCase() };
+}
+
 hb.registerHelper('upper', (s: string) => String(s).toUpperCase());
 hb.registerHelper('join', (arr: unknown[], sep: string) => (Array.isArray(arr) ? arr.join(typeof sep === 'string' ? sep : ', ') : ''));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);

@@ -24,6 +24,98 @@ function fits(shape: Shape, k: [number, number], s: [number, number], p: Padding
   return shape[1] + p.top + p.bottom >= k[0] && shape[2] + p.left + p.right >= k[1] && s[0] >= 1;
 }
 
+/** A model being built layer by layer: the tensor and shape the next layer reads. */
+interface Builder {
+  cur: string;
+  shape: Shape;
+  add(l: Layer): void;
+  name(): string;
+}
+
+/** Stem: real conv (+ affine) + binarize, or an integer conv with a threshold straight to b1. */
+function randomStem(r: Rand, g: Builder, C: number, integral: boolean): void {
+  const k: [number, number] = r.pick([[1, 1], [3, 3], [3, 3], [2, 3]] as [number, number][]);
+  const s: [number, number] = [r.int(1, 2), r.int(1, 2)];
+  let pad = randomPad(r, g.shape, k, s);
+  if (!fits(g.shape, k, s, pad)) pad = samePadding(g.shape[1], g.shape[2], k, s);
+  const ci = g.shape[0];
+  if (r.bool(0.75)) {
+    g.add({ name: g.name(), op: 'conv2d', inputs: [g.cur], output: g.name(), outChannels: C, kernel: k, stride: s, pad, weights: r.floats(C * ci * k[0] * k[1], 0.5, integral), bias: r.floats(C, 0.5, integral) });
+    // A real-valued max pool keeps the stem from fusing, so the float kernels run on their own too.
+    if (r.bool(0.35) && g.shape[1] >= 2 && g.shape[2] >= 2) {
+      g.add({ name: g.name(), op: 'maxpool', inputs: [g.cur], output: g.name(), kernel: [2, 2], stride: [r.int(1, 2), r.int(1, 2)], pad: r.bool(0.5) ? { top: 1, left: 0, bottom: 0, right: 1 } : { top: 0, left: 0, bottom: 0, right: 0 } });
+    }
+    if (r.bool(0.5)) g.add({ name: g.name(), op: 'affine', inputs: [g.cur], output: g.name(), scale: r.floats(C, 2, integral), bias: r.floats(C, 0.5, integral) });
+    if (r.bool(0.4)) residualBlocks(r, r.int(1, 2), integral, () => ({ cur: g.cur, shape: g.shape }), g.add, g.name);
+    g.add({ name: g.name(), op: 'binarize', inputs: [g.cur], output: g.name(), shift: r.bool(0.5) ? r.floats(C, 0.5, integral) : null });
+  } else {
+    const w = new Int8Array(C * ci * k[0] * k[1]).map(() => r.int(-128, 127));
+    const bias = new Int32Array(C).map(() => r.int(-5000, 5000));
+    g.add({ name: g.name(), op: 'qconv2d', inputs: [g.cur], output: g.name(), outChannels: C, kernel: k, stride: s, pad, weights: w, bias, threshold: randomThreshold(r, C, 20000) });
+  }
+}
+
+/** One to three binary convolutions (codebook or plain weights), each optionally pooled; an unthresholded one goes
+ * back to binary through a real-valued affine + binarize, as ReActNet-style blocks do. */
+function randomBinaryConvs(r: Rand, g: Builder, integral: boolean): void {
+  const nConv = r.int(1, 3);
+  for (let i = 0; i < nConv; i++) {
+    const ci = g.shape[0];
+    const O = r.pick(CHANNELS);
+    const codebook = r.bool(0.6);
+    const k: [number, number] = codebook ? [3, 3] : r.pick([[3, 3], [1, 1], [5, 5], [1, 3]] as [number, number][]);
+    const s: [number, number] = r.bool(0.3) ? [2, 2] : [1, 1];
+    let pad = randomPad(r, g.shape, k, s);
+    if (!fits(g.shape, k, s, pad)) pad = samePadding(g.shape[1], g.shape[2], k, s);
+    const padValue = r.pick([0, 0, 1, -1] as const);
+    let weights: Extract<Layer, { op: 'bconv2d' }>['weights'];
+    if (codebook) {
+      const bits = r.int(1, 9);
+      const n = r.bool(0.7) ? 1 << bits : r.int(1, 1 << bits);
+      const codewords = Uint16Array.from(r.distinct(n, 512));
+      const indices = new Uint16Array(O * ci).map(() => r.int(0, n - 1));
+      weights = { kind: 'codebook', bits, codewords, indices };
+    } else {
+      weights = { kind: 'dense', bits: r.bits(O * ci * k[0] * k[1]) };
+    }
+    const last = i === nConv - 1;
+    const thresholded = !last || r.bool(0.7);
+    g.add({ name: g.name(), op: 'bconv2d', inputs: [g.cur], output: g.name(), outChannels: O, kernel: k, stride: s, pad, padValue, weights, threshold: thresholded ? randomThreshold(r, O, ci * k[0] * k[1]) : undefined });
+    if (!thresholded) {
+      // Real-valued path back to binary, as ReActNet-style blocks do.
+      g.add({ name: g.name(), op: 'affine', inputs: [g.cur], output: g.name(), scale: r.floats(O, 0.3, integral), bias: r.floats(O, 2, integral) });
+      g.add({ name: g.name(), op: 'binarize', inputs: [g.cur], output: g.name(), shift: r.bool(0.5) ? r.floats(O, 1, integral) : null });
+    }
+    if (r.bool(0.3) && g.shape[1] >= 2 && g.shape[2] >= 2) {
+      const pk: [number, number] = [2, 2];
+      g.add({ name: g.name(), op: 'maxpool', inputs: [g.cur], output: g.name(), kernel: pk, stride: [2, 2], pad: r.bool(0.3) ? { top: 1, left: 1, bottom: 0, right: 0 } : { top: 0, left: 0, bottom: 0, right: 0 } });
+    }
+  }
+}
+
+/** Head: flatten or global average pool, then dense, bdense + dense, qdense or bdense to i32 scores. */
+function randomHead(r: Rand, g: Builder, integral: boolean): void {
+  const classes = r.int(2, 12);
+  const head = r.pick(['flatten-dense', 'flatten-bdense-dense', 'gap-dense', 'flatten-qdense', 'flatten-bdense-i32'] as const);
+  if (head === 'gap-dense') {
+    g.add({ name: g.name(), op: 'globalavgpool', inputs: [g.cur], output: g.name() });
+  } else {
+    g.add({ name: g.name(), op: 'flatten', inputs: [g.cur], output: g.name() });
+  }
+  const K = g.shape[0];
+  if (head === 'flatten-bdense-dense') {
+    const N = r.int(3, 40);
+    g.add({ name: g.name(), op: 'bdense', inputs: [g.cur], output: g.name(), outFeatures: N, bits: r.bits(N * K), threshold: randomThreshold(r, N, K) });
+    g.add({ name: g.name(), op: 'dense', inputs: [g.cur], output: g.name(), outFeatures: classes, weights: r.floats(classes * N, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
+  } else if (head === 'flatten-qdense') {
+    g.add({ name: g.name(), op: 'qdense', inputs: [g.cur], output: g.name(), outFeatures: classes, weights: new Int8Array(classes * K).map(() => r.int(-128, 127)), bias: new Int32Array(classes).map(() => r.int(-1000, 1000)) });
+  } else if (head === 'flatten-bdense-i32') {
+    g.add({ name: g.name(), op: 'bdense', inputs: [g.cur], output: g.name(), outFeatures: classes, bits: r.bits(classes * K) });
+  } else {
+    g.add({ name: g.name(), op: 'dense', inputs: [g.cur], output: g.name(), outFeatures: classes, weights: r.floats(classes * K, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
+  }
+}
+
 /**
  * A random model: real or integer stem, one to three binary convolutions (codebook with tau = 1..9, or plain
  * weights with 1x1 / 3x3 / 5x5 kernels; stride 1 or 2; every padding mode and pad value), optional pooling,
@@ -47,98 +139,22 @@ export function randomModel(seed: number, opts: RandomModelOptions = {}): Model 
   input.bias = input.bias.slice(0, input.shape[0]);
   const layers: Layer[] = [];
   const shapes = new Map<string, TensorInfo>();
-  let cur = 'input';
-  let curShape: Shape = input.shape;
-  let curType: 'b1' | 'f32' | 'i32' | 'u8' | 'i8' = dtype;
-  const add = (l: Layer) => {
-    const info = inferLayerOutput(layers.length, l, l.inputs.map((t) => (t === 'input' ? { dtype: input.dtype, shape: input.shape } : (shapes.get(t) as { dtype: 'b1' | 'f32' | 'i32'; shape: Shape }))));
-    layers.push(l);
-    shapes.set(l.output, info);
-    cur = l.output;
-    curShape = info.shape;
-    curType = info.dtype as typeof curType;
+  const g: Builder = {
+    cur: 'input',
+    shape: input.shape,
+    add(l) {
+      const info = inferLayerOutput(layers.length, l, l.inputs.map((t) => (t === 'input' ? { dtype: input.dtype, shape: input.shape } : shapes.get(t)!)));
+      layers.push(l);
+      shapes.set(l.output, info);
+      g.cur = l.output;
+      g.shape = info.shape;
+    },
+    name: () => `l${layers.length}`,
   };
-  const name = () => `l${layers.length}`;
-
-  // Stem: real conv (+ affine) + binarize, or an integer conv with a threshold straight to b1.
-  {
-    const k: [number, number] = r.pick([[1, 1], [3, 3], [3, 3], [2, 3]] as [number, number][]);
-    const s: [number, number] = [r.int(1, 2), r.int(1, 2)];
-    let pad = randomPad(r, curShape, k, s);
-    if (!fits(curShape, k, s, pad)) pad = samePadding(curShape[1], curShape[2], k, s);
-    const ci = curShape[0];
-    if (r.bool(0.75)) {
-      add({ name: name(), op: 'conv2d', inputs: [cur], output: name(), outChannels: C, kernel: k, stride: s, pad, weights: r.floats(C * ci * k[0] * k[1], 0.5, integral), bias: r.floats(C, 0.5, integral) });
-      // A real-valued max pool keeps the stem from fusing, so the float kernels run on their own too.
-      if (r.bool(0.35) && curShape[1] >= 2 && curShape[2] >= 2) {
-        add({ name: name(), op: 'maxpool', inputs: [cur], output: name(), kernel: [2, 2], stride: [r.int(1, 2), r.int(1, 2)], pad: r.bool(0.5) ? { top: 1, left: 0, bottom: 0, right: 1 } : { top: 0, left: 0, bottom: 0, right: 0 } });
-      }
-      if (r.bool(0.5)) add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(C, 2, integral), bias: r.floats(C, 0.5, integral) });
-      if (r.bool(0.4)) residualBlocks(r, r.int(1, 2), integral, () => ({ cur, shape: curShape }), add, name);
-      add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(C, 0.5, integral) : null });
-    } else {
-      const w = new Int8Array(C * ci * k[0] * k[1]).map(() => r.int(-128, 127));
-      const bias = new Int32Array(C).map(() => r.int(-5000, 5000));
-      add({ name: name(), op: 'qconv2d', inputs: [cur], output: name(), outChannels: C, kernel: k, stride: s, pad, weights: w, bias, threshold: randomThreshold(r, C, 20000) });
-    }
-  }
-
-  // Binary convolutions.
-  const nConv = r.int(1, 3);
-  for (let i = 0; i < nConv; i++) {
-    const ci = curShape[0];
-    const O = r.pick(CHANNELS);
-    const codebook = r.bool(0.6);
-    const k: [number, number] = codebook ? [3, 3] : r.pick([[3, 3], [1, 1], [5, 5], [1, 3]] as [number, number][]);
-    const s: [number, number] = r.bool(0.3) ? [2, 2] : [1, 1];
-    let pad = randomPad(r, curShape, k, s);
-    if (!fits(curShape, k, s, pad)) pad = samePadding(curShape[1], curShape[2], k, s);
-    const padValue = r.pick([0, 0, 1, -1] as const);
-    let weights: Extract<Layer, { op: 'bconv2d' }>['weights'];
-    if (codebook) {
-      const bits = r.int(1, 9);
-      const n = r.bool(0.7) ? 1 << bits : r.int(1, 1 << bits);
-      const codewords = Uint16Array.from(r.distinct(n, 512));
-      const indices = new Uint16Array(O * ci).map(() => r.int(0, n - 1));
-      weights = { kind: 'codebook', bits, codewords, indices };
-    } else {
-      weights = { kind: 'dense', bits: r.bits(O * ci * k[0] * k[1]) };
-    }
-    const last = i === nConv - 1;
-    const thresholded = !last || r.bool(0.7);
-    add({ name: name(), op: 'bconv2d', inputs: [cur], output: name(), outChannels: O, kernel: k, stride: s, pad, padValue, weights, threshold: thresholded ? randomThreshold(r, O, ci * k[0] * k[1]) : undefined });
-    if (!thresholded) {
-      // Real-valued path back to binary, as ReActNet-style blocks do.
-      add({ name: name(), op: 'affine', inputs: [cur], output: name(), scale: r.floats(O, 0.3, integral), bias: r.floats(O, 2, integral) });
-      add({ name: name(), op: 'binarize', inputs: [cur], output: name(), shift: r.bool(0.5) ? r.floats(O, 1, integral) : null });
-    }
-    if (r.bool(0.3) && curShape[1] >= 2 && curShape[2] >= 2) {
-      const pk: [number, number] = [2, 2];
-      add({ name: name(), op: 'maxpool', inputs: [cur], output: name(), kernel: pk, stride: [2, 2], pad: r.bool(0.3) ? { top: 1, left: 1, bottom: 0, right: 0 } : { top: 0, left: 0, bottom: 0, right: 0 } });
-    }
-  }
-
-  // Head.
-  const classes = r.int(2, 12);
-  const head = r.pick(['flatten-dense', 'flatten-bdense-dense', 'gap-dense', 'flatten-qdense', 'flatten-bdense-i32'] as const);
-  if (head === 'gap-dense') {
-    add({ name: name(), op: 'globalavgpool', inputs: [cur], output: name() });
-  } else {
-    add({ name: name(), op: 'flatten', inputs: [cur], output: name() });
-  }
-  const K = curShape[0];
-  if (head === 'flatten-bdense-dense') {
-    const N = r.int(3, 40);
-    add({ name: name(), op: 'bdense', inputs: [cur], output: name(), outFeatures: N, bits: r.bits(N * K), threshold: randomThreshold(r, N, K) });
-    add({ name: name(), op: 'dense', inputs: [cur], output: name(), outFeatures: classes, weights: r.floats(classes * N, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
-  } else if (head === 'flatten-qdense') {
-    add({ name: name(), op: 'qdense', inputs: [cur], output: name(), outFeatures: classes, weights: new Int8Array(classes * K).map(() => r.int(-128, 127)), bias: new Int32Array(classes).map(() => r.int(-1000, 1000)) });
-  } else if (head === 'flatten-bdense-i32') {
-    add({ name: name(), op: 'bdense', inputs: [cur], output: name(), outFeatures: classes, bits: r.bits(classes * K) });
-  } else {
-    add({ name: name(), op: 'dense', inputs: [cur], output: name(), outFeatures: classes, weights: r.floats(classes * K, 0.5, integral), bias: r.floats(classes, 0.5, integral) });
-  }
-  return { name: `random-${seed}`, input, layers, output: cur };
+  randomStem(r, g, C, integral);
+  randomBinaryConvs(r, g, integral);
+  randomHead(r, g, integral);
+  return { name: `random-${seed}`, input, layers, output: g.cur };
 }
 
 /**

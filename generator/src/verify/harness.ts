@@ -1,5 +1,7 @@
 // What the WASM and host harnesses share: the models they link (prefixes and headers), safe file names, and the
 // facts and results they report back (checked against what the generator believes).
+import { prefixContext } from '../emit/templates.ts';
+import { checkPrefix } from '../plan/resolve.ts';
 /** A model linked into a harness: its symbol prefix and (default `<prefix>model.h`) its public header. */
 export interface HarnessModel {
   prefix: string;
@@ -7,16 +9,16 @@ export interface HarnessModel {
 }
 
 /** Template context for one model; rejects prefixes that are not C identifiers (they are pasted into C). */
-export function harnessModels(models: HarnessModel[]): { prefix: string; PU: string; header: string }[] {
+export function harnessModels(models: HarnessModel[]): { prefix: string; PREFIX: string; header: string }[] {
   if (models.length === 0) throw new Error('harness needs at least one model');
   const seen = new Set<string>();
   return models.map((m) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.prefix)) throw new Error(`model prefix ${JSON.stringify(m.prefix)} is not a C identifier prefix`);
+    checkPrefix(m.prefix);
     if (seen.has(m.prefix)) throw new Error(`model prefix ${m.prefix} listed twice`);
     seen.add(m.prefix);
     const header = m.header ?? `${m.prefix}model.h`;
     if (!/^[A-Za-z0-9_.-]+$/.test(header)) throw new Error(`bad header name ${JSON.stringify(header)}`);
-    return { prefix: m.prefix, PU: m.prefix.toUpperCase(), header };
+    return { ...prefixContext(m.prefix), header };
   });
 }
 
