@@ -228,6 +228,8 @@ typedef struct {
 void bnn_add_f32_f32(uint32_t n, const float *a, const float *b, float *out);
 void bnn_prelu_f32_f32(const bnn_prelu_params_t *p, const float *in, float *out);
 void bnn_clip_f32_f32(uint32_t n, float lo, float hi, const float *in, float *out);
+void bnn_softmax_f32_f32(uint32_t n, const float *in, float *out);
+void bnn_softmax_f32_f32_log(uint32_t n, const float *in, float *out);
 
 typedef struct {
     bnn_window_t g;

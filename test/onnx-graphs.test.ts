@@ -225,6 +225,21 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     expect(dense.op === 'dense' && Array.from(dense.bias)).toEqual([0.5, 0, -0.5]);
   });
 
+  it('Softmax and LogSoftmax after the classifier become the IR softmax layer (probabilities within 1 ulp of exp)', () => {
+    for (const op of ['Softmax', 'LogSoftmax']) {
+      const { nodes, inits } = base();
+      nodes[nodes.length - 1] = { ...nodes[nodes.length - 1], output: ['z'] };
+      nodes.push(node('probs', op, ['z'], ['y'], [int('axis', 1)]));
+      const m = importOnnx(encode(nodes, inits)).model;
+      expect(m.layers.map((l) => l.op)).toEqual(['conv2d', 'affine', 'binarize', 'bconv2d', 'globalavgpool', 'dense', 'softmax']);
+      const run = runReference(m, new Uint8Array(72).fill(100));
+      const z = Array.from(run.layers[5].data);
+      const sum = z.reduce((a, v) => a + Math.exp(v), 0);
+      const want = z.map((v) => (op === 'Softmax' ? Math.exp(v) / sum : v - Math.log(sum)));
+      Array.from(run.scores).forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(4 * 2 ** -24 * Math.max(1, Math.abs(want[i]))));
+    }
+  });
+
   it('a binary conv whose batch norm feeds real layers stays an i32 accumulator with affine layers after it', () => {
     const { nodes, inits } = base();
     const g = nodes.filter((n) => n.name !== 'act1').map((n) => (n.name === 'gap' ? { ...n, input: ['c1b'] } : n));
@@ -314,6 +329,17 @@ describe('ONNX import: errors name the node, op and reason', () => {
   it('an unsupported op', () => {
     const bytes = variant((g) => (g.nodes[g.nodes.findIndex((n) => n.name === 'act0')] = node('act0', 'Tanh', ['sb'], ['a0'])));
     expect(() => importOnnx(bytes)).toThrow(/^node 'act0' \(Tanh\): op Tanh is not supported by the ONNX importer/);
+  });
+
+  it('a Softmax over a map or a non-class axis', () => {
+    const g = base();
+    g.nodes = g.nodes.map((n) => (n.name === 'gap' ? { ...n, input: ['a1s'] } : n));
+    g.nodes.splice(g.nodes.findIndex((n) => n.name === 'gap'), 0, node('sm', 'Softmax', ['a1'], ['a1s'], [int('axis', 1)]));
+    expect(() => importOnnx(encode(g.nodes, g.inits))).toThrow(/^node 'sm' \(Softmax\): Softmax over a rank-4 tensor is not supported/);
+    const h = base();
+    h.nodes[h.nodes.length - 1] = { ...h.nodes[h.nodes.length - 1], output: ['z'] };
+    h.nodes.push(node('sm', 'LogSoftmax', ['z'], ['y'], [int('axis', 0)]));
+    expect(() => importOnnx(encode(h.nodes, h.inits))).toThrow(/^node 'sm' \(LogSoftmax\): axis 0: only the class axis/);
   });
 
   it('a Conv with non-binary weights after Sign', () => {

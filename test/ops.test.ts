@@ -1,6 +1,6 @@
 // Every op in the registry, on its own: for each op, seeded models put one random layer of it (its own `random`
 // entry) between a stem that makes the input type it takes and a head that turns its output into scores, and the
-// WebAssembly build of the emitted C must equal the TS reference at every layer. A new op is covered by adding it to
+// WebAssembly build of the emitted C must equal the TS reference at every layer (and a sanitized host build too). A new op is covered by adding it to
 // the registry; this file does not list ops.
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
@@ -14,6 +14,7 @@ import { runReference } from '../generator/src/reference/interpreter.ts';
 import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { compareRun } from '../generator/src/verify/compare.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
+import { buildHost, runHost } from '../generator/src/verify/host.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 
 const SEEDS = 16;
@@ -146,6 +147,23 @@ describe('every registered op, alone between a stem and a head', () => {
         const m = compareRun(c.model, c.emitted.info, runReference(c.model, x), engine.run(engineModel(c.emitted.info), x, { trace: true }));
         if (m) failures.push(`${c.op} seed ${c.seed} input ${k}: ${m.message}`);
       }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it.skipIf(!haveTool('gcc'))('host build under AddressSanitizer + UBSan, two seeds per op: clean and equal to the reference', async () => {
+    const some = all.filter((c) => c.seed <= 2);
+    const files: Record<string, string> = {};
+    for (const c of some) Object.assign(files, c.emitted.files);
+    const exe = await buildHost({ files, models: some.map((c) => ({ prefix: c.emitted.info.prefix })), sanitize: true });
+    const failures: string[] = [];
+    for (const c of some) {
+      const inputs = [0, 1].map((k) => randomInput(c.model, c.seed * 131 + k));
+      const runs = await runHost(exe, engineModel(c.emitted.info), inputs);
+      runs.forEach((run, k) => {
+        const m = compareRun(c.model, c.emitted.info, runReference(c.model, inputs[k]), run);
+        if (m) failures.push(`${c.op} seed ${c.seed} input ${k}: ${m.message}`);
+      });
     }
     expect(failures).toEqual([]);
   });

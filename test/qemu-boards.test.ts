@@ -114,6 +114,13 @@ function seedsWhere(from: number, n: number, pred: (m: Model) => boolean): numbe
   return out;
 }
 
+const endsInDense = (m: Model) => m.layers[m.layers.length - 1].op === 'dense';
+
+/** The model with a softmax (or log-softmax) over its f32 scores. */
+function withSoftmax(m: Model, log: boolean): Model {
+  return { ...m, name: `${m.name}-softmax`, layers: [...m.layers, { name: 'softmax', op: 'softmax', inputs: [m.output], output: 'probs', log }], output: 'probs' };
+}
+
 /** The first `n` seeds from `from` whose model's arena is in [lo, hi] bytes. */
 function seedsWithArena(from: number, n: number, lo: number, hi: number): number[] {
   return seedsWhere(from, n, (m) => {
@@ -135,6 +142,8 @@ describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', ()
       for (const seed of [300 + 10 * b, 301 + 10 * b, 302 + 10 * b]) {
         it(`${name}: random model ${seed} prints PASS`, () => expectPass(board, randomModel(seed), `random-${seed}`));
       }
+      // Softmax's exp and log on the core's own float: FPv4/FPv5 hardware on the M4..M55, libgcc's soft float on the M3.
+      it(`${name}: a model ending in ${b % 2 ? 'log-' : ''}softmax prints PASS`, () => expectPass(board, withSoftmax(randomModel(seedsWhere(320 + 10 * b, 1, endsInDense)[0]), b % 2 === 1), 'softmax'));
       // The bit-sliced kernel as the cost model picks it: on DSP cores (M4, M7, M33, M55) its Thumb-2 assembly
       // (4-bit indices, row cache), on the M3 its C loops.
       it(`${name}: a tau-4 bit-sliced layer prints PASS`, async () => {
@@ -182,6 +191,12 @@ describe.skipIf(toolsMissing)('golden firmware on every QEMU Cortex-M board', ()
       for (const seed of seedsWhere(400, 2, (m) => slack(m) >= 0 && slack(m) < 3072)) await expectPass(board, randomModel(seed), `near-${seed}`);
       const [over] = seedsWhere(400, 1, (m) => slack(m) < 0 && slack(m) > -4096);
       await expect(build(board, randomModel(over), `over-${over}`)).rejects.toThrow(/does not fit microbit: its firmware needs/);
+    });
+
+    it('softmax and log-softmax on soft float (ARMv6-M, no FPU) print PASS', async () => {
+      const [a, c] = seedsWhere(360, 2, (m) => endsInDense(m) && arenaOf(m) <= 6 * 1024);
+      await expectPass(board, withSoftmax(randomModel(a), false), 'softmax');
+      await expectPass(board, withSoftmax(randomModel(c), true), 'log-softmax');
     });
 
     for (const seed of seedsWithArenaLazy()) {

@@ -12,6 +12,7 @@ import { samePadding, type InputSpec, type Layer, type Model, type Padding, type
 import { inferModel } from '../generator/src/model/validate.ts';
 import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
 import type { Tensor } from '../generator/src/ir/tensor.ts';
+import { expf, logf } from '../generator/src/ops/softmax.ts';
 
 const VALID: Padding = { top: 0, left: 0, bottom: 0, right: 0 };
 const SAME3: Padding = { top: 1, left: 1, bottom: 1, right: 1 }; // "same" for a 3x3 kernel, stride 1
@@ -552,5 +553,48 @@ describe('residual-block ops: add, prelu, clip, avgpool', () => {
   it('add refuses inputs of different shapes', () => {
     const m = model(input, [identity('x', 'input', 1), { name: 'a', op: 'avgpool', inputs: ['x'], output: 'a', kernel: [2, 2], stride: [2, 2], pad: VALID, countIncludePad: true }, { name: 's', op: 'add', inputs: ['x', 'a'], output: 's' }, gap('g', 's')]);
     expect(() => inferModel(m)).toThrow(/shapes differ: 'x' is \[1,2,2\], 'a' is \[1,1,1\]/);
+  });
+});
+
+describe('softmax and log-softmax over a score vector', () => {
+  // i8 [4,1,1] through the identity stem gives the vector x as f32.
+  const input = inputSpec('i8', [4, 1, 1]);
+  const soft = (log: boolean): Layer => ({ name: 's', op: 'softmax', inputs: ['x'], output: 's', log });
+
+  it('equal scores: e = 1 each (x - max = 0, k = 0, r = 0, polynomial = 1), sum 4, y = 1/4', () => {
+    const m = model(input, [identity('x', 'input', 4), soft(false)]);
+    expectTensor(run(m, [3, 3, 3, 3]).layers[1], 'f32', [4, 1, 1], [0.25, 0.25, 0.25, 0.25]);
+  });
+
+  it('a score 128 below the max contributes exactly 0 (below -87 the exponential is 0): [1, 1, -127, 1] -> thirds', () => {
+    const m = model(input, [identity('x', 'input', 4), soft(false)]);
+    const third = Math.fround(1 / 3);
+    expectTensor(run(m, [1, 1, -127, 1]).layers[1], 'f32', [4, 1, 1], [third, third, 0, third]);
+  });
+
+  it('log: equal scores give -log 4 = -2 ln 2; log(4) is e = 2, m = 1, s = 0: 2*0.693359375 + 2*(-2.1219444e-4)', () => {
+    const m = model(input, [identity('x', 'input', 4), soft(true)]);
+    const l4 = Math.fround(Math.fround(2 * 0.693359375) + Math.fround(2 * Math.fround(-2.1219444e-4)));
+    expect(l4).toBe(Math.fround(Math.log(4)));
+    expectTensor(run(m, [-5, -5, -5, -5]).layers[1], 'f32', [4, 1, 1], [-l4, -l4, -l4, -l4]);
+  });
+
+  it('exp within 1 ulp of Math.exp on [-87, 0], log within 1 ulp of Math.log on [1, 65536]', () => {
+    let worstExp = 0;
+    let worstLog = 0;
+    for (let i = 0; i <= 20000; i++) {
+      const x = Math.fround((-87 * i) / 20000);
+      const want = Math.exp(x);
+      worstExp = Math.max(worstExp, Math.abs(expf(x) - want) / want);
+      const y = Math.fround(1 + (65535 * i) / 20000);
+      if (y > 1) worstLog = Math.max(worstLog, Math.abs(logf(y) - Math.log(y)) / Math.log(y));
+    }
+    expect(worstExp).toBeLessThan(2 ** -23);
+    expect(worstLog).toBeLessThan(2 ** -23);
+  });
+
+  it('refuses a map: scores must be a vector', () => {
+    const m = model(inputSpec('i8', [1, 2, 2]), [identity('x', 'input', 1), soft(false)]);
+    expect(() => inferModel(m)).toThrow(/softmax takes a vector \[N,1,1\] of scores, got \[1,2,2\]/);
   });
 });

@@ -27,6 +27,11 @@ function library(model: Model, target = 'cortex-m4'): Record<string, string | Ui
   return generate(model, { target: getTarget(target), optionsText: `--target ${target} --no-board` }).files;
 }
 
+/** The model with a log-softmax over its f32 scores. */
+function withSoftmax(m: Model): Model {
+  return { ...m, layers: [...m.layers, { name: 'logprobs', op: 'softmax', inputs: [m.output], output: 'logprobs', log: true }], output: 'logprobs' };
+}
+
 export const GOLDEN_CASES: GoldenCase[] = [
   { name: 'slice-m4', what: 'codebook 3x3 convolution, bit-sliced kernel with the Thumb-2 DSP paths (M4 firmware)', files: () => firmware(standardLayerModel(16, 12, 12, 4, 2), 'mps2-an386') },
   { name: 'slice-m3', what: 'the same layer on a core without DSP (C loops of the sliced kernel)', files: () => firmware(standardLayerModel(16, 12, 12, 4, 2), 'mps2-an385') },
@@ -35,6 +40,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
   { name: 'residual', what: 'ReActNet-style real-valued path: conv2d, binarize, affine, avgpool, add, prelu, clip, bdense (library only)', files: () => library(randomModel(306)) },
   { name: 'integer', what: 'int8 input: qconv2d with threshold, binary convolutions, qdense int32 scores (library only)', files: () => library(randomModel(18)) },
   { name: 'uart-stm32f4', what: 'real-board firmware: register-level USART console, DWT cycle counts, OpenOCD flash', files: () => firmware(randomModel(243), 'stm32f4-discovery') },
+  { name: 'softmax', what: 'a log-softmax over dense scores (float32 exp/log polynomials, no libm), library only', files: () => library(withSoftmax(randomModel(12))) },
   { name: 'rp2040', what: 'Cortex-M0+ real board with its second-stage boot loader and SysTick cycle counts', files: () => firmware(randomModel(85), 'rpi-pico') },
   {
     name: 'lib-and-golden',

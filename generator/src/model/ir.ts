@@ -5,7 +5,8 @@ import type { InputSpec } from '../ir/types.ts';
 import type { Layer } from '../ops/registry.ts';
 
 export * from '../ir/types.ts';
-export type { Layer, OpName } from '../ops/registry.ts';
+// Every layer type (AddLayer, ..., SoftmaxLayer), Layer and OpName: registering an op exports its layer type here.
+export type * from '../ops/registry.ts';
 export type {
   AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, CodebookWeights, Conv2dLayer, DenseBinaryWeights,
   DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer,

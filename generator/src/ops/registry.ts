@@ -16,6 +16,7 @@ import { maxpool, type MaxPoolLayer } from './maxpool.ts';
 import { prelu, type PReluLayer } from './prelu.ts';
 import { qconv2d, type QConv2dLayer } from './qconv2d.ts';
 import { qdense, type QDenseLayer } from './qdense.ts';
+import { softmax, type SoftmaxLayer } from './softmax.ts';
 import type { OpDef } from './types.ts';
 
 export type Layer =
@@ -33,7 +34,8 @@ export type Layer =
   | AddLayer
   | PReluLayer
   | ClipLayer
-  | AvgPoolLayer;
+  | AvgPoolLayer
+  | SoftmaxLayer;
 
 export type OpName = Layer['op'];
 
@@ -57,6 +59,7 @@ export const OPS: { [K in OpName]: AnyOp<K> } = {
   prelu,
   clip,
   avgpool,
+  softmax,
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
@@ -70,5 +73,5 @@ export function opOf(l: { op: string }): OpDef<Layer> {
   return OPS[l.op as OpName] as unknown as OpDef<Layer>;
 }
 
-export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer };
+export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer };
 export type { CodebookWeights, DenseBinaryWeights } from './bconv2d/index.ts';

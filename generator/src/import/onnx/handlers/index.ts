@@ -6,6 +6,7 @@ import { alias, arith, cast, pad } from './arith.ts';
 import { conv } from './conv.ts';
 import { flatten, gemm } from './dense.ts';
 import { avgPool, globalAvgPool, maxPool } from './pool.ts';
+import { softmax } from './softmax.ts';
 
 export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   Identity: alias,
@@ -32,4 +33,6 @@ export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   Squeeze: flatten,
   Gemm: gemm,
   MatMul: gemm,
+  Softmax: softmax,
+  LogSoftmax: softmax,
 };
