@@ -225,6 +225,37 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     expect(dense.op === 'dense' && Array.from(dense.bias)).toEqual([0.5, 0, -0.5]);
   });
 
+  it("a zero Pad before an AveragePool (torch's AvgPool2d(3, 2, padding=1)) is the pool's padding, zeros counted", () => {
+    // bn0's output sb (4x6x6, real) -> Pad 1 on H and W -> AveragePool 3x3 stride 2 without pads -> 4x3x3 -> Sign.
+    const { nodes, inits } = base();
+    const at = nodes.findIndex((n) => n.name === 'act0');
+    nodes.splice(at, 1, node('pad', 'Pad', ['sb', 'pads'], ['sp']), node('pool', 'AveragePool', ['sp'], ['ap'], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2])]), node('act0', 'Sign', ['ap'], ['a0']));
+    inits.push(int64s('pads', [0, 0, 1, 1, 0, 0, 1, 1]));
+    const m = importOnnx(encode(nodes, inits)).model;
+    const pool = m.layers.find((l) => l.op === 'avgpool');
+    expect(pool).toMatchObject({ kernel: [3, 3], stride: [2, 2], pad: { top: 1, left: 1, bottom: 1, right: 1 }, countIncludePad: true });
+    // The pool's output from its input by the torch definition, in float64: pad with zeros, sum the 3x3 window, / 9.
+    const run = runReference(m, new Uint8Array(72).map((_, i) => (i * 37) % 256));
+    const i = m.layers.indexOf(pool!);
+    const x = run.layers[i - 1].data;
+    const y = run.layers[i].data;
+    expect(run.layers[i].shape).toEqual([4, 3, 3]);
+    for (let c = 0; c < 4; c++) {
+      for (let oy = 0; oy < 3; oy++) {
+        for (let ox = 0; ox < 3; ox++) {
+          let sum = 0;
+          for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+            const iy = oy * 2 - 1 + ky;
+            const ix = ox * 2 - 1 + kx;
+            if (iy >= 0 && iy < 6 && ix >= 0 && ix < 6) sum += x[(c * 6 + iy) * 6 + ix];
+          }
+          const got = y[(c * 3 + oy) * 3 + ox];
+          expect(Math.abs(got - sum / 9)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(sum / 9)));
+        }
+      }
+    }
+  });
+
   it('Softmax and LogSoftmax after the classifier become the IR softmax layer (probabilities within 1 ulp of exp)', () => {
     for (const op of ['Softmax', 'LogSoftmax']) {
       const { nodes, inits } = base();
@@ -329,6 +360,21 @@ describe('ONNX import: errors name the node, op and reason', () => {
   it('an unsupported op', () => {
     const bytes = variant((g) => (g.nodes[g.nodes.findIndex((n) => n.name === 'act0')] = node('act0', 'Tanh', ['sb'], ['a0'])));
     expect(() => importOnnx(bytes)).toThrow(/^node 'act0' \(Tanh\): op Tanh is not supported by the ONNX importer/);
+  });
+
+  it('a non-zero Pad read by anything but an AveragePool, of the channels, or not of zeros', () => {
+    const padded = (reader: NodeSpec, pads: number[], value?: number) => {
+      const g = base();
+      const at = g.nodes.findIndex((n) => n.name === 'act0');
+      g.nodes.splice(at, 1, node('pad', 'Pad', value === undefined ? ['sb', 'pads'] : ['sb', 'pads', 'pv'], ['sp']), reader);
+      g.inits.push(int64s('pads', pads), tensor('pv', [], [value ?? 0]));
+      return encode(g.nodes, g.inits);
+    };
+    const sign = node('act0', 'Sign', ['sp'], ['a0']);
+    const pool = node('act0', 'AveragePool', ['sp'], ['a0'], [ints('kernel_shape', [3, 3]), ints('strides', [1, 1])]);
+    expect(() => importOnnx(padded(sign, [0, 0, 1, 1, 0, 0, 1, 1]))).toThrow(/^node 'pad' \(Pad\): zero padding read by Sign 'act0' is not supported/);
+    expect(() => importOnnx(padded(pool, [0, 2, 0, 0, 0, 0, 0, 0]))).toThrow(/^node 'pad' \(Pad\): padding \[0,2,0,0,0,0,0,0\] is not supported: only non-negative zero padding of H and W/);
+    expect(() => importOnnx(padded(pool, [0, 0, 1, 1, 0, 0, 1, 1], 1))).toThrow(/^node 'pad' \(Pad\): constant padding with value 1 is not supported/);
   });
 
   it('a Softmax over a map or a non-class axis', () => {

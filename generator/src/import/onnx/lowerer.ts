@@ -9,7 +9,7 @@
 // or when several nodes read the value (residual connections), so that they share one copy. The node handlers live
 // by op family in handlers/; this class holds the state they share and the loop that calls them.
 import { BnnError } from '../../core/errors.ts';
-import { INPUT_TENSOR, type InputSpec, type Layer } from '../../model/ir.ts';
+import { INPUT_TENSOR, type InputSpec, type Layer, type Padding } from '../../model/ir.ts';
 import { canFold, Folder } from './fold.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { startInput } from './input.ts';
@@ -45,6 +45,8 @@ export class Lowerer {
   readonly report: string[] = [];
   readonly notes = new Set<string>();
   readonly tensors = new Map<string, string>();
+  /** ONNX value -> zero padding a Pad node put around it, taken up by the AveragePool that reads it. */
+  readonly pads = new Map<string, Padding>();
   input: InputSpec | undefined;
   node!: OnnxNode; // the node being lowered, for messages
   produced: Set<string> | undefined;

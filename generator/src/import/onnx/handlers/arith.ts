@@ -3,7 +3,7 @@
 import type { Step } from '../chain.ts';
 import type { Lowerer } from '../lowerer.ts';
 import { realInput } from '../materialise.ts';
-import { attrInt, attrInts, DT, type OnnxNode } from '../proto.ts';
+import { attrFloat, attrInt, attrInts, DT, type OnnxNode } from '../proto.ts';
 import { f32s } from '../values.ts';
 
 export function alias(lw: Lowerer, n: OnnxNode): void {
@@ -11,11 +11,24 @@ export function alias(lw: Lowerer, n: OnnxNode): void {
   lw.set(n.outputs[0], lw.value(n.inputs[0]));
 }
 
-/** torch exports F.avg_pool2d with a Pad of zeros in front; only such no-op pads are supported. */
+/**
+ * Pad: zeros around H and W, as torch exports AvgPool2d(padding=p) (a Pad, then an AveragePool without pads). The
+ * padding waits in lw.pads for the AveragePool, which counts the zeros (count_include_pad); no other reader may
+ * take a padded tensor. All-zero pads are nothing.
+ */
 export function pad(lw: Lowerer, n: OnnxNode): void {
   const pads = n.inputs[1] ? Array.from(lw.constant(n.inputs[1], 'pads').data) : attrInts(n, 'pads') ?? [];
-  if (pads.some((p) => p !== 0)) lw.fail(`explicit padding [${pads}] is not supported (pad inside the Conv or pool instead)`);
-  lw.set(n.outputs[0], lw.value(n.inputs[0]));
+  const x = lw.value(n.inputs[0]);
+  if (pads.every((p) => p === 0)) return lw.set(n.outputs[0], x);
+  const mode = (n.attrs.get('mode') as string | undefined) ?? 'constant';
+  const value = n.inputs[2] ? lw.constant(n.inputs[2], 'constant_value').data[0] : attrFloat(n, 'value') ?? 0;
+  if (mode !== 'constant' || value !== 0) lw.fail(`${mode} padding with value ${value} is not supported (only zeros, before an AveragePool)`);
+  if (x.rank !== 4 || pads.length !== 8 || pads.some((p) => p < 0) || pads[0] || pads[1] || pads[4] || pads[5])
+    lw.fail(`padding [${pads}] is not supported: only non-negative zero padding of H and W of a [1, C, H, W] tensor`);
+  const other = lw.g.nodes.find((m) => m.inputs.includes(n.outputs[0]) && m.op !== 'AveragePool');
+  if (other) lw.fail(`zero padding read by ${other.op} '${other.name}' is not supported (only by an AveragePool, which then counts the zeros; pad inside a Conv with its pads attribute)`);
+  lw.pads.set(n.outputs[0], { top: pads[2], left: pads[3], bottom: pads[6], right: pads[7] });
+  lw.set(n.outputs[0], x);
 }
 
 export function cast(lw: Lowerer, n: OnnxNode): void {

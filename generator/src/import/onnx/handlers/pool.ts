@@ -36,19 +36,37 @@ export function globalAvgPool(lw: Lowerer, n: OnnxNode): void {
   lw.set(n.outputs[0], { kind: 'real', tensor: l.output, shape, baseShape: shape, rank: keep ? 4 : 2, steps: [] });
 }
 
-/** AveragePool on real values (Bi-Real/ReActNet shortcuts); one over the whole map is a global average pool. */
+/**
+ * AveragePool on real values (Bi-Real/ReActNet shortcuts, XNOR-Net's padded pools); one over the whole map is a global
+ * average pool. Zeros a Pad node put in front are the pool's own padding with count_include_pad: the sum skips them
+ * (adding +0 changes no float sum) and the divisor counts them.
+ */
 export function avgPool(lw: Lowerer, n: OnnxNode): void {
   const x = lw.value(n.inputs[0]);
   const k = attrInts(n, 'kernel_shape') ?? [];
   if (k.length !== 2) lw.fail(`kernel_shape [${k}]: only 2-D pooling is supported`);
   const kernel: [number, number] = [k[0], k[1]];
-  const { stride, pad } = windowOf(n, x.shape, kernel);
+  const extra = lw.pads.get(n.inputs[0]);
+  const padded: Shape = extra ? [x.shape[0], x.shape[1] + extra.top + extra.bottom, x.shape[2] + extra.left + extra.right] : x.shape;
+  const { stride, pad: own } = windowOf(n, padded, kernel);
+  let countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+  let pad = own;
+  if (extra) {
+    if (!countIncludePad && own.top + own.left + own.bottom + own.right > 0) lw.fail('padding of its own without count_include_pad after a Pad node is not supported (the divisor would count some zeros and not others)');
+    pad = { top: own.top + extra.top, left: own.left + extra.left, bottom: own.bottom + extra.bottom, right: own.right + extra.right };
+    countIncludePad = true;
+    for (const side of ['top', 'left', 'bottom', 'right'] as const) {
+      const kk = side === 'top' || side === 'bottom' ? kernel[0] : kernel[1];
+      if (pad[side] >= kk) lw.fail(`padding ${pad[side]} on the ${side} (the Pad node's and the pool's) is not smaller than the kernel (${kk})`);
+    }
+  }
   const global = kernel[0] === x.shape[1] && kernel[1] === x.shape[2] && pad.top + pad.left + pad.bottom + pad.right === 0;
   if (global) return globalAvgPool(lw, n);
   if (attrInt(n, 'ceil_mode', 0)) lw.fail('ceil_mode=1 is not supported');
   if (x.kind === 'input' || x.kind === 'bin') lw.fail(`average pooling of ${x.kind === 'bin' ? 'a binary (Sign) activation' : 'the model input'} is not supported`);
   const src = realInput(lw, n.inputs[0]);
-  const l = lw.emit({ op: 'avgpool', kernel, stride, pad, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 }, src.tensor, n.name);
+  const l = lw.emit({ op: 'avgpool', kernel, stride, pad, countIncludePad }, src.tensor, n.name);
+  if (extra) lw.report.push(`${l.name}: AveragePool with the zero padding of the Pad before it (count_include_pad)`);
   const shape = windowShape(x.shape, x.shape[0], kernel, stride, pad);
   lw.set(n.outputs[0], { kind: 'real', tensor: l.output, shape, baseShape: shape, rank: 4, steps: [] });
 }
