@@ -225,6 +225,38 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     expect(dense.op === 'dense' && Array.from(dense.bias)).toEqual([0.5, 0, -0.5]);
   });
 
+  it('straight-through estimators in forward collapse to their forward value: ReActNet/Bi-Real and x + (sign(x) - x)', () => {
+    const want = importOnnx(encode(base().nodes, base().inits)).model;
+    // ReActNet/Bi-Real: out = sign(x) - p(x) + p(x), p the piecewise polynomial (masks x < -1, x < 0, x < 1).
+    const poly = (x: string, out: string): NodeSpec[] => [
+      node('lt1', 'Less', [x, 'm1'], ['mk1']), node('c1', 'Cast', ['mk1'], ['f1'], [int('to', 1)]),
+      node('lt0', 'Less', [x, 'zero'], ['mk0']), node('c0', 'Cast', ['mk0'], ['f0'], [int('to', 1)]),
+      node('sq', 'Mul', [x, x], ['x2']), node('two', 'Mul', [x, 'c2'], ['x2a']), node('q', 'Add', ['x2', 'x2a'], ['qa']),
+      node('pm', 'Mul', ['qa', 'f0'], ['pa']), node('sub1', 'Sub', ['pa', 'f1'], [out]),
+    ];
+    const consts = [tensor('m1', [], [-1]), tensor('zero', [], [0]), tensor('c2', [], [2])];
+    const reactnet = base();
+    const at = reactnet.nodes.findIndex((n) => n.name === 'act0');
+    reactnet.nodes.splice(at, 1, node('sgn', 'Sign', ['sb'], ['sf']), ...poly('sb', 'p3'), node('ste_sub', 'Sub', ['sf', 'p3'], ['d']), node('ste_add', 'Add', ['d', 'p3'], ['a0']));
+    reactnet.inits.push(...consts);
+    const r = importOnnx(encode(reactnet.nodes, reactnet.inits));
+    expect(r.model.layers.map((l) => l.op)).toEqual(want.layers.map((l) => l.op));
+    expect(r.report.join('\n')).toMatch(/ste_add: \(a - b\) \+ b with b = 'p3' is a straight-through estimator: its forward value a = 'sf'/);
+    const x = new Uint8Array(72).map((_, i) => (i * 29) % 256);
+    expect(Array.from(runReference(r.model, x).scores)).toEqual(Array.from(runReference(want, x).scores));
+    // x + (sign(x) - x): the Add reads the Sub second.
+    const simple = base();
+    const at2 = simple.nodes.findIndex((n) => n.name === 'act0');
+    simple.nodes.splice(at2, 1, node('sgn', 'Sign', ['sb'], ['sf']), node('ste_sub', 'Sub', ['sf', 'sb'], ['d']), node('ste_add', 'Add', ['sb', 'd'], ['a0']));
+    expect(importOnnx(encode(simple.nodes, simple.inits)).model.layers.map((l) => l.op)).toEqual(want.layers.map((l) => l.op));
+    // One that does not cancel (sign(x) - p(x) + q(x)) is named for what it is.
+    const broken = base();
+    const at3 = broken.nodes.findIndex((n) => n.name === 'act0');
+    broken.nodes.splice(at3, 1, node('sgn', 'Sign', ['sb'], ['sf']), ...poly('sb', 'p3'), node('ste_sub', 'Sub', ['sf', 'p3'], ['d']), node('ste_add', 'Add', ['d', 'sb'], ['a0']));
+    broken.inits.push(...consts);
+    expect(() => importOnnx(encode(broken.nodes, broken.inits))).toThrow(/^node 'lt1' \(Less\): Less on activations is not supported: .*straight-through estimator.*docs\/onnx.md#ste/);
+  });
+
   it("a zero Pad before an AveragePool (torch's AvgPool2d(3, 2, padding=1)) is the pool's padding, zeros counted", () => {
     // bn0's output sb (4x6x6, real) -> Pad 1 on H and W -> AveragePool 3x3 stride 2 without pads -> 4x3x3 -> Sign.
     const { nodes, inits } = base();

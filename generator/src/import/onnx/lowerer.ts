@@ -34,6 +34,9 @@ export interface Lowered {
   tensors: Map<string, string>;
 }
 
+/** Comparisons and masks: on weights they fold; on activations they come from STE polynomials written in forward. */
+const MASK_OPS = new Set(['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Equal', 'Where', 'Not', 'And', 'Or']);
+
 export class Lowerer {
   // Shared with the handlers of this folder (they are the class's methods, kept in files by op family).
   readonly layers: Layer[] = [];
@@ -147,6 +150,7 @@ export class Lowerer {
       if (live.length === 0) this.fail(canFold(n.op) ? 'cannot evaluate this node on its constant inputs' : `an op on constants that the importer cannot evaluate`);
       if (n.domain !== '' && n.domain !== 'ai.onnx') this.fail(`custom op domain '${n.domain}' is not supported`);
       const handler = HANDLERS[n.op];
+      if (!handler && MASK_OPS.has(n.op)) this.fail(`${n.op} on activations is not supported: a mask of this kind is usually a straight-through estimator's polynomial that does not cancel as (a - b) + b; see docs/onnx.md#ste`);
       if (!handler) this.fail(`op ${n.op} is not supported by the ONNX importer`);
       handler(this, n);
     }
