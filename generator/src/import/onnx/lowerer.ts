@@ -10,7 +10,7 @@
 // by op family in handlers/; this class holds the state they share and the loop that calls them.
 import { BnnError } from '../../core/errors.ts';
 import { INPUT_TENSOR, type InputSpec, type Layer, type Padding } from '../../model/ir.ts';
-import { canFold, Folder } from './fold.ts';
+import { canFold, Folder } from './fold/index.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { startInput } from './input.ts';
 import { materialise } from './materialise.ts';

@@ -21,7 +21,7 @@ export function castValue(type: ConstType, v: number): number {
     case 'double':
       return v;
     case 'int':
-      return Math.trunc(v);
+      return Math.trunc(v) + 0; // + 0: an integer has no -0
     case 'bool':
       return v !== 0 ? 1 : 0;
   }
@@ -40,7 +40,7 @@ export function makeConst(type: ConstType, dims: number[], data: ArrayLike<numbe
       else for (let i = 0; i < n; i++) out[i] = data[i];
       break;
     case 'int':
-      for (let i = 0; i < n; i++) out[i] = Math.trunc(data[i]);
+      for (let i = 0; i < n; i++) out[i] = Math.trunc(data[i]) + 0; // + 0: an integer has no -0
       break;
     case 'bool':
       for (let i = 0; i < n; i++) out[i] = data[i] !== 0 ? 1 : 0;
@@ -65,7 +65,7 @@ export function mapConst(a: Const, f: (v: number) => number, exact = false): Con
 function makeConstInPlace(type: ConstType, dims: number[], data: Float64Array): Const {
   const n = data.length;
   if (type === 'float') for (let i = 0; i < n; i++) data[i] = Math.fround(data[i]);
-  else if (type === 'int') for (let i = 0; i < n; i++) data[i] = Math.trunc(data[i]);
+  else if (type === 'int') for (let i = 0; i < n; i++) data[i] = Math.trunc(data[i]) + 0;
   else if (type === 'bool') for (let i = 0; i < n; i++) data[i] = data[i] !== 0 ? 1 : 0;
   return { type, dims: [...dims], data };
 }
