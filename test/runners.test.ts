@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
 import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { type ModelInfo } from '../generator/src/verify/harness.ts';
+import { wasmMemoryFlags } from '../generator/src/toolchain/wasm-memory.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 
 // Model a: uint8 input, float scores[k] = sum_i in[i] * (k+1) * 0.1f; traces two layers from the same arena bytes,
@@ -170,6 +171,15 @@ describe.skipIf(!haveTool('emcc'))('wasm runner', () => {
     expect(() => engine.run({ ...B, numClasses: 5 }, bInputs[0])).toThrow(/numClasses: expected 5, C says 4/);
     expect(() => engine.run({ ...B, scoreType: 'f32' }, bInputs[0])).toThrow(/scoreFloat/);
     expect(() => engine.run(A, new Uint8Array(3))).toThrow(/input has 3 bytes/);
+  });
+
+  it("sizes the module's initial memory from its constant tables (a model beyond emscripten's 16 MiB links)", async () => {
+    const MiB = 1024 * 1024;
+    expect(wasmMemoryFlags(2 * MiB)).toEqual([]); // tables + 5 MiB stack + 4 MiB headroom fit the default
+    expect(wasmMemoryFlags(28 * MiB)).toEqual([`-sINITIAL_MEMORY=${37 * MiB}`]); // Bi-Real-50's 28 MB of weights
+    const engine = await WasmEngine.load(await buildWasm({ ...AB, staticBytes: 20 * MiB }));
+    expect(engine.memoryBytes).toBe(29 * MiB);
+    for (const x of aInputs) expect(engine.run(A, x, { trace: true })).toEqual(expectA(x));
   });
 
   it('reports a write past the arena', async () => {

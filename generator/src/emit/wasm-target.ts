@@ -8,6 +8,7 @@ import { ModuleKind, Project, ScriptTarget } from 'ts-morph';
 import { BnnError } from '../core/errors.ts';
 import type { Model } from '../model/ir.ts';
 import { requireTool, runTool } from '../toolchain/tools.ts';
+import { wasmMemoryFlags } from '../toolchain/wasm-memory.ts';
 import type { Progress } from '../core/progress.ts';
 import { VERSION } from '../core/version.ts';
 import { emitModel, type ModelInfo } from './model-c.ts';
@@ -21,7 +22,7 @@ async function compileWasm(files: Record<string, string>, info: ModelInfo): Prom
   try {
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
     const sources = Object.keys(files).filter((f) => f.endsWith('.c')).sort();
-    await runTool(emcc, [...WASM_TARGET_CFLAGS, `-sEXPORTED_FUNCTIONS=_${info.prefix}run,_malloc,_free`, ...sources, '-o', 'model.wasm'], { cwd: dir, timeoutMs: 600_000 });
+    await runTool(emcc, [...WASM_TARGET_CFLAGS, ...wasmMemoryFlags(info.totalWeightBytes), `-sEXPORTED_FUNCTIONS=_${info.prefix}run,_malloc,_free`, ...sources, '-o', 'model.wasm'], { cwd: dir, timeoutMs: 600_000 });
     return new Uint8Array(await readFile(join(dir, 'model.wasm')));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export async function verifyWasm(model: Model, inputs: (Uint8Array | Int8Array)[
   progress.phase('emitting C');
   const emitted = emitModel(model);
   progress.phase('emcc: building the emitted C for WebAssembly');
-  const engine = await WasmEngine.load(await buildWasm({ files: emitted.files, models: [{ prefix: emitted.info.prefix }] }));
+  const engine = await WasmEngine.load(await buildWasm({ files: emitted.files, models: [{ prefix: emitted.info.prefix }], staticBytes: emitted.info.totalWeightBytes }));
   for (let i = 0; i < inputs.length; i++) {
     progress.count('comparing every layer, WebAssembly vs TS reference: input', i, inputs.length);
     const ref = runReference(model, inputs[i]);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { render } from '../emit/templates.ts';
 import { cacheDir } from '../core/paths.ts';
 import { buildKey, requireTool, runTool, toolVersion, writeFileAtomic } from '../toolchain/tools.ts';
+import { wasmMemoryFlags } from '../toolchain/wasm-memory.ts';
 import { checkFacts, checkFileNames, FACT_NAMES, harnessModels, type CompiledFacts, type HarnessModel, type ModelInfo, type RunResult, type TraceRecord } from './harness.ts';
 
 export type { ModelInfo, RunResult, TraceRecord } from './harness.ts';
@@ -41,6 +42,8 @@ export interface WasmBuildOptions {
   cflags?: string[];
   /** Set false to bypass the on-disk cache (default true). */
   cache?: boolean;
+  /** Bytes of constant tables (the models' weights): a module beyond emscripten's default memory starts bigger. */
+  staticBytes?: number;
 }
 
 const inflight = new Map<string, Promise<Uint8Array>>();
@@ -60,6 +63,7 @@ export async function buildWasm(opts: WasmBuildOptions): Promise<Uint8Array> {
   const args = [
     ...WASM_CFLAGS,
     ...(opts.cflags ?? []),
+    ...wasmMemoryFlags(opts.staticBytes ?? 0),
     `-sEXPORTED_FUNCTIONS=${exported.join(',')}`,
     '--js-library', IMPORTS_JS,
     ...sources,

@@ -27,7 +27,7 @@ export interface RunFlags extends ImportFlags {
 export async function wasmScores(model: Model, inputs: Input[], progress: Progress): Promise<(Float32Array | Int32Array)[]> {
   const e = emitModel(model);
   progress.phase('emcc: building the emitted C for WebAssembly');
-  const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }] }));
+  const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }], staticBytes: e.info.totalWeightBytes }));
   return inputs.map((x, i) => {
     progress.count('WebAssembly: input', i, inputs.length);
     return engine.run(engineModel(e.info), x).scores;
