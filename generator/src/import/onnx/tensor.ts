@@ -139,11 +139,19 @@ export function broadcastIndex(d: number[], out: number[]): Int32Array {
 export function perChannel(c: Const, rank: number, channels: number): Float64Array | string {
   if (c.dims.length > rank) return `constant of shape [${c.dims}] has more axes than the activation (rank ${rank})`;
   const d = [...new Array<number>(rank - c.dims.length).fill(1), ...c.dims];
-  for (let k = 0; k < rank; k++) {
-    if (d[k] === 1) continue;
-    if (k !== 1 || d[k] !== channels) return `constant of shape [${c.dims}] varies along axis ${k}; only per-channel (axis 1, ${channels} channels) or scalar constants fold into a layer`;
-  }
   const out = new Float64Array(channels);
-  for (let ch = 0; ch < channels; ch++) out[ch] = c.data.length === 1 ? c.data[0] : c.data[ch];
+  if (d.every((v, k) => v === 1 || (k === 1 && v === channels))) {
+    for (let ch = 0; ch < channels; ch++) out[ch] = c.data.length === 1 ? c.data[0] : c.data[ch];
+    return out;
+  }
+  // A per-channel value spelled out over the whole map (torch's bias.expand_as(x)): equal along every other axis.
+  const varies = `constant of shape [${c.dims}] varies along an axis other than the channels; only per-channel (axis 1, ${channels} channels) or scalar constants fold into a layer`;
+  if (d[0] !== 1 || (d[1] !== 1 && d[1] !== channels)) return varies;
+  const inner = d.slice(2).reduce((a, b) => a * b, 1);
+  for (let ch = 0; ch < channels; ch++) {
+    const base = d[1] === 1 ? 0 : ch * inner;
+    out[ch] = c.data[base];
+    for (let i = 1; i < inner; i++) if (c.data[base + i] !== out[ch]) return varies;
+  }
   return out;
 }
