@@ -7,7 +7,8 @@
 // - on every input without such a flip: the same argmax and scores within 1e-5 of the largest score;
 // - the same against ONNX Runtime (onnxruntime-web) running the exported file, as a second oracle, on the inputs
 //   where ONNX Runtime agrees with PyTorch itself (elsewhere one of its own signs flipped: counted);
-// - the emitted C equal to the reference at every layer (WebAssembly).
+// - the emitted C equal to the reference at every layer (WebAssembly); ReActNet-A (M4) and BinaryNet (M3) as golden
+//   firmware printing PASS under QEMU.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,11 @@ import { argmax } from '../generator/src/model/scores.ts';
 import { runReference, type RunResult } from '../generator/src/reference/interpreter.ts';
 import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { verifyWasm } from '../generator/src/verify/verify-model.ts';
+import { writeTree } from '../generator/src/core/files.ts';
+import { generate } from '../generator/src/generate.ts';
+import { loadBoard } from '../generator/src/model/board.ts';
+import { getTarget } from '../generator/src/model/target.ts';
+import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -28,15 +34,17 @@ const work = mkdtempSync(join(tmpdir(), 'bnn-families-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The variants CI imports, and what each must become (ops that prove the idiom was understood). */
-export const FAMILIES: Record<string, { family: string; expect: string[]; tau?: number }> = {
+/** `qemu`: the board whose golden firmware must print PASS. */
+export const FAMILIES: Record<string, { family: string; expect: string[]; tau?: number; qemu?: string }> = {
   bireal18: { family: 'Bi-Real-18', expect: ['bconv2d', 'avgpool', 'add'] },
   reactnet18: { family: 'ReActNet-18', expect: ['bconv2d', 'prelu', 'add'] },
+  reactnet_a: { family: 'ReActNet-A', expect: ['bconv2d', 'concat', 'prelu'], qemu: 'mps2-an386' },
   snn4: { family: 'SNN τ=4', expect: ['bconv2d', 'prelu'], tau: 4 },
   snn6: { family: 'SNN τ=6', expect: ['bconv2d', 'prelu'], tau: 6 },
   irnet_vgg: { family: 'IR-Net VGG-small', expect: ['bconv2d', 'maxpool'] },
   irnet20b: { family: 'IR-Net ResNet-20 (B)', expect: ['bconv2d', 'add'] },
   xnor_nin: { family: 'XNOR-Net NIN', expect: ['bconv2d', 'avgpool'] },
-  binarynet_vgg: { family: 'BinaryNet VGG', expect: ['bconv2d', 'bdense', 'softmax'] },
+  binarynet_vgg: { family: 'BinaryNet VGG', expect: ['bconv2d', 'bdense', 'softmax'], qemu: 'mps2-an385' },
 };
 
 function npy(path: string): { data: ArrayLike<number>; shape: number[] } {
@@ -128,6 +136,14 @@ describe.skipIf(!hasTorch)('BNN families exported as written', () => {
         console.log(`${name}: ${r.model.layers.length} layers, ${signs} signs, inputs with a flip ${flips.filter((c) => c > 0).length}/${n} (${flips.join(' ')}), worst vs torch ${worst.toExponential(2)}, vs ORT ${worstOrt.toExponential(2)} (ORT differs from torch on ${ortFlips})${first.length ? '; first flips: ' + first.join(', ') : ''}`);
       }
       if (haveTool('emcc')) expect((await verifyWasm(r.model, xs.slice(0, 2))).mismatch).toBeNull();
+      if (f.qemu && haveTool('arm-none-eabi-gcc') && haveTool('qemu-system-arm')) {
+        const board = loadBoard(f.qemu);
+        const g = generate(r.model, { target: getTarget(board.cpu), board, goldenCount: 2, seed: 3 });
+        const dir = join(work, `fw-${name}`);
+        writeTree(dir, g.files);
+        const run = await runQemu((await buildFirmware(dir, { jobs: 2 })).elf, board, { timeoutMs: 300_000 });
+        expect(run.stdout, run.stdout + run.stderr).toMatch(/^PASS 2\/2$/m);
+      }
     });
   }
 });

@@ -598,3 +598,35 @@ describe('softmax and log-softmax over a score vector', () => {
     expect(() => inferModel(m)).toThrow(/softmax takes a vector \[N,1,1\] of scores, got \[1,2,2\]/);
   });
 });
+
+describe('concat along the channels', () => {
+  // i8 [2,1,2] = [[-3, 5], [0, -1]] through the identity stem gives x (2 channels, 1x2 map).
+  const input = inputSpec('i8', [2, 1, 2]);
+  const raw = [-3, 5, 0, -1];
+
+  it('f32: [x, x] puts x\'s two channels first, then the same two again', () => {
+    const m = model(input, [identity('x', 'input', 2), { name: 'c', op: 'concat', inputs: ['x', 'x'], output: 'c' }, gap('g', 'c')]);
+    const r = run(m, raw);
+    expectTensor(r.layers[1], 'f32', [4, 1, 2], [-3, 5, 0, -1, -3, 5, 0, -1]);
+    expectTensor(r.layers[2], 'f32', [4, 1, 1], [1, -0.5, 1, -0.5]); // channel means: (-3+5)/2, (0-1)/2
+  });
+
+  it('b1: signs of x (0 -> +1) then signs of a binarize with shift -2 (x - 2 >= 0 only for 5)', () => {
+    const m = model(input, [
+      identity('x', 'input', 2),
+      { name: 'a', op: 'binarize', inputs: ['x'], output: 'a', shift: null },
+      { name: 'b', op: 'binarize', inputs: ['x'], output: 'b', shift: Float32Array.of(-2, -2) },
+      { name: 'c', op: 'concat', inputs: ['a', 'b'], output: 'c' },
+      gap('g', 'c'),
+    ]);
+    // a: [[-1, +1], [+1, -1]]; b: x - 2 = [[-5, 3], [-2, -3]] -> [[-1, +1], [-1, -1]].
+    expectTensor(run(m, raw).layers[3], 'b1', [4, 1, 2], [-1, 1, 1, -1, -1, 1, -1, -1]);
+  });
+
+  it('refuses maps of different sizes or dtypes', () => {
+    const m = model(input, [identity('x', 'input', 2), { name: 'a', op: 'avgpool', inputs: ['x'], output: 'a', kernel: [1, 2], stride: [1, 2], pad: VALID, countIncludePad: true }, { name: 'c', op: 'concat', inputs: ['x', 'a'], output: 'c' }, gap('g', 'c')]);
+    expect(() => inferModel(m)).toThrow(/maps differ in size: 'x' is \[2,1,2\], 'a' is \[2,1,1\]/);
+    const d = model(input, [identity('x', 'input', 2), { name: 'a', op: 'binarize', inputs: ['x'], output: 'a', shift: null }, { name: 'c', op: 'concat', inputs: ['x', 'a'], output: 'c' }, gap('g', 'c')]);
+    expect(() => inferModel(d)).toThrow(/'a'/);
+  });
+});

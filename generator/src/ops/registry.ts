@@ -8,6 +8,7 @@ import { bconv2d, type BConv2dLayer } from './bconv2d/index.ts';
 import { bdense, type BDenseLayer } from './bdense.ts';
 import { binarize, type BinarizeLayer } from './binarize.ts';
 import { clip, type ClipLayer } from './clip.ts';
+import { concat, type ConcatLayer } from './concat.ts';
 import { conv2d, type Conv2dLayer } from './conv2d.ts';
 import { dense, type DenseLayer } from './dense.ts';
 import { flatten, type FlattenLayer } from './flatten.ts';
@@ -35,7 +36,8 @@ export type Layer =
   | PReluLayer
   | ClipLayer
   | AvgPoolLayer
-  | SoftmaxLayer;
+  | SoftmaxLayer
+  | ConcatLayer;
 
 export type OpName = Layer['op'];
 
@@ -60,6 +62,7 @@ export const OPS: { [K in OpName]: AnyOp<K> } = {
   clip,
   avgpool,
   softmax,
+  concat,
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
@@ -73,5 +76,5 @@ export function opOf(l: { op: string }): OpDef<Layer> {
   return OPS[l.op as OpName] as unknown as OpDef<Layer>;
 }
 
-export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer };
+export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer };
 export type { CodebookWeights, DenseBinaryWeights } from './bconv2d/index.ts';

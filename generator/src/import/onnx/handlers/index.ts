@@ -3,6 +3,7 @@ import type { Lowerer } from '../lowerer.ts';
 import type { OnnxNode } from '../proto.ts';
 import { batchNorm, clip, prelu, sign } from './activation.ts';
 import { alias, arith, cast, pad } from './arith.ts';
+import { concat } from './concat.ts';
 import { conv } from './conv.ts';
 import { flatten, gemm } from './dense.ts';
 import { avgPool, globalAvgPool, maxPool } from './pool.ts';
@@ -33,6 +34,7 @@ export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   Squeeze: flatten,
   Gemm: gemm,
   MatMul: gemm,
+  Concat: concat,
   Softmax: softmax,
   LogSoftmax: softmax,
 };
