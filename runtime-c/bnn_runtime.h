@@ -237,6 +237,13 @@ typedef struct {
 
 void bnn_concat_f32_f32(uint32_t na, uint32_t nb, const float *a, const float *b, float *out);
 void bnn_concat_b1_b1(const bnn_concat_params_t *p, const uint32_t *a, const uint32_t *b, uint32_t *out);
+
+typedef struct {
+    uint32_t hw;
+    uint16_t c, before, after;
+} bnn_padchannels_params_t;
+
+void bnn_padchannels_f32_f32(const bnn_padchannels_params_t *p, const float *in, float *out);
 void bnn_softmax_f32_f32_log(uint32_t n, const float *in, float *out);
 
 typedef struct {

@@ -42,6 +42,7 @@ export const FAMILIES: Record<string, { family: string; expect: string[]; tau?: 
   snn4: { family: 'SNN τ=4', expect: ['bconv2d', 'prelu'], tau: 4 },
   snn6: { family: 'SNN τ=6', expect: ['bconv2d', 'prelu'], tau: 6 },
   irnet_vgg: { family: 'IR-Net VGG-small', expect: ['bconv2d', 'maxpool'] },
+  irnet20a: { family: 'IR-Net ResNet-20 (A)', expect: ['bconv2d', 'add', 'maxpool', 'padchannels'] },
   irnet20b: { family: 'IR-Net ResNet-20 (B)', expect: ['bconv2d', 'add'] },
   xnor_nin: { family: 'XNOR-Net NIN', expect: ['bconv2d', 'avgpool'] },
   binarynet_vgg: { family: 'BinaryNet VGG', expect: ['bconv2d', 'bdense', 'softmax'], qemu: 'mps2-an385' },

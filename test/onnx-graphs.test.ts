@@ -394,7 +394,7 @@ describe('ONNX import: errors name the node, op and reason', () => {
     expect(() => importOnnx(bytes)).toThrow(/^node 'act0' \(Tanh\): op Tanh is not supported by the ONNX importer/);
   });
 
-  it('a non-zero Pad read by anything but an AveragePool, of the channels, or not of zeros', () => {
+  it('a non-zero Pad read by anything but an AveragePool, of the batch, of channels and map at once, or not of zeros', () => {
     const padded = (reader: NodeSpec, pads: number[], value?: number) => {
       const g = base();
       const at = g.nodes.findIndex((n) => n.name === 'act0');
@@ -405,7 +405,8 @@ describe('ONNX import: errors name the node, op and reason', () => {
     const sign = node('act0', 'Sign', ['sp'], ['a0']);
     const pool = node('act0', 'AveragePool', ['sp'], ['a0'], [ints('kernel_shape', [3, 3]), ints('strides', [1, 1])]);
     expect(() => importOnnx(padded(sign, [0, 0, 1, 1, 0, 0, 1, 1]))).toThrow(/^node 'pad' \(Pad\): zero padding read by Sign 'act0' is not supported/);
-    expect(() => importOnnx(padded(pool, [0, 2, 0, 0, 0, 0, 0, 0]))).toThrow(/^node 'pad' \(Pad\): padding \[0,2,0,0,0,0,0,0\] is not supported: only non-negative zero padding of H and W/);
+    expect(() => importOnnx(padded(pool, [2, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/^node 'pad' \(Pad\): padding \[2,0,0,0,0,0,0,0\] is not supported: only non-negative zero padding of C, or of H and W/);
+    expect(() => importOnnx(padded(pool, [0, 2, 1, 0, 0, 0, 0, 0]))).toThrow(/^node 'pad' \(Pad\): padding \[0,2,1,0,0,0,0,0\] of both the channels and the map is not supported/);
     expect(() => importOnnx(padded(pool, [0, 0, 1, 1, 0, 0, 1, 1], 1))).toThrow(/^node 'pad' \(Pad\): constant padding with value 1 is not supported/);
   });
 

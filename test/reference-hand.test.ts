@@ -630,3 +630,10 @@ describe('concat along the channels', () => {
     expect(() => inferModel(d)).toThrow(/'a'/);
   });
 });
+
+describe('padchannels', () => {
+  it('one zero channel before and two after a 1-channel 1x2 map: [+0 +0 | -3 5 | +0 +0 +0 +0]', () => {
+    const m = model(inputSpec('i8', [1, 1, 2]), [identity('x', 'input', 1), { name: 'p', op: 'padchannels', inputs: ['x'], output: 'p', before: 1, after: 2 }, gap('g', 'p')]);
+    expectTensor(run(m, [-3, 5]).layers[1], 'f32', [4, 1, 2], [0, 0, -3, 5, 0, 0, 0, 0]);
+  });
+});

@@ -14,6 +14,7 @@ import { dense, type DenseLayer } from './dense.ts';
 import { flatten, type FlattenLayer } from './flatten.ts';
 import { globalavgpool, type GlobalAvgPoolLayer } from './globalavgpool.ts';
 import { maxpool, type MaxPoolLayer } from './maxpool.ts';
+import { padchannels, type PadChannelsLayer } from './padchannels.ts';
 import { prelu, type PReluLayer } from './prelu.ts';
 import { qconv2d, type QConv2dLayer } from './qconv2d.ts';
 import { qdense, type QDenseLayer } from './qdense.ts';
@@ -37,7 +38,8 @@ export type Layer =
   | ClipLayer
   | AvgPoolLayer
   | SoftmaxLayer
-  | ConcatLayer;
+  | ConcatLayer
+  | PadChannelsLayer;
 
 export type OpName = Layer['op'];
 
@@ -63,6 +65,7 @@ export const OPS: { [K in OpName]: AnyOp<K> } = {
   avgpool,
   softmax,
   concat,
+  padchannels,
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
@@ -76,5 +79,5 @@ export function opOf(l: { op: string }): OpDef<Layer> {
   return OPS[l.op as OpName] as unknown as OpDef<Layer>;
 }
 
-export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer };
+export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer, PadChannelsLayer };
 export type { CodebookWeights, DenseBinaryWeights } from './bconv2d/index.ts';

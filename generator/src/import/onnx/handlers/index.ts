@@ -7,6 +7,7 @@ import { concat } from './concat.ts';
 import { conv } from './conv.ts';
 import { flatten, gemm } from './dense.ts';
 import { avgPool, globalAvgPool, maxPool } from './pool.ts';
+import { slice } from './slice.ts';
 import { softmax } from './softmax.ts';
 
 export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
@@ -35,6 +36,7 @@ export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   Gemm: gemm,
   MatMul: gemm,
   Concat: concat,
+  Slice: slice,
   Softmax: softmax,
   LogSoftmax: softmax,
 };
