@@ -244,6 +244,14 @@ typedef struct {
 } bnn_padchannels_params_t;
 
 void bnn_padchannels_f32_f32(const bnn_padchannels_params_t *p, const float *in, float *out);
+
+typedef struct {
+    uint32_t n;
+    uint8_t cmp; /* 0: <, 1: <=, 2: >, 3: >= */
+    float value;
+} bnn_where_params_t;
+
+void bnn_where_f32_f32(const bnn_where_params_t *p, const float *x, const float *a, const float *b, float *out);
 void bnn_softmax_f32_f32_log(uint32_t n, const float *in, float *out);
 
 typedef struct {

@@ -37,6 +37,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** `qemu`: the board whose golden firmware must print PASS. */
 export const FAMILIES: Record<string, { family: string; expect: string[]; tau?: number; qemu?: string }> = {
   bireal18: { family: 'Bi-Real-18', expect: ['bconv2d', 'avgpool', 'add'] },
+  bireal50: { family: 'Bi-Real-50', expect: ['bconv2d', 'where', 'avgpool', 'add'] },
   reactnet18: { family: 'ReActNet-18', expect: ['bconv2d', 'prelu', 'add'] },
   reactnet_a: { family: 'ReActNet-A', expect: ['bconv2d', 'concat', 'prelu'], qemu: 'mps2-an386' },
   snn4: { family: 'SNN τ=4', expect: ['bconv2d', 'prelu'], tau: 4 },

@@ -254,7 +254,7 @@ describe('ONNX import: patterns on hand-built graphs', () => {
     const at3 = broken.nodes.findIndex((n) => n.name === 'act0');
     broken.nodes.splice(at3, 1, node('sgn', 'Sign', ['sb'], ['sf']), ...poly('sb', 'p3'), node('ste_sub', 'Sub', ['sf', 'p3'], ['d']), node('ste_add', 'Add', ['d', 'sb'], ['a0']));
     broken.inits.push(...consts);
-    expect(() => importOnnx(encode(broken.nodes, broken.inits))).toThrow(/^node 'lt1' \(Less\): Less on activations is not supported: .*straight-through estimator.*docs\/onnx.md#ste/);
+    expect(() => importOnnx(encode(broken.nodes, broken.inits))).toThrow(/^node 'lt1' \(Less\): Less on activations read by Cast 'c1' is not supported: .*straight-through estimator.*docs\/onnx.md#ste/);
   });
 
   it("a zero Pad before an AveragePool (torch's AvgPool2d(3, 2, padding=1)) is the pool's padding, zeros counted", () => {

@@ -637,3 +637,19 @@ describe('padchannels', () => {
     expectTensor(run(m, [-3, 5]).layers[1], 'f32', [4, 1, 2], [0, 0, -3, 5, 0, 0, 0, 0]);
   });
 });
+
+describe('where', () => {
+  // i8 [1,1,4] = [-3, -1, 0, 5] -> x; a = affine(x; 0.5, 0) = x/2; b = x. where(x < 0, a, b): halves negatives.
+  it('x < 0 takes a = x/2 (-1.5, -0.5), else b = x (0, 5); x >= 0 swaps the choice', () => {
+    const input = inputSpec('i8', [1, 1, 4]);
+    for (const [cmp, want] of [['lt', [-1.5, -0.5, 0, 5]], ['ge', [-3, -1, 0, 2.5]]] as const) {
+      const m = model(input, [
+        identity('x', 'input', 1),
+        { name: 'a', op: 'affine', inputs: ['x'], output: 'a', scale: Float32Array.of(0.5), bias: Float32Array.of(0) },
+        { name: 'w', op: 'where', inputs: ['x', 'a', 'x'], output: 'w', cmp, value: 0 },
+        gap('g', 'w'),
+      ]);
+      expectTensor(run(m, [-3, -1, 0, 5]).layers[2], 'f32', [1, 1, 4], [...want]);
+    }
+  });
+});

@@ -19,6 +19,7 @@ import { prelu, type PReluLayer } from './prelu.ts';
 import { qconv2d, type QConv2dLayer } from './qconv2d.ts';
 import { qdense, type QDenseLayer } from './qdense.ts';
 import { softmax, type SoftmaxLayer } from './softmax.ts';
+import { where, type WhereLayer } from './where.ts';
 import type { OpDef } from './types.ts';
 
 export type Layer =
@@ -39,7 +40,8 @@ export type Layer =
   | AvgPoolLayer
   | SoftmaxLayer
   | ConcatLayer
-  | PadChannelsLayer;
+  | PadChannelsLayer
+  | WhereLayer;
 
 export type OpName = Layer['op'];
 
@@ -66,6 +68,7 @@ export const OPS: { [K in OpName]: AnyOp<K> } = {
   softmax,
   concat,
   padchannels,
+  where,
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
@@ -79,5 +82,5 @@ export function opOf(l: { op: string }): OpDef<Layer> {
   return OPS[l.op as OpName] as unknown as OpDef<Layer>;
 }
 
-export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer, PadChannelsLayer };
+export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer, PadChannelsLayer, WhereLayer };
 export type { CodebookWeights, DenseBinaryWeights } from './bconv2d/index.ts';

@@ -1,6 +1,6 @@
-// Import a binary neural network exported from PyTorch as ONNX (phase 1: plain VGG-style BNNs) into the IR.
-// parse (proto.ts) -> collapse straight-through estimators (ste.ts) -> fold weight subgraphs (fold.ts) -> recognise
-// and lower patterns (lowerer.ts, handlers/) -> validate.
+// Import a binary neural network exported from PyTorch as ONNX into the IR.
+// parse (proto.ts) -> collapse straight-through estimators (ste.ts) and mask arithmetic (masks.ts) -> fold weight
+// subgraphs (fold/) -> recognise and lower patterns (lowerer.ts, handlers/) -> validate.
 // Anything the importer does not recognise is a BnnError naming the node; nothing is returned half-done.
 import { basename, extname } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { Model } from '../../model/ir.ts';
 import { inferModel } from '../../model/validate.ts';
 import { Lowerer, type LowerOptions } from './lowerer.ts';
 import { parseOnnx } from './proto.ts';
+import { maskSelects } from './masks.ts';
 import { eliminateSte } from './ste.ts';
 
 export interface ImportOptions extends LowerOptions {
@@ -32,7 +33,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     throw new BnnError(`inputScale: expected a positive number, got ${opts.inputScale}`);
   }
   const graph = parseOnnx(bytes);
-  const ste = eliminateSte(graph);
+  const ste = [...eliminateSte(graph), ...maskSelects(graph)];
   const lowered = new Lowerer(graph, opts).lower();
   lowered.report.unshift(...ste);
   const model: Model = {

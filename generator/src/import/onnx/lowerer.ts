@@ -10,6 +10,7 @@
 // by op family in handlers/; this class holds the state they share and the loop that calls them.
 import { BnnError } from '../../core/errors.ts';
 import { INPUT_TENSOR, type InputSpec, type Layer, type Padding } from '../../model/ir.ts';
+import type { Comparison } from '../../ops/where.ts';
 import { canFold, Folder } from './fold/index.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { startInput } from './input.ts';
@@ -34,8 +35,8 @@ export interface Lowered {
   tensors: Map<string, string>;
 }
 
-/** Comparisons and masks: on weights they fold; on activations they come from STE polynomials written in forward. */
-const MASK_OPS = new Set(['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Equal', 'Where', 'Not', 'And', 'Or']);
+/** Masks without a handler: on weights they fold; on activations they come from STE polynomials written in forward. */
+const MASK_OPS = new Set(['Equal', 'Not', 'And', 'Or', 'Xor']);
 
 export class Lowerer {
   // Shared with the handlers of this folder (they are the class's methods, kept in files by op family).
@@ -50,7 +51,11 @@ export class Lowerer {
   readonly tensors = new Map<string, string>();
   /** ONNX value -> zero padding a Pad node put around it, taken up by the AveragePool that reads it. */
   readonly pads = new Map<string, Padding>();
+  /** ONNX bool value -> the comparison of an activation with a constant that makes it, for Where. */
+  readonly conditions = new Map<string, { x: string; cmp: Comparison; value: number }>();
   input: InputSpec | undefined;
+  /** The nodes the graph output depends on (dead branches, rewritten masks and STE terms are not among them). */
+  needed = new Set<OnnxNode>();
   node!: OnnxNode; // the node being lowered, for messages
   produced: Set<string> | undefined;
 
@@ -79,6 +84,11 @@ export class Lowerer {
   exists(name: string): boolean {
     this.produced ??= new Set(this.g.nodes.flatMap((n) => n.outputs));
     return this.g.initializers.has(name) || this.produced.has(name) || this.g.inputs.some((i) => i.name === name);
+  }
+
+  /** The live nodes that read `name`. */
+  readersOf(name: string): OnnxNode[] {
+    return [...this.needed].filter((m) => m.inputs.includes(name));
   }
 
   optionalConstant(name: string | undefined, what: string): Const | undefined {
@@ -137,6 +147,7 @@ export class Lowerer {
     startInput(this);
     if (this.g.outputs.length !== 1) throw new BnnError(`the model must have exactly one output, it has ${this.g.outputs.length}`);
     const needed = this.neededNodes();
+    this.needed = needed;
     for (const n of needed) for (const i of new Set(n.inputs)) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
     for (const n of this.g.nodes) {
       if (!needed.has(n)) continue;

@@ -26,7 +26,7 @@ export function pad(lw: Lowerer, n: OnnxNode): void {
   if (x.rank !== 4 || pads.length !== 8 || pads.some((p) => p < 0) || pads[0] || pads[4])
     lw.fail(`padding [${pads}] is not supported: only non-negative zero padding of C, or of H and W, of a [1, C, H, W] tensor`);
   if (pads[1] || pads[5]) return padChannels(lw, n, pads);
-  const other = lw.g.nodes.find((m) => m.inputs.includes(n.outputs[0]) && m.op !== 'AveragePool');
+  const other = lw.readersOf(n.outputs[0]).find((m) => m.op !== 'AveragePool');
   if (other) lw.fail(`zero padding read by ${other.op} '${other.name}' is not supported (only by an AveragePool, which then counts the zeros; pad inside a Conv with its pads attribute)`);
   lw.pads.set(n.outputs[0], { top: pads[2], left: pads[3], bottom: pads[6], right: pads[7] });
   lw.set(n.outputs[0], x);

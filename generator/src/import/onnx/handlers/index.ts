@@ -9,6 +9,7 @@ import { flatten, gemm } from './dense.ts';
 import { avgPool, globalAvgPool, maxPool } from './pool.ts';
 import { slice } from './slice.ts';
 import { softmax } from './softmax.ts';
+import { compare, where } from './where.ts';
 
 export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   Identity: alias,
@@ -37,6 +38,11 @@ export const HANDLERS: Record<string, (lw: Lowerer, n: OnnxNode) => void> = {
   MatMul: gemm,
   Concat: concat,
   Slice: slice,
+  Less: compare,
+  LessOrEqual: compare,
+  Greater: compare,
+  GreaterOrEqual: compare,
+  Where: where,
   Softmax: softmax,
   LogSoftmax: softmax,
 };
