@@ -7,7 +7,38 @@ function reshapeTo(a: Const, dims: number[]): Const {
   return { type: a.type, dims, data: a.data };
 }
 
-/** out[i] = a.data[source(i)] over the output's index space (coords: the output index per axis). */
+/**
+ * out[i] = a.data[base + sum_k coords_k * strides[k]]: Transpose, Slice and Expand are all this (Expand with stride 0
+ * on broadcast axes). An odometer walks the output, so there is no division per element: expand_as of a bias to a
+ * 64x112x112 map is millions of values.
+ */
+function affineGather(a: Const, dims: number[], base: number, strides: number[]): Const {
+  const n = numel(dims);
+  const out = new Float64Array(n);
+  const rank = dims.length;
+  if (rank === 0) {
+    out[0] = a.data[base];
+    return { type: a.type, dims, data: out };
+  }
+  const ctr = new Array<number>(rank).fill(0);
+  const inner = dims[rank - 1];
+  const step = strides[rank - 1];
+  let src = base;
+  for (let i = 0; i < n; i += inner) {
+    for (let j = 0, s = src; j < inner; j++, s += step) out[i + j] = a.data[s];
+    for (let k = rank - 2; k >= 0; k--) {
+      ctr[k]++;
+      src += strides[k];
+      if (ctr[k] < dims[k]) break;
+      src -= strides[k] * dims[k];
+      ctr[k] = 0;
+    }
+  }
+  return { type: a.type, dims, data: out };
+}
+
+/** out[i] = a.data[source(i)] over the output's index space (coords: the output index per axis); for the
+ * data-dependent and modular gathers (GatherElements, Tile). */
 function gatherBy(a: Const, dims: number[], source: (coords: number[]) => number): Const {
   const os = rowMajorStrides(dims);
   const out = new Float64Array(numel(dims));
@@ -58,7 +89,11 @@ const slice: Eval = (n, x) => {
     for (let i = s; st > 0 ? i < e : i > e; i += st) keep[ax].push(i);
   });
   const src = rowMajorStrides(a.dims);
-  return [gatherBy(a, keep.map((k) => k.length), (c) => c.reduce((s, v, k) => s + keep[k][v] * src[k], 0))];
+  // Every kept list is first + i * step: an affine gather.
+  const dims = keep.map((k) => k.length);
+  const base = keep.reduce((s, k, ax) => s + (k.length ? k[0] * src[ax] : 0), 0);
+  const strides = keep.map((k, ax) => (k.length > 1 ? (k[1] - k[0]) * src[ax] : 0));
+  return [affineGather(a, dims, base, strides)];
 };
 
 const concat: Eval = (n, x) => {
@@ -119,7 +154,7 @@ const expand: Eval = (n, x) => {
   const dims = expandDims(n, a.dims, Array.from(req(n, x, 1).data));
   const src = rowMajorStrides(a.dims);
   const off = dims.length - a.dims.length;
-  return [gatherBy(a, dims, (c) => a.dims.reduce((s, d, k) => s + (d === 1 ? 0 : c[k + off]) * src[k], 0))];
+  return [affineGather(a, dims, 0, dims.map((_, k) => (k < off || a.dims[k - off] === 1 ? 0 : src[k - off])))];
 };
 
 const tile: Eval = (n, x) => {
@@ -174,7 +209,7 @@ export const LAYOUT: Record<string, Eval> = {
     const a = req(n, x, 0);
     const perm = ints(n, 'perm') ?? a.dims.map((_, i) => a.dims.length - 1 - i);
     const src = rowMajorStrides(a.dims);
-    return [gatherBy(a, perm.map((p) => a.dims[p]), (c) => c.reduce((s, v, k) => s + v * src[perm[k]], 0))];
+    return [affineGather(a, perm.map((p) => a.dims[p]), 0, perm.map((p) => src[p]))];
   },
   Concat: concat,
   Gather: gather,
