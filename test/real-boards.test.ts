@@ -222,6 +222,14 @@ function sections(elf: string): Section[] {
   return secs;
 }
 
+/** PT_LOAD program headers: virtual and physical address, file and memory size. */
+function loadSegments(elf: string): { vaddr: number; paddr: number; filesz: number; memsz: number }[] {
+  const out = execFileSync('arm-none-eabi-readelf', ['-l', '-W', elf], { encoding: 'utf8' });
+  return [...out.matchAll(/^\s*LOAD\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)/gm)].map((m) => ({
+    vaddr: parseInt(m[1], 16), paddr: parseInt(m[2], 16), filesz: parseInt(m[3], 16), memsz: parseInt(m[4], 16),
+  }));
+}
+
 function symbols(elf: string): Map<string, { addr: number; size: number }> {
   const out = execFileSync('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' });
   const map = new Map<string, { addr: number; size: number }>();
@@ -259,6 +267,13 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
       flashEnd = Math.max(flashEnd, s.lma + s.size);
     }
     if (inRam(s.vma, s.size)) ramEnd = Math.max(ramEnd, s.vma + s.size);
+  }
+  // Every loadable segment, at its physical (load) address and for its whole memory size, lies in flash or RAM: a
+  // loader zero-fills the memory size there, so a .bss sharing .data's segment would reach past the end of flash.
+  // A segment with zero-filled memory (memsz > filesz: .bss) must be loaded where it lives (paddr = vaddr).
+  for (const seg of loadSegments(elf)) {
+    expect(inFlash(seg.paddr, seg.memsz) || inRam(seg.paddr, seg.memsz), `${name}: segment at 0x${seg.paddr.toString(16)}, ${seg.memsz} bytes`).toBe(true);
+    if (seg.memsz > seg.filesz) expect(seg.paddr, `${name}: zero-filled segment at 0x${seg.vaddr.toString(16)} loaded at 0x${seg.paddr.toString(16)}`).toBe(seg.vaddr);
   }
   // The same totals from arm-none-eabi-size: text + data in flash, data + bss (+ the reserved stack) in RAM.
   const [text, data, bss] = execFileSync('arm-none-eabi-size', [elf], { encoding: 'utf8' }).split('\n')[1].trim().split(/\s+/).map(Number);
