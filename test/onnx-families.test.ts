@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseNpy } from 'npyjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../generator/src/format/npy.ts';
 import { importOnnx, type ImportResult } from '../generator/src/import/onnx/index.ts';
 import { parseOnnx } from '../generator/src/import/onnx/proto.ts';
 import { argmax } from '../generator/src/model/scores.ts';
@@ -49,10 +49,10 @@ export const FAMILIES: Record<string, { family: string; expect: string[]; tau?: 
   binarynet_vgg: { family: 'BinaryNet VGG', expect: ['bconv2d', 'bdense', 'softmax'], qemu: 'mps2-an385' },
 };
 
+/** Float and byte .npy files through the project's own reader (length-checked). */
 function npy(path: string): { data: ArrayLike<number>; shape: number[] } {
-  const b = readFileSync(path);
-  const p = parseNpy(b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer);
-  return { data: p.data as unknown as ArrayLike<number>, shape: p.shape };
+  const a = readNpy(path, path);
+  return { data: a.data as ArrayLike<number>, shape: a.shape };
 }
 
 /** Per input: the activation signs that differ from PyTorch, each checked to lie within rounding of 0. */

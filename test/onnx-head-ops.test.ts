@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseNpy } from 'npyjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../generator/src/format/npy.ts';
 import { importOnnx } from '../generator/src/import/onnx/index.ts';
 import { argmax } from '../generator/src/model/scores.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
@@ -20,10 +20,10 @@ const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).
 const work = mkdtempSync(join(tmpdir(), 'bnn-head-ops-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** Float and byte .npy files through the project's own reader (length-checked). */
 function npy(path: string): { data: ArrayLike<number>; shape: number[] } {
-  const b = readFileSync(path);
-  const p = parseNpy(b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer);
-  return { data: p.data as unknown as ArrayLike<number>, shape: p.shape };
+  const a = readNpy(path, path);
+  return { data: a.data as ArrayLike<number>, shape: a.shape };
 }
 
 describe.skipIf(!hasTorch)('PyTorch exports: padded AvgPool2d, Softmax, LogSoftmax', () => {

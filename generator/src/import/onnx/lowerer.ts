@@ -15,6 +15,7 @@ import { canFold, Folder } from './fold/index.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { startInput } from './input.ts';
 import { materialise } from './materialise.ts';
+import { STE_HINT } from './ste.ts';
 import { nodeError, type OnnxGraph, type OnnxNode } from './proto.ts';
 import { type Const, perChannel } from './tensor.ts';
 import type { Body, Value } from './values.ts';
@@ -146,11 +147,10 @@ export class Lowerer {
   lower(): Lowered {
     startInput(this);
     if (this.g.outputs.length !== 1) throw new BnnError(`the model must have exactly one output, it has ${this.g.outputs.length}`);
-    const needed = this.neededNodes();
-    this.needed = needed;
-    for (const n of needed) for (const i of new Set(n.inputs)) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
+    this.needed = this.neededNodes();
+    for (const n of this.needed) for (const i of new Set(n.inputs)) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
     for (const n of this.g.nodes) {
-      if (!needed.has(n)) continue;
+      if (!this.needed.has(n)) continue;
       this.node = n;
       // Handlers name the role of a missing input (weights, bias...); for the rest (e.g. Abs / Sign of latent
       // weights whose initializer is gone) say so before "not supported" misleads.
@@ -161,7 +161,7 @@ export class Lowerer {
       if (live.length === 0) this.fail(canFold(n.op) ? 'cannot evaluate this node on its constant inputs' : `an op on constants that the importer cannot evaluate`);
       if (n.domain !== '' && n.domain !== 'ai.onnx') this.fail(`custom op domain '${n.domain}' is not supported`);
       const handler = HANDLERS[n.op];
-      if (!handler && MASK_OPS.has(n.op)) this.fail(`${n.op} on activations is not supported: a mask of this kind is usually a straight-through estimator's polynomial that does not cancel as (a - b) + b; see docs/onnx.md#ste`);
+      if (!handler && MASK_OPS.has(n.op)) this.fail(`${n.op} on activations is not supported: ${STE_HINT}`);
       if (!handler) this.fail(`op ${n.op} is not supported by the ONNX importer`);
       handler(this, n);
     }

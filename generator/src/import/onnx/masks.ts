@@ -1,18 +1,18 @@
 // Mask arithmetic written in forward: a * m + b * (1 - m) with m = cond.float() (Bi-Real-50's leaky clip, the
 // polynomial sign approximations). Its value is Where(cond, a, b): exactly, since a * 1 + b * 0 adds a signed zero
 // to a, and a * 0 + b * 1 likewise. Rewriting before lowering leaves the handlers one op to understand (Where).
+import { Folder } from './fold/index.ts';
 import type { OnnxGraph, OnnxNode } from './proto.ts';
 
 /** Rewrite each a * m + b * (1 - m) (any operand order, m a Cast of a bool) to Where(bool, a, b). */
 export function maskSelects(g: OnnxGraph): string[] {
   const producer = new Map<string, OnnxNode>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  // Constants as the importer evaluates them (initializers, Constant nodes, anything folded from them).
+  const folder = new Folder(g, () => undefined);
   const isOne = (name: string): boolean => {
-    const init = g.initializers.get(name);
-    if (init) return init.data.length === 1 && init.data[0] === 1;
-    const p = producer.get(name);
-    const v = p?.op === 'Constant' ? p.attrs.get('value') : undefined;
-    return typeof v === 'object' && v !== null && 'data' in v && v.data.length === 1 && v.data[0] === 1;
+    const c = folder.get(name);
+    return c !== undefined && c.data.length === 1 && c.data[0] === 1;
   };
   /** The bool a Cast-to-float mask is made from. */
   const maskOf = (name: string): string | undefined => {

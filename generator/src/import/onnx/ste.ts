@@ -6,6 +6,9 @@
 // from a in the last ulp; for a = sign(x) = ±1 and |b| <= 1 the sign is never changed, only the value by 2^-24.
 import type { OnnxGraph, OnnxNode } from './proto.ts';
 
+/** Why a mask on activations is usually there, for the refusal of one left over. */
+export const STE_HINT = "a mask of this kind is usually a straight-through estimator's polynomial that does not cancel as (a - b) + b; see docs/onnx.md#ste";
+
 /** Rewrite each (a - b) + b and b + (a - b) to Identity(a); returns one report line per rewrite. */
 export function eliminateSte(g: OnnxGraph): string[] {
   const producer = new Map<string, OnnxNode>();

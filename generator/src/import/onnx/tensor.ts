@@ -103,33 +103,42 @@ export function broadcastDims(a: number[], b: number[]): number[] | undefined {
 }
 
 /**
- * For each flat index of `out`, the flat index into a tensor of dims `d` broadcast to `out`. Walks the output in
- * row-major order with a counter per axis (amortised O(1) per element, no divisions).
+ * For each flat index of an output of dims `dims`, the source index base + sum_k coord_k * strides[k]. Walks the
+ * output in row-major order with a counter per axis (amortised O(1) per element, no divisions). Broadcasts,
+ * Transpose, Slice and Expand are all this.
  */
-export function broadcastIndex(d: number[], out: number[]): Int32Array {
-  const n = numel(out);
+export function stridedIndex(dims: number[], base: number, strides: number[]): Int32Array {
+  const n = numel(dims);
   const idx = new Int32Array(n);
-  const rank = out.length;
-  if (rank === 0 || n === 0) return idx;
-  const ds = rowMajorStrides(d);
-  const off = rank - d.length;
-  const step = out.map((_, k) => (k < off || d[k - off] === 1 ? 0 : ds[k - off]));
+  const rank = dims.length;
+  if (n === 0) return idx;
+  if (rank === 0) {
+    idx[0] = base;
+    return idx;
+  }
   const ctr = new Array<number>(rank).fill(0);
-  const inner = out[rank - 1];
-  const innerStep = step[rank - 1];
-  let src = 0;
+  const inner = dims[rank - 1];
+  const innerStep = strides[rank - 1];
+  let src = base;
   for (let i = 0; i < n; i += inner) {
     for (let j = 0, s = src; j < inner; j++, s += innerStep) idx[i + j] = s;
     // advance the outer axes
     for (let k = rank - 2; k >= 0; k--) {
       ctr[k]++;
-      src += step[k];
-      if (ctr[k] < out[k]) break;
-      src -= step[k] * out[k];
+      src += strides[k];
+      if (ctr[k] < dims[k]) break;
+      src -= strides[k] * dims[k];
       ctr[k] = 0;
     }
   }
   return idx;
+}
+
+/** For each flat index of `out`, the flat index into a tensor of dims `d` broadcast to `out`. */
+export function broadcastIndex(d: number[], out: number[]): Int32Array {
+  const ds = rowMajorStrides(d);
+  const off = out.length - d.length;
+  return stridedIndex(out, 0, out.map((_, k) => (k < off || d[k - off] === 1 ? 0 : ds[k - off])));
 }
 
 /**

@@ -1,39 +1,17 @@
 // Shape and layout ops on constants: they move values, never compute new ones (Range and Size make integers).
 import { attrInt as int, attrInts as ints, type AttrValue, type OnnxNode } from '../proto.ts';
-import { type Const, type ConstType, makeConst, numel, rowMajorStrides } from '../tensor.ts';
+import { broadcastDims, type Const, type ConstType, makeConst, numel, rowMajorStrides, stridedIndex } from '../tensor.ts';
 import { axesOf, axisOf, type Eval, fail, req } from './common.ts';
 
 function reshapeTo(a: Const, dims: number[]): Const {
   return { type: a.type, dims, data: a.data };
 }
 
-/**
- * out[i] = a.data[base + sum_k coords_k * strides[k]]: Transpose, Slice and Expand are all this (Expand with stride 0
- * on broadcast axes). An odometer walks the output, so there is no division per element: expand_as of a bias to a
- * 64x112x112 map is millions of values.
- */
+/** out[i] = a.data[base + sum_k coords_k * strides[k]] (Transpose, Slice, Expand with stride 0 on broadcast axes). */
 function affineGather(a: Const, dims: number[], base: number, strides: number[]): Const {
-  const n = numel(dims);
-  const out = new Float64Array(n);
-  const rank = dims.length;
-  if (rank === 0) {
-    out[0] = a.data[base];
-    return { type: a.type, dims, data: out };
-  }
-  const ctr = new Array<number>(rank).fill(0);
-  const inner = dims[rank - 1];
-  const step = strides[rank - 1];
-  let src = base;
-  for (let i = 0; i < n; i += inner) {
-    for (let j = 0, s = src; j < inner; j++, s += step) out[i + j] = a.data[s];
-    for (let k = rank - 2; k >= 0; k--) {
-      ctr[k]++;
-      src += strides[k];
-      if (ctr[k] < dims[k]) break;
-      src -= strides[k] * dims[k];
-      ctr[k] = 0;
-    }
-  }
+  const idx = stridedIndex(dims, base, strides);
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = a.data[idx[i]];
   return { type: a.type, dims, data: out };
 }
 
@@ -48,17 +26,6 @@ function gatherBy(a: Const, dims: number[], source: (coords: number[]) => number
     out[i] = a.data[source(coords)];
   }
   return { type: a.type, dims, data: out };
-}
-
-/** The ONNX two-way broadcast of `a` to `shape` (Expand): numpy rules, the larger of each pair of sizes. */
-function expandDims(n: OnnxNode, a: number[], shape: number[]): number[] {
-  const r = Math.max(a.length, shape.length);
-  return Array.from({ length: r }, (_, i) => {
-    const x = a[a.length - r + i] ?? 1;
-    const y = shape[shape.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) fail(n, `cannot expand [${a}] to [${shape}]`);
-    return x === 1 ? y : x;
-  });
 }
 
 function attrConst(n: OnnxNode, v: AttrValue | undefined, type: ConstType): Const | undefined {
@@ -151,7 +118,9 @@ const gatherElements: Eval = (n, x) => {
 
 const expand: Eval = (n, x) => {
   const a = req(n, x, 0);
-  const dims = expandDims(n, a.dims, Array.from(req(n, x, 1).data));
+  // Expand is numpy's two-way broadcast of the data's shape and the given one.
+  const shape = Array.from(req(n, x, 1).data);
+  const dims = broadcastDims(a.dims, shape) ?? fail(n, `cannot expand [${a.dims}] to [${shape}]`);
   const src = rowMajorStrides(a.dims);
   const off = dims.length - a.dims.length;
   return [affineGather(a, dims, 0, dims.map((_, k) => (k < off || a.dims[k - off] === 1 ? 0 : src[k - off])))];

@@ -4,7 +4,7 @@ import type { Step } from '../chain.ts';
 import type { Lowerer } from '../lowerer.ts';
 import { realInput } from '../materialise.ts';
 import { attrFloat, attrInt, attrInts, DT, type OnnxNode } from '../proto.ts';
-import { f32s } from '../values.ts';
+import { f32s, type Value } from '../values.ts';
 
 export function alias(lw: Lowerer, n: OnnxNode): void {
   if (n.op === 'Dropout' && n.outputs[1] && lw.g.nodes.some((m) => m.inputs.includes(n.outputs[1]))) lw.fail('the dropout mask output is used');
@@ -25,7 +25,7 @@ export function pad(lw: Lowerer, n: OnnxNode): void {
   if (mode !== 'constant' || value !== 0) lw.fail(`${mode} padding with value ${value} is not supported (only zeros, before an AveragePool)`);
   if (x.rank !== 4 || pads.length !== 8 || pads.some((p) => p < 0) || pads[0] || pads[4])
     lw.fail(`padding [${pads}] is not supported: only non-negative zero padding of C, or of H and W, of a [1, C, H, W] tensor`);
-  if (pads[1] || pads[5]) return padChannels(lw, n, pads);
+  if (pads[1] || pads[5]) return padChannels(lw, n, x, pads);
   const other = lw.readersOf(n.outputs[0]).find((m) => m.op !== 'AveragePool');
   if (other) lw.fail(`zero padding read by ${other.op} '${other.name}' is not supported (only by an AveragePool, which then counts the zeros; pad inside a Conv with its pads attribute)`);
   lw.pads.set(n.outputs[0], { top: pads[2], left: pads[3], bottom: pads[6], right: pads[7] });
@@ -33,9 +33,8 @@ export function pad(lw: Lowerer, n: OnnxNode): void {
 }
 
 /** Zero channels around a real map (ResNet's option-A shortcut after x[:, :, ::2, ::2]): the IR padchannels. */
-function padChannels(lw: Lowerer, n: OnnxNode, pads: number[]): void {
+function padChannels(lw: Lowerer, n: OnnxNode, x: Value, pads: number[]): void {
   if (pads[2] || pads[3] || pads[6] || pads[7]) lw.fail(`padding [${pads}] of both the channels and the map is not supported`);
-  const x = lw.value(n.inputs[0]);
   if (x.kind !== 'real' && x.kind !== 'acc') lw.fail(`zero channels around ${x.kind === 'bin' ? 'a binary (Sign) activation (zero is not ±1)' : 'the model input'} are not supported`);
   const src = realInput(lw, n.inputs[0]);
   const l = lw.emit({ op: 'padchannels', before: pads[1], after: pads[5] }, src.tensor, n.name);

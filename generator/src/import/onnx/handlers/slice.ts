@@ -9,7 +9,8 @@ import type { OnnxNode } from '../proto.ts';
 export function slice(lw: Lowerer, n: OnnxNode): void {
   const x = lw.value(n.inputs[0]);
   if (x.rank !== 4 || x.kind === 'input') lw.fail('only a spatial subsample (x[:, :, ::s, ::t]) of a [1, C, H, W] activation is supported');
-  const [starts, ends] = [1, 2].map((i) => Array.from(lw.constant(n.inputs[i], ['', 'starts', 'ends'][i]).data));
+  const starts = Array.from(lw.constant(n.inputs[1], 'starts').data);
+  const ends = Array.from(lw.constant(n.inputs[2], 'ends').data);
   const axes = n.inputs[3] ? Array.from(lw.constant(n.inputs[3], 'axes').data).map((a) => (a < 0 ? a + 4 : a)) : starts.map((_, i) => i);
   const steps = n.inputs[4] ? Array.from(lw.constant(n.inputs[4], 'steps').data) : starts.map(() => 1);
   const stride: [number, number] = [1, 1];

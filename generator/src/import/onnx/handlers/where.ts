@@ -5,6 +5,7 @@ import type { Comparison } from '../../../ops/where.ts';
 import type { Lowerer } from '../lowerer.ts';
 import { realInput } from '../materialise.ts';
 import type { OnnxNode } from '../proto.ts';
+import { STE_HINT } from '../ste.ts';
 
 const CMP: Record<string, [Comparison, Comparison]> = {
   // [x op c, c op x]
@@ -16,7 +17,7 @@ const CMP: Record<string, [Comparison, Comparison]> = {
 
 export function compare(lw: Lowerer, n: OnnxNode): void {
   const other = lw.readersOf(n.outputs[0]).find((m) => m.inputs.some((i, k) => i === n.outputs[0] && (m.op !== 'Where' || k !== 0)));
-  if (other) lw.fail(`${n.op} on activations read by ${other.op} '${other.name}' is not supported: a mask of this kind is usually a straight-through estimator's polynomial that does not cancel as (a - b) + b; see docs/onnx.md#ste`);
+  if (other) lw.fail(`${n.op} on activations read by ${other.op} '${other.name}' is not supported: ${STE_HINT}`);
   const [ca, cb] = n.inputs.map((i) => lw.folder.get(i));
   const c = ca ?? cb;
   if (!c || (ca && cb) || c.data.length !== 1) lw.fail(`${n.op} must compare an activation with one constant number`);
