@@ -54,6 +54,7 @@ export const where: OpDef<WhereLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
   describe: (l) => `x ${{ lt: '<', le: '<=', gt: '>', ge: '>=' }[l.cmp]} ${l.value}`,
-  // Three maps of one shape are needed; the per-op test uses x for all three (the choice still shows in the output).
+  // Three maps of one shape are needed; the per-op test uses x for all three, which checks the kernel's reads and
+  // writes. The choice itself is checked by the hand cases and the Bi-Real-50 fixture (PyTorch, WASM).
   random: (r, x, names) => (x.dtype === 'f32' ? { ...names, inputs: [names.inputs[0], names.inputs[0], names.inputs[0]], op: 'where', cmp: r.pick(COMPARISONS), value: Math.fround(r.next() - 0.5) } : null),
 };
