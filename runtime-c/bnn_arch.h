@@ -10,6 +10,7 @@
  *   BNN_ARCH_DSP     the DSP extension: UQADD8, UXTAB16, USADA8 (M4, M7, M33 with DSP, M55)
  *   BNN_ARCH_MVE     Helium, the M-profile Vector Extension (M55)
  *   BNN_T2_DSP_ASM   Thumb-2 + DSP + an optimising GCC-style compiler: the assembly routines are built and used
+ *   BNN_T1_ASM       Thumb-1 (ARMv6-M) + an optimising GCC-style compiler: its assembly routines are built and used
  *
  * Define BNN_PORTABLE to build the portable C paths only, on any core (all of the above but BNN_GNUC are then 0).
  */
@@ -57,5 +58,6 @@
 #endif
 
 #define BNN_T2_DSP_ASM (BNN_GNUC && BNN_ARCH_THUMB2 && BNN_ARCH_DSP && BNN_OPTIMIZED)
+#define BNN_T1_ASM (BNN_GNUC && BNN_ARCH_THUMB1 && BNN_OPTIMIZED)
 
 #endif /* BNN_ARCH_H */

@@ -18,6 +18,7 @@ void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32
     uint32_t plane = (uint32_t)g->out_h * g->out_w;
     int32_t *acc = scratch;
     int32_t *resp = scratch + g->out_c;
+    if (p->out.pool.kh) bnn_pool_clear(&p->out.pool, g->out_c, (uint32_t *)out);
     for (uint32_t oy = 0; oy < g->out_h; oy++) {
         for (uint32_t ox = 0; ox < g->out_w; ox++) {
             for (uint32_t o = 0; o < g->out_c; o++) acc[o] = 0;

@@ -73,6 +73,7 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
     uint32_t *h = resp + (p->share ? (uint32_t)p->batch * n * 8u : 0u); /* [O][16] 16-bit lanes */
     uint32_t *obits = h + O * 16u;                                  /* [O] output bits of the unit */
     uint32_t *nv = obits + O;                                       /* [32] valid taps per position */
+    if (p->out.thresh != NULL && p->out.pool.kh) bnn_pool_clear(&p->out.pool, O, (uint32_t *)out);
 
     /* Transpose the channel-packed input into bit rows. */
     for (uint32_t i = 0; i < C * g->in_h; i++) rows[i] = 0;
@@ -207,7 +208,8 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
                     uint32_t word = 0;
                     uint32_t oe = O - 32u * j < 32u ? O - 32u * j : 32u;
                     for (uint32_t k = 0; k < oe; k++) word |= ((obits[32u * j + k] >> b) & 1u) << k;
-                    y[j] = word;
+                    if (p->out.pool.kh) bnn_pool_or(&p->out.pool, (uint32_t *)out, out_words, pos0 + b, j, word);
+                    else y[j] = word;
                 }
             }
         }

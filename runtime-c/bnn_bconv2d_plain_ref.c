@@ -9,6 +9,7 @@ void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t 
     uint32_t words = BNN_WORDS(g->in_c);
     uint32_t plane = (uint32_t)g->out_h * g->out_w;
     uint32_t spare = words * 32u - g->in_c; /* always-zero bits of the last word */
+    if (p->out.pool.kh) bnn_pool_clear(&p->out.pool, g->out_c, (uint32_t *)out);
     for (uint32_t oy = 0; oy < g->out_h; oy++) {
         for (uint32_t ox = 0; ox < g->out_w; ox++) {
             for (uint32_t o = 0; o < g->out_c; o++) {

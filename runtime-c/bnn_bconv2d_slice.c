@@ -94,15 +94,14 @@ static inline void bnn_slice_flush(uint32_t *L, const uint32_t *a, uint32_t npla
 
 /* All output channels of one unit and one batch of nb input channels (count planes in cw, [nb][NW words]). */
 static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
-    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *Lstore, uint32_t *obits, const uint32_t E[2][17],
-    uint32_t eflag, uint32_t unit_mask, uint32_t *pend, const uint32_t NW, const uint32_t IB)
+    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *Lstore, uint32_t *Lone, uint32_t *obits, const uint32_t E[2][17],
+    uint32_t eflag, uint32_t unit_mask, uint32_t *pend, uint32_t o0, uint32_t o1, const uint32_t NW, const uint32_t IB)
 {
-    const uint32_t C = p->g.in_c, O = p->g.out_c, K = p->acc_bits;
+    const uint32_t C = p->g.in_c, K = p->acc_bits;
     const uint32_t row_words = (C * IB + 31u) >> 5;
     const uint32_t ngroups = nb >> 3;
-    for (uint32_t o = 0; o < O; o++) {
-        uint32_t Lloc[17];
-        uint32_t *L = Lstore ? Lstore + o * (K + 1u) : Lloc;
+    for (uint32_t o = o0; o < o1; o++) {
+        uint32_t *L = Lstore ? Lstore + (o - o0) * (K + 1u) : Lone;
         const uint32_t sv = p->start[o];
         if (first) {
             const uint32_t iv = sv & 0xFFFFFFu;
@@ -257,15 +256,14 @@ static inline __attribute__((always_inline)) void bnn_slice_unit_taps(uint32_t *
 #endif
 
 static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const bnn_bconv2d_slice_params_t *p, const uint32_t *cw,
-    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *hstore, uint32_t *obits, const uint32_t El[2][16],
-    uint32_t eflag, uint32_t pmask, const uint32_t NW, const uint32_t IB)
+    uint32_t c0, uint32_t nb, uint32_t first, uint32_t last, uint32_t *hstore, uint32_t *hone, uint32_t *obits, const uint32_t El[2][16],
+    uint32_t eflag, uint32_t pmask, uint32_t o0, uint32_t o1, const uint32_t NW, const uint32_t IB)
 {
-    const uint32_t C = p->g.in_c, O = p->g.out_c;
+    const uint32_t C = p->g.in_c;
     const uint32_t row_words = (C * IB + 31u) >> 5;
     const uint32_t ngroups = nb >> 3;
-    for (uint32_t o = 0; o < O; o++) {
-        uint32_t hloc[16];
-        uint32_t *h = hstore ? hstore + o * 16u : hloc;
+    for (uint32_t o = o0; o < o1; o++) {
+        uint32_t *h = hstore ? hstore + (o - o0) * 16u : hone;
         const uint32_t sv = p->start[o];
 #if BNN_T2_DSP_ASM
         if (IB == 4u && ngroups > 0u && (nb & 7u) == 0u) {
@@ -288,6 +286,16 @@ static inline __attribute__((always_inline)) void bnn_slice_lanes_outputs(const 
         const uint32_t *cwp = cw;
         uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
         uint32_t gi = 0;
+#if BNN_T1_ASM
+        /* ARMv6-M: whole groups in two passes of up to 3 groups (4-bit indices); the channel tail below. */
+        if (IB == 4u) {
+            for (uint32_t half = 0; half < 2u; half++)
+                for (uint32_t g0 = 0; g0 < ngroups; g0 += 3u)
+                    bnn_sl_t1_block(h + 8u * half, cw + g0 * 8u * NW + 4u * half, idx + g0, (ngroups - g0 < 3u ? ngroups - g0 : 3u) | (32u * NW << 4));
+            gi = ngroups;
+            cwp += ngroups * 8u * NW;
+        }
+#endif
         while (gi < ngroups) {
             /* Up to 3 groups (24 channels, bytes <= 216) between folds. */
             const uint32_t gend = ngroups - gi < 3u ? ngroups : gi + 3u;
@@ -324,7 +332,8 @@ static inline uint32_t bnn_slice_lane_pos(uint32_t b)
 /* What a unit of nr rows needs besides its data: the masks of its positions, its valid taps (rv: which of its
  * kernel rows lie inside the map) and the border corrections (E: mode 0 planes, El: mode 1 lane words). */
 typedef struct {
-    uint32_t unit_mask, cm0, cm2, valid[9], E[2][17], El[2][16], eflag, pmask;
+    uint32_t unit_mask, cm0, cm2, valid[9], eflag, pmask;
+    union { uint32_t E[2][17]; uint32_t El[2][16]; } b; /* mode 0 planes / mode 1 lane words */
 } bnn_slice_unit_t;
 
 static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p, uint32_t nr, uint32_t W,
@@ -342,8 +351,8 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
 
     /* Border correction planes E[parity][plane] (mode 0), El[parity][lane word] (mode 1). */
     u->eflag = 0u; u->pmask = 0u;
-    for (uint32_t j = 0; j <= K; j++) u->E[0][j] = u->E[1][j] = 0u;
-    for (uint32_t j = 0; j < 16u; j++) u->El[0][j] = u->El[1][j] = 0u;
+    for (uint32_t j = 0; j <= K; j++) u->b.E[0][j] = u->b.E[1][j] = 0u;
+    for (uint32_t j = 0; j < 16u; j++) u->b.El[0][j] = u->b.El[1][j] = 0u;
     if (mode) {
         for (uint32_t b = 0; b < 32u; b++) {
             const uint32_t pos = bnn_slice_lane_pos(b);
@@ -354,8 +363,8 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
             for (uint32_t t = 0; t < 9u; t++) nv += (u->valid[t] >> pos) & 1u;
             if (nv == 9u) continue;
             const uint32_t D = (9u - nv) * C;
-            u->El[0][b & 15u] += (D >> 1) << (16u * (b >> 4));
-            u->El[1][b & 15u] += ((D >> 1) + (D & 1u)) << (16u * (b >> 4));
+            u->b.El[0][b & 15u] += (D >> 1) << (16u * (b >> 4));
+            u->b.El[1][b & 15u] += ((D >> 1) + (D & 1u)) << (16u * (b >> 4));
             u->eflag = 1u;
         }
     } else if (p->pad_value == 0) {
@@ -366,8 +375,8 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
             const uint32_t D = (9u - nv) * C;
             const uint32_t e0 = D >> 1, e1 = (D >> 1) + (D & 1u);
             for (uint32_t j = 0; j <= K; j++) {
-                u->E[0][j] |= ((e0 >> j) & 1u) << b;
-                u->E[1][j] |= ((e1 >> j) & 1u) << b;
+                u->b.E[0][j] |= ((e0 >> j) & 1u) << b;
+                u->b.E[1][j] |= ((e1 >> j) & 1u) << b;
             }
             u->eflag |= e1;
         }
@@ -421,7 +430,7 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c16, const bnn_slice_
     uint32_t eb[2][8], pm = 0u;
     for (uint32_t q = 0; q < 2u; q++)
         for (uint32_t j = 0; j < 8u; j++) {
-            const uint32_t lo = u->El[q][2u * j], hi = u->El[q][2u * j + 1u];
+            const uint32_t lo = u->b.El[q][2u * j], hi = u->b.El[q][2u * j + 1u];
             if ((lo | hi) & 0xFF00FF00u) return 0u;
             eb[q][j] = lo | (hi << 8);
         }
@@ -443,6 +452,10 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c16, const bnn_slice_
 }
 #endif
 
+/* Words of the working memory in scratch (see bnn_bconv2d_b1_b1_slice): the unit struct, one accumulator, then
+ * mode 1's kernel-row counts S (96) or mode 0's row patterns (48). */
+#define SL_WORK_WORDS(mode) ((uint32_t)(sizeof(bnn_slice_unit_t) / 4u) + 17u + ((mode) ? 96u : 48u))
+
 static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords)
 {
     for (uint32_t i = 0; i < nwords; i += 4u) {
@@ -451,26 +464,64 @@ static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t n
     }
 }
 
+/* Input rows y .. y + cnt - 1 (cnt * W <= 32) of every channel into band slots slot .. slot + cnt - 1 (one word per
+ * row and channel), through one 32x32 transpose per channel word; rows at or past H are zero. */
+static void bnn_slice_band(uint32_t *rows, uint32_t BP, const uint32_t *in, const bnn_window_t *g, uint32_t y, uint32_t cnt,
+    uint32_t slot, uint32_t row_mask, uint32_t *tb)
+{
+    const uint32_t C = g->in_c, H = g->in_h, W = g->in_w, in_words = BNN_WORDS(C);
+    const uint32_t nr = y >= H ? 0u : (H - y < cnt ? H - y : cnt);
+    if (nr < cnt)
+        for (uint32_t c = 0; c < C; c++)
+            for (uint32_t r = nr; r < cnt; r++) rows[c * BP + slot + r] = 0u;
+    if (nr == 0u) return;
+    const uint32_t npos = nr * W;
+    for (uint32_t j = 0; j < in_words; j++) {
+        const uint32_t *src = in + (size_t)y * W * in_words + j;
+        for (uint32_t x = 0; x < npos; x++) tb[x] = src[(size_t)x * in_words];
+        for (uint32_t x = npos; x < 32u; x++) tb[x] = 0u;
+        bnn_slice_transpose32(tb);
+        const uint32_t m = C - 32u * j < 32u ? C - 32u * j : 32u;
+        uint32_t *dst = rows + 32u * j * BP + slot;
+        if (nr == 1u) {
+            for (uint32_t i = 0; i < m; i++, dst += BP) *dst = tb[i] & row_mask;
+            continue;
+        }
+        for (uint32_t i = 0; i < m; i++, dst += BP) {
+            const uint32_t v = tb[i];
+            for (uint32_t r = 0; r < nr; r++) dst[r] = (v >> (r * W)) & row_mask;
+        }
+    }
+}
+
 void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t *in, uint32_t *out, int32_t *scratch_words)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t C = g->in_c, O = g->out_c, H = g->in_h, W = g->in_w, R = p->rows_per_unit;
     const uint32_t n = p->n_codewords, K = p->acc_bits, batch = p->batch;
-    const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O), HP = H + 2u;
-    uint32_t *rows = (uint32_t *)scratch_words;                 /* [C][H+2] input bit rows, zero rows at 0 and H+1 */
+    const uint32_t out_words = BNN_WORDS(O), BP = R + 2u;
+    /* Output channels per pass over the input channels: all, or groups of a multiple of 32 (counts recomputed). */
+    const uint32_t G = p->out_group != 0u && p->out_group < O ? p->out_group : O;
+    uint32_t *rows = (uint32_t *)scratch_words;                 /* [C][R+2] the unit's input rows oy0 - 1 .. oy0 + R */
     const uint32_t mode = p->mode, accw = mode ? 16u : K + 1u;
     const uint32_t cwsize = mode ? ((batch + 7u) & ~7u) * n * 8u : batch * n * 4u;
-    uint32_t *cw = rows + C * HP;                               /* count planes [batch][n][4] / byte lanes (see above) */
-    uint32_t *Lstore = batch < C ? cw + cwsize : NULL;          /* [O][accw] accumulators across batches */
-    uint32_t *obits = cw + cwsize + (batch < C ? O * accw : 0u); /* [32 * out_words] */
+    uint32_t *cw = rows + C * BP;                               /* count planes [batch][n][4] / byte lanes (see above) */
+    uint32_t *Lstore = batch < C ? cw + cwsize : NULL;          /* [G][accw] accumulators across batches */
+    uint32_t *obits = cw + cwsize + (batch < C ? G * accw : 0u); /* [32 * out_words] */
     uint32_t *tb = obits + 32u * out_words;                     /* [32] */
     uint32_t *cwo = tb + 32u;                                   /* [n] byte offsets of each codeword's row counts (+ [3n] addresses in mode 1) */
     uint32_t *pend = cwo + (mode ? 4u * n : n);                 /* [batch / 8] pending carries of one output */
     /* Mode 1 with row_cache (R <= 2): the row counts of kernel rows R..2 of every channel, kept for the next unit,
      * whose kernel rows 0..2-R they are. */
-    const uint32_t cslots = mode && p->row_cache ? 3u - R : 0u;
-    uint32_t *cache = pend + batch / 8u;                        /* [C][cslots * 32], or the ring [3][C][32] */
-    uint32_t S[96]; /* mode 1: [ky][pattern][w]: a kernel row's match count in 4-bit lanes, lane i = position 4i + w */
+    const uint32_t cslots = mode && p->row_cache && G == O ? 3u - R : 0u;
+    /* Working memory kept off the stack (16 KiB parts have little of it): the unit's masks and border corrections, one
+     * output's accumulator when there is a single batch, and mode 1's kernel-row counts S ([ky][pattern][w]:
+     * a kernel row's match count in 4-bit lanes, lane i = position 4i + w), or mode 0's row patterns. */
+    bnn_slice_unit_t *const up = (bnn_slice_unit_t *)(void *)(pend + batch / 8u);
+    uint32_t *const lone = (uint32_t *)(up + 1);
+    uint32_t *const S = lone + 17u;
+    uint32_t *const lh = S;  /* mode 0: [ky * 8 + pattern]: low plane of the row's match count; +24: high plane */
+    uint32_t *cache = pend + batch / 8u + SL_WORK_WORDS(mode); /* [C][cslots * 32], or the ring [3][C][32] */
 
     for (uint32_t k = 0; k < n; k++) {
         const uint32_t id = p->codewords[k];
@@ -497,7 +548,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     const bnn_sl_sat_args_t *sat_args = NULL;
     bnn_sl_sat_args_t sa;
     uint32_t *st = NULL;
-    if (p->sat && mode && batch >= C) {
+    if (p->sat && mode && batch >= C && G == O) {
         uint32_t ok = 1u;
         for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
         if (ok) {
@@ -508,7 +559,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     }
     uint32_t ring_rot = 0;
     bnn_sl_ring_args_t ring_args[3];
-    const uint32_t ring = mode && p->row_cache == 2u && batch >= C && (C & 7u) == 0u;
+    const uint32_t ring = mode && p->row_cache == 2u && batch >= C && (C & 7u) == 0u && G == O;
     if (ring) {
         const uint32_t **tab = (const uint32_t **)(void *)(cache + C * 96u);
         for (uint32_t rot = 0; rot < 3u; rot++) {
@@ -523,44 +574,24 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     }
 #endif
 
-    /* Transpose the channel-packed input into bit rows, R rows (R * W <= 32 positions) per 32x32 transpose. */
-    SL_PROF(bnn_sp_transpose);
     const uint32_t row_mask = W >= 32u ? 0xFFFFFFFFu : (1u << W) - 1u;
-    for (uint32_t c = 0; c < C; c++) rows[c * HP] = rows[c * HP + H + 1u] = 0u;
-    for (uint32_t y0 = 0; y0 < H; y0 += R) {
-        const uint32_t npos = (H - y0 < R ? H - y0 : R) * W;
-        for (uint32_t j = 0; j < in_words; j++) {
-            const uint32_t *src = in + (size_t)y0 * W * in_words + j;
-            for (uint32_t x = 0; x < npos; x++) tb[x] = src[(size_t)x * in_words];
-            for (uint32_t x = npos; x < 32u; x++) tb[x] = 0u;
-            bnn_slice_transpose32(tb);
-            if (R == 1u) {
-                const uint32_t m = C - 32u * j < 32u ? C - 32u * j : 32u;
-                uint32_t *dst = rows + 32u * j * HP + y0 + 1u;
-                for (uint32_t i = 0; i < m; i++, dst += HP) *dst = tb[i] & row_mask;
-                continue;
-            }
-            for (uint32_t i = 0; i < 32u && 32u * j + i < C; i++) {
-                uint32_t *dst = rows + (32u * j + i) * HP + y0 + 1u;
-                const uint32_t v = tb[i];
-                for (uint32_t r = 0; r * W < npos; r++) dst[r] = (v >> (r * W)) & row_mask;
-            }
-        }
-    }
     for (uint32_t i = 0; i < 32u * out_words; i++) obits[i] = 0u;
-    uint32_t ooff[2][32]; /* output offsets of whole mode-1 units: [0] the 16-bit lanes' order, [1] the saturating one's */
-    for (uint32_t b = 0; b < 32u; b++) {
-        ooff[0][b] = bnn_slice_lane_pos(b) * out_words;
-#if BNN_T2_DSP_ASM
-        ooff[1][b] = bnn_slice_sat_pos(b) * out_words;
-#endif
-    }
+    if (p->pool.kh) bnn_pool_clear(&p->pool, O, out);
 
     /* Masks, valid taps and border corrections of a unit depend only on its rows and which of its kernel rows lie
      * inside the map: computed again only when that changes (the interior units share one set). */
-    bnn_slice_unit_t u;
     uint32_t key_nr = 0, key_rv[3] = { 0, 0, 0 };
     for (uint32_t oy0 = 0; oy0 < H; oy0 += R) {
+        /* The band: slots 0 .. R + 1 hold input rows oy0 - 1 .. oy0 + R; the next unit keeps the last two. */
+        SL_PROF(bnn_sp_transpose);
+        if (oy0 == 0u) {
+            for (uint32_t c = 0; c < C; c++) rows[c * BP] = 0u;
+            bnn_slice_band(rows, BP, in, g, 0u, R, 1u, row_mask, tb);
+            bnn_slice_band(rows, BP, in, g, R, 1u, R + 1u, row_mask, tb);
+        } else {
+            for (uint32_t c = 0; c < C; c++) { rows[c * BP] = rows[c * BP + R]; rows[c * BP + 1u] = rows[c * BP + R + 1u]; }
+            bnn_slice_band(rows, BP, in, g, oy0 + 1u, R, 2u, row_mask, tb);
+        }
         SL_PROF(bnn_sp_unit);
         const uint32_t nr = H - oy0 < R ? H - oy0 : R;
         const uint32_t nbits = nr * W;
@@ -572,17 +603,19 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             }
         if (nr != key_nr || rv[0] != key_rv[0] || rv[1] != key_rv[1] || rv[2] != key_rv[2]) {
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
-            bnn_slice_unit_setup(&u, p, nr, W, row_mask, rv, mode, K);
+            bnn_slice_unit_setup(up, p, nr, W, row_mask, rv, mode, K);
 #if BNN_T2_DSP_ASM
-            if (st) sat_args = bnn_slice_sat_setup(st, c16, &u, p, nr * W) ? &sa : NULL;
+            if (st) sat_args = bnn_slice_sat_setup(st, c16, up, p, nr * W) ? &sa : NULL;
 #endif
         }
-        const uint32_t unit_mask = u.unit_mask, cm0 = u.cm0, cm2 = u.cm2, eflag = u.eflag, pmask = u.pmask;
-        const uint32_t *valid = u.valid;
+        const uint32_t unit_mask = up->unit_mask, cm0 = up->cm0, cm2 = up->cm2, eflag = up->eflag, pmask = up->pmask;
+        const uint32_t *valid = up->valid;
 
         /* Full units share kernel rows with their full neighbours (only the last unit can be partial). */
         const uint32_t reuse = cslots && oy0 > 0u && nr == R ? cslots : 0u;
         const uint32_t keep = cslots && oy0 + 2u * R <= H;
+        for (uint32_t og = 0; og < O; og += G) {
+        const uint32_t oend = O - og < G ? O : og + G;
         for (uint32_t c0 = 0; c0 < C; c0 += batch) {
             const uint32_t nb = C - c0 < batch ? C - c0 : batch;
             /* Count planes of every codeword for each channel of the batch. */
@@ -594,7 +627,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 const uint32_t ru = oy0 > 0u && nr == R ? 3u - R : 0u;
                 for (uint32_t c = 0; c < C; c++) {
                     uint32_t taps[18];
-                    bnn_slice_unit_taps(taps, rows + c * HP + oy0, ru, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
+                    bnn_slice_unit_taps(taps, rows + c * BP, ru, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
                     for (uint32_t ky = ru; ky < 3u; ky++)
                         bnn_sl_rows_lanes(cache + (((ring_rot + ky) % 3u) * C + c) * 32u, taps + 6u * ky, 1u);
                 }
@@ -604,7 +637,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
 #endif
             if (mode) for (uint32_t cl = 0; cl < nb; cl++) {
                 const uint32_t c = c0 + cl;
-                const uint32_t *rc = rows + c * HP + oy0;
+                const uint32_t *rc = rows + c * BP;
                 /* Kernel rows 0 .. reuse - 1 of this unit are rows R .. 2 of the previous (full) unit. */
 #if BNN_T2_DSP_ASM
                 if (reuse) bnn_sl_copy(S, cache + c * cslots * 32u, reuse * 32u);
@@ -662,8 +695,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 }
             }
             else for (uint32_t cl = 0; cl < nb; cl++) {
-                const uint32_t *rc = rows + (c0 + cl) * HP + oy0;
-                uint32_t lh[48]; /* [ky * 8 + pattern]: low plane of the row's match count; +24: high plane */
+                const uint32_t *rc = rows + (c0 + cl) * BP;
                 for (uint32_t ky = 0; ky < 3u; ky++) {
                     uint32_t P0, P1, P2, N0, N1, N2;
                     bnn_slice_taps(rc + ky, nr, W, cm0, unit_mask, cm2, valid + ky * 3u, p->pad_value, &P0, &P1, &P2, &N0, &N1, &N2);
@@ -703,17 +735,18 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
 #endif
             if (mode) {
                 switch (n) {
-                case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 64u, 4u); break;
-                case 16: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 128u, 4u); break;
-                case 32: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, 256u, 8u); break;
-                default: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[16])u.El, eflag, pmask, n * 8u, n <= 16u ? 4u : 8u); break;
+                case 8: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[16])up->b.El, eflag, pmask, og, oend, 64u, 4u); break;
+                case 16: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[16])up->b.El, eflag, pmask, og, oend, 128u, 4u); break;
+                case 32: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[16])up->b.El, eflag, pmask, og, oend, 256u, 8u); break;
+                default: bnn_slice_lanes_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[16])up->b.El, eflag, pmask, og, oend, n * 8u, n <= 16u ? 4u : 8u); break;
                 }
             } else switch (n) {
-            case 8: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 32u, 4u); break;
-            case 16: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 64u, 4u); break;
-            case 32: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, 128u, 8u); break;
-            default: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, obits, (const uint32_t (*)[17])u.E, eflag, unit_mask, pend, n * 4u, n <= 16u ? 4u : 8u); break;
+            case 8: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[17])up->b.E, eflag, unit_mask, pend, og, oend, 32u, 4u); break;
+            case 16: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[17])up->b.E, eflag, unit_mask, pend, og, oend, 64u, 4u); break;
+            case 32: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[17])up->b.E, eflag, unit_mask, pend, og, oend, 128u, 8u); break;
+            default: bnn_slice_outputs(p, cw, c0, nb, first, last, Lstore, lone, obits, (const uint32_t (*)[17])up->b.E, eflag, unit_mask, pend, og, oend, n * 4u, n <= 16u ? 4u : 8u); break;
             }
+        }
         }
 
         /* Output bits of the unit -> channel-packed positions. */
@@ -723,12 +756,15 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             for (uint32_t k = 0; k < 32u; k++) tb[k] = obits[32u * j + k];
             bnn_slice_transpose32(tb);
             uint32_t *y = out + (size_t)pos0 * out_words + j;
-            if (nbits == 32u && mode) {
-                /* Whole units: the lane order's offsets, computed once per call. */
-                const uint32_t *off = ooff[SL_SAT_ON ? 1 : 0];
-                for (uint32_t b = 0; b < 32u; b += 4u) {
-                    const uint32_t v0 = tb[b], v1 = tb[b + 1u], v2 = tb[b + 2u], v3 = tb[b + 3u];
-                    y[off[b]] = v0; y[off[b + 1u]] = v1; y[off[b + 2u]] = v2; y[off[b + 3u]] = v3;
+            if (p->pool.kh) {
+                /* Fused max pool: OR each position's word into the pooled positions that cover it. */
+                for (uint32_t b = 0; b < 32u; b++) {
+#if BNN_T2_DSP_ASM
+                    const uint32_t pos = !mode ? b : sat_args ? bnn_slice_sat_pos(b) : bnn_slice_lane_pos(b);
+#else
+                    const uint32_t pos = mode ? bnn_slice_lane_pos(b) : b;
+#endif
+                    if (pos < nbits) bnn_pool_or(&p->pool, out, out_words, pos0 + pos, j, tb[b]);
                 }
                 continue;
             }
@@ -752,20 +788,22 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     }
 }
 
-/* Scratch, in the order bnn_bconv2d_b1_b1_slice lays it out: the input's bit rows [in_c][in_h + 2]; the codeword
- * counts of a batch ([batch][n][4] bit planes in mode 0, [batch rounded up to 8][n][8] byte lanes in mode 1); with
- * several batches the accumulators kept between them (out_c x (acc_bits + 1) planes, or 16 lane words); the output
+/* Scratch, in the order bnn_bconv2d_b1_b1_slice lays it out: the unit's band of input bit rows [in_c][rows_per_unit + 2];
+ * the codeword counts of a batch ([batch][n][4] bit planes in mode 0, [batch rounded up to 8][n][8] byte lanes in mode 1);
+ * with several batches the accumulators kept between them (G x (acc_bits + 1) planes, or 16 lane words, for the
+ * G = out_group (or out_c) outputs of a pass); the output
  * bits (32 per 32 outputs), a 32-word transpose, the codeword offsets (n, or 4n in mode 1) and the pending carries
- * (batch / 8); the row cache (in_c x 32 x (3 - rows_per_unit)) or the ring (in_c x 96 + 9n); with sat, per output
+ * (batch / 8); the working memory (SL_WORK_WORDS); the row cache (in_c x 32 x (3 - rows_per_unit)) or the ring (in_c x 96 + 9n); with sat, per output
  * its start words, count addresses (in_c rounded up to 16), flip and positions (+10), and an 8-word zero block. */
 uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t *p)
 {
-    const uint32_t C = p->g.in_c, H = p->g.in_h, O = p->g.out_c, n = p->n_codewords, b = p->batch, mode = p->mode;
-    uint32_t w = C * (H + 2u);
+    const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, b = p->batch, mode = p->mode;
+    const uint32_t G = p->out_group != 0u && p->out_group < O ? p->out_group : O;
+    uint32_t w = C * (p->rows_per_unit + 2u);
     w += mode ? ((b + 7u) & ~7u) * n * 8u : b * n * 4u;
-    w += b < C ? O * (mode ? 16u : p->acc_bits + 1u) : 0u;
-    w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u;
-    if (mode && p->row_cache) w += p->row_cache == 2u ? C * 96u + 9u * n : C * 32u * (3u - p->rows_per_unit);
-    if (p->sat) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
+    w += b < C ? G * (mode ? 16u : p->acc_bits + 1u) : 0u;
+    w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u + SL_WORK_WORDS(mode);
+    if (G == O && mode && p->row_cache) w += p->row_cache == 2u ? C * 96u + 9u * n : C * 32u * (3u - p->rows_per_unit);
+    if (G == O && p->sat) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
     return w;
 }

@@ -46,4 +46,13 @@ typedef struct { const uint32_t *const *tab, *const *tab_end; uint32_t ngroups, 
 void bnn_sl_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
 #endif /* BNN_T2_DSP_ASM */
 
+#if BNN_T1_ASM
+/* Mode 1 on ARMv6-M, one pass over half the positions for one output: gs & 15 (1..3) groups of 8 input channels,
+ * 4-bit indices. Group gi's index word is idx[gi]; channel j of it adds the four count words at
+ * g + gi * (gs >> 4) + 256 * idx_j + 32 * j bytes (g: the batch's counts + 16 bytes for the second half) into four
+ * byte-lane accumulators that start at 0; at the end they fold into h[0..7] (accumulator a: h[2a] += bytes 0 and 2,
+ * h[2a + 1] += bytes 1 and 3). */
+void bnn_sl_t1_block(uint32_t *h, const uint32_t *g, const uint32_t *idx, uint32_t gs);
+#endif /* BNN_T1_ASM */
+
 #endif /* BNN_BCONV2D_SLICE_H */

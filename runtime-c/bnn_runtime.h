@@ -71,10 +71,26 @@ typedef struct {
     uint8_t pad_top, pad_left;
 } bnn_window_t;
 
-/* Integer accumulator -> output. thresh == NULL: s32 planar output; else b1 packed output. */
+/* Max pooling fused into a kernel that writes b1 (conv -> max pool): the full-resolution map is never stored. The
+ * kernel clears the pooled map, then ORs the bits of each output position into every pooled position whose window
+ * holds it (max of +-1 is OR with bit 1 = +1; padded window positions are never part of the max, and every window
+ * holds at least one position). kh == 0: no pooling. */
+typedef struct {
+    uint16_t out_h, out_w;   /* the pooled map */
+    uint16_t in_w;           /* width of the map being pooled (the kernel's own output) */
+    uint8_t kh, kw, sh, sw, pad_top, pad_left;
+} bnn_pool_t;
+
+/* Clear the pooled b1 map of out_c channels. */
+void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out);
+/* OR word j (channels 32j..) of position pos of the pooled map's input into every pooled position covering it. */
+void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t pos, uint32_t j, uint32_t bits);
+
+/* Integer accumulator -> output. thresh == NULL: s32 planar output; else b1 packed output, pooled when pool.kh. */
 typedef struct {
     const int32_t *thresh;
     const uint32_t *flip; /* bit o set: the comparison is acc <= thresh[o] */
+    bnn_pool_t pool;
 } bnn_output_t;
 
 /* Write the out_c accumulators of position pos (of plane positions) to a b1 or s32 output. */
@@ -165,6 +181,10 @@ typedef struct {
                               * a byte (see the scratch size); other builds and thresholds ignore it */
     uint16_t n_codewords;    /* n <= 256; indices are 4 bits wide for n <= 16, else 8 */
     uint16_t batch;          /* input channels per batch of shared count planes (multiple of 8, or in_c) */
+    bnn_pool_t pool;         /* fused max pool (pool.kh != 0) */
+    uint16_t out_group;      /* output channels per pass over the input channels (any number <= out_c; 0: out_c): with fewer
+                              * than out_c the counts are computed once per group and only a group's accumulators are
+                              * kept (no row cache, ring or saturating path then) */
     const uint16_t *codewords; /* n codeword ids (tap t = bit t) */
     const uint32_t *indices; /* [out_c][row words]: index of (o, c) at bit (c * ibits) & 31 of word (c * ibits) >> 5 */
     const uint32_t *start;   /* [out_c]: start value (bits 0..23), odd-threshold bit 24, flip bit 25 */

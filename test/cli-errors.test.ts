@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 import { buildError } from '../generator/src/toolchain/qemu.ts';
 import { BnnError } from '../generator/src/core/errors.ts';
+import { writeModel } from '../generator/src/format/write.ts';
+import { tooBigForMicrobit } from './fixtures/layers.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const UNTRAINED = join(PROJECT_ROOT, 'test', 'fixtures', 'mnist-untrained', 'model.json');
@@ -73,9 +75,12 @@ describe('bad model files', () => {
 
 describe('boards and targets', () => {
   it('`memory` and `verify` on a board the model does not fit: refused before building, both RAM figures named', () => {
-    for (const args of [['memory', '--board', 'microbit'], ['verify', '--board', 'microbit', '--count', '1']]) {
+    const big = join(work, 'too-big', 'model.json');
+    mkdirSync(join(work, 'too-big'), { recursive: true });
+    writeModel(tooBigForMicrobit(), big);
+    for (const args of [['memory', big, '--board', 'microbit'], ['verify', big, '--board', 'microbit', '--count', '1']]) {
       const r = cli(...args);
-      expectError(r, /model mnist-sparks does not fit microbit: its firmware needs [\d,]+ B of RAM \(arena [\d,]+, harness and C library [\d,]+, heap [\d,]+, stack [\d,]+\), RAM has 16,384 B/);
+      expectError(r, /model too-big does not fit microbit: its firmware needs [\d,]+ B of RAM \(arena [\d,]+, harness and C library [\d,]+, stack [\d,]+\), RAM has 16,384 B/);
       expect(r.stdout).toBe('');
     }
   });
@@ -101,8 +106,8 @@ describe('boards and targets', () => {
     const e = buildError(stderr, 'make failed');
     expect(e).toBeInstanceOf(BnnError);
     expect(e.message).toBe("firmware does not link: region `RAM' overflowed by 1234 bytes");
-    const assert = buildError('/usr/bin/arm-none-eabi-ld: microbit: .data + .bss leave less than 2048 bytes of heap in RAM\ncollect2: error: ld returned 1 exit status', '');
-    expect(assert.message).toBe('firmware does not link: microbit: .data + .bss leave less than 2048 bytes of heap in RAM');
+    const assert = buildError('/usr/bin/arm-none-eabi-ld: microbit: .data + .bss leave no room for the stack in RAM (0x00000800 bytes reserved)\ncollect2: error: ld returned 1 exit status', '');
+    expect(assert.message).toBe('firmware does not link: microbit: .data + .bss leave no room for the stack in RAM (0x00000800 bytes reserved)');
     const compile = buildError('bnn_model.c:12:3: error: unknown type name \'foo\'', '');
     expect(compile).not.toBeInstanceOf(BnnError);
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { withPadValue } from './fixtures/layers.ts';
+import { limitFor, withPadValue } from './fixtures/layers.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -31,6 +31,9 @@ function makeCase(name: string, model: Model, tag: string, scratchLimit?: number
 }
 
 
+/** A case whose scratch limit pins the slice kernel's working set (`want` matches the planner's reason). */
+const pinned = (name: string, model: Model, tag: string, want: RegExp) => makeCase(name, model, tag, limitFor(model, want));
+
 const small: Case[] = [
   ...[null, 2, 4, 9].map((tau, i) => makeCase(`8x8x40 tau ${tau ?? 'dense'}`, standardLayerModel(40, 8, 8, tau, 3 + i), `s${i}`)),
   makeCase('13x7x33 tau 5', standardLayerModel(33, 13, 7, 5, 9), 's9'),
@@ -41,6 +44,11 @@ const small: Case[] = [
   makeCase('9x9x19 tau 3 pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), 's13'),
   makeCase('32x32x16 tau 8 batched', standardLayerModel(16, 32, 32, 8, 14), 's14', 9_000),
   makeCase('8x8x45 tau 4 byte lanes batched', standardLayerModel(45, 8, 8, 4, 16), 's16', 20_000),
+  pinned('16x16x40 tau 4 bit planes batched', standardLayerModel(40, 16, 16, 4, 17), 's17', /bit planes, batch 8, 4-bit/),
+  // Output groups: the shared counts once per group of outputs, only a group's accumulators kept.
+  pinned('8x8x64 tau 4 bit planes, output groups', standardLayerModel(64, 8, 8, 4, 21), 's21', /bit planes.*output groups/),
+  pinned('8x8x96 tau 3 byte lanes, output groups', standardLayerModel(96, 8, 8, 3, 22), 's22', /byte lanes.*output groups/),
+  pinned('7x7x44 tau 5 pad +1, output groups', withPadValue(standardLayerModel(44, 7, 7, 5, 23), 1), 's23', /output groups/),
   // Row cache (byte lanes, <= 2 rows per unit): one row per unit; two rows with a partial last unit and pad -1.
   makeCase('20x20x24 tau 4 row cache', standardLayerModel(24, 20, 20, 4, 19), 's19'),
   makeCase('15x16x16 tau 3 row cache pad -1', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), 's20'),
@@ -67,7 +75,7 @@ describe('fast kernel choice', () => {
     expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'valid']);
   });
 
-  it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, partial units, the row cache', () => {
+  it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, output groups, partial units, the row cache', () => {
     const seen = new Set<string>();
     for (const c of [...small, ...random]) {
       c.emitted.fast.info.layers.forEach((l, i) => {
@@ -81,9 +89,10 @@ describe('fast kernel choice', () => {
         if (H % Math.max(1, Math.floor(32 / W)) !== 0) seen.add('partial unit');
         if (C % 8 !== 0) seen.add('channel tail');
         if (l.why!.includes('row cache') || l.why!.includes('row ring')) seen.add('row cache');
+        if (l.why!.includes('output groups')) seen.add(l.why!.includes('byte lanes') ? 'byte lanes groups' : 'bit planes groups');
       });
     }
-    expect([...seen].sort()).toEqual(['batched', 'bit planes', 'byte lanes', 'byte lanes batched', 'bytes', 'channel tail', 'nibbles', 'one batch', 'pad-1', 'pad0', 'pad1', 'partial unit', 'row cache']);
+    expect([...seen].sort()).toEqual(['batched', 'bit planes', 'bit planes groups', 'byte lanes', 'byte lanes batched', 'byte lanes groups', 'bytes', 'channel tail', 'nibbles', 'one batch', 'pad-1', 'pad0', 'pad1', 'partial unit', 'row cache']);
   });
 
   it('auto picks the bit-sliced kernel for the standard codebook shapes and the lanes kernel for dense weights', () => {

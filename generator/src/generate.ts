@@ -35,6 +35,10 @@ export interface GenerateOptions {
   kernels?: KernelChoice;
   /** Upper bound for one fast kernel's scratch in bytes (default: what the board's RAM leaves). */
   scratchLimit?: number;
+  /** Most bytes the arena may take (`--ram-budget`; default: what the board's RAM leaves). */
+  ramBudget?: number;
+  /** Plan for an ARMv6-M core (default: the board's core; profiling runs M0 code on the M3 board). */
+  armv6m?: boolean;
 }
 
 export interface Generated {
@@ -51,7 +55,7 @@ export function goldenInputs(model: Model, given: Input[], count: number, seed: 
 }
 
 export function generate(model: Model, opts: GenerateOptions): Generated {
-  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit });
+  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit, ramBudget: opts.ramBudget, armv6m: opts.armv6m });
   const emitted = emitProgram(program, opts.optionsText);
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };

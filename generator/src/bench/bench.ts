@@ -131,7 +131,7 @@ async function measureBuild(model: Model, board: Board, kernels: KernelChoice, s
 export async function benchModel(model: Model, board: Board, opts: BenchOptions = {}): Promise<BenchResult> {
   const builds = opts.kernels ?? ['ref', 'auto'];
   const measured = new Map<KernelChoice, Awaited<ReturnType<typeof measureBuild>>>();
-  // Without opts.scratchLimit, generate() bounds fast kernels' scratch by the board's RAM (scratchBudget).
+  // Without opts.scratchLimit, generate() plans the fastest kernels whose arena fits what the board's RAM leaves.
   for (const k of builds) measured.set(k, await measureBuild(model, board, k, opts.scratchLimit, opts.timeoutMs, opts.progress ?? silent));
   const base = measured.get(builds[0])!;
   const rows: BenchRow[] = base.info.layers

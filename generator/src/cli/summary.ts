@@ -8,6 +8,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c <= 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
+/** Why each fast kernel (or the portable one beside a fast candidate) was picked: the planner's estimates. */
+function kernelReasons(info: ModelInfo): string[] {
+  const why = info.layers.filter((l) => l.why);
+  return why.length ? ['kernels:', ...why.map((l) => `  ${l.index} ${l.name}: ${l.why}`)] : [];
+}
+
 export function modelSummary(info: ModelInfo): string {
   const rows = [['#', 'layer', 'kernel', 'output', 'arena@', 'weights B', 'binary MACs']];
   for (const l of info.layers) {
@@ -20,7 +26,8 @@ export function modelSummary(info: ModelInfo): string {
     '',
     `layers: ${info.layers.length}`,
     `weight flash: ${n(info.totalWeightBytes)} B (codebook ${n(w.codebook)}, indices ${n(w.indices)}, thresholds ${n(w.thresholds)}, binary weights ${n(w.binary)}, real-valued ${n(w.real)}, integer ${n(w.int)})`,
-    `arena: ${n(info.arenaSize)} B (exact, planned at generation time)`,
+    `arena: ${n(info.arenaSize)} B (exact, planned at generation time${info.arenaBudget !== undefined ? `; budget ${n(info.arenaBudget)} B` : ''})`,
+    ...kernelReasons(info),
     `binary MACs: ${n(info.binaryMacs)}; real MACs: ${n(info.realMacs)}`,
   ].join('\n');
 }

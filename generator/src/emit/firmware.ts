@@ -5,7 +5,6 @@ import { getTarget, type Target } from '../model/target.ts';
 import { countCorrect } from '../model/scores.ts';
 import { cArrayBody, cFloat, cHex8, cInt32 } from './c.ts';
 import { prefixContext, render } from './templates.ts';
-import { HEAP_MIN } from '../plan/fit.ts';
 import { checkPrefix } from '../plan/resolve.ts';
 import { qemuArgs } from '../toolchain/qemu.ts';
 import { rp2040Boot2 } from './rp2040-boot2.ts';
@@ -145,8 +144,6 @@ function linkerScript(board: Board, common: Common): string {
     data,
     stack,
     stackSize: hex(board.layout.stackSize),
-    stackInData: stack === data,
-    heapMin: HEAP_MIN,
     stackAsserts,
     boot2: board.boot2 !== undefined,
     vectorOffset: board.boot2 ? '0x100' : '0',

@@ -34,12 +34,14 @@ export interface LibraryOptions {
   format: LibraryFormat;
   dirName: string;
   optionsText?: string;
+  /** Most bytes the arena may take (`--ram-budget`); without it fast kernels take the scratch they like. */
+  ramBudget?: number;
   /** Arduino: an input for the example sketch and the class the reference gives it (the sketch checks it). */
   sample?: { input: Uint8Array | Int8Array; expectedClass: number };
 }
 
 export function libraryFiles(model: Model, opts: LibraryOptions): { files: Record<string, string>; info: ModelInfo } {
-  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText });
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, ramBudget: opts.ramBudget, armv6m: opts.target.arch === 'armv6-m', dsp: opts.target.hasDsp });
   const info = emitted.info;
   const ctx = common(model, info, opts.target, opts.dirName);
   const files: Record<string, string> = {};

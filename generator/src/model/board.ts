@@ -114,7 +114,7 @@ export const BoardSchema = z
     /** The machine's real memory map (RAM/flash only; peripherals are not listed). */
     memory: z.array(MemoryRegionSchema).min(1),
     /** Which region holds what: code = vectors, .text, .rodata and the load image of .data;
-     *  data = .data, .bss and the heap; stack = the top `stackSize` bytes of that region. */
+     *  data = .data and .bss (the firmware has no heap); stack = the top `stackSize` bytes of that region. */
     layout: z.strictObject({
       code: Identifier,
       data: Identifier,

@@ -77,6 +77,8 @@ export interface LowerContext {
   scratchLimit?: number;
   /** The target core has the DSP extension (M4, M7, M33, M55): plan the paths only its assembly takes. */
   dsp: boolean;
+  /** ARMv6-M (M0, M0+): cost models use their Thumb-1 figures. */
+  armv6m: boolean;
   /** Register a constant table; returns the value that names it in C. */
   table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory): { table: string };
 }

@@ -32,13 +32,14 @@ export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowe
   const requests: BufferRequest[] = [];
   model.layers.forEach((l, i) => {
     const root = rootOf.get(l.output)!;
+    // A chain's head runs the chain's kernel: its scratch is needed even though its own output is never stored.
+    if (lowered[i].scratchBytes > 0) requests.push({ id: `scratch:${i}`, bytes: lowered[i].scratchBytes, first: i, last: i });
     if (fusion.chains.has(i) || (fusion.memberOf.has(i) && !fusion.tails.has(i))) return; // never materialised
     // A fused chain's output is written when its head runs.
     const first = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
     if (root === l.output && l.output !== model.output) {
       requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i });
     }
-    if (lowered[i].scratchBytes > 0) requests.push({ id: `scratch:${i}`, bytes: lowered[i].scratchBytes, first: i, last: i });
   });
   return { rootOf, requests };
 }

@@ -9,9 +9,10 @@ import { getTarget } from '../model/target.ts';
 import { inferModel, type TensorTable } from '../model/validate.ts';
 import { opOf } from '../ops/registry.ts';
 import type { CTable, CType, Cost, KernelChoice, Lowering, TableCategory } from '../ops/types.ts';
-import { planArena, type ArenaPlan } from './arena.ts';
+import { planArena, type ArenaPlan, type BufferRequest } from './arena.ts';
+import { ARENA_ALIGN } from '../ir/layout.ts';
 import { bufferRequests } from './buffers.ts';
-import { scratchBudget } from './fit.ts';
+import { firmwareRam } from './fit.ts';
 import { consumersOf, findFusions, type Fusion } from './fusion.ts';
 import { tensorBytes } from '../ir/layout.ts';
 
@@ -26,6 +27,11 @@ export interface ResolveOptions {
   scratchLimit?: number;
   /** The target core has the DSP extension (default: the board's core, else true: the cost model is the M4's). */
   dsp?: boolean;
+  /** Plan for an ARMv6-M core (default: from the board). */
+  armv6m?: boolean;
+  /** Most bytes the arena may take (`--ram-budget`); default with a board: its data RAM less the stack, the harness and
+   *  the C library. Fast kernels get the scratch this leaves beside the portable plan's buffers. */
+  ramBudget?: number;
 }
 
 export interface LayerInfo {
@@ -56,6 +62,8 @@ export interface ModelInfo {
   inputSize: number;
   inputSigned: boolean;
   numClasses: number;
+  /** The arena budget the kernels were planned within (board RAM or --ram-budget), if any. */
+  arenaBudget?: number;
   scoreType: 'f32' | 'i32';
   arenaSize: number;
   layers: LayerInfo[];
@@ -105,8 +113,8 @@ export function checkPrefix(prefix: string): void {
   if (!/^[a-z][a-z0-9_]*_$/.test(prefix)) throw new BnnError(`--prefix: '${prefix}' must be lower-case letters, digits and _, ending in _ (e.g. kws_)`);
 }
 
-/** Lower every layer with the given kernel choice and scratch limit. */
-function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined, dsp: boolean): ResolvedLayer[] {
+/** Lower every layer; `scratchLimit` bounds each fast kernel's scratch (one figure, or one per layer index). */
+function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined | ((index: number) => number), dsp: boolean, armv6m: boolean): ResolvedLayer[] {
   return model.layers.map((layer, index) => {
     const chain = fusion.chains.get(index);
     const writes = chain ? model.layers[chain[chain.length - 1]].output : layer.output;
@@ -117,8 +125,9 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
       inputs: layer.inputs.map((t) => tensors.get(t)!),
       output: tensors.get(writes)!,
       kernels,
-      scratchLimit,
+      scratchLimit: typeof scratchLimit === 'function' ? scratchLimit(index) : scratchLimit,
       dsp,
+      armv6m,
       table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory) {
         const name = `L${index}_${suffix}`;
         tables.push({ name, ctype, values, category, bytes: values.length * ELEMENT_BYTES[ctype] });
@@ -134,6 +143,31 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
   });
 }
 
+/**
+ * The fastest lowering whose arena fits `budget`: each layer's fast kernel may take the scratch that the buffers alive
+ * at its step (in the portable plan) leave; where the arena planner then needs more (placement around other live
+ * buffers), every limit shrinks by the excess and the layers are lowered again. A portable plan that does not fit is
+ * refused here for an explicit --ram-budget (the board's own figure is checked, with its breakdown, by checkFits).
+ */
+function lowerWithin(budget: number, lower: (limit: number | ((i: number) => number) | undefined, k?: KernelChoice) => ResolvedLayer[], arenaOf: (ls: ResolvedLayer[]) => { size: number; requests: BufferRequest[] }, explicit: boolean, name: string): ResolvedLayer[] {
+  const ref = lower(undefined, 'ref');
+  const refSize = arenaOf(ref).size;
+  if (refSize > budget) {
+    if (explicit) throw new BnnError(`--ram-budget: model ${name} needs an arena of ${refSize.toLocaleString('en-US')} B even with the portable kernels, more than the budget of ${budget.toLocaleString('en-US')} B`);
+    return ref;
+  }
+  const buffers = arenaOf(ref.map((l) => ({ ...l, lowering: { ...l.lowering, scratchBytes: 0 } }))).requests;
+  const live = (i: number) => buffers.reduce((s, r) => s + (r.first <= i && i <= r.last ? Math.ceil(r.bytes / ARENA_ALIGN) * ARENA_ALIGN : 0), 0);
+  let slack = 0;
+  for (let i = 0; i < 8; i++) {
+    const layers = lower((j) => Math.max(0, budget - live(j) - slack));
+    const size = arenaOf(layers).size;
+    if (size <= budget) return layers;
+    slack += size - budget;
+  }
+  return ref;
+}
+
 /** Resolve `model`: one validation, one kernel choice per layer, one arena plan. */
 export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   const prefix = opts.prefix ?? 'bnn_';
@@ -144,16 +178,17 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   const fusion = findFusions(model, consumers);
   const kernels = opts.kernels ?? 'auto';
   const dsp = opts.dsp ?? (opts.board ? getTarget(opts.board.cpu).hasDsp : true);
+  const armv6m = opts.armv6m ?? (opts.board ? getTarget(opts.board.cpu).arch === 'armv6-m' : false);
   const arenaOf = (layers: ResolvedLayer[]) => {
     const b = bufferRequests(model, tensors, layers.map((l) => l.lowering), fusion, consumers);
     return { ...b, plan: planArena(b.requests) };
   };
-  let scratchLimit = opts.scratchLimit;
-  if (scratchLimit === undefined && opts.board && kernels !== 'ref') {
-    // Fast kernels may take what the board's RAM leaves beside the arena the portable kernels need.
-    scratchLimit = scratchBudget(opts.board, arenaOf(lowerAll(model, tensors, fusion, 'ref', undefined, dsp)).plan.size);
-  }
-  const layers = lowerAll(model, tensors, fusion, kernels, scratchLimit, dsp);
+  const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m);
+  const numClasses = tensors.get(model.output)!.shape[0];
+  const arenaBudget = opts.ramBudget ?? (opts.board ? opts.board.memory.find((m) => m.name === opts.board!.layout.data)!.length - firmwareRam(0, numClasses, opts.board).total : undefined);
+  let layers: ResolvedLayer[];
+  if (opts.scratchLimit !== undefined || kernels === 'ref' || arenaBudget === undefined) layers = lower(opts.scratchLimit);
+  else layers = lowerWithin(arenaBudget, lower, (ls) => { const a = arenaOf(ls); return { size: a.plan.size, requests: a.requests }; }, opts.ramBudget !== undefined, model.name);
   const { rootOf, plan } = arenaOf(layers);
   const tables = layers.flatMap((l) => l.tables);
 
@@ -200,6 +235,7 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
     realMacs: layerInfos.reduce((s, l) => s + l.cost.realMacs, 0),
     markEnd: `${prefix}mark_end`,
     kernels,
+    arenaBudget,
   };
   return { model, prefix, hash, tensors, fusion, layers, tables, arena: plan, rootOf, info };
 }

@@ -34,12 +34,7 @@ export async function runFirmware(model: Model, board: Board, inputs: Input[], l
     const { elf } = await buildFirmware(join(dir, 'fw'));
     progress.phase(`QEMU ${board.qemu.machine}: running ${inputs.length} golden case${inputs.length === 1 ? '' : 's'} on ${board.name}`);
     const res = await runQemu(elf, board);
-    // The harness prints "case i: [label l ]argmax a scores s0 s1 ... ok|MISMATCH" per case, with labels
-    // "accuracy: k/n correct (...); TS reference: k/n correct (...)", then "PASS n/n" or "FAIL ...".
-    const scores = [...res.stdout.matchAll(/^case (\d+): (?:label \d+ )?argmax \d+ scores ([^\n]*?) (ok|MISMATCH)$/gm)].map((m) => {
-      const vals = m[2].trim().split(/\s+/).map(Number);
-      return g.info.scoreType === 'f32' ? Float32Array.from(vals) : Int32Array.from(vals);
-    });
+    const scores = parseCaseScores(res.stdout, g.info.scoreType === 'f32');
     const stack = /^stack: (\d+) bytes$/m.exec(res.stdout);
     const stackBytes = stack ? Number(stack[1]) : null;
     const acc = /^accuracy: (\d+)\/(\d+) correct .*; TS reference: (\d+)\/\d+ correct/m.exec(res.stdout);
@@ -56,4 +51,18 @@ export async function runFirmware(model: Model, board: Board, inputs: Input[], l
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The scores of the harness's case lines, exact. Per case it prints "case i: [label l ]argmax a scores s0 s1 ...
+ * ok|MISMATCH"; float scores are decimals rounded for reading, followed by " bits b0 b1 ..." (each float32's bits,
+ * 8 hex digits), which are what this reads. Then, with labels, "accuracy: k/n correct (...); TS reference: k/n
+ * correct (...)", and "PASS n/n" or "FAIL ...".
+ */
+export function parseCaseScores(stdout: string, float: boolean): (Float32Array | Int32Array)[] {
+  return [...stdout.matchAll(/^case \d+: (?:label \d+ )?argmax \d+ scores((?: \S+)+?)(?: bits((?: [0-9a-f]{8})+))? (?:ok|MISMATCH)$/gm)].map((m) => {
+    if (!float) return Int32Array.from(m[1].trim().split(' ').map(Number));
+    if (m[2] === undefined) throw new BnnError(`the firmware printed float scores without their bits: ${m[0]}`);
+    return new Float32Array(Uint32Array.from(m[2].trim().split(' ').map((h) => parseInt(h, 16))).buffer);
+  });
 }

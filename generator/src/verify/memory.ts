@@ -40,7 +40,7 @@ async function sections(elf: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** Flash holds code, constants and the initial values of .data; RAM holds .data, .bss, heap and stack. */
+/** Flash holds code, constants and the initial values of .data; RAM holds .data, .bss and the stack (the firmware has no heap). */
 export async function memoryReport(elf: string, board: Board, info: ModelInfo, stackMeasured: number | null): Promise<MemoryReport> {
   const syms = await symbols(elf);
   const secs = await sections(elf);

@@ -3,6 +3,7 @@
  * Not newlib's _start (rdimon crt0): that asks the debugger for a stack with SYS_HEAPINFO and moves SP there
  * (QEMU answers with the top of its own RAM guess), so the stack would leave the region linker.ld reserves
  * and the harness could not measure it. The steps below are crt0's, minus that and argv. */
+#include <reent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +11,6 @@
 
 /* Defined by linker.ld. */
 extern uint32_t __StackTop[];
-extern char end[], __HeapLimit[];
 extern uint32_t __data_load__[], __data_start__[], __data_end__[];
 extern uint32_t __bss_start__[], __bss_end__[];
 
@@ -58,20 +58,38 @@ void Reset_Handler(void)
     exit(main());
 }
 
-/* newlib's malloc (stdio buffers, printf's float conversion) gets memory here. This replaces librdimon's weak
- * _sbrk, which allows the heap to grow up to the current stack pointer: into the stack that the harness paints
- * when both share a region, and not at all when the stack sits in a region below the heap (mps3-an547's DTCM). */
+/* No heap: every byte of RAM the firmware uses is static (the arena, the scores, main.c's output buffer, the C
+ * library's data), so the generator counts it before anything is built. newlib's malloc gets its memory here, and
+ * gets none: malloc returns NULL (errno ENOMEM) instead of taking RAM nobody counted, the requests are counted, and
+ * main.c fails the run when there were any. This replaces librdimon's and libnosys's _sbrk, which hand out the RAM
+ * between the end of .bss and the stack pointer: the stack the harness paints. */
+volatile uint32_t fw_heap_requests;
+
+void *_sbrk(ptrdiff_t incr);
 void *_sbrk(ptrdiff_t incr)
 {
-    static char *brk = end;
-    char *prev = brk;
-    if (incr < 0 ? (size_t)-incr > (size_t)(brk - end) : (size_t)incr > (size_t)(__HeapLimit - brk)) {
-        errno = ENOMEM;
-        return (void *)-1;
-    }
-    brk += incr;
-    return prev;
+    (void)incr;
+    fw_heap_requests++;
+    errno = ENOMEM;
+    return (void *)-1;
 }
+
+/* newlib's allocator itself, replaced: with no heap it could only fail, and its bookkeeping (__malloc_av_, about
+ * 1 KiB of .data) would still take RAM that a 16 KiB part needs for the model. */
+void *_malloc_r(struct _reent *r, size_t n);
+void *_malloc_r(struct _reent *r, size_t n)
+{
+    (void)n;
+    fw_heap_requests++;
+    r->_errno = ENOMEM;
+    return NULL;
+}
+void *_calloc_r(struct _reent *r, size_t count, size_t n);
+void *_calloc_r(struct _reent *r, size_t count, size_t n) { return _malloc_r(r, count * n); }
+void *_realloc_r(struct _reent *r, void *p, size_t n);
+void *_realloc_r(struct _reent *r, void *p, size_t n) { (void)p; return _malloc_r(r, n); }
+void _free_r(struct _reent *r, void *p);
+void _free_r(struct _reent *r, void *p) { (void)r; (void)p; }
 
 /* Arm semihosting call: operation in r0, argument in r1, then BKPT 0xAB (M-profile). */
 static void semihost(uint32_t op, const void *arg)

@@ -2,9 +2,9 @@
 /* Test harness: runs every golden input through bnn_run, compares the scores bit for bit with the generator's,
  * prints them, measures the stack the model used, and exits 0 when all match, 1 otherwise. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "bnn_model.h"
 #include "golden.h"
 
@@ -38,6 +38,63 @@ static uint32_t stack_used(uintptr_t sp_at_call)
     return (uint32_t)(sp_at_call - (uintptr_t)p);
 }
 
+/* startup.c: heap requests refused (the harness uses no heap; any request is a failure). */
+extern volatile uint32_t fw_heap_requests;
+
+/* ---- Output: no stdio and no printf. newlib's stdio takes its FILEs and buffers from malloc (newlib-nano even for
+ * stdout's FILE once setvbuf gave it a buffer) and its float conversion mallocs big numbers; this writes a static
+ * line buffer with write(), so every byte the harness uses is static and counted at generation time. ---- */
+
+static char out_buf[128];
+static unsigned out_len;
+
+static void out_flush(void)
+{
+    if (out_len > 0u) (void)write(1, out_buf, out_len);
+    out_len = 0u;
+}
+
+static void out_char(char c)
+{
+    out_buf[out_len++] = c;
+    if (c == '\n' || out_len == sizeof out_buf) out_flush();
+}
+
+static void out_str(const char *s)
+{
+    while (*s) out_char(*s++);
+}
+
+/* Decimal, at least `width` digits (zero-padded). */
+static void out_uint(uint32_t v, unsigned width)
+{
+    char d[10];
+    unsigned n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (width > n) {
+        out_char('0');
+        width--;
+    }
+    while (n > 0u) out_char(d[--n]);
+}
+
+static void out_u(uint32_t v) { out_uint(v, 1u); }
+
+static void out_int(int32_t v)
+{
+    if (v < 0) out_char('-');
+    out_u(v < 0 ? 0u - (uint32_t)v : (uint32_t)v);
+}
+
+/* Eight lowercase hex digits. */
+static void out_hex(uint32_t v)
+{
+    for (int s = 28; s >= 0; s -= 4) out_char("0123456789abcdef"[(v >> s) & 0xFu]);
+}
+
 /* ---- Results ---- */
 
 static uint32_t bits_of(bnn_score_t s)
@@ -57,17 +114,95 @@ static unsigned argmax(const bnn_score_t *s)
 }
 
 #ifdef GOLDEN_HAS_LABELS
-/* "k/n correct (p.pp %)" with integer arithmetic: no float printf needed for it. */
+/* "k/n correct (p.pp %)" with integer arithmetic. */
 static void print_accuracy(const char *who, unsigned correct)
 {
-    const unsigned long bp = (10000ul * correct + GOLDEN_COUNT / 2u) / GOLDEN_COUNT;
-    printf("%s %u/%lu correct (%lu.%02lu %%)", who, correct, (unsigned long)GOLDEN_COUNT, bp / 100ul, bp % 100ul);
+    const uint32_t bp = (10000u * correct + GOLDEN_COUNT / 2u) / GOLDEN_COUNT;
+    out_str(who);
+    out_char(' ');
+    out_u(correct);
+    out_char('/');
+    out_u(GOLDEN_COUNT);
+    out_str(" correct (");
+    out_u(bp / 100u);
+    out_char('.');
+    out_uint(bp % 100u, 2u);
+    out_str(" %)");
 }
 #endif
 
+/* A float32 (given as its bits) in decimal, as printf's %.7g prints it (7 significant digits, ties to even), with
+ * integer arithmetic only: the readable form. The exact value is the bits, which the case line prints in hex.
+ * The value m * 2^e2 becomes m * 10^e10 with m in 64 bits (a step that drops bits drops less than one part in
+ * 2^59, and none where a tie can occur), then m is rounded to 7 digits d[0..6]. */
+static void out_f32(uint32_t b)
+{
+    const uint32_t expo = (b >> 23) & 0xFFu, frac = b & 0x7FFFFFu;
+    if (b >> 31) out_char('-');
+    if (expo == 0xFFu) {
+        out_str(frac ? "nan" : "inf");
+        return;
+    }
+    if (expo == 0u && frac == 0u) {
+        out_char('0');
+        return;
+    }
+    uint64_t m = expo ? (frac | 0x800000u) : frac;
+    int e2 = expo ? (int)expo - 150 : -149, e10 = 0;
+    while (e2 > 0) {
+        if (m >> 63) {
+            m /= 10u;
+            e10++;
+        } else {
+            m <<= 1;
+            e2--;
+        }
+    }
+    while (e2 < 0) {
+        if (m <= UINT64_MAX / 10u) {
+            m *= 10u;
+            e10--;
+        } else {
+            m >>= 1;
+            e2++;
+        }
+    }
+    for (; m < 1000000u; e10--) m *= 10u;
+    uint64_t p = 1u;
+    for (; m / p >= 10000000u; e10++) p *= 10u;
+    uint32_t q = (uint32_t)(m / p);
+    const uint64_t r = m % p;
+    if (r > p / 2u || (p > 1u && r == p / 2u && (q & 1u))) q++;
+    if (q == 10000000u) {
+        q = 1000000u;
+        e10++;
+    }
+    char d[7];
+    for (int i = 6; i >= 0; i--, q /= 10u) d[i] = (char)('0' + q % 10u);
+    int nd = 7;                           /* significant digits, trailing zeros dropped */
+    while (nd > 1 && d[nd - 1] == '0') nd--;
+    const int x = e10 + 6;                /* the value is d[0].d[1]d[2]... * 10^x */
+    if (x < -4 || x >= 7) {               /* d.dddde+XX */
+        out_char(d[0]);
+        if (nd > 1) out_char('.');
+        for (int i = 1; i < nd; i++) out_char(d[i]);
+        out_str(x < 0 ? "e-" : "e+");
+        out_uint((uint32_t)(x < 0 ? -x : x), 2u);
+    } else if (x < 0) {                   /* 0.000ddd */
+        out_str("0.");
+        for (int i = -1; i > x; i--) out_char('0');
+        for (int i = 0; i < nd; i++) out_char(d[i]);
+    } else {                              /* ddd.ddd */
+        for (int i = 0; i <= x; i++) out_char(i < nd ? d[i] : '0');
+        if (nd > x + 1) out_char('.');
+        for (int i = x + 1; i < nd; i++) out_char(d[i]);
+    }
+}
+
 static void print_score(bnn_score_t s)
 {
-    printf(" %.9g", (double)s);
+    out_char(' ');
+    out_f32(bits_of(s));
 }
 
 int main(void)
@@ -80,13 +215,11 @@ int main(void)
     /* Paint only when main's stack lies in the linker's reserved stack; anywhere else painting would hit live data. */
     const int measure = sp > (uintptr_t)__StackLimit && sp <= (uintptr_t)__StackTop;
 
-    /* A static line buffer: otherwise stdio mallocs 1 KiB for stdout, which a 16 KiB part cannot spare. */
-    static char stdout_buf[128];
-    setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
-
-    printf("bnn-gen firmware: board mps2-an386, target cortex-m4, %lu cases\n", (unsigned long)GOLDEN_COUNT);
+    out_str("bnn-gen firmware: board mps2-an386, target cortex-m4, ");
+    out_u(GOLDEN_COUNT);
+    out_str(" cases\n");
 #ifdef GOLDEN_MODEL_HASH
-    printf("model: %s\n", GOLDEN_MODEL_HASH);
+    out_str("model: " GOLDEN_MODEL_HASH "\n");
 #endif
     for (unsigned i = 0; i < GOLDEN_COUNT; i++) {
         /* Poison outputs and arena so a model that skips a write or reads scratch it never wrote is caught. */
@@ -104,44 +237,91 @@ int main(void)
         if (!ok) mismatched++;
 #ifdef GOLDEN_HAS_LABELS
         if (rc == 0 && argmax(scores) == golden_labels[i]) correct++;
-        printf("case %u: label %u argmax %u scores", i, (unsigned)golden_labels[i], argmax(scores));
-#else
-        printf("case %u: argmax %u scores", i, argmax(scores));
 #endif
+        /* "case i: [label l ]argmax a scores s0 s1 ...[ bits h0 h1 ...] ok|MISMATCH": float scores in decimal for
+         * reading, then their bits in hex, which is what a parser must take (exact). */
+        out_str("case ");
+        out_u(i);
+#ifdef GOLDEN_HAS_LABELS
+        out_str(": label ");
+        out_u(golden_labels[i]);
+        out_str(" argmax ");
+#else
+        out_str(": argmax ");
+#endif
+        out_u(argmax(scores));
+        out_str(" scores");
         for (unsigned k = 0; k < GOLDEN_NUM_CLASSES; k++) print_score(scores[k]);
-        printf(" %s\n", ok ? "ok" : "MISMATCH");
-        if (rc != 0) printf("  bnn_run returned %d\n", rc);
+        out_str(" bits");
+        for (unsigned k = 0; k < GOLDEN_NUM_CLASSES; k++) {
+            out_char(' ');
+            out_hex(bits_of(scores[k]));
+        }
+        out_str(ok ? " ok\n" : " MISMATCH\n");
+        if (rc != 0) {
+            out_str("  bnn_run returned ");
+            out_int(rc);
+            out_char('\n');
+        }
         for (unsigned k = 0; k < GOLDEN_NUM_CLASSES && rc == 0; k++) {
             if (bits_of(scores[k]) == bits_of(golden_scores[i][k])) continue;
-            printf("  score[%u]: got", k);
+            out_str("  score[");
+            out_u(k);
+            out_str("]: got");
             print_score(scores[k]);
-            printf(" (0x%08lx), want", (unsigned long)bits_of(scores[k]));
+            out_str(" (0x");
+            out_hex(bits_of(scores[k]));
+            out_str("), want");
             print_score(golden_scores[i][k]);
-            printf(" (0x%08lx)\n", (unsigned long)bits_of(golden_scores[i][k]));
+            out_str(" (0x");
+            out_hex(bits_of(golden_scores[i][k]));
+            out_str(")\n");
         }
     }
 
-    if (!measure)
-        printf("stack: not measured (main's stack is outside the linker's reserved stack)\n");
-    else if ((uintptr_t)__StackLimit + stack_max >= sp)
-        printf("stack: >= %lu bytes (the whole 65536-byte stack was used; it may have overflowed)\n", (unsigned long)stack_max);
-    else
-        printf("stack: %lu bytes\n", (unsigned long)stack_max);
+    if (!measure) {
+        out_str("stack: not measured (main's stack is outside the linker's reserved stack)\n");
+    } else if ((uintptr_t)__StackLimit + stack_max >= sp) {
+        out_str("stack: >= ");
+        out_u(stack_max);
+        out_str(" bytes (the whole 65536-byte stack was used; it may have overflowed)\n");
+    } else {
+        out_str("stack: ");
+        out_u(stack_max);
+        out_str(" bytes\n");
+    }
 
 #ifdef GOLDEN_HAS_LABELS
     print_accuracy("accuracy:", correct);
     print_accuracy("; TS reference:", GOLDEN_REF_CORRECT);
-    printf("\n");
+    out_char('\n');
     const int accuracy_ok = correct == GOLDEN_REF_CORRECT;
-    if (!accuracy_ok) printf("accuracy differs from the TS reference\n");
+    if (!accuracy_ok) out_str("accuracy differs from the TS reference\n");
 #else
     const int accuracy_ok = 1;
     (void)correct;
 #endif
-    if (mismatched == 0 && accuracy_ok) {
-        printf("PASS %lu/%lu\n", (unsigned long)GOLDEN_COUNT, (unsigned long)GOLDEN_COUNT);
-        exit(0);
+    /* Every byte of RAM is static and counted when the model is generated; startup.c's _sbrk refuses the heap. */
+    const uint32_t heap_requests = fw_heap_requests;
+    if (heap_requests != 0u) {
+        out_str("heap: ");
+        out_u(heap_requests);
+        out_str(" request(s) refused: something called malloc, which this harness must not need\n");
     }
-    printf("FAIL %u/%lu mismatched\n", mismatched, (unsigned long)GOLDEN_COUNT);
-    exit(1);
+    const int pass = mismatched == 0 && accuracy_ok && heap_requests == 0u;
+    if (pass) {
+        out_str("PASS ");
+        out_u(GOLDEN_COUNT);
+        out_char('/');
+        out_u(GOLDEN_COUNT);
+        out_char('\n');
+    } else {
+        out_str("FAIL ");
+        out_u(mismatched);
+        out_char('/');
+        out_u(GOLDEN_COUNT);
+        out_str(" mismatched\n");
+    }
+    out_flush();
+    exit(pass ? 0 : 1);
 }

@@ -2,8 +2,8 @@
 /* Console: UART0 at 115200 baud 8N1, TX on GP0, RX on GP1 (the harness only transmits).
  * UART0 on GP0 (Pico pin 1, TX) and GP1 (pin 2, RX): connect a Raspberry Pi Debug Probe or Picoprobe UART (its RX to GP0, TX to GP1, GND to pin 3) or any 3.3 V USB-UART adapter the same way, and open it at 115200 8N1. The Pico's micro-USB port shows nothing: it is the RP2040's USB device, which this firmware does not drive.
  * Register-level driver (rp2040-pl011), no vendor SDK or CMSIS; every address and bit is the reference manual's (see
- * the board file boards/rpi-pico.json and its references). newlib-nano's stdout ends in _write below; the
- * other system calls newlib may reach are stubs, so libnosys is never needed. */
+ * the board file boards/rpi-pico.json and its references). The harness's output (write(1, ...), no stdio) ends
+ * in _write below; the other system calls newlib may reach are stubs, so libnosys is never needed. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>

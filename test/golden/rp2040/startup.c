@@ -2,6 +2,7 @@
 /* Startup: vector table and reset handler, which does the C runtime set-up itself and calls main.
  * Output goes to a UART (console.c); the core runs at 12000000 Hz (XOSC (12 MHz crystal)).
  * The steps below are newlib crt0's (copy .data, zero .bss, constructors), minus argv. */
+#include <reent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +10,6 @@
 
 /* Defined by linker.ld. */
 extern uint32_t __StackTop[];
-extern char end[], __HeapLimit[];
 extern uint32_t __data_load__[], __data_start__[], __data_end__[];
 extern uint32_t __bss_start__[], __bss_end__[];
 
@@ -69,20 +69,38 @@ void Reset_Handler(void)
     }
 }
 
-/* newlib's malloc (stdio buffers, printf's float conversion) gets memory here. This replaces librdimon's weak
- * _sbrk, which allows the heap to grow up to the current stack pointer: into the stack that the harness paints
- * when both share a region, and not at all when the stack sits in a region below the heap (mps3-an547's DTCM). */
+/* No heap: every byte of RAM the firmware uses is static (the arena, the scores, main.c's output buffer, the C
+ * library's data), so the generator counts it before anything is built. newlib's malloc gets its memory here, and
+ * gets none: malloc returns NULL (errno ENOMEM) instead of taking RAM nobody counted, the requests are counted, and
+ * main.c fails the run when there were any. This replaces librdimon's and libnosys's _sbrk, which hand out the RAM
+ * between the end of .bss and the stack pointer: the stack the harness paints. */
+volatile uint32_t fw_heap_requests;
+
+void *_sbrk(ptrdiff_t incr);
 void *_sbrk(ptrdiff_t incr)
 {
-    static char *brk = end;
-    char *prev = brk;
-    if (incr < 0 ? (size_t)-incr > (size_t)(brk - end) : (size_t)incr > (size_t)(__HeapLimit - brk)) {
-        errno = ENOMEM;
-        return (void *)-1;
-    }
-    brk += incr;
-    return prev;
+    (void)incr;
+    fw_heap_requests++;
+    errno = ENOMEM;
+    return (void *)-1;
 }
+
+/* newlib's allocator itself, replaced: with no heap it could only fail, and its bookkeeping (__malloc_av_, about
+ * 1 KiB of .data) would still take RAM that a 16 KiB part needs for the model. */
+void *_malloc_r(struct _reent *r, size_t n);
+void *_malloc_r(struct _reent *r, size_t n)
+{
+    (void)n;
+    fw_heap_requests++;
+    r->_errno = ENOMEM;
+    return NULL;
+}
+void *_calloc_r(struct _reent *r, size_t count, size_t n);
+void *_calloc_r(struct _reent *r, size_t count, size_t n) { return _malloc_r(r, count * n); }
+void *_realloc_r(struct _reent *r, void *p, size_t n);
+void *_realloc_r(struct _reent *r, void *p, size_t n) { (void)p; return _malloc_r(r, n); }
+void _free_r(struct _reent *r, void *p);
+void _free_r(struct _reent *r, void *p) { (void)r; (void)p; }
 
 /* A fault (bad model code, a stack overflow into unmapped memory, ...) prints its exception number on the console,
  * bypassing stdio, and stops here: there is no debugger to hand an exit status to. */

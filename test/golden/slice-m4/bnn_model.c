@@ -3,11 +3,11 @@
  * Model: bconv3x3-12x12x16-tau4 (sha256 8ff767c0de0c1b132a5796e36f1554c4cbc9020a0ee84fad76b353b51552e968)
  * Options: --board mps2-an386
  *
- * Arena plan (19176 bytes):
+ * Arena plan (19184 bytes):
  *   [0, 64)  scratch of layer 0  (layers 0..0)
- *   [0, 18024)  scratch of layer 1  (layers 1..1)
- *   [18024, 18600)  tensor 'x'  (layers 0..1)
- *   [18600, 19176)  tensor 'y'  (layers 1..2)
+ *   [0, 18028)  scratch of layer 1  (layers 1..1)
+ *   [18032, 18608)  tensor 'x'  (layers 0..1)
+ *   [18608, 19184)  tensor 'y'  (layers 1..2)
  */
 #include "bnn_model.h"
 #include "bnn_runtime.h"
@@ -85,6 +85,7 @@ static const bnn_bconv2d_slice_params_t L1_params = {
     .sat = 1,
     .n_codewords = 16,
     .batch = 16,
+    .out_group = 16,
     .codewords = L1_codewords,
     .indices = L1_indices,
     .start = L1_start,
@@ -110,15 +111,15 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'stem' u8[1x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 18024), (int32_t *)(a + 0));
-    BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 18024), 576u);
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 18032), (int32_t *)(a + 0));
+    BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 18032), 576u);
     /* 1: bconv2d 'conv' b1[16x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_b1_b1_slice(&L1_params, (const uint32_t *)(a + 18024), (uint32_t *)(a + 18600), (int32_t *)(a + 0));
-    BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 18600), 576u);
+    bnn_bconv2d_b1_b1_slice(&L1_params, (const uint32_t *)(a + 18032), (uint32_t *)(a + 18608), (int32_t *)(a + 0));
+    BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 18608), 576u);
     /* 2: globalavgpool 'gap' b1[16x12x12] -> f32[16x1x1] */
     BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_globalavgpool_b1_f32(16, 12, 12, (const uint32_t *)(a + 18600), scores);
+    bnn_globalavgpool_b1_f32(16, 12, 12, (const uint32_t *)(a + 18608), scores);
     BNN_TRACE_LAYER(2u, scores, 64u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

@@ -3,13 +3,12 @@
  * Model: random-243 (sha256 0a29198389db6f450ea667e3d0f0e721020b58cf24a8aab98419a3bd121fc7ff)
  * Options: --board stm32f4-discovery
  *
- * Arena plan (456 bytes):
+ * Arena plan (336 bytes):
  *   [0, 68)  scratch of layer 0  (layers 0..0)
  *   [0, 260)  scratch of layer 1  (layers 1..1)
- *   [0, 24)  tensor 'l2'  (layers 2..3)
- *   [24, 44)  tensor 'l3'  (layers 3..4)
- *   [264, 408)  tensor 'l1'  (layers 1..2)
- *   [408, 456)  tensor 'l0'  (layers 0..1)
+ *   [0, 20)  tensor 'l3'  (layers 3..4)
+ *   [264, 312)  tensor 'l0'  (layers 0..1)
+ *   [312, 336)  tensor 'l2'  (layers 1..3)
  */
 #include "bnn_model.h"
 #include "bnn_runtime.h"
@@ -31,7 +30,6 @@ void bnn_trace(uint32_t layer, const void *data, uint32_t bytes);
     __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
 BNN_MARK_DEFINE(bnn_mark_L0)
 BNN_MARK_DEFINE(bnn_mark_L1)
-BNN_MARK_DEFINE(bnn_mark_L2)
 BNN_MARK_DEFINE(bnn_mark_L3)
 BNN_MARK_DEFINE(bnn_mark_L4)
 BNN_MARK_DEFINE(bnn_mark_end)
@@ -122,10 +120,8 @@ static const bnn_bconv2d_params_t L1_params = {
     .n_codewords = 0,
     .index_bits = 0,
     .share = 0,
-    .out = { .thresh = L1_thresh, .flip = L1_flip },
+    .out = { .thresh = L1_thresh, .flip = L1_flip, .pool = { .out_h = 2, .out_w = 1, .in_w = 3, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .pad_top = 0, .pad_left = 0 } },
 };
-/* layer 2: maxpool 'l2' b1[65x4x3] -> b1[65x2x1] */
-static const bnn_window_t L2_params = { .in_c = 65, .in_h = 4, .in_w = 3, .out_c = 65, .out_h = 2, .out_w = 1, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .pad_top = 0, .pad_left = 0 };
 /* layer 4: qdense 'l4' b1[130x1x1] -> i32[2x1x1] */
 static const bnn_qdense_params_t L4_params = {
     .in_n = 130,
@@ -154,23 +150,20 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[2x8x3] -> b1[17x4x3] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 408), (int32_t *)(a + 0));
-    BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 408), 48u);
+    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 264), (int32_t *)(a + 0));
+    BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 264), 48u);
     /* 1: bconv2d 'l1' b1[17x4x3] -> b1[65x4x3] */
     BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_bconv2d_b1_acc_plain_ref(&L1_params, (const uint32_t *)(a + 408), (uint32_t *)(a + 264), (int32_t *)(a + 0));
-    BNN_TRACE_LAYER(1u, (const uint32_t *)(a + 264), 144u);
+    bnn_bconv2d_b1_acc_plain_ref(&L1_params, (const uint32_t *)(a + 264), (uint32_t *)(a + 312), (int32_t *)(a + 0));
     /* 2: maxpool 'l2' b1[65x4x3] -> b1[65x2x1] */
-    BNN_BENCH_MARK(bnn_mark_L2);
-    bnn_maxpool_b1_b1(&L2_params, (const uint32_t *)(a + 264), (uint32_t *)(a + 0));
-    BNN_TRACE_LAYER(2u, (const uint32_t *)(a + 0), 24u);
+    BNN_TRACE_LAYER(2u, (const uint32_t *)(a + 312), 24u);
     /* 3: flatten 'l3' b1[65x2x1] -> b1[130x1x1] */
     BNN_BENCH_MARK(bnn_mark_L3);
-    bnn_flatten_b1_b1(65, 2, 1, (const uint32_t *)(a + 0), (uint32_t *)(a + 24));
-    BNN_TRACE_LAYER(3u, (const uint32_t *)(a + 24), 20u);
+    bnn_flatten_b1_b1(65, 2, 1, (const uint32_t *)(a + 312), (uint32_t *)(a + 0));
+    BNN_TRACE_LAYER(3u, (const uint32_t *)(a + 0), 20u);
     /* 4: qdense 'l4' b1[130x1x1] -> i32[2x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);
-    bnn_qdense_b1_s32(&L4_params, (const uint32_t *)(a + 24), scores);
+    bnn_qdense_b1_s32(&L4_params, (const uint32_t *)(a + 0), scores);
     BNN_TRACE_LAYER(4u, scores, 8u);
     BNN_BENCH_MARK(bnn_mark_end);
     return BNN_OK;

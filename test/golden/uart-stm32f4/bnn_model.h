@@ -24,7 +24,7 @@ extern "C" {
 #define BNN_INPUT_SIZE 48
 #define BNN_NUM_CLASSES 2
 /* Exact bytes of working memory (activations and scratch), planned at generation time. */
-#define BNN_ARENA_SIZE 456
+#define BNN_ARENA_SIZE 336
 #define BNN_SCORE_IS_FLOAT 0
 #define BNN_NUM_LAYERS 5
 /* The model's sha256 (its bnn-gen manifest and weights), and its first 64 bits as numbers that the preprocessor can

@@ -2,8 +2,8 @@
 /* Console: USART2 at 115200 baud 8N1, TX on PA2, RX on PA3 (the harness only transmits).
  * A 3.3 V USB-UART adapter on header P1: adapter RX to PA2, adapter TX to PA3, GND to GND; open it at 115200 8N1. The ST-LINK's own virtual COM port is not wired to the STM32F407 on this board (on MB997D/DISC1 the ST-LINK/V2-A has VCP pins, but UM1472 leaves them unconnected; only flying wires to the ST-LINK MCU would bring them to PA2/PA3).
  * Register-level driver (stm32-usart-v1), no vendor SDK or CMSIS; every address and bit is the reference manual's (see
- * the board file boards/stm32f4-discovery.json and its references). newlib-nano's stdout ends in _write below; the
- * other system calls newlib may reach are stubs, so libnosys is never needed. */
+ * the board file boards/stm32f4-discovery.json and its references). The harness's output (write(1, ...), no stdio) ends
+ * in _write below; the other system calls newlib may reach are stubs, so libnosys is never needed. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>

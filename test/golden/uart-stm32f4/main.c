@@ -3,9 +3,9 @@
  * prints them, the cycles each inference took and the stack the model used on the console (console.c), ends with
  * PASS or FAIL, and then idles: a board has no one to hand an exit status to. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "bnn_model.h"
 #include "golden.h"
 
@@ -60,6 +60,63 @@ static uint32_t cycles_now(void) { return DWT_CYCCNT; }
 
 extern void fw_console_flush(void);
 
+/* startup.c: heap requests refused (the harness uses no heap; any request is a failure). */
+extern volatile uint32_t fw_heap_requests;
+
+/* ---- Output: no stdio and no printf. newlib's stdio takes its FILEs and buffers from malloc (newlib-nano even for
+ * stdout's FILE once setvbuf gave it a buffer) and its float conversion mallocs big numbers; this writes a static
+ * line buffer with write(), so every byte the harness uses is static and counted at generation time. ---- */
+
+static char out_buf[128];
+static unsigned out_len;
+
+static void out_flush(void)
+{
+    if (out_len > 0u) (void)write(1, out_buf, out_len);
+    out_len = 0u;
+}
+
+static void out_char(char c)
+{
+    out_buf[out_len++] = c;
+    if (c == '\n' || out_len == sizeof out_buf) out_flush();
+}
+
+static void out_str(const char *s)
+{
+    while (*s) out_char(*s++);
+}
+
+/* Decimal, at least `width` digits (zero-padded). */
+static void out_uint(uint32_t v, unsigned width)
+{
+    char d[10];
+    unsigned n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (width > n) {
+        out_char('0');
+        width--;
+    }
+    while (n > 0u) out_char(d[--n]);
+}
+
+static void out_u(uint32_t v) { out_uint(v, 1u); }
+
+static void out_int(int32_t v)
+{
+    if (v < 0) out_char('-');
+    out_u(v < 0 ? 0u - (uint32_t)v : (uint32_t)v);
+}
+
+/* Eight lowercase hex digits. */
+static void out_hex(uint32_t v)
+{
+    for (int s = 28; s >= 0; s -= 4) out_char("0123456789abcdef"[(v >> s) & 0xFu]);
+}
+
 /* ---- Results ---- */
 
 static uint32_t bits_of(bnn_score_t s)
@@ -79,17 +136,27 @@ static unsigned argmax(const bnn_score_t *s)
 }
 
 #ifdef GOLDEN_HAS_LABELS
-/* "k/n correct (p.pp %)" with integer arithmetic: no float printf needed for it. */
+/* "k/n correct (p.pp %)" with integer arithmetic. */
 static void print_accuracy(const char *who, unsigned correct)
 {
-    const unsigned long bp = (10000ul * correct + GOLDEN_COUNT / 2u) / GOLDEN_COUNT;
-    printf("%s %u/%lu correct (%lu.%02lu %%)", who, correct, (unsigned long)GOLDEN_COUNT, bp / 100ul, bp % 100ul);
+    const uint32_t bp = (10000u * correct + GOLDEN_COUNT / 2u) / GOLDEN_COUNT;
+    out_str(who);
+    out_char(' ');
+    out_u(correct);
+    out_char('/');
+    out_u(GOLDEN_COUNT);
+    out_str(" correct (");
+    out_u(bp / 100u);
+    out_char('.');
+    out_uint(bp % 100u, 2u);
+    out_str(" %)");
 }
 #endif
 
 static void print_score(bnn_score_t s)
 {
-    printf(" %ld", (long)s);
+    out_char(' ');
+    out_int((int32_t)s);
 }
 
 int main(void)
@@ -104,13 +171,11 @@ int main(void)
     /* Paint only when main's stack lies in the linker's reserved stack; anywhere else painting would hit live data. */
     const int measure = sp > (uintptr_t)__StackLimit && sp <= (uintptr_t)__StackTop;
 
-    /* A static line buffer: otherwise stdio mallocs 1 KiB for stdout, which a 16 KiB part cannot spare. */
-    static char stdout_buf[128];
-    setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
-
-    printf("bnn-gen firmware: board stm32f4-discovery, target cortex-m4, %lu cases\n", (unsigned long)GOLDEN_COUNT);
+    out_str("bnn-gen firmware: board stm32f4-discovery, target cortex-m4, ");
+    out_u(GOLDEN_COUNT);
+    out_str(" cases\n");
 #ifdef GOLDEN_MODEL_HASH
-    printf("model: %s\n", GOLDEN_MODEL_HASH);
+    out_str("model: " GOLDEN_MODEL_HASH "\n");
 #endif
     for (unsigned i = 0; i < GOLDEN_COUNT; i++) {
         /* Poison outputs and arena so a model that skips a write or reads scratch it never wrote is caught. */
@@ -132,50 +197,101 @@ int main(void)
         if (!ok) mismatched++;
 #ifdef GOLDEN_HAS_LABELS
         if (rc == 0 && argmax(scores) == golden_labels[i]) correct++;
-        printf("case %u: label %u argmax %u scores", i, (unsigned)golden_labels[i], argmax(scores));
-#else
-        printf("case %u: argmax %u scores", i, argmax(scores));
 #endif
+        /* "case i: [label l ]argmax a scores s0 s1 ...[ bits h0 h1 ...] ok|MISMATCH": float scores in decimal for
+         * reading, then their bits in hex, which is what a parser must take (exact). */
+        out_str("case ");
+        out_u(i);
+#ifdef GOLDEN_HAS_LABELS
+        out_str(": label ");
+        out_u(golden_labels[i]);
+        out_str(" argmax ");
+#else
+        out_str(": argmax ");
+#endif
+        out_u(argmax(scores));
+        out_str(" scores");
         for (unsigned k = 0; k < GOLDEN_NUM_CLASSES; k++) print_score(scores[k]);
-        printf(" %s\n", ok ? "ok" : "MISMATCH");
-        if (rc != 0) printf("  bnn_run returned %d\n", rc);
-        if (have_cycles) printf("  cycles %lu\n", (unsigned long)cycles);
+        out_str(ok ? " ok\n" : " MISMATCH\n");
+        if (rc != 0) {
+            out_str("  bnn_run returned ");
+            out_int(rc);
+            out_char('\n');
+        }
+        if (have_cycles) {
+            out_str("  cycles ");
+            out_u(cycles);
+            out_char('\n');
+        }
         for (unsigned k = 0; k < GOLDEN_NUM_CLASSES && rc == 0; k++) {
             if (bits_of(scores[k]) == bits_of(golden_scores[i][k])) continue;
-            printf("  score[%u]: got", k);
+            out_str("  score[");
+            out_u(k);
+            out_str("]: got");
             print_score(scores[k]);
-            printf(" (0x%08lx), want", (unsigned long)bits_of(scores[k]));
+            out_str(" (0x");
+            out_hex(bits_of(scores[k]));
+            out_str("), want");
             print_score(golden_scores[i][k]);
-            printf(" (0x%08lx)\n", (unsigned long)bits_of(golden_scores[i][k]));
+            out_str(" (0x");
+            out_hex(bits_of(golden_scores[i][k]));
+            out_str(")\n");
         }
     }
 
-    if (!measure)
-        printf("stack: not measured (main's stack is outside the linker's reserved stack)\n");
-    else if ((uintptr_t)__StackLimit + stack_max >= sp)
-        printf("stack: >= %lu bytes (the whole 16384-byte stack was used; it may have overflowed)\n", (unsigned long)stack_max);
-    else
-        printf("stack: %lu bytes\n", (unsigned long)stack_max);
+    if (!measure) {
+        out_str("stack: not measured (main's stack is outside the linker's reserved stack)\n");
+    } else if ((uintptr_t)__StackLimit + stack_max >= sp) {
+        out_str("stack: >= ");
+        out_u(stack_max);
+        out_str(" bytes (the whole 16384-byte stack was used; it may have overflowed)\n");
+    } else {
+        out_str("stack: ");
+        out_u(stack_max);
+        out_str(" bytes\n");
+    }
 
-    if (have_cycles)
-        printf("cycles per inference: min %lu max %lu (" CYCLES_SOURCE ", core clock 16000000 Hz)\n", (unsigned long)cycles_min, (unsigned long)cycles_max);
-    else
-        printf("cycles: not measured (this core has no cycle counter)\n");
+    if (have_cycles) {
+        out_str("cycles per inference: min ");
+        out_u(cycles_min);
+        out_str(" max ");
+        out_u(cycles_max);
+        out_str(" (" CYCLES_SOURCE ", core clock 16000000 Hz)\n");
+    } else {
+        out_str("cycles: not measured (this core has no cycle counter)\n");
+    }
 #ifdef GOLDEN_HAS_LABELS
     print_accuracy("accuracy:", correct);
     print_accuracy("; TS reference:", GOLDEN_REF_CORRECT);
-    printf("\n");
+    out_char('\n');
     const int accuracy_ok = correct == GOLDEN_REF_CORRECT;
-    if (!accuracy_ok) printf("accuracy differs from the TS reference\n");
+    if (!accuracy_ok) out_str("accuracy differs from the TS reference\n");
 #else
     const int accuracy_ok = 1;
     (void)correct;
 #endif
-    if (mismatched == 0 && accuracy_ok)
-        printf("PASS %lu/%lu\n", (unsigned long)GOLDEN_COUNT, (unsigned long)GOLDEN_COUNT);
-    else
-        printf("FAIL %u/%lu mismatched\n", mismatched, (unsigned long)GOLDEN_COUNT);
-    fflush(stdout);
+    /* Every byte of RAM is static and counted when the model is generated; startup.c's _sbrk refuses the heap. */
+    const uint32_t heap_requests = fw_heap_requests;
+    if (heap_requests != 0u) {
+        out_str("heap: ");
+        out_u(heap_requests);
+        out_str(" request(s) refused: something called malloc, which this harness must not need\n");
+    }
+    const int pass = mismatched == 0 && accuracy_ok && heap_requests == 0u;
+    if (pass) {
+        out_str("PASS ");
+        out_u(GOLDEN_COUNT);
+        out_char('/');
+        out_u(GOLDEN_COUNT);
+        out_char('\n');
+    } else {
+        out_str("FAIL ");
+        out_u(mismatched);
+        out_char('/');
+        out_u(GOLDEN_COUNT);
+        out_str(" mismatched\n");
+    }
+    out_flush();
     fw_console_flush();       /* the last byte has left the UART */
     for (;;) {
     }

@@ -15,6 +15,7 @@ import { modelSummary } from '../summary.ts';
 export interface GenerateFlags extends ImportFlags {
   target?: string;
   kernels: 'ref' | 'auto';
+  ramBudget?: number;
   format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
   out?: string;
@@ -52,13 +53,13 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
     const target = getTarget(f.target ?? 'cortex-m4');
     const dirName = basename(resolve(dir));
     if (f.format === 'arduino' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(dirName)) throw new BnnError(`-o: an Arduino library folder name must be letters, digits and _, got '${dirName}'`);
-    options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}`;
-    ({ files, info } = generateLibrary(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options }));
+    options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}`;
+    ({ files, info } = generateLibrary(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options, ramBudget: f.ramBudget }));
     what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
   } else {
     const { target, board } = targetAndBoard(f.target, f.board);
     const given = board ? labelledInputs(modelPath, f, model) : { inputs: [] as Input[], labels: undefined, from: '' };
-    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}`;
+    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}`;
     io.progress.phase('planning and emitting C');
     const g = generate(model, {
       target,
@@ -69,6 +70,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
       goldenCount: f.golden,
       seed: f.seed,
       kernels: f.kernels,
+      ramBudget: f.ramBudget,
       optionsText: options,
     });
     files = g.files;

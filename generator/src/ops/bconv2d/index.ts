@@ -12,7 +12,8 @@ import { checkBits, checkLength, checkPositive, checkWindow, expectDType, window
 import { checkThreshold, randomThreshold, readThreshold, thresholdBits, writeThreshold } from '../shared/threshold.ts';
 import { randomWindow, readPadding, writeWindow } from '../shared/window.ts';
 import type { OpDef } from '../types.ts';
-import { lowerBConv2d } from './lower.ts';
+import type { MaxPoolLayer } from '../maxpool.ts';
+import { lowerBConv2d, lowerBConv2dPooled } from './lower.ts';
 import { bconv2dReference } from './reference.ts';
 
 export interface CodebookWeights {
@@ -116,6 +117,8 @@ export const bconv2d: OpDef<BConv2dLayer, typeof schema> = {
   },
   run: (l, [x]) => bconv2dReference(l, x),
   lower: lowerBConv2d,
+  // bconv2d -> maxpool: the kernel writes the pooled map (b1 only; an i32 accumulator cannot feed a max pool).
+  fuses: { chain: [{ op: 'maxpool' }], lower: (l, [pool], ctx) => lowerBConv2dPooled(l, pool as MaxPoolLayer, ctx) },
   cost: (l, [x], out) => ({ binaryMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1], realMacs: 0 }),
   bits(l) {
     const t = thresholdBits(l.threshold);

@@ -6,7 +6,7 @@ import { packBits } from '../../ir/packing.ts';
 import type { TensorInfo } from '../../ir/types.ts';
 import { outputStruct } from '../shared/threshold.ts';
 import { windowStruct } from '../shared/window.ts';
-import type { Lowering, LowerContext } from '../types.ts';
+import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import { kernelIds } from './codewords.ts';
 import type { BConv2dLayer } from './index.ts';
 
@@ -70,7 +70,7 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
 }
 
 /** The lanes kernel for a plan (planLanes); `ref` is the _ref estimate, for the reason shown in reports. */
-export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, ref: number): Lowering {
+export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, ref: number, pool?: CStruct): Lowering {
   const w = l.weights;
   const share = plan.share && w.kind === 'codebook';
   return {
@@ -91,11 +91,11 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
           ? ctx.table('indices', 'uint8_t', packBits(w.indices, w.bits, 1), 'indices')
           : ctx.table('kernels', 'uint8_t', packBits(kernelIds(l), 9, 1), 'binary'),
       },
-      { name: 'out', value: outputStruct(ctx, l.threshold) },
+      { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_lanes.c'],
+    runtime: ['bnn_bconv2d_lanes.c', 'bnn_output.c'],
     why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}: est ${plan.estInstructions} vs ref ${ref}`,
     estInstructions: plan.estInstructions,
   };

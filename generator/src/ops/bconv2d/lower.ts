@@ -1,14 +1,18 @@
 // Which kernel runs a binary convolution: the planner's choice between the sliced codebook kernel, the byte-lane
-// kernel and the portable _ref kernels, by the cost model (estimated Cortex-M4 instructions) within the scratch the
-// board leaves. The reason is kept for reports (`why`).
-import type { Lowering, LowerContext } from '../types.ts';
+// kernel and the portable _ref kernels, by the cost model (estimated instructions on the target's core) within the
+// scratch the board leaves. The reason is kept for reports (`why`). A max pool that follows (conv -> max pool) runs
+// inside whichever kernel is chosen (ops/shared/pool.ts).
+import type { MaxPoolLayer } from '../maxpool.ts';
+import { poolStruct } from '../shared/pool.ts';
+import { windowDims } from '../shared/window.ts';
+import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
 import { lowerLanes, planLanes } from './lanes.ts';
 import { lowerRef, refCost } from './ref.ts';
 import { lowerSlice, planSlice } from './slice.ts';
 
 /** The fast kernel when it is eligible and the cost model says it is cheaper than _ref; otherwise null. */
-function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
+function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering | null {
   if (ctx.kernels === 'ref') return null;
   const x = ctx.inputs[0];
   const y = ctx.output;
@@ -17,16 +21,26 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext): Lowering | null {
   const ref = refCost(l, C, O, OH, OW);
   const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
-  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp);
+  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : 'm4');
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!lanes || sp.estInstructions < lanes.estInstructions)))) {
-    const slice = lowerSlice(l, ctx, sp, ` vs ${lanes ? `lanes ${lanes.estInstructions}, ` : ''}ref ${ref}`);
+    const slice = lowerSlice(l, ctx, sp, ` vs ${lanes ? `lanes ${lanes.estInstructions}, ` : ''}ref ${ref}`, pool);
     if (slice) return slice;
   }
   if (!lanes) return null;
   if (ctx.kernels !== 'fast' && lanes.estInstructions >= ref) return null;
-  return lowerLanes(l, ctx, lanes, ref);
+  return lowerLanes(l, ctx, lanes, ref, pool);
 }
 
 export function lowerBConv2d(l: BConv2dLayer, ctx: LowerContext): Lowering {
   return lowerFast(l, ctx) ?? lowerRef(l, ctx);
+}
+
+/** bconv2d -> maxpool as one kernel: ctx.output is the pooled map; the kernels see their own output's shape. */
+export function lowerBConv2dPooled(l: BConv2dLayer, pool: MaxPoolLayer, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const [OH, OW] = windowDims(x.shape, l);
+  const own = { ...ctx, output: { dtype: ctx.output.dtype, shape: [l.outChannels, OH, OW] as [number, number, number] } };
+  const p = poolStruct(pool, OW, ctx.output);
+  const low = lowerFast(l, own, p) ?? lowerRef(l, own, p);
+  return { ...low, why: low.why ? `${low.why}; max pool fused` : 'max pool fused' };
 }

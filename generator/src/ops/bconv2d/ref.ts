@@ -3,7 +3,7 @@
 import { packBits } from '../../ir/packing.ts';
 import { outputStruct } from '../shared/threshold.ts';
 import { windowStruct } from '../shared/window.ts';
-import type { Lowering, LowerContext } from '../types.ts';
+import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
 
 /** Estimated Cortex-M4 instructions of the _ref kernels (same fitting). */
@@ -31,7 +31,8 @@ export function plainWeightWords(bits: Uint8Array, O: number, C: number, kh: num
   return out;
 }
 
-export function lowerRef(l: BConv2dLayer, ctx: LowerContext): Lowering {
+/** The _ref kernel; `pool`: a max pool fused into its output (ctx.output is then the pre-pool map). */
+export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering {
   const x = ctx.inputs[0];
   const C = x.shape[0];
   const O = l.outChannels;
@@ -57,7 +58,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext): Lowering {
         { name: 'n_codewords', value: n },
         { name: 'index_bits', value: w.bits },
         { name: 'share', value: share ? 1 : 0 },
-        { name: 'out', value: outputStruct(ctx, l.threshold) },
+        { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
       ] } },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * (O + (share ? n : 0)),
@@ -75,7 +76,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext): Lowering {
       { name: 'n_codewords', value: 0 },
       { name: 'index_bits', value: 0 },
       { name: 'share', value: 0 },
-      { name: 'out', value: outputStruct(ctx, l.threshold) },
+      { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: 4 * O,

@@ -4,7 +4,7 @@
 // weight and start tables, and the lowering.
 import type { TensorInfo } from '../../ir/types.ts';
 import { windowStruct } from '../shared/window.ts';
-import type { Lowering, LowerContext } from '../types.ts';
+import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer, CodebookWeights } from './index.ts';
 
 export interface SlicePlan {
@@ -20,6 +20,9 @@ export interface SlicePlan {
   rowsPerUnit: number;
   accBits: number;
   batch: number;
+  /** Output channels per pass over the input channels (O, or a multiple of 8): fewer keep fewer accumulators but
+   *  compute the shared counts once per group. */
+  outGroup: number;
   indexBits: 4 | 8;
   scratchBytes: number;
   estInstructions: number;
@@ -46,13 +49,41 @@ export function sliceAccBits(C: number): number {
   return K;
 }
 
-export function sliceScratchWords(C: number, H: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, R = 1, sat = false, ring = false): number {
+/** A working set of the kernel: what the planner chooses besides the mode. */
+export interface SliceShape {
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  n: number;
+}
+export interface SliceWorkingSet {
+  mode: 0 | 1;
+  batch: number;
+  outGroup: number;
+  rowCache?: boolean;
+  ring?: boolean;
+  sat?: boolean;
+}
+
+export const sliceRowsPerUnit = (H: number, W: number): number => Math.max(1, Math.min(H, Math.floor(32 / W)));
+
+/** Scratch words, as bnn_bconv2d_b1_b1_slice_scratch_words computes them (see there for the layout). */
+export function sliceScratchWords(s: SliceShape, w: SliceWorkingSet): number {
+  const { C, H, W, O, n } = s;
+  const { mode, batch } = w;
+  const R = sliceRowsPerUnit(H, W);
+  const G = Math.min(w.outGroup, O);
+  const whole = G === O;
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
-  const cache = mode && rowCache ? (ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
+  const cache = whole && mode && w.rowCache ? (w.ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
   // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block.
-  const satWords = sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
-  return C * (H + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? O * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + cache + satWords;
+  const satWords = whole && w.sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
+  // Working memory kept off the stack: the unit struct (48 words), one accumulator (17), mode 1's kernel-row counts (96)
+  // or mode 0's row patterns (48).
+  const work = 48 + 17 + (mode ? 96 : 48);
+  return C * (R + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? G * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + work + cache + satWords;
 }
 
 /** The saturating path needs every output's match threshold M (start = 2^15 - M) to fit a byte. */
@@ -60,21 +91,40 @@ export function sliceSatEligible(start: Uint32Array): boolean {
   return start.every((v) => 32768 - (v & 0xffffff) <= 255);
 }
 
+/** The cores the cost model was fitted on: 'm4' (Thumb-2 with DSP; also M3, M7, M33, M55) and 'm0' (ARMv6-M). */
+export type SliceCore = 'm4' | 'm0';
+
 /**
- * Estimated Cortex-M4 instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
- * (bench/profile-slice.ts: input transpose per R rows and channel word; per unit, with the border corrections computed
- * for the first, interior and last units only; per (channel, unit): row patterns and n codewords; per (output,
- * channel, unit); per (output, unit); output transpose per unit and output word) on the standard shapes, tau 3..5.
- * Mode 1 on Thumb-2 with DSP runs the assembly loops (shared counts for even n; per-output loop for n <= 16 and whole
- * groups of 8 channels), the other cases the C loops.
+ * Estimated instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
+ * (bench/profile-slice.ts: input band per unit and channel word; per unit, with the border corrections computed for
+ * the first, interior and last units only; per (channel, unit, output group): row patterns and n codewords; per
+ * (output, channel, unit); per (output, unit); output transpose per unit and output word) on the standard shapes,
+ * tau 3..5, on mps2-an386 (M4) and microbit (M0). On the M4, mode 1 runs the assembly loops (shared counts for even n;
+ * per-output loop for n <= 16 and whole groups of 8 channels), elsewhere the C loops.
  */
-export function sliceCost(C: number, H: number, W: number, O: number, n: number, batch: number, mode: 0 | 1, rowCache = false, sat = false, ring = false): number {
-  const R = Math.max(1, Math.min(H, Math.floor(32 / W)));
+export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = 'm4'): number {
+  const { C, H, W, O, n } = s;
+  const { mode, batch } = w;
+  const rowCache = !!w.rowCache, sat = !!w.sat, ring = !!w.ring;
+  const R = sliceRowsPerUnit(H, W);
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
+  const groups = Math.ceil(O / Math.min(w.outGroup, O));
   const tail = C % 8;
+  const words = Math.ceil(C / 32);
+  if (core === 'm0') {
+    // C loops only; Thumb-1: two-operand logic on 8 low registers, no shifted operands. A cached kernel row saves
+    // little here (the copy costs nearly what the row's patterns do).
+    const transpose = (units + 1) * words * (R === 1 ? M0.transpose1 : M0.transposeR + M0.transposeRow * R) + units * C * M0.shift;
+    const border = Math.min(units, 3) * (mode ? M0.border1 : M0.border0 + M0.border0Row * R);
+    const cached = mode && rowCache ? (3 - R) * (units - 1) / units : 0;
+    const perUnitC = (mode ? M0.shared1 + M0.shared1Row * R : M0.shared0 + M0.shared0Row * R) + M0.sharedCw * n - M0.cachedRow * cached;
+    const perPair = mode ? M0.pair1 : M0.pair0 + (n <= 8 ? 2 : n > 16 ? -4.6 : 0);
+    const perUnitO = (mode ? M0.out1 : M0.out0) + (mode ? M0.outBatch1 : M0.outBatch) * (batches - 1) + tail * (mode ? M0.tail1 : M0.tail0);
+    return transpose + border + units * ((mode ? M0.unit1 : M0.unit0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + M0.otrans * Math.ceil(O / 32));
+  }
   const asmOut = mode === 1 && n <= 16 && tail === 0;
-  const transpose = Math.ceil(H / R) * Math.ceil(C / 32) * (R === 1 ? 955 : 1000 + 220 * R);
+  const transpose = (units + 1) * words * (R === 1 ? 955 : 1000 + 220 * R) + units * C * 6;
   const perUnit = 400;
   const border = Math.min(units, 3) * (mode ? 3000 : 3000 + 300 * R);
   // Per kernel row: taps and row patterns ~145; a cached row costs two 32-word copies (~40) instead.
@@ -84,31 +134,50 @@ export function sliceCost(C: number, H: number, W: number, O: number, n: number,
     ? 60 + 24 * n + 145 * (3 - cached)
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
   const perPair = sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
-  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 30 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
+  // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
+  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
   const perOutWord = mode ? 770 : 1200;
-  return transpose + border + units * (perUnit + C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
+  return transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
-export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true): SlicePlan | null {
+/** M0 constants (instructions), fitted to microbit counts (bench/profile-slice.ts --board microbit). */
+const M0 = {
+  transpose1: 1526, transposeR: 1579, transposeRow: 220, shift: 10,
+  border0: 5183, border0Row: 451, border1: 4456,
+  unit0: 479, unit1: 240,
+  shared0: 368, shared0Row: 33, shared1: 686, shared1Row: 16.5, sharedCw: 65, cachedRow: 13,
+  pair0: 63.3, pair1: 31.3,
+  out0: 322, out1: 449, outBatch: 96.5, outBatch1: 224, tail0: 30, tail1: 10,
+  otrans: 1330,
+};
+
+export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true, core: SliceCore = 'm4'): SlicePlan | null {
   if (sliceEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O] = y.shape;
   const n = (l.weights as CodebookWeights).codewords.length;
-  const rowsPerUnit = Math.max(1, Math.min(H, Math.floor(32 / W)));
-  const candidates = [C, ...Array.from({ length: Math.floor((C - 1) / 8) }, (_, i) => 8 * (Math.floor((C - 1) / 8) - i))];
+  const shape: SliceShape = { C, H, W, O, n };
+  const rowsPerUnit = sliceRowsPerUnit(H, W);
+  const batches = [C, ...Array.from({ length: Math.floor((C - 1) / 8) }, (_, i) => 8 * (Math.floor((C - 1) / 8) - i))];
+  const groups = [O, ...Array.from({ length: Math.floor((O - 1) / 8) }, (_, i) => 8 * (Math.floor((O - 1) / 8) - i))];
   let best: SlicePlan | null = null;
   const satOk = dsp && sliceSatEligible(sliceStartWords(l.threshold!.value, l.threshold!.flip, C, 15));
   for (const mode of [0, 1] as const) {
     if (mode === 1 && 9 * C >= 2 ** 15) continue;
-    for (const rowCache of mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
-      for (const ring of rowCache && dsp && C % 8 === 0 ? [true, false] : [false]) {
-        for (const sat of mode === 1 && satOk ? [true, false] : [false]) {
-          for (const batch of sat || ring ? [C] : candidates) {
-            const scratchBytes = 4 * sliceScratchWords(C, H, O, n, batch, mode, rowCache, rowsPerUnit, sat, ring);
-            if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
-            const est = Math.round(sliceCost(C, H, W, O, n, batch, mode, rowCache, sat, ring));
-            if (!best || est < best.estInstructions) best = { mode, rowCache, ring, sat, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
-            break;
+    for (const outGroup of groups) {
+      const whole = outGroup === O;
+      for (const rowCache of whole && mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
+        for (const ring of rowCache && dsp && C % 8 === 0 ? [true, false] : [false]) {
+          for (const sat of whole && mode === 1 && satOk ? [true, false] : [false]) {
+            // The largest batch that fits: fewer batches cost less.
+            for (const batch of sat || ring ? [C] : batches) {
+              const ws: SliceWorkingSet = { mode, batch, outGroup, rowCache, ring, sat };
+              const scratchBytes = 4 * sliceScratchWords(shape, ws);
+              if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
+              const est = Math.round(sliceCost(shape, ws, core));
+              if (!best || est < best.estInstructions) best = { mode, rowCache, ring, sat, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, outGroup, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
+              break;
+            }
           }
         }
       }
@@ -140,7 +209,7 @@ export function sliceStartWords(thresh: ArrayLike<number>, flip: ArrayLike<numbe
 }
 
 /** The sliced kernel for a plan (planSlice); `why` adds the estimates it beat. */
-export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, why: string): Lowering | null {
+export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, why: string, pool?: CStruct): Lowering | null {
   const x = ctx.inputs[0];
   const w = l.weights;
   if (w.kind !== 'codebook' || !l.threshold) return null;
@@ -158,14 +227,16 @@ export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, 
       { name: 'sat', value: plan.sat ? 1 : 0 },
       { name: 'n_codewords', value: w.codewords.length },
       { name: 'batch', value: plan.batch },
+      ...(pool ? [{ name: 'pool', value: pool }] : []),
+      { name: 'out_group', value: plan.outGroup },
       { name: 'codewords', value: ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') },
       { name: 'indices', value: ctx.table('indices', 'uint32_t', sliceIndexWords(w.indices, O, C, plan.indexBits), 'indices') },
       { name: 'start', value: ctx.table('start', 'uint32_t', sliceStartWords(l.threshold.value, l.threshold.flip, C, plan.accBits), 'thresholds') },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h'],
-    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : ''}, batch ${plan.batch}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
+    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h', 'bnn_output.c'],
+    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : ''}, batch ${plan.batch}${plan.outGroup < O ? `, ${Math.ceil(O / plan.outGroup)} output groups of ${plan.outGroup}` : ''}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };
 }

@@ -51,12 +51,12 @@ export function flipWords(flip: Uint8Array): Uint32Array {
   return w;
 }
 
-/** bnn_output_t: the thresholds and flip words, or NULLs for an s32 output. */
-export function outputStruct(ctx: LowerContext, t: Threshold | undefined): CStruct {
+/** bnn_output_t: the thresholds and flip words, or NULLs for an s32 output; with a fused max pool, its bnn_pool_t. */
+export function outputStruct(ctx: LowerContext, t: Threshold | undefined, pool?: CStruct): CStruct {
   if (!t) return { inline: true, fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }] };
   const thresh = ctx.table('thresh', 'int32_t', t.value, 'thresholds');
   const flip = ctx.table('flip', 'uint32_t', flipWords(t.flip), 'thresholds');
-  return { inline: true, fields: [{ name: 'thresh', value: thresh }, { name: 'flip', value: flip }] };
+  return { inline: true, fields: [{ name: 'thresh', value: thresh }, { name: 'flip', value: flip }, ...(pool ? [{ name: 'pool', value: pool }] : [])] };
 }
 
 /** Report bits: a 32-bit threshold and a flip bit per channel. */
