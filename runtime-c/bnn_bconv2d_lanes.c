@@ -208,7 +208,7 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
                     uint32_t word = 0;
                     uint32_t oe = O - 32u * j < 32u ? O - 32u * j : 32u;
                     for (uint32_t k = 0; k < oe; k++) word |= ((obits[32u * j + k] >> b) & 1u) << k;
-                    if (p->out.pool.kh) bnn_pool_or(&p->out.pool, (uint32_t *)out, out_words, pos0 + b, j, word);
+                    if (p->out.pool.kh) bnn_pool_or(&p->out.pool, (uint32_t *)out, out_words, oy0 + b / OW, b % OW, j, word);
                     else y[j] = word;
                 }
             }

@@ -764,7 +764,10 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
 #else
                     const uint32_t pos = mode ? bnn_slice_lane_pos(b) : b;
 #endif
-                    if (pos < nbits) bnn_pool_or(&p->pool, out, out_words, pos0 + pos, j, tb[b]);
+                    if (pos >= nbits) continue;
+                    uint32_t r = 0, x = pos;
+                    while (x >= W) { x -= W; r++; } /* pos < 32: a few subtractions, no division */
+                    bnn_pool_or(&p->pool, out, out_words, oy0 + r, x, j, tb[b]);
                 }
                 continue;
             }

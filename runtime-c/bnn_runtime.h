@@ -78,13 +78,15 @@ typedef struct {
 typedef struct {
     uint16_t out_h, out_w;   /* the pooled map */
     uint16_t in_w;           /* width of the map being pooled (the kernel's own output) */
-    uint8_t kh, kw, sh, sw, pad_top, pad_left;
+    uint8_t kh;              /* 0: no pooling */
+    const uint16_t *span_y;  /* [in_h][2]: the pooled rows [lo, hi) whose windows hold input row y (no division at run time) */
+    const uint16_t *span_x;  /* [in_w][2]: the same for columns */
 } bnn_pool_t;
 
 /* Clear the pooled b1 map of out_c channels. */
 void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out);
-/* OR word j (channels 32j..) of position pos of the pooled map's input into every pooled position covering it. */
-void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t pos, uint32_t j, uint32_t bits);
+/* OR word j (channels 32j..) of input position (y, x) into every pooled position whose window holds it. */
+void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t y, uint32_t x, uint32_t j, uint32_t bits);
 
 /* Integer accumulator -> output. thresh == NULL: s32 planar output; else b1 packed output, pooled when pool.kh. */
 typedef struct {

@@ -23,6 +23,10 @@ export interface BenchOptions {
   kernels?: KernelChoice[];
   /** Upper bound for a fast kernel's scratch (bytes); default: what the board's RAM leaves (see ramBudget). */
   scratchLimit?: number;
+  /** Most bytes the arena may take (`--ram-budget`); default: what the board's RAM leaves. */
+  ramBudget?: number;
+  /** Build for this core instead of the board's (e.g. cortex-m0plus code on the micro:bit's M0: same ISA). */
+  cpu?: string;
   timeoutMs?: number;
   progress?: Progress;
 }
@@ -92,9 +96,10 @@ function make(dir: string, cpuFlags: string): Promise<string> {
 
 const weightsOf = (l: LayerInfo) => Object.values(l.weightBytes).reduce((s, b) => s + b, 0);
 
-async function measureBuild(model: Model, board: Board, kernels: KernelChoice, scratchLimit: number | undefined, timeoutMs: number | undefined, progress: Progress) {
-  const target = getTarget(board.cpu);
-  const g = generate(model, { target, board, goldenCount: 1, seed: 1, kernels, scratchLimit });
+async function measureBuild(model: Model, board: Board, kernels: KernelChoice, opts: BenchOptions, progress: Progress) {
+  const target = getTarget(opts.cpu ?? board.cpu);
+  const { scratchLimit, ramBudget, timeoutMs } = opts;
+  const g = generate(model, { target, board, goldenCount: 1, seed: 1, kernels, scratchLimit, ramBudget: kernels === 'ref' ? undefined : ramBudget, armv6m: target.arch === 'armv6-m' });
   const dir = mkdtempSync(join(tmpdir(), `bnn-bench-${kernels}-`));
   try {
     writeTree(dir, g.files);
@@ -105,7 +110,7 @@ async function measureBuild(model: Model, board: Board, kernels: KernelChoice, s
     const markers = [...runs.map((l) => l.marker!), g.info.markEnd];
     const r = await runWithCounts(elf, board, markers, { classes: true, timeoutMs: timeoutMs ?? 600_000 });
     if (r.exitCode !== 0 || !/^PASS 1\/1$/m.test(r.stdout)) throw new Error(`bench firmware (${kernels}) did not PASS on ${board.name}: exit ${r.exitCode}\n${r.stdout}${r.stderr}`);
-    const timing = timingModel(board.cpu);
+    const timing = timingModel(target.name);
     const per = new Map<number, BenchFigures>();
     runs.forEach((l, i) => {
       const reg = r.regions[i];
@@ -132,7 +137,7 @@ export async function benchModel(model: Model, board: Board, opts: BenchOptions 
   const builds = opts.kernels ?? ['ref', 'auto'];
   const measured = new Map<KernelChoice, Awaited<ReturnType<typeof measureBuild>>>();
   // Without opts.scratchLimit, generate() plans the fastest kernels whose arena fits what the board's RAM leaves.
-  for (const k of builds) measured.set(k, await measureBuild(model, board, k, opts.scratchLimit, opts.timeoutMs, opts.progress ?? silent));
+  for (const k of builds) measured.set(k, await measureBuild(model, board, k, opts, opts.progress ?? silent));
   const base = measured.get(builds[0])!;
   const rows: BenchRow[] = base.info.layers
     .filter((l) => l.marker)
@@ -157,7 +162,7 @@ export async function benchModel(model: Model, board: Board, opts: BenchOptions 
       binaryMacs: m.info.binaryMacs,
     };
   }
-  return { model: model.name, board: board.name, cpu: board.cpu, builds, rows, totals, timing: base.timing };
+  return { model: model.name, board: board.name, cpu: opts.cpu ?? board.cpu, builds, rows, totals, timing: base.timing };
 }
 
 const num = (n: number) => n.toLocaleString('en-US');

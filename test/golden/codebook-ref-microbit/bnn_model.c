@@ -36,7 +36,7 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (972 bytes) ---- */
+/* ---- constant tables (988 bytes) ---- */
 static const int8_t L0_weights[6] = {
     -18, -68, 61, -125, 61, 125,
 };
@@ -48,6 +48,12 @@ static const int32_t L0_thresh[1] = {
 };
 static const uint32_t L0_flip[1] = {
     0x00000001u,
+};
+static const uint16_t L1_pool_rows[4] = {
+    0, 1, 0, 1,
+};
+static const uint16_t L1_pool_cols[4] = {
+    0, 1, 0, 1,
 };
 static const uint16_t L1_codewords[2] = {
     355, 298,
@@ -127,7 +133,7 @@ static const bnn_bconv2d_params_t L1_params = {
     .n_codewords = 2,
     .index_bits = 1,
     .share = 1,
-    .out = { .thresh = L1_thresh, .flip = L1_flip, .pool = { .out_h = 1, .out_w = 1, .in_w = 2, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .pad_top = 0, .pad_left = 0 } },
+    .out = { .thresh = L1_thresh, .flip = L1_flip, .pool = { .out_h = 1, .out_w = 1, .in_w = 2, .kh = 2, .span_y = L1_pool_rows, .span_x = L1_pool_cols } },
 };
 /* layer 4: qdense 'l4' b1[100x1x1] -> i32[5x1x1] */
 static const bnn_qdense_params_t L4_params = {

@@ -38,7 +38,7 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (974 bytes) ---- */
+/* ---- constant tables (1002 bytes) ---- */
 static const int8_t L0_weights[34] = {
     -82, -82, -9, -54, 62, 16, 23, 68, 28, -61, 22, -77, -99, -73, 76, 89,
     -74, 12, -120, -111, -44, 50, -45, -40, -70, -58, -56, 74, 54, 125, 20, -3,
@@ -54,6 +54,12 @@ static const int32_t L0_thresh[17] = {
 };
 static const uint32_t L0_flip[1] = {
     0x00002700u,
+};
+static const uint16_t L1_pool_rows[8] = {
+    0, 1, 0, 1, 1, 2, 1, 2,
+};
+static const uint16_t L1_pool_cols[6] = {
+    0, 1, 0, 1, 1, 1,
 };
 static const uint32_t L1_weights[65] = {
     0x0001fef3u, 0x0001e556u, 0x0000b26du, 0x0000e1d7u, 0x0000b009u, 0x000073aeu, 0x0001513au, 0x00003836u,
@@ -120,7 +126,7 @@ static const bnn_bconv2d_params_t L1_params = {
     .n_codewords = 0,
     .index_bits = 0,
     .share = 0,
-    .out = { .thresh = L1_thresh, .flip = L1_flip, .pool = { .out_h = 2, .out_w = 1, .in_w = 3, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .pad_top = 0, .pad_left = 0 } },
+    .out = { .thresh = L1_thresh, .flip = L1_flip, .pool = { .out_h = 2, .out_w = 1, .in_w = 3, .kh = 2, .span_y = L1_pool_rows, .span_x = L1_pool_cols } },
 };
 /* layer 4: qdense 'l4' b1[130x1x1] -> i32[2x1x1] */
 static const bnn_qdense_params_t L4_params = {

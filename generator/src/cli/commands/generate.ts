@@ -11,11 +11,15 @@ import { VERSION } from '../../core/version.ts';
 import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
+import { formatStemCost, integerStem, stemCost, type StemKind } from '../../compact/index.ts';
+import { randomInput } from '../../model/random.ts';
+import { INPUT_TENSOR } from '../../model/ir.ts';
 
 export interface GenerateFlags extends ImportFlags {
   target?: string;
   kernels: 'ref' | 'auto';
   ramBudget?: number;
+  stem: StemKind;
   format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
   out?: string;
@@ -29,7 +33,16 @@ export interface GenerateFlags extends ImportFlags {
 
 export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
   const t0 = performance.now();
-  const model = modelFrom(modelPath, f, io.progress);
+  const exported = modelFrom(modelPath, f, io.progress);
+  // --stem int8: the integer stem replaces the float one; what it costs is measured on the labelled inputs (or seeded
+  // random ones) against the model as exported.
+  const model = f.stem === 'int8' ? integerStem(exported) : exported;
+  const stemNote = () => {
+    if (f.stem !== 'int8') return '';
+    const given = f.input || !modelPath ? labelledInputs(modelPath, f, exported) : undefined;
+    const inputs = given?.inputs.length ? given.inputs : Array.from({ length: 16 }, (_, k) => randomInput(exported, 1 + k));
+    return formatStemCost(stemCost(exported, model, inputs, given?.inputs.length ? given.labels : undefined));
+  };
   const dir = f.out ?? join('out', safeName(model.name));
   // Refuse an unusable output folder before any work.
   checkOutputDir(dir, [], { force: f.force });
@@ -59,7 +72,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   } else {
     const { target, board } = targetAndBoard(f.target, f.board);
     const given = board ? labelledInputs(modelPath, f, model) : { inputs: [] as Input[], labels: undefined, from: '' };
-    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}`;
+    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}${f.stem === 'int8' ? ' --stem int8' : ''}`;
     io.progress.phase('planning and emitting C');
     const g = generate(model, {
       target,
@@ -91,6 +104,8 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   io.out('');
   io.out(modelSummary(info));
   io.out('');
+  if (f.stem === 'int8') io.out(stemNote());
+  else if (exported.layers.some((l) => l.op === 'conv2d' && l.inputs[0] === INPUT_TENSOR)) io.out('stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)');
   io.out(`files: ${Object.keys(files).sort().join(' ')}`);
   if (next) io.out(next);
   return 0;

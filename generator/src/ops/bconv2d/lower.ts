@@ -21,7 +21,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering
   const ref = refCost(l, C, O, OH, OW);
   const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
-  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : 'm4');
+  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : 'm4', !!pool);
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!lanes || sp.estInstructions < lanes.estInstructions)))) {
     const slice = lowerSlice(l, ctx, sp, ` vs ${lanes ? `lanes ${lanes.estInstructions}, ` : ''}ref ${ref}`, pool);
     if (slice) return slice;
@@ -40,7 +40,7 @@ export function lowerBConv2dPooled(l: BConv2dLayer, pool: MaxPoolLayer, ctx: Low
   const x = ctx.inputs[0];
   const [OH, OW] = windowDims(x.shape, l);
   const own = { ...ctx, output: { dtype: ctx.output.dtype, shape: [l.outChannels, OH, OW] as [number, number, number] } };
-  const p = poolStruct(pool, OW, ctx.output);
+  const p = poolStruct(pool, OH, OW, ctx.output, ctx);
   const low = lowerFast(l, own, p) ?? lowerRef(l, own, p);
   return { ...low, why: low.why ? `${low.why}; max pool fused` : 'max pool fused' };
 }

@@ -56,6 +56,8 @@ export interface SliceShape {
   W: number;
   O: number;
   n: number;
+  /** A max pool fused into the output stage (each position's words ORed into the pooled map). */
+  pooled?: boolean;
 }
 export interface SliceWorkingSet {
   mode: 0 | 1;
@@ -110,7 +112,8 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
   const groups = Math.ceil(O / Math.min(w.outGroup, O));
-  const tail = C % 8;
+  // Channels past the whole groups of 8 of each batch take the one-channel loop.
+  const tail = (batches - 1) * (batch % 8) + ((C - (batches - 1) * batch) % 8);
   const words = Math.ceil(C / 32);
   if (core === 'm0') {
     // C loops only; Thumb-1: two-operand logic on 8 low registers, no shifted operands. A cached kernel row saves
@@ -121,7 +124,8 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
     const perUnitC = (mode ? M0.shared1 + M0.shared1Row * R : M0.shared0 + M0.shared0Row * R) + M0.sharedCw * n - M0.cachedRow * cached;
     const perPair = mode ? M0.pair1 : M0.pair0 + (n <= 8 ? 2 : n > 16 ? -4.6 : 0);
     const perUnitO = (mode ? M0.out1 : M0.out0) + (mode ? M0.outBatch1 : M0.outBatch) * (batches - 1) + tail * (mode ? M0.tail1 : M0.tail0);
-    return transpose + border + units * ((mode ? M0.unit1 : M0.unit0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + M0.otrans * Math.ceil(O / 32));
+    const perOutWord = M0.otrans + (s.pooled ? R * W * M0.poolPos : 0);
+    return transpose + border + units * ((mode ? M0.unit1 : M0.unit0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
   }
   const asmOut = mode === 1 && n <= 16 && tail === 0;
   const transpose = (units + 1) * words * (R === 1 ? 955 : 1000 + 220 * R) + units * C * 6;
@@ -135,8 +139,9 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
   const perPair = sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
-  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 15);
-  const perOutWord = mode ? 770 : 1200;
+  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
+  // A fused max pool ORs each position's word into the pooled map instead of storing it (~75 per position: the call, the row and column spans, the OR).
+  const perOutWord = (mode ? 770 : 1200) + (s.pooled ? R * W * 75 : 0);
   return transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
@@ -147,18 +152,19 @@ const M0 = {
   unit0: 479, unit1: 240,
   shared0: 368, shared0Row: 33, shared1: 686, shared1Row: 16.5, sharedCw: 65, cachedRow: 13,
   pair0: 63.3, pair1: 31.3,
-  out0: 322, out1: 449, outBatch: 96.5, outBatch1: 224, tail0: 30, tail1: 10,
-  otrans: 1330,
+  out0: 322, out1: 449, outBatch: 96.5, outBatch1: 224, tail0: 50, tail1: 10,
+  otrans: 1330, poolPos: 60,
 };
 
-export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true, core: SliceCore = 'm4'): SlicePlan | null {
+export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true, core: SliceCore = 'm4', pooled = false): SlicePlan | null {
   if (sliceEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O] = y.shape;
   const n = (l.weights as CodebookWeights).codewords.length;
-  const shape: SliceShape = { C, H, W, O, n };
+  const shape: SliceShape = { C, H, W, O, n, pooled };
   const rowsPerUnit = sliceRowsPerUnit(H, W);
-  const batches = [C, ...Array.from({ length: Math.floor((C - 1) / 8) }, (_, i) => 8 * (Math.floor((C - 1) / 8) - i))];
+  // Batches: all channels, whole groups of 8, or 4 (channel tails only: the smallest count memory).
+  const batches = [C, ...Array.from({ length: Math.floor((C - 1) / 8) }, (_, i) => 8 * (Math.floor((C - 1) / 8) - i)), ...(C > 4 ? [4] : [])];
   const groups = [O, ...Array.from({ length: Math.floor((O - 1) / 8) }, (_, i) => 8 * (Math.floor((O - 1) / 8) - i))];
   let best: SlicePlan | null = null;
   const satOk = dsp && sliceSatEligible(sliceStartWords(l.threshold!.value, l.threshold!.flip, C, 15));
