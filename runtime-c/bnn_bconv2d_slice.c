@@ -452,9 +452,10 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c16, const bnn_slice_
 }
 #endif
 
-/* Words of the working memory in scratch (see bnn_bconv2d_b1_b1_slice): the unit struct, one accumulator, then
+/* Words of the working memory in scratch (see bnn_bconv2d_b1_b1_slice): the unit struct, one accumulator (with a
+ * single batch: else the accumulators kept between batches serve), then
  * mode 1's kernel-row counts S (96) or mode 0's row patterns (48). */
-#define SL_WORK_WORDS(mode) ((uint32_t)(sizeof(bnn_slice_unit_t) / 4u) + 17u + ((mode) ? 96u : 48u))
+#define SL_WORK_WORDS(mode, one) ((uint32_t)(sizeof(bnn_slice_unit_t) / 4u) + ((one) ? 17u : 0u) + ((mode) ? 96u : 48u))
 
 static inline void bnn_slice_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords)
 {
@@ -519,9 +520,9 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
      * a kernel row's match count in 4-bit lanes, lane i = position 4i + w), or mode 0's row patterns. */
     bnn_slice_unit_t *const up = (bnn_slice_unit_t *)(void *)(pend + batch / 8u);
     uint32_t *const lone = (uint32_t *)(up + 1);
-    uint32_t *const S = lone + 17u;
+    uint32_t *const S = lone + (batch < C ? 0u : 17u);
     uint32_t *const lh = S;  /* mode 0: [ky * 8 + pattern]: low plane of the row's match count; +24: high plane */
-    uint32_t *cache = pend + batch / 8u + SL_WORK_WORDS(mode); /* [C][cslots * 32], or the ring [3][C][32] */
+    uint32_t *cache = pend + batch / 8u + SL_WORK_WORDS(mode, batch >= C); /* [C][cslots * 32], or the ring [3][C][32] */
 
     for (uint32_t k = 0; k < n; k++) {
         const uint32_t id = p->codewords[k];
@@ -805,7 +806,7 @@ uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t 
     uint32_t w = C * (p->rows_per_unit + 2u);
     w += mode ? ((b + 7u) & ~7u) * n * 8u : b * n * 4u;
     w += b < C ? G * (mode ? 16u : p->acc_bits + 1u) : 0u;
-    w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u + SL_WORK_WORDS(mode);
+    w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u + SL_WORK_WORDS(mode, b >= C);
     if (G == O && mode && p->row_cache) w += p->row_cache == 2u ? C * 96u + 9u * n : C * 32u * (3u - p->rows_per_unit);
     if (G == O && p->sat) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
     return w;

@@ -82,9 +82,9 @@ export function sliceScratchWords(s: SliceShape, w: SliceWorkingSet): number {
   const cache = whole && mode && w.rowCache ? (w.ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
   // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block.
   const satWords = whole && w.sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
-  // Working memory kept off the stack: the unit struct (48 words), one accumulator (17), mode 1's kernel-row counts (96)
-  // or mode 0's row patterns (48).
-  const work = 48 + 17 + (mode ? 96 : 48);
+  // Working memory kept off the stack: the unit struct (48 words), one accumulator with a single batch (17), mode 1's
+  // kernel-row counts (96) or mode 0's row patterns (48).
+  const work = 48 + (batch >= C ? 17 : 0) + (mode ? 96 : 48);
   return C * (R + 2) + (mode ? Math.ceil(batch / 8) * 8 : batch) * n * q + (batch < C ? G * a : 0) + 32 * Math.ceil(O / 32) + 32 + (mode ? 4 * n : n) + Math.floor(batch / 8) + work + cache + satWords;
 }
 
@@ -150,8 +150,8 @@ const M0 = {
   transpose1: 1526, transposeR: 1579, transposeRow: 220, shift: 10,
   border0: 5183, border0Row: 451, border1: 4456,
   unit0: 479, unit1: 240,
-  shared0: 368, shared0Row: 33, shared1: 686, shared1Row: 16.5, sharedCw: 65, cachedRow: 13,
-  pair0: 63.3, pair1: 31.3,
+  shared0: 368, shared0Row: 33, shared1: 686, shared1Row: 16.5, sharedCw: 60, cachedRow: 13,
+  pair0: 61, pair1: 31.3,
   out0: 322, out1: 449, outBatch: 96.5, outBatch1: 224, tail0: 50, tail1: 10,
   otrans: 1330, poolPos: 60,
 };
