@@ -4,6 +4,8 @@
 // WebAssembly and in a host build under AddressSanitizer/UBSan; and the arena no longer holds the full-resolution map.
 import { describe, expect, it } from 'vitest';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
+import { DEFAULT_MODEL } from '../generator/src/core/paths.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput } from '../generator/src/model/random.ts';
@@ -46,6 +48,17 @@ const cases: Case[] = [
 ];
 
 describe('bconv2d -> maxpool fusion', () => {
+  it('the example: the arena lower bound is the stem bits plus the first pooled map, and the portable plan reaches it but for scratch', () => {
+    const example = loadModel(DEFAULT_MODEL);
+    const ref = emitModel(example, { kernels: 'ref' }).info;
+    // 32x28x28 bits (3,136 B) alive while b1 writes its 64x14x14 pooled bits (1,568 B).
+    expect(ref.arenaLowerBound).toBe(3136 + 1568);
+    const scratch = Math.max(...ref.layers.map((l) => l.scratchBytes));
+    expect(ref.arenaSize).toBeGreaterThanOrEqual(ref.arenaLowerBound);
+    expect(ref.arenaSize).toBeLessThanOrEqual(ref.arenaLowerBound + scratch);
+    expect(ref.arenaSize).toBe(5024);
+  });
+
   it('fuses in every build; ref and fast cover every bconv2d kernel; the full-resolution map is never stored', () => {
     const kernels = new Set<string>();
     for (const c of cases) {

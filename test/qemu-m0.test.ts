@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
+import { integerStem } from '../generator/src/compact/stem.ts';
+import { DEFAULT_MODEL } from '../generator/src/core/paths.ts';
+import { loadModel } from '../generator/src/import/load.ts';
 import { writeTree } from '../generator/src/core/files.ts';
 import { generate } from '../generator/src/generate.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
@@ -42,6 +45,12 @@ const cases: [string, Model, RegExp, string][] = [
 ];
 
 describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('bit-sliced kernel on ARMv6-M under QEMU', () => {
+  it('the example with --stem int8 (an int8 qconv2d stem) on the micro:bit', async () => {
+    const r = await m0Run(integerStem(loadModel(DEFAULT_MODEL)), 'm0-int8-stem', 'microbit');
+    expect(r.info.layers[0].kernel).toBe('bnn_qconv2d_u8_acc');
+    expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+  });
+
   for (const [i, [name, model, want, board]] of cases.entries()) {
     it(name, async () => {
       const r = await m0Run(model, `m0-${i}`, board, limitFor(model, want, { armv6m: true }));

@@ -10,7 +10,7 @@ import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { limitFor, withPadValue, withThresholds } from './fixtures/layers.ts';
+import { limitFor, withPadValue, withPool, withThresholds } from './fixtures/layers.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeTree } from '../generator/src/core/files.ts';
 import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
@@ -72,6 +72,9 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     ['20x20x21 tau 4, row cache (channels not whole groups), saturating with zero-block channels', standardLayerModel(21, 20, 20, 4, 22), undefined, /row cache, saturating/],
     ['12x32x32 tau 4, thresholds above a byte: row ring, 16-bit lanes', withThresholds(standardLayerModel(32, 12, 32, 4, 23), 230, 280, 23), undefined, /row ring, batch/],
     ['6x32x120 tau 4, saturating with the corner units on 16-bit lanes', withThresholds(standardLayerModel(120, 6, 32, 4, 24), -700, -580, 24), undefined, /row ring, saturating/],
+    ['8x8x96 tau 3, byte lanes (assembly) in output groups', standardLayerModel(96, 8, 8, 3, 25), 'pin', /byte lanes.*output groups/],
+    ['16x16x40 tau 4, batches of 4 (every channel on the one-channel loop)', standardLayerModel(40, 16, 16, 4, 26), 'pin', /bit planes, batch 4,/],
+    ['16x16x32 tau 4, row ring and saturating with a fused 2x2 max pool', withPool(standardLayerModel(32, 16, 16, 4, 27), [2, 2], [2, 2]), undefined, /max pool fused/],
   ];
   for (const [i, [name, model, limit, mode]] of sliceCases.entries()) {
     it(`bit-sliced kernel on the M4: ${name}`, async () => {

@@ -68,6 +68,8 @@ export interface ModelReport {
   flash: Record<TableCategory, number> & { total: number };
   /** Exact activation arena of the emitted C (bytes): emitModel's default kernel choice, without a board's limit. */
   arenaBytes: number;
+  /** The most bytes of maps alive at one step: no plan of these maps takes less (scratch aside). */
+  arenaLowerBound: number;
   conventions: string[];
 }
 
@@ -146,6 +148,7 @@ export function modelReport(model: Model, info: ModelInfo = resolve(model).info)
     },
     flash: { ...info.weightBytes, total: info.totalWeightBytes },
     arenaBytes: info.arenaSize,
+    arenaLowerBound: info.arenaLowerBound,
     conventions: CONVENTIONS,
   };
 }
@@ -208,7 +211,7 @@ export function formatReport(r: ModelReport): string {
     ...(t.sharingDoesNotPay.length ? [`  codebook sharing costs more than dense on: ${t.sharingDoesNotPay.join(', ')} (n·9 + C_out/2 > 9·C_out)`] : []),
     `  weight bits:        ${num(b.total)} (${mb(b.total)}): codebook ${num(b.codebook)}, indices ${num(b.indices)}, thresholds ${num(b.thresholds)}, plain binary ${num(b.binary)}, real-valued ${num(b.real)}${b.int ? `, integer ${num(b.int)}` : ''}`,
     `  weight flash (emitted C tables): ${num(f.total)} B: codebook ${num(f.codebook)}, indices ${num(f.indices)}, thresholds ${num(f.thresholds)}, binary weights ${num(f.binary)}, real-valued ${num(f.real)}, integer ${num(f.int)}`,
-    `  arena:              ${num(r.arenaBytes)} B (exact, as \`bnn-gen --no-board\` plans it: kernels chosen by the cost model, no board RAM limit)`,
+    `  arena:              ${num(r.arenaBytes)} B (exact, as \`bnn-gen --no-board\` plans it: kernels chosen by the cost model, no board RAM limit); lower bound ${num(r.arenaLowerBound)} B (the maps alive at once)`,
   ];
   return lines.join('\n');
 }

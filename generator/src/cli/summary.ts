@@ -26,7 +26,7 @@ export function modelSummary(info: ModelInfo): string {
     '',
     `layers: ${info.layers.length}`,
     `weight flash: ${n(info.totalWeightBytes)} B (codebook ${n(w.codebook)}, indices ${n(w.indices)}, thresholds ${n(w.thresholds)}, binary weights ${n(w.binary)}, real-valued ${n(w.real)}, integer ${n(w.int)})`,
-    `arena: ${n(info.arenaSize)} B (exact, planned at generation time${info.arenaBudget !== undefined ? `; budget ${n(info.arenaBudget)} B` : ''})`,
+    `arena: ${n(info.arenaSize)} B (exact, planned at generation time${info.arenaBudget !== undefined ? `; budget ${n(info.arenaBudget)} B` : ''}; lower bound ${n(info.arenaLowerBound)} B: the maps alive at once)`,
     ...kernelReasons(info),
     `binary MACs: ${n(info.binaryMacs)}; real MACs: ${n(info.realMacs)}`,
   ].join('\n');

@@ -11,6 +11,7 @@ import type { BinarizeLayer } from './binarize.ts';
 import { checkPositive, checkVector, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { CStruct, Lowering, LowerContext, OpDef } from './types.ts';
+import { conv2dInt8 } from './conv2d-int8.ts';
 
 export interface Conv2dLayer extends LayerBase {
   op: 'conv2d';
@@ -115,6 +116,7 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
       return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, { affine, binarize }) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
     },
   },
+  int8: conv2dInt8,
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
   bits: (l) => ({ real: 32 * (l.weights.length + l.bias.length) }),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} float32`,

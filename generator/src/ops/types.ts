@@ -154,4 +154,6 @@ export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObje
    * kernel that writes bits, so the float map is never stored). plan/fusion.ts finds the chains; `lower` gets them.
    */
   readonly fuses?: { chain: { op: string; optional?: boolean }[]; lower(l: L, members: (LayerBase & { op: string })[], ctx: LowerContext): Lowering };
+  /** Its fused chain on the model input as one integer layer (`--stem int8`), approximately (compact/stem.ts). */
+  readonly int8?: (l: L, members: (LayerBase & { op: string })[], input: InputSpec) => LayerBase & { op: string };
 }

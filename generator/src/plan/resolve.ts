@@ -64,6 +64,9 @@ export interface ModelInfo {
   numClasses: number;
   /** The arena budget the kernels were planned within (board RAM or --ram-budget), if any. */
   arenaBudget?: number;
+  /** No plan of these layers' maps can take less: the most bytes of maps alive at one step (the portable kernels'
+   *  few words of scratch aside). */
+  arenaLowerBound: number;
   scoreType: 'f32' | 'i32';
   arenaSize: number;
   layers: LayerInfo[];
@@ -190,6 +193,8 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   if (opts.scratchLimit !== undefined || kernels === 'ref' || arenaBudget === undefined) layers = lower(opts.scratchLimit);
   else layers = lowerWithin(arenaBudget, lower, (ls) => { const a = arenaOf(ls); return { size: a.plan.size, requests: a.requests }; }, opts.ramBudget !== undefined, model.name);
   const { rootOf, plan } = arenaOf(layers);
+  const maps = arenaOf(layers.map((l) => ({ ...l, lowering: { ...l.lowering, scratchBytes: 0 } }))).requests;
+  const arenaLowerBound = Math.max(0, ...model.layers.map((_, i) => maps.reduce((s, r) => s + (r.first <= i && i <= r.last ? r.bytes : 0), 0)));
   const tables = layers.flatMap((l) => l.tables);
 
   const layerInfos: LayerInfo[] = layers.map(({ layer: l, lowering: low, tables: own }, i) => {
@@ -236,6 +241,7 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
     markEnd: `${prefix}mark_end`,
     kernels,
     arenaBudget,
+    arenaLowerBound,
   };
   return { model, prefix, hash, tensors, fusion, layers, tables, arena: plan, rootOf, info };
 }

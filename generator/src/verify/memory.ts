@@ -10,7 +10,7 @@ export interface MemoryReport {
   board: string;
   cpu: string;
   flash: { modelConstants: number; kernels: number; goldenData: number; startupAndLibc: number; total: number; capacity: number; region: string };
-  ram: { arena: number; stackReserved: number; stackMeasured: number | null; other: number; total: number; capacity: number; region: string };
+  ram: { arena: number; arenaLowerBound: number; stackReserved: number; stackMeasured: number | null; other: number; total: number; capacity: number; region: string };
   layers: { index: number; name: string; op: string; kernel: string; weightBytes: number; outOffset: number | 'scores' | null; outBytes: number; scratchBytes: number }[];
 }
 
@@ -63,6 +63,7 @@ export async function memoryReport(elf: string, board: Board, info: ModelInfo, s
     flash: { modelConstants, kernels, goldenData, startupAndLibc: flashTotal - modelConstants - kernels - goldenData, total: flashTotal, capacity: code.length, region: code.name },
     ram: {
       arena,
+      arenaLowerBound: info.arenaLowerBound,
       stackReserved: board.layout.stackSize,
       stackMeasured,
       other: ramData - arena,
@@ -89,6 +90,6 @@ export function formatMemoryReport(r: MemoryReport): string {
   return [
     `memory on ${r.board} (${r.cpu}):`,
     `  flash ${n(r.flash.total)} B of ${n(r.flash.capacity)} B in ${r.flash.region} (${pct(r.flash.total, r.flash.capacity)}): model constants ${n(r.flash.modelConstants)}, kernels ${n(r.flash.kernels)}, golden test data ${n(r.flash.goldenData)}, startup + libc + harness ${n(r.flash.startupAndLibc)}`,
-    `  RAM   ${n(r.ram.total)} B of ${n(r.ram.capacity)} B in ${r.ram.region} (${pct(r.ram.total, r.ram.capacity)}): arena ${n(r.ram.arena)}, stack ${n(r.ram.stackReserved)} reserved${r.ram.stackMeasured !== null ? ` (${n(r.ram.stackMeasured)} used by the model, measured)` : ''}, other data/bss ${n(r.ram.other)}`,
+    `  RAM   ${n(r.ram.total)} B of ${n(r.ram.capacity)} B in ${r.ram.region} (${pct(r.ram.total, r.ram.capacity)}): arena ${n(r.ram.arena)} (lower bound ${n(r.ram.arenaLowerBound)}), stack ${n(r.ram.stackReserved)} reserved${r.ram.stackMeasured !== null ? ` (${n(r.ram.stackMeasured)} used by the model, measured)` : ''}, other data/bss ${n(r.ram.other)}`,
   ].join('\n');
 }

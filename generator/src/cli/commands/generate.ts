@@ -11,9 +11,8 @@ import { VERSION } from '../../core/version.ts';
 import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
-import { formatStemCost, integerStem, stemCost, type StemKind } from '../../compact/index.ts';
+import { formatStemCost, hasFloatStem, integerStem, stemCost, type StemKind } from '../../compact/index.ts';
 import { randomInput } from '../../model/random.ts';
-import { INPUT_TENSOR } from '../../model/ir.ts';
 
 export interface GenerateFlags extends ImportFlags {
   target?: string;
@@ -105,7 +104,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   io.out(modelSummary(info));
   io.out('');
   if (f.stem === 'int8') io.out(stemNote());
-  else if (exported.layers.some((l) => l.op === 'conv2d' && l.inputs[0] === INPUT_TENSOR)) io.out('stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)');
+  else if (hasFloatStem(exported)) io.out('stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)');
   io.out(`files: ${Object.keys(files).sort().join(' ')}`);
   if (next) io.out(next);
   return 0;
