@@ -131,5 +131,10 @@ describe('integer stem', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/stem int8: [\d,]+ of 2,508,800 stem output signs change \(\d+\.\d\d %\) on 100 inputs; accuracy 99\/100 \(99\.00 %\) with the float stem, \d+\/100/);
     expect(r.stdout).toMatch(/bnn_qconv2d_u8_acc/);
+    // verify (like memory, bench, golden, run, report) takes --stem too: it checks the C of the int8-stem model.
+    const v = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'bnn-gen.js'), 'verify', '--stem', 'int8', '--count', '2', '-q'], { encoding: 'utf8', timeout: 300_000 });
+    expect(v.status, v.stderr + v.stdout).toBe(0);
+    // The int8 stem replaces conv2d + binarize: 9 layers instead of the float model's 10.
+    expect(v.stdout).toMatch(/PASS mnist-sparks: \d+ inputs x 9 layers bit-exact/);
   });
 });

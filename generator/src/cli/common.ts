@@ -10,11 +10,14 @@ import { DEFAULT_DIGITS, DEFAULT_LABELS, DEFAULT_MODEL } from '../core/paths.ts'
 import { runReference } from '../reference/interpreter.ts';
 import type { Progress } from '../core/progress.ts';
 import { readInputs, readLabels } from '../import/inputs.ts';
+import { integerStem, type StemKind } from '../compact/index.ts';
 
 /** --bits / --input-scale: options for loading an .onnx model, accepted by every command that reads one. */
 export interface ImportFlags {
   bits?: number;
   inputScale?: number;
+  /** --stem int8: the model's float stem as an int8 layer (compact/stem.ts). */
+  stem?: StemKind;
 }
 
 export function loadOptions(f: ImportFlags): LoadOptions {
@@ -24,7 +27,8 @@ export function loadOptions(f: ImportFlags): LoadOptions {
 /** The named model, or the shipped example. */
 export function modelFrom(path: string | undefined, f: ImportFlags, progress?: Progress): Model {
   progress?.phase(`reading ${path ?? 'the example model'}`);
-  return loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
+  const model = loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
+  return f.stem === 'int8' ? integerStem(model) : model;
 }
 
 export function boardByName(name: string): Board {

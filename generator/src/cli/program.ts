@@ -19,7 +19,8 @@ function common(c: Command): Command {
 function importOptions(c: Command): Command {
   return c
     .option('--bits <tau>', '.onnx models: index bits τ (1..9) of every binary 3x3 conv codebook (default: the smallest that fits each layer)', intOption('--bits', 1, 9))
-    .option('--input-scale <s>', '.onnx models with a float input: float value of one raw byte step (default 1/255, or 1 when the model divides by 255)', positiveNumber('--input-scale'));
+    .option('--input-scale <s>', '.onnx models with a float input: float value of one raw byte step (default 1/255, or 1 when the model divides by 255)', positiveNumber('--input-scale'))
+    .addOption(new Option('--stem <kind>', 'float: the real-valued first layer as exported (float32); int8: quantised to int8 weights with integer accumulation, for cores without an FPU (bnn-gen prints its accuracy cost)').choices(['float', 'int8']).default('float'));
 }
 
 const FORCE = 'overwrite files bnn-gen would write even where yours (or ones you edited) are; never deletes a file';
@@ -61,7 +62,6 @@ function defineMain(run: Run): Command {
     .option('--golden <n>', 'number of golden cases in the firmware (random seeded inputs fill up)', intOption('--golden', 1, 1000), 4)
     .option('--seed <n>', 'seed of the random golden inputs', intOption('--seed', 0, 2 ** 31 - 1), 1)
     .addOption(new Option('--kernels <choice>', "auto: the generator picks the fastest kernel that fits the board's RAM; ref: portable kernels only (smallest arena)").choices(['auto', 'ref']).default('auto'))
-    .addOption(new Option('--stem <kind>', 'float: the real-valued first layer as exported (float32); int8: quantised to int8 weights with integer accumulation, for cores without an FPU (its accuracy cost is printed)').choices(['float', 'int8']).default('float'))
     .option('--ram-budget <bytes>', "most RAM the model's arena may take; the fastest kernels that fit are picked (default: what the board's RAM leaves beside the stack, harness and C library)", intOption('--ram-budget', 1, 2 ** 31 - 1));
   common(importOptions(p)).action((model, flags) => run(flags, async (io) => (await import('./commands/generate.ts')).generateCommand(model, flags, io)));
   return p;

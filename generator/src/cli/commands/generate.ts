@@ -11,14 +11,13 @@ import { VERSION } from '../../core/version.ts';
 import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
-import { formatStemCost, hasFloatStem, integerStem, stemCost, type StemKind } from '../../compact/index.ts';
+import { formatStemCost, hasFloatStem, integerStem, stemCost } from '../../compact/index.ts';
 import { randomInput } from '../../model/random.ts';
 
 export interface GenerateFlags extends ImportFlags {
   target?: string;
   kernels: 'ref' | 'auto';
   ramBudget?: number;
-  stem: StemKind;
   format: 'c' | 'lib' | 'arduino';
   board?: string | boolean;
   out?: string;
@@ -32,7 +31,7 @@ export interface GenerateFlags extends ImportFlags {
 
 export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
   const t0 = performance.now();
-  const exported = modelFrom(modelPath, f, io.progress);
+  const exported = modelFrom(modelPath, { ...f, stem: 'float' }, io.progress);
   // --stem int8: the integer stem replaces the float one; what it costs is measured on the labelled inputs (or seeded
   // random ones) against the model as exported.
   const model = f.stem === 'int8' ? integerStem(exported) : exported;
