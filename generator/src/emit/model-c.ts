@@ -8,6 +8,7 @@ import { cType, tensorBytes } from '../ir/layout.ts';
 import type { Model, TensorInfo } from '../model/ir.ts';
 import type { Arg } from '../ops/types.ts';
 import { placeOf, resolve, type ModelInfo, type Program, type ResolveOptions } from '../plan/resolve.ts';
+import { isScratch } from '../plan/buffers.ts';
 import { cStruct, cValue, tableBody } from './c.ts';
 import { prefixContext, render } from './templates.ts';
 
@@ -100,7 +101,7 @@ export function emitProgram(p: Program, options?: string): EmittedModel {
   const arena = [...p.arena.placements.values()]
     .filter((x) => x.bytes > 0)
     .sort((x, y) => x.offset - y.offset || x.first - y.first)
-    .map((x) => ({ offset: x.offset, end: x.offset + x.bytes, first: x.first, last: x.last, what: x.id.startsWith('scratch:') ? `scratch of layer ${x.id.slice(8)}` : `tensor '${x.id}'` }));
+    .map((x) => ({ offset: x.offset, end: x.offset + x.bytes, first: x.first, last: x.last, what: isScratch(x) ? `scratch of layer ${x.id.slice(8)}` : `tensor '${x.id}'` }));
   files[`${p.prefix}model.c`] = render('model/model.c.hbs', {
     ...common,
     arenaSize: info.arenaSize,

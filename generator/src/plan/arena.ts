@@ -22,6 +22,11 @@ export interface ArenaPlan {
 
 const align = (n: number) => Math.ceil(n / ARENA_ALIGN) * ARENA_ALIGN;
 
+/** Bytes of the buffers alive at `step` (each rounded up to the arena's alignment when `aligned`). */
+export function liveBytes(requests: BufferRequest[], step: number, aligned = false): number {
+  return requests.reduce((s, r) => s + (r.first <= step && step <= r.last ? (aligned ? align(r.bytes) : r.bytes) : 0), 0);
+}
+
 export function planArena(requests: BufferRequest[]): ArenaPlan {
   const order = [...requests].filter((r) => r.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.first - b.first || a.id.localeCompare(b.id));
   const placed: Placement[] = [];

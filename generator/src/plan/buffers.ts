@@ -11,6 +11,9 @@ import { tensorBytes } from '../ir/layout.ts';
  * layer (element-wise, same size) reuses its input's buffer when nothing reads the input later. Outputs inside a
  * fused chain are never stored; the chain's output is written when its head runs.
  */
+/** A kernel's scratch, as opposed to a tensor's buffer. */
+export const isScratch = (r: BufferRequest): boolean => r.id.startsWith('scratch:');
+
 export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowering[], fusion: Fusion, consumers: Map<string, number[]>): { rootOf: Map<string, string>; requests: BufferRequest[] } {
   const rootOf = new Map<string, string>();
   model.layers.forEach((l, i) => {

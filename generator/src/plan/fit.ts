@@ -31,6 +31,12 @@ export function firmwareRam(arenaSize: number, numClasses: number, board: Board)
   return { arena: arenaSize, harness, stack, total, capacity: data.length, region: data.name };
 }
 
+/** The most bytes the arena may take on `board`: its data RAM less the harness, the C library and the stack. */
+export function arenaBudget(board: Board, numClasses: number): number {
+  const r = firmwareRam(0, numClasses, board);
+  return r.capacity - r.total;
+}
+
 /** Refuse, before any build, a model whose weights or RAM exceed the board's memory, naming both figures. */
 export function checkFits(m: { name: string; totalWeightBytes: number; arenaSize: number; numClasses: number }, board: Board): void {
   const code = board.memory.find((r) => r.name === board.layout.code)!;

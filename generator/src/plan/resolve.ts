@@ -9,10 +9,9 @@ import { getTarget } from '../model/target.ts';
 import { inferModel, type TensorTable } from '../model/validate.ts';
 import { opOf } from '../ops/registry.ts';
 import type { CTable, CType, Cost, KernelChoice, Lowering, TableCategory } from '../ops/types.ts';
-import { planArena, type ArenaPlan, type BufferRequest } from './arena.ts';
-import { ARENA_ALIGN } from '../ir/layout.ts';
-import { bufferRequests } from './buffers.ts';
-import { firmwareRam } from './fit.ts';
+import { liveBytes, planArena, type ArenaPlan, type BufferRequest } from './arena.ts';
+import { bufferRequests, isScratch } from './buffers.ts';
+import { arenaBudget as boardArenaBudget } from './fit.ts';
 import { consumersOf, findFusions, type Fusion } from './fusion.ts';
 import { tensorBytes } from '../ir/layout.ts';
 
@@ -152,19 +151,18 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
  * buffers), every limit shrinks by the excess and the layers are lowered again. A portable plan that does not fit is
  * refused here for an explicit --ram-budget (the board's own figure is checked, with its breakdown, by checkFits).
  */
-function lowerWithin(budget: number, lower: (limit: number | ((i: number) => number) | undefined, k?: KernelChoice) => ResolvedLayer[], arenaOf: (ls: ResolvedLayer[]) => { size: number; requests: BufferRequest[] }, explicit: boolean, name: string): ResolvedLayer[] {
+function lowerWithin(budget: number, lower: (limit: number | ((i: number) => number) | undefined, k?: KernelChoice) => ResolvedLayer[], arenaOf: (ls: ResolvedLayer[]) => { requests: BufferRequest[]; plan: ArenaPlan }, explicit: boolean, name: string): ResolvedLayer[] {
   const ref = lower(undefined, 'ref');
-  const refSize = arenaOf(ref).size;
-  if (refSize > budget) {
-    if (explicit) throw new BnnError(`--ram-budget: model ${name} needs an arena of ${refSize.toLocaleString('en-US')} B even with the portable kernels, more than the budget of ${budget.toLocaleString('en-US')} B`);
+  const refArena = arenaOf(ref);
+  if (refArena.plan.size > budget) {
+    if (explicit) throw new BnnError(`--ram-budget: model ${name} needs an arena of ${refArena.plan.size.toLocaleString('en-US')} B even with the portable kernels, more than the budget of ${budget.toLocaleString('en-US')} B`);
     return ref;
   }
-  const buffers = arenaOf(ref.map((l) => ({ ...l, lowering: { ...l.lowering, scratchBytes: 0 } }))).requests;
-  const live = (i: number) => buffers.reduce((s, r) => s + (r.first <= i && i <= r.last ? Math.ceil(r.bytes / ARENA_ALIGN) * ARENA_ALIGN : 0), 0);
+  const buffers = refArena.requests.filter((r) => !isScratch(r));
   let slack = 0;
   for (let i = 0; i < 8; i++) {
-    const layers = lower((j) => Math.max(0, budget - live(j) - slack));
-    const size = arenaOf(layers).size;
+    const layers = lower((j) => Math.max(0, budget - liveBytes(buffers, j, true) - slack));
+    const size = arenaOf(layers).plan.size;
     if (size <= budget) return layers;
     slack += size - budget;
   }
@@ -188,13 +186,13 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   };
   const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m);
   const numClasses = tensors.get(model.output)!.shape[0];
-  const arenaBudget = opts.ramBudget ?? (opts.board ? opts.board.memory.find((m) => m.name === opts.board!.layout.data)!.length - firmwareRam(0, numClasses, opts.board).total : undefined);
+  const arenaBudget = opts.ramBudget ?? (opts.board ? boardArenaBudget(opts.board, numClasses) : undefined);
   let layers: ResolvedLayer[];
   if (opts.scratchLimit !== undefined || kernels === 'ref' || arenaBudget === undefined) layers = lower(opts.scratchLimit);
-  else layers = lowerWithin(arenaBudget, lower, (ls) => { const a = arenaOf(ls); return { size: a.plan.size, requests: a.requests }; }, opts.ramBudget !== undefined, model.name);
-  const { rootOf, plan } = arenaOf(layers);
-  const maps = arenaOf(layers.map((l) => ({ ...l, lowering: { ...l.lowering, scratchBytes: 0 } }))).requests;
-  const arenaLowerBound = Math.max(0, ...model.layers.map((_, i) => maps.reduce((s, r) => s + (r.first <= i && i <= r.last ? r.bytes : 0), 0)));
+  else layers = lowerWithin(arenaBudget, lower, arenaOf, opts.ramBudget !== undefined, model.name);
+  const { rootOf, plan, requests } = arenaOf(layers);
+  const maps = requests.filter((r) => !isScratch(r));
+  const arenaLowerBound = Math.max(0, ...model.layers.map((_, i) => liveBytes(maps, i)));
   const tables = layers.flatMap((l) => l.tables);
 
   const layerInfos: LayerInfo[] = layers.map(({ layer: l, lowering: low, tables: own }, i) => {
