@@ -392,17 +392,18 @@ static inline uint32_t bnn_slice_sat_pos(uint32_t b)
     return 8u * (b >> 3) + 4u * (j & 1u) + (j >> 1);
 }
 
-/* The saturating path's records (see bnn_sl_sat_out): here the addresses of each (output, channel)'s 8 count words,
- * fixed for the whole layer (the count layout does not change between units); channels past in_c up to c16 point at
- * a zero block. The start, flip and position words are written per unit kind by bnn_slice_sat_setup. */
-static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t c16, uint32_t *zero)
+/* The saturating and wide paths' records (see bnn_sl_sat_out, bnn_sl_wide_out): here the addresses of each (output,
+ * channel)'s 8 count words after nst start words, fixed for the whole layer (the count layout does not change
+ * between units); channels past in_c up to cpad point at a zero block. The start, flip and position words are
+ * written per unit kind by bnn_slice_sat_setup / bnn_slice_wide_setup. */
+static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t nst, uint32_t c16, uint32_t *zero)
 {
     const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, gstride = 64u * n;
     const uint32_t ib = n <= 16u ? 4u : 8u, row_words = (C * ib + 31u) >> 5, imask = (1u << ib) - 1u;
     for (uint32_t i = 0; i < 8u; i++) zero[i] = 0u;
     for (uint32_t o = 0; o < O; o++) {
         const uint32_t *iw = p->indices + (size_t)o * row_words;
-        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + 10u) + 8u);
+        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + nst + 2u) + nst);
         uint32_t c = 0;
         if (ib == 4u) for (; c + 8u <= C; c += 8u) {
             const uint32_t w = *iw++;
@@ -418,6 +419,19 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             *a++ = cw + (c >> 3) * gstride + (c & 7u) * 8u + k * 64u;
         }
         for (; c < c16; c++) *a++ = zero;
+    }
+}
+
+/* Start words of the wide path for a unit (see bnn_sl_wide_out): per output the 16 lane words of
+ * bnn_slice_lanes_outputs, then the flip and position masks. */
+static void bnn_slice_wide_setup(uint32_t *st, uint32_t c8, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p)
+{
+    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 18u) {
+        const uint32_t sv = p->start[o], vv = (sv & 0xFFFFu) * 0x10001u;
+        const uint32_t *e = u->b.El[(sv >> 24) & 1u];
+        for (uint32_t j = 0; j < 16u; j++) st[j] = vv + e[j]; /* El is zero without border corrections */
+        st[c8 + 16u] = 0u - ((sv >> 25) & 1u);
+        st[c8 + 17u] = u->pmask;
     }
 }
 
@@ -544,18 +558,20 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     /* row_cache == 2 (one batch, whole groups of 8 channels): the Thumb-2 build keeps every channel's kernel-row
      * counts in a ring of three slots, then 9n row addresses (three rotations); other builds use the plain cache. */
     const uint32_t ring_words = p->row_cache == 2u ? C * 96u + 9u * n : C * cslots * 32u;
-    /* Saturating byte lanes: one batch, every output's match threshold M <= 255 (start = 2^15 - M). */
-    const uint32_t c16 = (C + 15u) & ~15u;
+    /* Saturating byte lanes (sat 1): one batch, every output's match threshold M <= 255 (start = 2^15 - M);
+     * wide lanes (sat 2): the same records and loop for any threshold, 16-bit lanes. */
+    const uint32_t wide = p->sat == 2u;
+    const uint32_t c16 = wide ? (C + 7u) & ~7u : (C + 15u) & ~15u, nst = wide ? 16u : 8u;
     const bnn_sl_sat_args_t *sat_args = NULL;
     bnn_sl_sat_args_t sa;
     uint32_t *st = NULL;
     if (p->sat && mode && batch >= C && G == O) {
         uint32_t ok = 1u;
-        for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
+        if (!wide) for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
         if (ok) {
             st = cache + ring_words;
-            bnn_slice_sat_addresses(st, p, cw, c16, st + (c16 + 10u) * O);
-            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c16;
+            bnn_slice_sat_addresses(st, p, cw, nst, c16, st + (c16 + nst + 2u) * O);
+            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c16; sa.h = lone;
         }
     }
     uint32_t ring_rot = 0;
@@ -606,7 +622,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
             bnn_slice_unit_setup(up, p, nr, W, row_mask, rv, mode, K);
 #if BNN_T2_DSP_ASM
-            if (st) sat_args = bnn_slice_sat_setup(st, c16, up, p, nr * W) ? &sa : NULL;
+            if (st && wide) { bnn_slice_wide_setup(st, c16, up, p); sat_args = &sa; }
+            else if (st) sat_args = bnn_slice_sat_setup(st, c16, up, p, nr * W) ? &sa : NULL;
 #endif
         }
         const uint32_t unit_mask = up->unit_mask, cm0 = up->cm0, cm2 = up->cm2, eflag = up->eflag, pmask = up->pmask;
@@ -731,7 +748,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             const uint32_t first = c0 == 0u, last = c0 + nb >= C;
             SL_PROF(bnn_sp_outputs);
 #if BNN_T2_DSP_ASM
-            if (sat_args) bnn_sl_sat_out(sat_args);
+            if (sat_args) (wide ? bnn_sl_wide_out : bnn_sl_sat_out)(sat_args);
             else
 #endif
             if (mode) {
@@ -761,7 +778,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 /* Fused max pool: OR each position's word into the pooled positions that cover it. */
                 for (uint32_t b = 0; b < 32u; b++) {
 #if BNN_T2_DSP_ASM
-                    const uint32_t pos = !mode ? b : sat_args ? bnn_slice_sat_pos(b) : bnn_slice_lane_pos(b);
+                    const uint32_t pos = !mode ? b : sat_args && !wide ? bnn_slice_sat_pos(b) : bnn_slice_lane_pos(b);
 #else
                     const uint32_t pos = mode ? bnn_slice_lane_pos(b) : b;
 #endif
@@ -773,7 +790,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 continue;
             }
 #if BNN_T2_DSP_ASM
-            if (sat_args) {
+            if (sat_args && !wide) {
                 for (uint32_t b = 0; b < 32u; b++) {
                     const uint32_t pos = bnn_slice_sat_pos(b);
                     if (pos < nbits) y[(size_t)pos * out_words] = tb[b];
@@ -798,7 +815,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
  * G = out_group (or out_c) outputs of a pass); the output
  * bits (32 per 32 outputs), a 32-word transpose, the codeword offsets (n, or 4n in mode 1) and the pending carries
  * (batch / 8); the working memory (SL_WORK_WORDS); the row cache (in_c x 32 x (3 - rows_per_unit)) or the ring (in_c x 96 + 9n); with sat, per output
- * its start words, count addresses (in_c rounded up to 16), flip and positions (+10), and an 8-word zero block. */
+ * its start words, count addresses, flip and positions (sat 1: in_c rounded up to 16, + 10; sat 2: in_c rounded up to
+ * 8, + 18), and an 8-word zero block. */
 uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t *p)
 {
     const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, b = p->batch, mode = p->mode;
@@ -808,6 +826,7 @@ uint32_t bnn_bconv2d_b1_b1_slice_scratch_words(const bnn_bconv2d_slice_params_t 
     w += b < C ? G * (mode ? 16u : p->acc_bits + 1u) : 0u;
     w += 32u * BNN_WORDS(O) + 32u + (mode ? 4u * n : n) + b / 8u + SL_WORK_WORDS(mode, b >= C);
     if (G == O && mode && p->row_cache) w += p->row_cache == 2u ? C * 96u + 9u * n : C * 32u * (3u - p->rows_per_unit);
-    if (G == O && p->sat) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
+    if (G == O && p->sat == 1u) w += O * (((C + 15u) & ~15u) + 10u) + 8u;
+    if (G == O && p->sat == 2u) w += O * (((C + 7u) & ~7u) + 18u) + 8u;
     return w;
 }

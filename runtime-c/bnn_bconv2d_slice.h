@@ -36,8 +36,15 @@ void bnn_sl_copy(uint32_t *dst, const uint32_t *src, uint32_t nwords);
  * and saturation is exact here because every term is >= 0. UQSUB8 with 0xFE leaves 1 in saturated lanes and 0
  * elsewhere; word j byte B becomes bit 8B + j of obits[o], which is then XORed with flip and ANDed with positions.
  * c16 is a multiple of 16 (the loop adds 16 channels a round; the zero block pads). */
-typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; } bnn_sl_sat_args_t;
+typedef struct { const uint32_t *rec; uint32_t *obits; uint32_t *obits_end; uint32_t cbytes; uint32_t *h; } bnn_sl_sat_args_t;
 void bnn_sl_sat_out(const bnn_sl_sat_args_t *a);
+/* Wide lanes (p->sat == 2, thresholds above a byte): the saturating path's records and loop, 16-bit lanes instead.
+ * Output o's record is [16 start words][c8 count-word addresses][flip][positions]; the start words are the 16-bit
+ * lane words of bnn_slice_lanes_outputs (2^15 - M + E). Channels add their 8 count words with plain ADDs into byte
+ * lanes (the first of a chunk loads them), folded with UXTAB16 into the 16 lane words at a->h every 24 channels
+ * (24 x 9 <= 255); the last fold gathers bit 15 of every lane instead (bit hj + 16 H <- bit 15 + 16 H of lane word
+ * hj), XORed with flip and ANDed with positions into obits[o]. c8 (cbytes / 4) is a multiple of 8. */
+void bnn_sl_wide_out(const bnn_sl_sat_args_t *a);
 /* Row ring (p->row_cache == 2): codeword counts of every channel, codeword by codeword. The kernel-row counts of
  * channel c live at ring[slot][c][32 words] (slot of kernel row ky = (rotation + ky) % 3); a->tab holds for each
  * codeword the three row-count addresses of channel 0, and each channel is 128 bytes further in every slot

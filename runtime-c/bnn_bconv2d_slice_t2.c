@@ -172,6 +172,62 @@ __asm__(
     "pop {r4-r11, pc}\n\t"
     ".size bnn_sl_sat_out, .-bnn_sl_sat_out\n\t"
     ".popsection\n");
+#define SLW_CH "ldr r12, [r2], #4\n\tldmia r12!, {r0, r1, r3, lr}\n\t" \
+    "add r4, r4, r0\n\tadd r5, r5, r1\n\tadd r6, r6, r3\n\tadd r7, r7, lr\n\t" \
+    "ldmia r12, {r0, r1, r3, lr}\n\t" \
+    "add r8, r8, r0\n\tadd r9, r9, r1\n\tadd r10, r10, r3\n\tadd r11, r11, lr\n\t"
+#define SLW_FOLD(a, o) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\tstrd r0, r3, [lr, #" SL_S(o) "]\n\t"
+#define SLW_GATHER(a, o, s0, s1) "ldrd r0, r3, [r12, #" SL_S(o) "]\n\tuxtab16 r0, r0, " a "\n\tuxtab16 r3, r3, " a ", ror #8\n\t" \
+    "and r0, r0, r1\n\tand r3, r3, r1\n\torr lr, lr, r0, lsr #" SL_S(s0) "\n\torr lr, lr, r3, lsr #" SL_S(s1) "\n\t"
+/* Frame: [sp] obits, [sp + 4] obits end, [sp + 8] bytes of addresses per record, [sp + 12] end of this output's
+ * addresses, [sp + 16] what the next fold adds to (the record's start words, then h), [sp + 20] h, [sp + 24] end of
+ * the chunk's addresses. */
+__asm__(
+    "\t.pushsection .text.bnn_sl_wide_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_wide_out\n\t.type bnn_sl_wide_out, %function\n\t.thumb_func\n"
+    "bnn_sl_wide_out:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #28\n\t"
+    "ldr r2, [r0, #0]\n\t"
+    "ldr r1, [r0, #4]\n\tstr r1, [sp, #0]\n\t"
+    "ldr r1, [r0, #8]\n\tstr r1, [sp, #4]\n\t"
+    "ldr r1, [r0, #12]\n\tstr r1, [sp, #8]\n\t"
+    "ldr r1, [r0, #16]\n\tstr r1, [sp, #20]\n"
+    "1:\n\t"
+    "str r2, [sp, #16]\n\t"
+    "add r2, r2, #64\n\t"
+    "ldr r12, [sp, #8]\n\tadd r12, r2, r12\n\tstr r12, [sp, #12]\n"
+    "2:\n\t"
+    /* A chunk: up to 24 channels in byte lanes, its first channel loaded. */
+    "sub r0, r12, r2\n\tcmp r0, #96\n\tit hi\n\taddhi r12, r2, #96\n\tstr r12, [sp, #24]\n\t"
+    "ldr r12, [r2], #4\n\tldmia r12, {r4-r11}\n\t"
+    SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH
+    "b 4f\n"
+    "3:\n\t"
+    SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH SLW_CH
+    "\n4:\n\t"
+    "ldr r12, [sp, #24]\n\tcmp r2, r12\n\tbne 3b\n\t"
+    "ldr r12, [sp, #12]\n\tcmp r2, r12\n\tbeq 5f\n\t"
+    "ldr r12, [sp, #16]\n\tldr lr, [sp, #20]\n\tstr lr, [sp, #16]\n\t"
+    SLW_FOLD("r4", 0) SLW_FOLD("r5", 8) SLW_FOLD("r6", 16) SLW_FOLD("r7", 24)
+    SLW_FOLD("r8", 32) SLW_FOLD("r9", 40) SLW_FOLD("r10", 48) SLW_FOLD("r11", 56)
+    "ldr r12, [sp, #12]\n\t"
+    "b 2b\n"
+    "5:\n\t"
+    "ldr r12, [sp, #16]\n\tmov r1, #0x80008000\n\tmov lr, #0\n\t"
+    SLW_GATHER("r4", 0, 15, 14) SLW_GATHER("r5", 8, 13, 12) SLW_GATHER("r6", 16, 11, 10) SLW_GATHER("r7", 24, 9, 8)
+    SLW_GATHER("r8", 32, 7, 6) SLW_GATHER("r9", 40, 5, 4) SLW_GATHER("r10", 48, 3, 2)
+    "ldrd r0, r3, [r12, #56]\n\tuxtab16 r0, r0, r11\n\tuxtab16 r3, r3, r11, ror #8\n\t"
+    "and r0, r0, r1\n\tand r3, r3, r1\n\torr lr, lr, r0, lsr #1\n\torr lr, lr, r3\n\t"
+    "ldrd r0, r1, [r2], #8\n\t"
+    "eor lr, lr, r0\n\tand lr, lr, r1\n\t"
+    "ldrd r12, r0, [sp]\n\tstr lr, [r12], #4\n\tstr r12, [sp]\n\t"
+    "cmp r12, r0\n\t"
+    "bne 1b\n\t"
+    "add sp, sp, #28\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size bnn_sl_wide_out, .-bnn_sl_wide_out\n\t"
+    ".popsection\n");
 #define SLR_CH \
     "ldrd r8, r9, [r3, #8]\n\tldrd r6, r7, [r3], #128\n\t" \
     "ldrd r10, r11, [r4, #8]\n\tadd r8, r8, r10\n\tadd r9, r9, r11\n\t" \

@@ -119,6 +119,19 @@ void bnn_conv2d_u8_b1(const bnn_conv2d_params_t *p, const uint8_t *in, uint32_t 
 void bnn_conv2d_s8_b1(const bnn_conv2d_params_t *p, const int8_t *in, uint32_t *out);
 void bnn_conv2d_f32_b1(const bnn_conv2d_params_t *p, const float *in, uint32_t *out);
 
+/* conv2d -> [affine] -> binarize on the raw input with the chain after the accumulator folded into one float
+ * threshold per output channel (docs/kernels.md, "Float stem"): bit o = acc_o >= thr_o, where acc_o is the
+ * accumulator of the sign-folded weights (negated when the chain decreases in acc). in_c * kh * kw <= 64. */
+typedef struct {
+    bnn_window_t g;
+    const float *wt;       /* [out_c][in_c * kh * kw + 1]: weights in (c, ky, kx) order, then the threshold */
+    const float *in_scale; /* x = (q * in_scale[c]) + in_bias[c] */
+    const float *in_bias;
+} bnn_conv2d_thr_params_t;
+
+void bnn_conv2d_u8_b1_thr(const bnn_conv2d_thr_params_t *p, const uint8_t *in, uint32_t *out);
+void bnn_conv2d_s8_b1_thr(const bnn_conv2d_thr_params_t *p, const int8_t *in, uint32_t *out);
+
 /* ---- integer convolution on the raw input (int8 weights) ---- */
 typedef struct {
     bnn_window_t g;
@@ -179,8 +192,9 @@ typedef struct {
     uint8_t mode;            /* 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes (9 * in_c < 2^15) */
     uint8_t row_cache;       /* mode 1, rows_per_unit <= 2: keep kernel-row counts for the next unit (see the scratch size);
                               * 2: as a ring of three slots per channel (one batch, in_c % 8 == 0, Thumb-2 DSP builds) */
-    uint8_t sat;             /* mode 1, one batch, Thumb-2 DSP builds: saturating byte lanes when every threshold fits
-                              * a byte (see the scratch size); other builds and thresholds ignore it */
+    uint8_t sat;             /* mode 1, one batch, Thumb-2 DSP builds: 1: saturating byte lanes when every threshold fits
+                              * a byte; 2: wide lanes (the same per-output address records, 16-bit lanes, any threshold);
+                              * see the scratch size; other builds ignore it */
     uint16_t n_codewords;    /* n <= 256; indices are 4 bits wide for n <= 16, else 8 */
     uint16_t batch;          /* input channels per batch of shared count planes (multiple of 8, or in_c) */
     bnn_pool_t pool;         /* fused max pool (pool.kh != 0) */
@@ -214,6 +228,8 @@ typedef struct {
 
 void bnn_dense_f32_f32(const bnn_dense_params_t *p, const float *in, float *out);
 void bnn_dense_b1_f32(const bnn_dense_params_t *p, const uint32_t *in, float *out);
+/* The same sums, each term an add (input +1) or a subtract (input -1) of the weight (bit-driven; FPU: Thumb-2 assembly). */
+void bnn_dense_b1_f32_addsub(const bnn_dense_params_t *p, const uint32_t *in, float *out);
 
 typedef struct {
     uint16_t in_n, out_n;

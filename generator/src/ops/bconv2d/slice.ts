@@ -17,6 +17,9 @@ export interface SlicePlan {
   ring: boolean;
   /** Mode 1, one batch, every threshold a byte (M <= 255): saturating byte lanes on Thumb-2 DSP cores. */
   sat: boolean;
+  /** Mode 1, one batch, Thumb-2 DSP cores, any threshold: the saturating path's per-output address records and loop
+   *  with plain byte adds folded into 16-bit lanes every 24 channels. */
+  wide: boolean;
   rowsPerUnit: number;
   accBits: number;
   batch: number;
@@ -66,6 +69,7 @@ export interface SliceWorkingSet {
   rowCache?: boolean;
   ring?: boolean;
   sat?: boolean;
+  wide?: boolean;
 }
 
 export const sliceRowsPerUnit = (H: number, W: number): number => Math.max(1, Math.min(H, Math.floor(32 / W)));
@@ -80,8 +84,9 @@ export function sliceScratchWords(s: SliceShape, w: SliceWorkingSet): number {
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
   const cache = whole && mode && w.rowCache ? (w.ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
-  // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block.
-  const satWords = whole && w.sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
+  // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block. The wide
+  // path: channels rounded up to 8, 18 start words.
+  const satWords = !whole ? 0 : w.wide ? O * (Math.ceil(C / 8) * 8 + 18) + 8 : w.sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
   // Working memory kept off the stack: the unit struct (48 words), one accumulator with a single batch (17), mode 1's
   // kernel-row counts (96) or mode 0's row patterns (48).
   const work = 48 + (batch >= C ? 17 : 0) + (mode ? 96 : 48);
@@ -107,7 +112,7 @@ export type SliceCore = 'm4' | 'm0';
 export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = 'm4'): number {
   const { C, H, W, O, n } = s;
   const { mode, batch } = w;
-  const rowCache = !!w.rowCache, sat = !!w.sat, ring = !!w.ring;
+  const rowCache = !!w.rowCache, wide = !!w.wide, sat = !!w.sat && !wide, ring = !!w.ring;
   const R = sliceRowsPerUnit(H, W);
   const units = Math.ceil(H / R);
   const batches = Math.ceil(C / batch);
@@ -137,12 +142,16 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
   const perUnitC = ring
     ? 60 + 24 * n + 145 * (3 - cached)
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
-  const perPair = sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
+  // Wide: 11 per pair and the loop every 8 channels (fitted: 12.75), a chunk of 24 channels ~7, a fold ~37, the gather ~60.
+  const chunks = Math.ceil(Math.ceil(C / 8) / 3);
+  const perPair = wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
-  const perUnitO = sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
+  const perUnitO = wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
   // A fused max pool ORs each position's word into the pooled map instead of storing it (~75 per position: the call, the row and column spans, the OR).
   const perOutWord = (mode ? 770 : 1200) + (s.pooled ? R * W * 75 : 0);
-  return transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
+  // The records' count-word addresses, written once per layer (~5.5 per address).
+  const records = wide ? O * Math.ceil(C / 8) * 8 * 5.5 : sat ? O * Math.ceil(C / 16) * 16 * 5.5 : 0;
+  return records + transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
 /** M0 constants (instructions), fitted to microbit counts (bench/profile-slice.ts --board microbit). */
@@ -174,14 +183,17 @@ export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
       const whole = outGroup === O;
       for (const rowCache of whole && mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
         for (const ring of rowCache && dsp && C % 8 === 0 ? [true, false] : [false]) {
-          for (const sat of whole && mode === 1 && satOk ? [true, false] : [false]) {
+          // Output records: saturating bytes (thresholds <= 255), wide lanes (any), or none.
+          const records = whole && mode === 1 && dsp ? [...(satOk ? ['sat'] : []), 'wide', ''] : [''];
+          for (const rec of records) {
+            const sat = rec === 'sat', wide = rec === 'wide';
             // The largest batch that fits: fewer batches cost less.
-            for (const batch of sat || ring ? [C] : batches) {
-              const ws: SliceWorkingSet = { mode, batch, outGroup, rowCache, ring, sat };
+            for (const batch of rec || ring ? [C] : batches) {
+              const ws: SliceWorkingSet = { mode, batch, outGroup, rowCache, ring, sat, wide };
               const scratchBytes = 4 * sliceScratchWords(shape, ws);
               if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
               const est = Math.round(sliceCost(shape, ws, core));
-              if (!best || est < best.estInstructions) best = { mode, rowCache, ring, sat, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, outGroup, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
+              if (!best || est < best.estInstructions) best = { mode, rowCache, ring, sat, wide, rowsPerUnit, accBits: mode ? 15 : sliceAccBits(C), batch, outGroup, indexBits: n <= 16 ? 4 : 8, scratchBytes, estInstructions: est };
               break;
             }
           }
@@ -230,7 +242,7 @@ export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, 
       { name: 'acc_bits', value: plan.accBits },
       { name: 'mode', value: plan.mode },
       { name: 'row_cache', value: plan.ring ? 2 : plan.rowCache ? 1 : 0 },
-      { name: 'sat', value: plan.sat ? 1 : 0 },
+      { name: 'sat', value: plan.wide ? 2 : plan.sat ? 1 : 0 },
       { name: 'n_codewords', value: w.codewords.length },
       { name: 'batch', value: plan.batch },
       ...(pool ? [{ name: 'pool', value: pool }] : []),
@@ -242,7 +254,7 @@ export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, 
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
     runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h', 'bnn_output.c'],
-    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : ''}, batch ${plan.batch}${plan.outGroup < O ? `, ${Math.ceil(O / plan.outGroup)} output groups of ${plan.outGroup}` : ''}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
+    why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : plan.wide ? ', wide lanes' : ''}, batch ${plan.batch}${plan.outGroup < O ? `, ${Math.ceil(O / plan.outGroup)} output groups of ${plan.outGroup}` : ''}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };
 }
