@@ -423,13 +423,20 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
 }
 
 /* Start words of the wide path for a unit (see bnn_sl_wide_out): per output the 16 lane words of
- * bnn_slice_lanes_outputs, then the flip and position masks. */
+ * bnn_slice_lanes_outputs (in vector order for bnn_sl_mve_wide_out), then the flip and position masks. */
 static void bnn_slice_wide_setup(uint32_t *st, uint32_t c8, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p)
 {
     for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 18u) {
         const uint32_t sv = p->start[o], vv = (sv & 0xFFFFu) * 0x10001u;
         const uint32_t *e = u->b.El[(sv >> 24) & 1u];
-        for (uint32_t j = 0; j < 16u; j++) st[j] = vv + e[j]; /* El is zero without border corrections */
+        for (uint32_t j = 0; j < 16u; j++) {
+#if BNN_MVE
+            const uint32_t at = ((j & 1u) << 3) | (j >> 1); /* h[j] -> vector order */
+#else
+            const uint32_t at = j;
+#endif
+            st[at] = vv + e[j]; /* El is zero without border corrections */
+        }
         st[c8 + 16u] = 0u - ((sv >> 25) & 1u);
         st[c8 + 17u] = u->pmask;
     }
@@ -647,9 +654,9 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                     uint32_t taps[18];
                     bnn_slice_unit_taps(taps, rows + c * BP, ru, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
                     for (uint32_t ky = ru; ky < 3u; ky++)
-                        bnn_sl_rows_lanes(cache + (((ring_rot + ky) % 3u) * C + c) * 32u, taps + 6u * ky, 1u);
+                        SL_ROWS_LANES(cache + (((ring_rot + ky) % 3u) * C + c) * 32u, taps + 6u * ky, 1u);
                 }
-                bnn_sl_cw_ring(cw, &ring_args[ring_rot]);
+                SL_CW_RING(cw, &ring_args[ring_rot]);
                 ring_rot = (ring_rot + R) % 3u;
             } else
 #endif
@@ -662,7 +669,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 {
                     uint32_t taps[18];
                     bnn_slice_unit_taps(taps, rc, reuse, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);
-                    bnn_sl_rows_lanes(S + 32u * reuse, taps + 6u * reuse, 3u - reuse);
+                    SL_ROWS_LANES(S + 32u * reuse, taps + 6u * reuse, 3u - reuse);
                 }
                 if (keep) bnn_sl_copy(cache + c * cslots * 32u, S + 32u * R, cslots * 32u);
 #else
@@ -686,8 +693,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
 #endif
                 uint32_t *dst = cw + (cl >> 3) * 64u * n + (cl & 7u) * 8u;
 #if BNN_T2_DSP_ASM
-                if ((n & 1u) == 0u) {
-                    bnn_sl_cw_lanes(dst, cwptr, cwptr + 3u * n);
+                if (BNN_MVE || (n & 1u) == 0u) { /* the Thumb-2 routine takes two codewords a loop */
+                    SL_CW_LANES(dst, cwptr, cwptr + 3u * n);
                     continue;
                 }
 #endif
@@ -748,7 +755,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             const uint32_t first = c0 == 0u, last = c0 + nb >= C;
             SL_PROF(bnn_sp_outputs);
 #if BNN_T2_DSP_ASM
-            if (sat_args) (wide ? bnn_sl_wide_out : bnn_sl_sat_out)(sat_args);
+            if (sat_args) (wide ? SL_WIDE_OUT : SL_SAT_OUT)(sat_args);
             else
 #endif
             if (mode) {

@@ -53,6 +53,30 @@ typedef struct { const uint32_t *const *tab, *const *tab_end; uint32_t ngroups, 
 void bnn_sl_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
 #endif /* BNN_T2_DSP_ASM */
 
+#if BNN_MVE
+/* Helium versions of bnn_sl_sat_out and bnn_sl_wide_out (bnn_bconv2d_slice_mve.c): the same records and output bits;
+ * the wide records' 16 start words in vector order (lane words h[0, 2, 4, 6], h[8, 10, 12, 14], h[1, 3, 5, 7],
+ * h[9, 11, 13, 15]); a->h unused. */
+void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a);
+void bnn_sl_mve_wide_out(const bnn_sl_sat_args_t *a);
+/* Helium versions of the shared counts' routines: the same arguments and results as bnn_sl_rows_lanes,
+ * bnn_sl_cw_lanes (any n) and bnn_sl_cw_ring. */
+void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky);
+void bnn_sl_mve_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end);
+void bnn_sl_mve_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
+#define SL_ROWS_LANES bnn_sl_mve_rows_lanes
+#define SL_CW_LANES bnn_sl_mve_cw_lanes
+#define SL_CW_RING bnn_sl_mve_cw_ring
+#define SL_SAT_OUT bnn_sl_mve_sat_out
+#define SL_WIDE_OUT bnn_sl_mve_wide_out
+#elif BNN_T2_DSP_ASM
+#define SL_ROWS_LANES bnn_sl_rows_lanes
+#define SL_CW_LANES bnn_sl_cw_lanes
+#define SL_CW_RING bnn_sl_cw_ring
+#define SL_SAT_OUT bnn_sl_sat_out
+#define SL_WIDE_OUT bnn_sl_wide_out
+#endif /* BNN_MVE */
+
 #if BNN_T1_ASM
 /* Mode 1 on ARMv6-M, one pass over half the positions for one output: gs & 15 (1..3) groups of 8 input channels,
  * 4-bit indices. Group gi's index word is idx[gi]; channel j of it adds the four count words at

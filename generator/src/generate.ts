@@ -55,7 +55,7 @@ export function goldenInputs(model: Model, given: Input[], count: number, seed: 
 }
 
 export function generate(model: Model, opts: GenerateOptions): Generated {
-  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit, ramBudget: opts.ramBudget, armv6m: opts.armv6m });
+  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit, ramBudget: opts.ramBudget, armv6m: opts.armv6m, mve: opts.target.hasMve });
   const emitted = emitProgram(program, opts.optionsText);
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };

@@ -41,7 +41,7 @@ export interface LibraryOptions {
 }
 
 export function libraryFiles(model: Model, opts: LibraryOptions): { files: Record<string, string>; info: ModelInfo } {
-  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, ramBudget: opts.ramBudget, armv6m: opts.target.arch === 'armv6-m', dsp: opts.target.hasDsp });
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, ramBudget: opts.ramBudget, armv6m: opts.target.arch === 'armv6-m', dsp: opts.target.hasDsp, mve: opts.target.hasMve });
   const info = emitted.info;
   const ctx = common(model, info, opts.target, opts.dirName);
   const files: Record<string, string> = {};

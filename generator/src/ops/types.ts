@@ -79,6 +79,8 @@ export interface LowerContext {
   dsp: boolean;
   /** ARMv6-M (M0, M0+): cost models use their Thumb-1 figures. */
   armv6m: boolean;
+  /** Helium (M55): cost models use the MVE loops' figures where the kernel has them. */
+  mve: boolean;
   /** Register a constant table; returns the value that names it in C. */
   table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory): { table: string };
 }

@@ -28,6 +28,8 @@ export interface ResolveOptions {
   dsp?: boolean;
   /** Plan for an ARMv6-M core (default: from the board). */
   armv6m?: boolean;
+  /** Plan for a core with Helium (default: from the board). */
+  mve?: boolean;
   /** Most bytes the arena may take (`--ram-budget`); default with a board: its data RAM less the stack, the harness and
    *  the C library. Fast kernels get the scratch this leaves beside the portable plan's buffers. */
   ramBudget?: number;
@@ -116,7 +118,7 @@ export function checkPrefix(prefix: string): void {
 }
 
 /** Lower every layer; `scratchLimit` bounds each fast kernel's scratch (one figure, or one per layer index). */
-function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined | ((index: number) => number), dsp: boolean, armv6m: boolean): ResolvedLayer[] {
+function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined | ((index: number) => number), dsp: boolean, armv6m: boolean, mve: boolean): ResolvedLayer[] {
   return model.layers.map((layer, index) => {
     const chain = fusion.chains.get(index);
     const writes = chain ? model.layers[chain[chain.length - 1]].output : layer.output;
@@ -130,6 +132,7 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
       scratchLimit: typeof scratchLimit === 'function' ? scratchLimit(index) : scratchLimit,
       dsp,
       armv6m,
+      mve,
       table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory) {
         const name = `L${index}_${suffix}`;
         tables.push({ name, ctype, values, category, bytes: values.length * ELEMENT_BYTES[ctype] });
@@ -180,11 +183,12 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   const kernels = opts.kernels ?? 'auto';
   const dsp = opts.dsp ?? (opts.board ? getTarget(opts.board.cpu).hasDsp : true);
   const armv6m = opts.armv6m ?? (opts.board ? getTarget(opts.board.cpu).arch === 'armv6-m' : false);
+  const mve = opts.mve ?? (opts.board ? getTarget(opts.board.cpu).hasMve : false);
   const arenaOf = (layers: ResolvedLayer[]) => {
     const b = bufferRequests(model, tensors, layers.map((l) => l.lowering), fusion, consumers);
     return { ...b, plan: planArena(b.requests) };
   };
-  const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m);
+  const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m, mve);
   const numClasses = tensors.get(model.output)!.shape[0];
   const arenaBudget = opts.ramBudget ?? (opts.board ? boardArenaBudget(opts.board, numClasses) : undefined);
   let layers: ResolvedLayer[];

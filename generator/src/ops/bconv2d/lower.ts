@@ -21,7 +21,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering
   const ref = refCost(l, C, O, OH, OW);
   const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
-  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : 'm4', !!pool);
+  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : 'm4', !!pool);
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!lanes || sp.estInstructions < lanes.estInstructions)))) {
     const slice = lowerSlice(l, ctx, sp, ` vs ${lanes ? `lanes ${lanes.estInstructions}, ` : ''}ref ${ref}`, pool);
     if (slice) return slice;

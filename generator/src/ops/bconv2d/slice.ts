@@ -98,8 +98,9 @@ export function sliceSatEligible(start: Uint32Array): boolean {
   return start.every((v) => 32768 - (v & 0xffffff) <= 255);
 }
 
-/** The cores the cost model was fitted on: 'm4' (Thumb-2 with DSP; also M3, M7, M33, M55) and 'm0' (ARMv6-M). */
-export type SliceCore = 'm4' | 'm0';
+/** The cores the cost model was fitted on: 'm4' (Thumb-2 with DSP; also M3, M7, M33), 'm55' (the M4's figures but
+ *  for the Helium loops of the record paths) and 'm0' (ARMv6-M). */
+export type SliceCore = 'm4' | 'm55' | 'm0';
 
 /**
  * Estimated instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
@@ -144,15 +145,19 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
   // Wide: 11 per pair and the loop every 8 channels (fitted: 12.75), a chunk of 24 channels ~7, a fold ~37, the gather ~60.
   const chunks = Math.ceil(Math.ceil(C / 8) / 3);
-  const perPair = wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
+  const mve = core === 'm55';
+  const perPair = mve && (wide || sat) ? MVE.pair : wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
-  const perUnitO = wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
+  const perUnitO = mve && wide ? MVE.wideOut + MVE.fold * chunks : mve && sat ? MVE.satOut : wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
   // A fused max pool ORs each position's word into the pooled map instead of storing it (~75 per position: the call, the row and column spans, the OR).
   const perOutWord = (mode ? 770 : 1200) + (s.pooled ? R * W * 75 : 0);
   // The records' count-word addresses, written once per layer (~5.5 per address).
   const records = wide ? O * Math.ceil(C / 8) * 8 * 5.5 : sat ? O * Math.ceil(C / 16) * 16 * 5.5 : 0;
   return records + transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
+
+/** M55 constants of the Helium record loops (bnn_bconv2d_slice_mve.c), fitted to mps3-an547 counts. */
+const MVE = { pair: 5.3, satOut: 16, wideOut: 24, fold: 12 };
 
 /** M0 constants (instructions), fitted to microbit counts (bench/profile-slice.ts --board microbit). */
 const M0 = {
@@ -253,7 +258,7 @@ export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, 
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h', 'bnn_output.c'],
+    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice_mve.c', 'bnn_bconv2d_slice.h', 'bnn_output.c'],
     why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : plan.wide ? ', wide lanes' : ''}, batch ${plan.batch}${plan.outGroup < O ? `, ${Math.ceil(O / plan.outGroup)} output groups of ${plan.outGroup}` : ''}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };

@@ -1,0 +1,118 @@
+/* Helium (MVE) loops of the bit-sliced binary convolution (bnn_bconv2d_slice.c) for the Cortex-M55 (BNN_MVE,
+ * bnn_arch.h): one (output, input channel) pair's 32 byte lanes are two 128-bit vectors, so a pair costs an address
+ * load, two vector loads and two vector adds instead of the Thumb-2 routine's 11 instructions. What each routine
+ * computes is stated with its prototype in bnn_bconv2d_slice.h; other builds compile this file to nothing. */
+#include "bnn_bconv2d_slice.h"
+
+#if BNN_MVE
+#include <arm_mve.h>
+
+#define SLM_Q(p) vld1q_u8((const uint8_t *)(const void *)(p))
+/* One channel: its two vectors of count bytes added with OP into a0, a1. */
+#define SLM_CH(OP, i) do { const uint32_t *q_ = ad[i]; a0 = OP(a0, SLM_Q(q_)); a1 = OP(a1, SLM_Q(q_ + 4)); } while (0)
+#define SLM_CH8(OP) do { SLM_CH(OP, 0); SLM_CH(OP, 1); SLM_CH(OP, 2); SLM_CH(OP, 3); \
+        SLM_CH(OP, 4); SLM_CH(OP, 5); SLM_CH(OP, 6); SLM_CH(OP, 7); ad += 8; } while (0)
+
+/* Saturating byte lanes: the records of bnn_sl_sat_out, the same output bits. */
+void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a)
+{
+    const uint32_t *rec = a->rec;
+    const uint32_t nch = a->cbytes / 4u;
+    const uint8x16_t fe = vdupq_n_u8(0xFEu);
+    const int32x4_t s0 = { 0, 1, 2, 3 }, s1 = { 4, 5, 6, 7 };
+    for (uint32_t *ob = a->obits; ob != a->obits_end; ob++) {
+        uint8x16_t a0 = SLM_Q(rec), a1 = SLM_Q(rec + 4);
+        const uint32_t *const *ad = (const uint32_t *const *)(const void *)(rec + 8);
+        const uint32_t *const *const end = ad + nch;
+        while (ad != end) SLM_CH8(vqaddq_u8);
+        /* Saturated lanes -> 1, others 0; word j byte B -> bit 8B + j (the bytes of one word never overlap). */
+        const uint32x4_t b0 = vshlq_u32(vreinterpretq_u32_u8(vqsubq_u8(a0, fe)), s0);
+        const uint32x4_t b1 = vshlq_u32(vreinterpretq_u32_u8(vqsubq_u8(a1, fe)), s1);
+        const uint32_t bits = vaddvq_u32(vorrq_u32(b0, b1));
+        rec = (const uint32_t *)(const void *)end;
+        *ob = (bits ^ rec[0]) & rec[1];
+        rec += 2;
+    }
+}
+
+/* Wide lanes: the records of bnn_sl_wide_out with the 16 start words in vector order (see bnn_slice_wide_setup):
+ * lane words h[0, 2, 4, 6], h[8, 10, 12, 14], h[1, 3, 5, 7], h[9, 11, 13, 15]. VMOVLB/VMOVLT widen the even/odd
+ * bytes of each word into its two halfwords, as UXTAB16 does without/with the rotation. */
+void bnn_sl_mve_wide_out(const bnn_sl_sat_args_t *a)
+{
+    const uint32_t *rec = a->rec;
+    const uint32_t nch = a->cbytes / 4u;
+    const uint32x4_t top = vdupq_n_u32(0x80008000u);
+    /* Bit 15 (+16) of lane word hj -> bit hj (+16): right shifts of 15 - hj. */
+    const int32x4_t se0 = { -15, -13, -11, -9 }, se1 = { -7, -5, -3, -1 }, so0 = { -14, -12, -10, -8 }, so1 = { -6, -4, -2, 0 };
+    for (uint32_t *ob = a->obits; ob != a->obits_end; ob++) {
+        uint16x8_t e0 = vld1q_u16((const uint16_t *)(const void *)rec), e1 = vld1q_u16((const uint16_t *)(const void *)(rec + 4));
+        uint16x8_t o0 = vld1q_u16((const uint16_t *)(const void *)(rec + 8)), o1 = vld1q_u16((const uint16_t *)(const void *)(rec + 12));
+        const uint32_t *const *ad = (const uint32_t *const *)(const void *)(rec + 16);
+        const uint32_t *const *const end = ad + nch;
+        while (ad != end) {
+            /* A chunk of up to 24 channels (24 x 9 <= 255 per byte), then the fold. */
+            const uint32_t *const *const cend = end - ad > 24 ? ad + 24 : end;
+            uint8x16_t a0 = vdupq_n_u8(0u), a1 = vdupq_n_u8(0u);
+            while (ad != cend) SLM_CH8(vaddq_u8);
+            e0 = vaddq_u16(e0, vmovlbq_u8(a0)); o0 = vaddq_u16(o0, vmovltq_u8(a0));
+            e1 = vaddq_u16(e1, vmovlbq_u8(a1)); o1 = vaddq_u16(o1, vmovltq_u8(a1));
+        }
+        uint32x4_t b = vshlq_u32(vandq_u32(vreinterpretq_u32_u16(e0), top), se0);
+        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(e1), top), se1));
+        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(o0), top), so0));
+        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(o1), top), so1));
+        const uint32_t bits = vaddvq_u32(b);
+        rec = (const uint32_t *)(const void *)end;
+        *ob = (bits ^ rec[0]) & rec[1];
+        rec += 2;
+    }
+}
+
+/* Nibble lanes of a tap plane X: lane i of word w = bit 4i + w, as the four words of one vector. */
+#define SLM_SPLIT(X) vandq_u32(vshlq_u32(vdupq_n_u32(X), sh), m)
+
+void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)
+{
+    const int32x4_t sh = { 0, -1, -2, -3 };
+    const uint32x4_t m = vdupq_n_u32(0x11111111u);
+    for (; nky != 0u; nky--, t += 6, S += 32) {
+        const uint32x4_t p1 = SLM_SPLIT(t[2]), n1 = SLM_SPLIT(t[3]), p2 = SLM_SPLIT(t[4]), n2 = SLM_SPLIT(t[5]);
+        const uint32x4_t q0 = vaddq_u32(n1, n2), q1 = vaddq_u32(p1, n2), q2 = vaddq_u32(n1, p2), q3 = vaddq_u32(p1, p2);
+        const uint32x4_t p0 = SLM_SPLIT(t[0]), n0 = SLM_SPLIT(t[1]);
+        vst1q_u32(S, vaddq_u32(n0, q0)); vst1q_u32(S + 4, vaddq_u32(p0, q0));
+        vst1q_u32(S + 8, vaddq_u32(n0, q1)); vst1q_u32(S + 12, vaddq_u32(p0, q1));
+        vst1q_u32(S + 16, vaddq_u32(n0, q2)); vst1q_u32(S + 20, vaddq_u32(p0, q2));
+        vst1q_u32(S + 24, vaddq_u32(n0, q3)); vst1q_u32(S + 28, vaddq_u32(p0, q3));
+    }
+}
+
+/* A codeword's count (the sum of its three nibble-lane row counts, <= 9 a lane) split into byte lanes and stored
+ * interleaved: word 2w = the low nibbles of word w, 2w + 1 = its high nibbles (VST20/VST21). */
+static inline void bnn_slm_cw_store(uint32_t *dst, const uint32_t *r0, const uint32_t *r1, const uint32_t *r2)
+{
+    const uint8x16_t x = vaddq_u8(vaddq_u8(SLM_Q(r0), SLM_Q(r1)), SLM_Q(r2));
+    uint32x4x2_t v;
+    v.val[0] = vreinterpretq_u32_u8(vandq_u8(x, vdupq_n_u8(0x0Fu)));
+    v.val[1] = vreinterpretq_u32_u8(vshrq_n_u8(x, 4));
+    vst2q_u32(dst, v);
+}
+
+void bnn_sl_mve_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end)
+{
+    for (; ptrs != ptrs_end; ptrs += 3, dst += 64) bnn_slm_cw_store(dst, ptrs[0], ptrs[1], ptrs[2]);
+}
+
+void bnn_sl_mve_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a)
+{
+    const uint32_t gskip = a->gskip / 4u;
+    for (const uint32_t *const *t = a->tab; t != a->tab_end; t += 3, cw += 64) {
+        const uint32_t *r0 = t[0], *r1 = t[1], *r2 = t[2];
+        uint32_t *d = cw;
+        for (uint32_t g = a->ngroups; g != 0u; g--, d += gskip)
+            for (uint32_t j = 0; j < 8u; j++, r0 += 32, r1 += 32, r2 += 32, d += 8) bnn_slm_cw_store(d, r0, r1, r2);
+    }
+}
+#else
+typedef int bnn_bconv2d_slice_mve_unused; /* ISO C wants at least one declaration in a file */
+#endif /* BNN_MVE */
