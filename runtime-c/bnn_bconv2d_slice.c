@@ -18,6 +18,9 @@
  * with D = (9 - nvalid) * C, E = D / 2 (+ D % 2 when the threshold value X = T' + 9C is odd). flip: T' = T + 1 and
  * the bit is inverted. */
 #include "bnn_bconv2d_slice.h"
+#if BNN_MVE
+#include <arm_mve.h>
+#endif
 
 #ifdef BNN_SLICE_PROF
 #define SL_PROF_DEFINE(name) void name(void); __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
@@ -405,6 +408,18 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
         const uint32_t *iw = p->indices + (size_t)o * row_words;
         const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + nst + 2u) + nst);
         uint32_t c = 0;
+#if BNN_MVE
+        /* Channel j's byte offset 32 j + 256 idx_j, four channels a vector. */
+        const int32x4_t sh_lo = { 8, 4, 0, -4 }, sh_hi = { -8, -12, -16, -20 };
+        const uint32x4_t m = vdupq_n_u32(0xF00u), j_lo = { 0, 32, 64, 96 }, j_hi = { 128, 160, 192, 224 };
+        if (ib == 4u) for (; c + 8u <= C; c += 8u) {
+            const uint32x4_t w = vdupq_n_u32(*iw++);
+            const uint32x4_t g = vdupq_n_u32((uint32_t)(uintptr_t)(cw + (c >> 3) * gstride));
+            vst1q_u32((uint32_t *)(void *)a, vaddq_u32(vaddq_u32(g, j_lo), vandq_u32(vshlq_u32(w, sh_lo), m)));
+            vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(vaddq_u32(g, j_hi), vandq_u32(vshlq_u32(w, sh_hi), m)));
+            a += 8;
+        }
+#else
         if (ib == 4u) for (; c + 8u <= C; c += 8u) {
             const uint32_t w = *iw++;
             const uint32_t *g = cw + (c >> 3) * gstride;
@@ -414,6 +429,7 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             a[6] = g + 48u + ((w >> 24) & 15u) * 64u; a[7] = g + 56u + (w >> 28) * 64u;
             a += 8;
         }
+#endif
         for (; c < C; c++) {
             const uint32_t k = (p->indices[(size_t)o * row_words + ((c * ib) >> 5)] >> ((c * ib) & 31u)) & imask;
             *a++ = cw + (c >> 3) * gstride + (c & 7u) * 8u + k * 64u;

@@ -1,7 +1,8 @@
 // conv2d: real-valued convolution in float32 on the model input (normalised per channel) or on an f32 map.
 // Accumulation order is part of the semantics (docs/semantics.md): acc = +0, then for c, ky, kx (padded taps
 // skipped) acc = fround(acc + fround(w * x)); out = fround(acc + bias). It runs a following [affine ->] binarize chain
-// itself (`fuses`): the float map is never stored. Kernels: runtime-c/bnn_conv2d.c.
+// itself (`fuses`): the float map is never stored; on the raw input that chain becomes one float threshold per
+// channel (ops/shared/float-threshold.ts) unless kernels are 'ref'. Kernels: runtime-c/bnn_conv2d.c.
 import { z } from 'zod';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, windowSpec } from '../ir/spec.ts';
@@ -12,6 +13,7 @@ import { checkPositive, checkVector, checkWindow, expectDType, windowOut } from 
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { CStruct, Lowering, LowerContext, OpDef } from './types.ts';
 import { conv2dInt8 } from './conv2d-int8.ts';
+import { foldStemThreshold } from './shared/float-threshold.ts';
 
 export interface Conv2dLayer extends LayerBase {
   op: 'conv2d';
@@ -113,7 +115,21 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
       const affine = members.find((m) => m.op === 'affine') as AffineLayer | undefined;
       const binarize = members[members.length - 1] as BinarizeLayer;
       const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_b1`;
-      return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, { affine, binarize }) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
+      // The chain folded into one float threshold per channel (ops/shared/float-threshold.ts), unless 'ref'.
+      const folded = ctx.kernels === 'ref' ? 'kernels: ref' : foldStemThreshold(l, ctx.inputs[0], ctx.modelInput, { affine, binarize });
+      if (typeof folded !== 'string') {
+        const x = ctx.inputs[0];
+        const y: TensorInfo = { dtype: 'f32', shape: ctx.output.shape };
+        const value: CStruct = { fields: [
+          { name: 'g', value: windowStruct(x, y, l) },
+          { name: 'wt', value: ctx.table('wt', 'float', folded.wt, 'real') },
+          { name: 'in_scale', value: ctx.table('in_scale', 'float', ctx.modelInput.scale, 'real') },
+          { name: 'in_bias', value: ctx.table('in_bias', 'float', ctx.modelInput.bias, 'real') },
+        ] };
+        const why = `chain folded into one float threshold per channel (${folded.decreasing} decreasing, ${folded.constant} constant)`;
+        return { kernel: `${kernel}_thr`, params: { type: 'bnn_conv2d_thr_params_t', value }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'], why };
+      }
+      return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, { affine, binarize }) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'], why: `float chain kept: ${folded}` };
     },
   },
   int8: conv2dInt8,

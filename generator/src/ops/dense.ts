@@ -45,7 +45,8 @@ export const dense: OpDef<DenseLayer, typeof schema> = {
   lower(l, ctx) {
     const x = ctx.inputs[0];
     return {
-      kernel: x.dtype === 'b1' ? 'bnn_dense_b1_f32' : 'bnn_dense_f32_f32',
+      // b1 input: each term an add or a subtract of the weight (the same floats); 'ref' keeps the select-and-add loop.
+      kernel: x.dtype === 'b1' ? (ctx.kernels === 'ref' ? 'bnn_dense_b1_f32' : 'bnn_dense_b1_f32_addsub') : 'bnn_dense_f32_f32',
       params: { type: 'bnn_dense_params_t', value: { fields: [
         { name: 'in_n', value: x.shape[0] },
         { name: 'out_n', value: l.outFeatures },

@@ -158,7 +158,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(2u, (const uint32_t *)(a + 48), 4u);
     /* 3: dense 'l3' b1[18x1x1] -> f32[11x1x1] */
     BNN_BENCH_MARK(bnn_mark_L3);
-    bnn_dense_b1_f32(&L3_params, (const uint32_t *)(a + 48), (float *)(a + 0));
+    bnn_dense_b1_f32_addsub(&L3_params, (const uint32_t *)(a + 48), (float *)(a + 0));
     BNN_TRACE_LAYER(3u, (const float *)(a + 0), 44u);
     /* 4: softmax 'logprobs' f32[11x1x1] -> f32[11x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);
