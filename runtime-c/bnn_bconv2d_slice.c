@@ -489,6 +489,44 @@ static uint32_t bnn_slice_sat_setup(uint32_t *st, uint32_t c16, const bnn_slice_
 }
 #endif
 
+/* Unit position of bit b of an output word: mode 0 bit b; mode 1 the lanes' order, or the saturating path's. */
+static inline uint32_t bnn_slice_out_pos(uint32_t b, uint32_t mode, uint32_t satbytes)
+{
+#if BNN_T2_DSP_ASM
+    if (satbytes) return bnn_slice_sat_pos(b);
+#else
+    (void)satbytes;
+#endif
+    return mode ? bnn_slice_lane_pos(b) : b;
+}
+
+/* Its inverse: the output bit of unit position pos. */
+static inline uint32_t bnn_slice_out_bit(uint32_t pos, uint32_t mode, uint32_t satbytes)
+{
+    if (satbytes) return 8u * (pos >> 3) + 2u * (pos & 3u) + ((pos >> 2) & 1u);
+    return mode ? ((pos >> 3) & 1u) + 2u * ((pos >> 2) & 1u) + 4u * (pos & 3u) + 16u * (pos >> 4) : pos;
+}
+
+/* The pooled word index (times out_words) of each output bit's position, SL_NOPOOL for none. Returns 0 when a
+ * position lies in two windows or an index does not fit 16 bits (the caller then takes bnn_pool_or). */
+#define SL_NOPOOL 0xFFFFu
+static uint32_t bnn_slice_pool_offsets(uint16_t *poff, const bnn_pool_t *pl, uint32_t oy0, uint32_t W, uint32_t nr,
+    uint32_t out_words, uint32_t mode, uint32_t satbytes)
+{
+    if ((uint32_t)pl->out_h * pl->out_w * out_words >= SL_NOPOOL) return 0u;
+    for (uint32_t b = 0; b < 32u; b++) poff[b] = SL_NOPOOL;
+    for (uint32_t r = 0, pos = 0; r < nr; r++) {
+        const uint32_t y = oy0 + r, py = pl->span_y[2u * y], ny = pl->span_y[2u * y + 1u] - py;
+        if (ny > 1u) return 0u;
+        for (uint32_t x = 0; x < W; x++, pos++) {
+            const uint32_t px = pl->span_x[2u * x], nx = pl->span_x[2u * x + 1u] - px;
+            if (nx > 1u) return 0u;
+            if (ny != 0u && nx != 0u) poff[bnn_slice_out_bit(pos, mode, satbytes)] = (uint16_t)((py * pl->out_w + px) * out_words);
+        }
+    }
+    return 1u;
+}
+
 /* Words of the working memory in scratch (see bnn_bconv2d_b1_b1_slice): the unit struct, one accumulator (with a
  * single batch: else the accumulators kept between batches serve), then
  * mode 1's kernel-row counts S (96) or mode 0's row patterns (48). */
@@ -793,18 +831,28 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
         /* Output bits of the unit -> channel-packed positions. */
         SL_PROF(bnn_sp_otrans);
         const uint32_t pos0 = oy0 * W;
+#if BNN_T2_DSP_ASM
+        const uint32_t satbytes = sat_args && !wide;
+#else
+        const uint32_t satbytes = 0u;
+#endif
+        /* Fused max pool: where every position lies in at most one window (no overlap), the pooled word of each
+         * output bit once per unit instead of its window spans per bit and output word. */
+        uint16_t poff[32];
+        const uint32_t pool1 = p->pool.kh && bnn_slice_pool_offsets(poff, &p->pool, oy0, W, nr, out_words, mode, satbytes);
         for (uint32_t j = 0; j < out_words; j++) {
             for (uint32_t k = 0; k < 32u; k++) tb[k] = obits[32u * j + k];
             bnn_slice_transpose32(tb);
             uint32_t *y = out + (size_t)pos0 * out_words + j;
+            if (pool1) {
+                for (uint32_t b = 0; b < 32u; b++)
+                    if (poff[b] != SL_NOPOOL) out[poff[b] + j] |= tb[b];
+                continue;
+            }
             if (p->pool.kh) {
-                /* Fused max pool: OR each position's word into the pooled positions that cover it. */
+                /* OR each position's word into the pooled positions that cover it. */
                 for (uint32_t b = 0; b < 32u; b++) {
-#if BNN_T2_DSP_ASM
-                    const uint32_t pos = !mode ? b : sat_args && !wide ? bnn_slice_sat_pos(b) : bnn_slice_lane_pos(b);
-#else
-                    const uint32_t pos = mode ? bnn_slice_lane_pos(b) : b;
-#endif
+                    const uint32_t pos = bnn_slice_out_pos(b, mode, satbytes);
                     if (pos >= nbits) continue;
                     uint32_t r = 0, x = pos;
                     while (x >= W) { x -= W; r++; } /* pos < 32: a few subtractions, no division */

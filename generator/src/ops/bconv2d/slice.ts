@@ -149,12 +149,16 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
   const perPair = mve && (wide || sat) ? MVE.pair : wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
   const perUnitO = mve && wide ? MVE.wideOut + MVE.fold * chunks : mve && sat ? MVE.satOut : wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
-  // A fused max pool ORs each position's word into the pooled map instead of storing it (~75 per position: the call, the row and column spans, the OR).
-  const perOutWord = (mode ? 770 : 1200) + (s.pooled ? R * W * 75 : 0);
+  // A fused max pool ORs each position's word into its pooled word, found once per unit (POOL.unit) instead of storing
+  // it (POOL.word more per output word).
+  const perOutWord = (mode ? 770 : 1200) + (s.pooled ? POOL.word : 0);
   // The records' count-word addresses, written once per layer (~5.5 per address).
   const records = wide ? O * Math.ceil(C / 8) * 8 * 5.5 : sat ? O * Math.ceil(C / 16) * 16 * 5.5 : 0;
-  return records + transpose + border + units * (perUnit + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
+  return records + transpose + border + units * (perUnit + (s.pooled ? POOL.unit : 0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
+
+/** Fused max pool (Thumb-2): the pooled words of a unit's positions, then one OR per position and output word. */
+const POOL = { unit: 700, word: 450 };
 
 /** M55 constants of the Helium record loops (bnn_bconv2d_slice_mve.c), fitted to mps3-an547 counts. */
 const MVE = { pair: 5.3, satOut: 16, wideOut: 24, fold: 12 };
