@@ -703,7 +703,14 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             if (ring) {
                 /* New kernel rows of every channel into their ring slots (all three after the first and partial units),
                  * then every codeword's counts. */
-                const uint32_t ru = oy0 > 0u && nr == R ? 3u - R : 0u;
+                const uint32_t ru = oy0 > 0u && nr == R && R < 3u ? 3u - R : 0u;
+#if BNN_MVE
+                if (p->pad_value == 0) {
+                    uint32_t *const dst[3] = { cache + (ring_rot % 3u) * C * 32u, cache + ((ring_rot + 1u) % 3u) * C * 32u, cache + ((ring_rot + 2u) % 3u) * C * 32u };
+                    const bnn_sl_rows_args_t ra = { C, BP, ru, nr, W, cm0, unit_mask, cm2, valid };
+                    bnn_sl_mve_ring_rows(dst, rows, &ra);
+                } else
+#endif
                 for (uint32_t c = 0; c < C; c++) {
                     uint32_t taps[18];
                     bnn_slice_unit_taps(taps, rows + c * BP, ru, nr, W, cm0, unit_mask, cm2, valid, p->pad_value);

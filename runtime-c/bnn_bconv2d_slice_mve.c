@@ -13,6 +13,9 @@
 #define SLM_CH8(OP) do { SLM_CH(OP, 0); SLM_CH(OP, 1); SLM_CH(OP, 2); SLM_CH(OP, 3); \
         SLM_CH(OP, 4); SLM_CH(OP, 5); SLM_CH(OP, 6); SLM_CH(OP, 7); ad += 8; } while (0)
 
+/* Nibble lanes of a tap plane X: lane i of word w = bit 4i + w, as the four words of one vector. */
+#define SLM_SPLIT(X) vandq_u32(vshlq_u32(vdupq_n_u32(X), sh), m)
+
 /* Saturating byte lanes: the records of bnn_sl_sat_out, the same output bits. */
 void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a)
 {
@@ -36,41 +39,48 @@ void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a)
 }
 
 /* Wide lanes: the records of bnn_sl_wide_out with the 16 start words in vector order (see bnn_slice_wide_setup):
- * lane words h[0, 2, 4, 6], h[8, 10, 12, 14], h[1, 3, 5, 7], h[9, 11, 13, 15]. VMOVLB/VMOVLT widen the even/odd
- * bytes of each word into its two halfwords, as UXTAB16 does without/with the rotation. */
-void bnn_sl_mve_wide_out(const bnn_sl_sat_args_t *a)
-{
-    const uint32_t *rec = a->rec;
-    const uint32_t nch = a->cbytes / 4u;
-    const uint32x4_t top = vdupq_n_u32(0x80008000u);
-    /* Bit 15 (+16) of lane word hj -> bit hj (+16): right shifts of 15 - hj. */
-    const int32x4_t se0 = { -15, -13, -11, -9 }, se1 = { -7, -5, -3, -1 }, so0 = { -14, -12, -10, -8 }, so1 = { -6, -4, -2, 0 };
-    for (uint32_t *ob = a->obits; ob != a->obits_end; ob++) {
-        uint16x8_t e0 = vld1q_u16((const uint16_t *)(const void *)rec), e1 = vld1q_u16((const uint16_t *)(const void *)(rec + 4));
-        uint16x8_t o0 = vld1q_u16((const uint16_t *)(const void *)(rec + 8)), o1 = vld1q_u16((const uint16_t *)(const void *)(rec + 12));
-        const uint32_t *const *ad = (const uint32_t *const *)(const void *)(rec + 16);
-        const uint32_t *const *const end = ad + nch;
-        while (ad != end) {
-            /* A chunk of up to 24 channels (24 x 9 <= 255 per byte), then the fold. */
-            const uint32_t *const *const cend = end - ad > 24 ? ad + 24 : end;
-            uint8x16_t a0 = vdupq_n_u8(0u), a1 = vdupq_n_u8(0u);
-            while (ad != cend) SLM_CH8(vaddq_u8);
-            e0 = vaddq_u16(e0, vmovlbq_u8(a0)); o0 = vaddq_u16(o0, vmovltq_u8(a0));
-            e1 = vaddq_u16(e1, vmovlbq_u8(a1)); o1 = vaddq_u16(o1, vmovltq_u8(a1));
-        }
-        uint32x4_t b = vshlq_u32(vandq_u32(vreinterpretq_u32_u16(e0), top), se0);
-        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(e1), top), se1));
-        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(o0), top), so0));
-        b = vorrq_u32(b, vshlq_u32(vandq_u32(vreinterpretq_u32_u16(o1), top), so1));
-        const uint32_t bits = vaddvq_u32(b);
-        rec = (const uint32_t *)(const void *)end;
-        *ob = (bits ^ rec[0]) & rec[1];
-        rec += 2;
-    }
-}
+ * lane words h[0, 2, 4, 6], h[8, 10, 12, 14], h[1, 3, 5, 7], h[9, 11, 13, 15] in q4..q7 for the whole output.
+ * VMOVLB/VMOVLT widen the even/odd bytes of each word into its two halfwords, as UXTAB16 does without/with the
+ * rotation. In assembly: GCC spills the eight vectors this needs. */
+#define SLM_S(x) #x
+#define SLM_WCH(r) "vldrw.u32 q2, [" r "]\n\tvldrw.u32 q3, [" r ", #16]\n\tvadd.i8 q0, q0, q2\n\tvadd.i8 q1, q1, q3\n\t"
+#define SLM_WCH4 "ldm r0!, {r6, r7, r8, r9}\n\t" SLM_WCH("r6") SLM_WCH("r7") SLM_WCH("r8") SLM_WCH("r9")
+#define SLM_WGATHER(q, o) "vand q2, " q ", q3\n\tvldrw.u32 q1, [r5, #" SLM_S(o) "]\n\tvshl.u32 q2, q2, q1\n\tvorr q0, q0, q2\n\t"
+__asm__(
+    "\t.pushsection .text.bnn_sl_mve_wide_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_mve_wide_out\n\t.type bnn_sl_mve_wide_out, %function\n\t.thumb_func\n"
+    "bnn_sl_mve_wide_out:\n\t"
+    "push {r4-r9, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "ldr r1, [r0, #4]\n\tldr r2, [r0, #8]\n\tldr r3, [r0, #12]\n\tldr r0, [r0, #0]\n"
+    "1:\n\t"
+    "vldrw.u32 q4, [r0]\n\tvldrw.u32 q5, [r0, #16]\n\tvldrw.u32 q6, [r0, #32]\n\tvldrw.u32 q7, [r0, #48]\n\t"
+    "add r0, r0, #64\n\tadd r4, r0, r3\n"
+    "2:\n\t"
+    /* A chunk: up to 24 channels in byte lanes (24 x 9 <= 255). */
+    "sub r5, r4, r0\n\tcmp r5, #96\n\tite hi\n\taddhi r5, r0, #96\n\tmovls r5, r4\n\t"
+    "vmov.i8 q0, #0\n\tvmov.i8 q1, #0\n\tvmov.i8 q3, #0\n"
+    "3:\n\t"
+    SLM_WCH4 SLM_WCH4
+    "cmp r0, r5\n\tbne 3b\n\t"
 
-/* Nibble lanes of a tap plane X: lane i of word w = bit 4i + w, as the four words of one vector. */
-#define SLM_SPLIT(X) vandq_u32(vshlq_u32(vdupq_n_u32(X), sh), m)
+    "vmovlb.u8 q2, q0\n\tvadd.i16 q4, q4, q2\n\tvmovlt.u8 q2, q0\n\tvadd.i16 q6, q6, q2\n\t"
+    "vmovlb.u8 q2, q1\n\tvadd.i16 q5, q5, q2\n\tvmovlt.u8 q2, q1\n\tvadd.i16 q7, q7, q2\n\t"
+    "cmp r0, r4\n\tbne 2b\n\t"
+    /* Bit 15 (+16) of lane word hj -> bit hj (+16): AND, shift right by 15 - hj, OR; the lanes' sum is their OR. */
+    "mov r5, #0x80008000\n\tvdup.32 q3, r5\n\tadr r5, 4f\n\t"
+    "vand q0, q4, q3\n\tvldrw.u32 q1, [r5]\n\tvshl.u32 q0, q0, q1\n\t"
+    SLM_WGATHER("q5", 16) SLM_WGATHER("q6", 32) SLM_WGATHER("q7", 48)
+    "vaddv.u32 r8, q0\n\t"
+    "ldrd r6, r7, [r0], #8\n\teor r8, r8, r6\n\tand r8, r8, r7\n\tstr r8, [r1], #4\n\t"
+    "cmp r1, r2\n\tbne 1b\n\t"
+    "vpop {d8-d15}\n\t"
+    "pop {r4-r9, pc}\n\t"
+    ".p2align 2\n"
+    "4:\n\t"
+    ".word -15, -13, -11, -9, -7, -5, -3, -1, -14, -12, -10, -8, -6, -4, -2, 0\n\t"
+    ".size bnn_sl_mve_wide_out, .-bnn_sl_mve_wide_out\n\t"
+    ".popsection\n");
 
 void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)
 {
@@ -84,6 +94,32 @@ void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)
         vst1q_u32(S + 8, vaddq_u32(n0, q1)); vst1q_u32(S + 12, vaddq_u32(p0, q1));
         vst1q_u32(S + 16, vaddq_u32(n0, q2)); vst1q_u32(S + 20, vaddq_u32(p0, q2));
         vst1q_u32(S + 24, vaddq_u32(n0, q3)); vst1q_u32(S + 28, vaddq_u32(p0, q3));
+    }
+}
+
+/* Ring rows: one channel at a time, its tap planes in scalar registers and each plane's four nibble-lane words as one
+ * vector (as bnn_sl_mve_rows_lanes), without a call per channel and row. */
+void bnn_sl_mve_ring_rows(uint32_t *const *dst, const uint32_t *rows, const bnn_sl_rows_args_t *a)
+{
+    const int32x4_t sh = { 0, -1, -2, -3 };
+    const uint32x4_t m = vdupq_n_u32(0x11111111u);
+    const uint32_t BP = a->BP, nr = a->nr, W = a->W, cm0 = a->cm0, um = a->um, cm2 = a->cm2;
+    for (uint32_t c = 0; c < a->C; c++) {
+        const uint32_t *rc = rows + c * BP;
+        for (uint32_t ky = a->from; ky < 3u; ky++) {
+            uint32_t U = rc[ky];
+            for (uint32_t r = 1; r < nr; r++) U |= rc[ky + r] << (r * W);
+            const uint32_t *v = a->valid + 3u * ky;
+            const uint32_t p0 = (U << 1) & cm0, p1 = U & um, p2 = (U >> 1) & cm2;
+            const uint32x4_t P1 = SLM_SPLIT(p1), N1 = SLM_SPLIT(v[1] & ~p1), P2 = SLM_SPLIT(p2), N2 = SLM_SPLIT(v[2] & ~p2);
+            const uint32x4_t q0 = vaddq_u32(N1, N2), q1 = vaddq_u32(P1, N2), q2 = vaddq_u32(N1, P2), q3 = vaddq_u32(P1, P2);
+            const uint32x4_t P0 = SLM_SPLIT(p0), N0 = SLM_SPLIT(v[0] & ~p0);
+            uint32_t *const S = dst[ky] + 32u * c;
+            vst1q_u32(S, vaddq_u32(N0, q0)); vst1q_u32(S + 4, vaddq_u32(P0, q0));
+            vst1q_u32(S + 8, vaddq_u32(N0, q1)); vst1q_u32(S + 12, vaddq_u32(P0, q1));
+            vst1q_u32(S + 16, vaddq_u32(N0, q2)); vst1q_u32(S + 20, vaddq_u32(P0, q2));
+            vst1q_u32(S + 24, vaddq_u32(N0, q3)); vst1q_u32(S + 28, vaddq_u32(P0, q3));
+        }
     }
 }
 
@@ -105,7 +141,6 @@ void bnn_sl_mve_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint3
 
 /* The ring in assembly: GCC does not fold the row pointers' steps into post-indexed vector loads (9 instructions a
  * channel here, 13 from C). q0-q3 only (q4-q7 are callee-saved). */
-#define SLM_S(x) #x
 #define SLM_RING_CH "vldrw.u32 q0, [r1], #128\n\tvldrw.u32 q1, [r2], #128\n\tvadd.i8 q0, q0, q1\n\t" \
     "vldrw.u32 q2, [r3], #128\n\tvadd.i8 q0, q0, q2\n\tvand q1, q0, q3\n\tvshr.u8 q2, q0, #4\n\t" \
     "vst20.32 {q1, q2}, [r8]\n\tvst21.32 {q1, q2}, [r8]!\n\t"
