@@ -43,8 +43,10 @@ void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a)
  * VMOVLB/VMOVLT widen the even/odd bytes of each word into its two halfwords, as UXTAB16 does without/with the
  * rotation. In assembly: GCC spills the eight vectors this needs. */
 #define SLM_S(x) #x
-#define SLM_WCH(r) "vldrw.u32 q2, [" r "]\n\tvldrw.u32 q3, [" r ", #16]\n\tvadd.i8 q0, q0, q2\n\tvadd.i8 q1, q1, q3\n\t"
-#define SLM_WCH4 "ldm r0!, {r6, r7, r8, r9}\n\t" SLM_WCH("r6") SLM_WCH("r7") SLM_WCH("r8") SLM_WCH("r9")
+/* Two channels, loads and adds interleaved so that most vector instructions follow one of the other kind. */
+#define SLM_WCH2(a, b) "vldrw.u32 q2, [" a "]\n\tvldrw.u32 q3, [" a ", #16]\n\tvadd.i8 q0, q0, q2\n\t" \
+    "vldrw.u32 q2, [" b "]\n\tvadd.i8 q1, q1, q3\n\tvldrw.u32 q3, [" b ", #16]\n\tvadd.i8 q0, q0, q2\n\tvadd.i8 q1, q1, q3\n\t"
+#define SLM_WCH4 "ldm r0!, {r6, r7, r8, r9}\n\t" SLM_WCH2("r6", "r7") SLM_WCH2("r8", "r9")
 #define SLM_WGATHER(q, o) "vand q2, " q ", q3\n\tvldrw.u32 q1, [r5, #" SLM_S(o) "]\n\tvshl.u32 q2, q2, q1\n\tvorr q0, q0, q2\n\t"
 __asm__(
     "\t.pushsection .text.bnn_sl_mve_wide_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
