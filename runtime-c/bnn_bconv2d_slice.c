@@ -442,20 +442,29 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
  * bnn_slice_lanes_outputs (in vector order for bnn_sl_mve_wide_out), then the flip and position masks. */
 static void bnn_slice_wide_setup(uint32_t *st, uint32_t c8, const bnn_slice_unit_t *u, const bnn_bconv2d_slice_params_t *p)
 {
-    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 18u) {
-        const uint32_t sv = p->start[o], vv = (sv & 0xFFFFu) * 0x10001u;
-        const uint32_t *e = u->b.El[(sv >> 24) & 1u];
-        for (uint32_t j = 0; j < 16u; j++) {
 #if BNN_MVE
-            const uint32_t at = ((j & 1u) << 3) | (j >> 1); /* h[j] -> vector order */
-#else
-            const uint32_t at = j;
-#endif
-            st[at] = vv + e[j]; /* El is zero without border corrections */
-        }
+    /* The border corrections in vector order once, then four vector adds an output. */
+    uint32_t ev[2][16];
+    for (uint32_t q = 0; q < 2u; q++)
+        for (uint32_t j = 0; j < 16u; j++) ev[q][((j & 1u) << 3) | (j >> 1)] = u->b.El[q][j];
+    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 18u) {
+        const uint32_t sv = p->start[o];
+        const uint32x4_t vv = vdupq_n_u32((sv & 0xFFFFu) * 0x10001u);
+        const uint32_t *e = ev[(sv >> 24) & 1u];
+        vst1q_u32(st, vaddq_u32(vv, vld1q_u32(e))); vst1q_u32(st + 4, vaddq_u32(vv, vld1q_u32(e + 4)));
+        vst1q_u32(st + 8, vaddq_u32(vv, vld1q_u32(e + 8))); vst1q_u32(st + 12, vaddq_u32(vv, vld1q_u32(e + 12)));
         st[c8 + 16u] = 0u - ((sv >> 25) & 1u);
         st[c8 + 17u] = u->pmask;
     }
+#else
+    for (uint32_t o = 0; o < p->g.out_c; o++, st += c8 + 18u) {
+        const uint32_t sv = p->start[o], vv = (sv & 0xFFFFu) * 0x10001u;
+        const uint32_t *e = u->b.El[(sv >> 24) & 1u];
+        for (uint32_t j = 0; j < 16u; j++) st[j] = vv + e[j]; /* El is zero without border corrections */
+        st[c8 + 16u] = 0u - ((sv >> 25) & 1u);
+        st[c8 + 17u] = u->pmask;
+    }
+#endif
 }
 
 /* Start table of the saturating path for a unit (see bnn_sl_sat_out): per output, 8 words of 255 - T per byte lane,

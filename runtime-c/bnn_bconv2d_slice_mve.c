@@ -99,31 +99,59 @@ void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)
     }
 }
 
-/* Ring rows: one channel at a time, its tap planes in scalar registers and each plane's four nibble-lane words as one
- * vector (as bnn_sl_mve_rows_lanes), without a call per channel and row. */
-void bnn_sl_mve_ring_rows(uint32_t *const *dst, const uint32_t *rows, const bnn_sl_rows_args_t *a)
-{
-    const int32x4_t sh = { 0, -1, -2, -3 };
-    const uint32x4_t m = vdupq_n_u32(0x11111111u);
-    const uint32_t BP = a->BP, nr = a->nr, W = a->W, cm0 = a->cm0, um = a->um, cm2 = a->cm2;
-    for (uint32_t c = 0; c < a->C; c++) {
-        const uint32_t *rc = rows + c * BP;
-        for (uint32_t ky = a->from; ky < 3u; ky++) {
-            uint32_t U = rc[ky];
-            for (uint32_t r = 1; r < nr; r++) U |= rc[ky + r] << (r * W);
-            const uint32_t *v = a->valid + 3u * ky;
-            const uint32_t p0 = (U << 1) & cm0, p1 = U & um, p2 = (U >> 1) & cm2;
-            const uint32x4_t P1 = SLM_SPLIT(p1), N1 = SLM_SPLIT(v[1] & ~p1), P2 = SLM_SPLIT(p2), N2 = SLM_SPLIT(v[2] & ~p2);
-            const uint32x4_t q0 = vaddq_u32(N1, N2), q1 = vaddq_u32(P1, N2), q2 = vaddq_u32(N1, P2), q3 = vaddq_u32(P1, P2);
-            const uint32x4_t P0 = SLM_SPLIT(p0), N0 = SLM_SPLIT(v[0] & ~p0);
-            uint32_t *const S = dst[ky] + 32u * c;
-            vst1q_u32(S, vaddq_u32(N0, q0)); vst1q_u32(S + 4, vaddq_u32(P0, q0));
-            vst1q_u32(S + 8, vaddq_u32(N0, q1)); vst1q_u32(S + 12, vaddq_u32(P0, q1));
-            vst1q_u32(S + 16, vaddq_u32(N0, q2)); vst1q_u32(S + 20, vaddq_u32(P0, q2));
-            vst1q_u32(S + 24, vaddq_u32(N0, q3)); vst1q_u32(S + 28, vaddq_u32(P0, q3));
-        }
-    }
-}
+/* Ring rows (ring mode: at most 2 rows a unit): kernel row ky of every channel, its tap planes in scalar registers
+ * and each plane's four nibble-lane words as one vector (as bnn_sl_mve_rows_lanes). In assembly: GCC spills here.
+ * A one-row unit shifts the next row word by 32, which gives 0. Registers across the channel loop: r0 the channel's
+ * band word, r1 the band stride, r2 the second row's shift, r3 the destination, r7/r8/r9 cm0/um/cm2, r10/r11/r12 the
+ * kernel row's valid taps, lr the channels left; q6/q7 the 0x11 mask and the shifts 0, -1, -2, -3 (reloaded per
+ * channel: the stores need them as temporaries). */
+#define SLM_SPL(q) "vshl.u32 " q ", " q ", q7\n\tvand " q ", " q ", q6\n\t"
+__asm__(
+    "\t.pushsection .text.bnn_sl_mve_ring_rows,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_mve_ring_rows\n\t.type bnn_sl_mve_ring_rows, %function\n\t.thumb_func\n"
+    "bnn_sl_mve_ring_rows:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "sub sp, sp, #16\n\t"
+    /* [sp] dst, [sp + 4] rows, [sp + 8] args, [sp + 12] ky */
+    "str r0, [sp]\n\tstr r1, [sp, #4]\n\tstr r2, [sp, #8]\n\t"
+    "ldr r3, [r2, #8]\n\tstr r3, [sp, #12]\n"
+    "1:\n\t"
+    "ldr r4, [sp, #12]\n\tcmp r4, #3\n\tbhs 3f\n\t"
+    "ldr r5, [sp, #8]\n\t"
+    "ldr r0, [sp, #4]\n\tadd r0, r0, r4, lsl #2\n\t"           /* channel 0's word of input row ky */
+    "ldr r1, [r5, #4]\n\tlsl r1, r1, #2\n\t"                     /* BP words -> bytes */
+    "ldr r2, [r5, #12]\n\tcmp r2, #1\n\tite hi\n\tldrhi r2, [r5, #16]\n\tmovls r2, #32\n\t"
+    "ldr r3, [sp]\n\tldr r3, [r3, r4, lsl #2]\n\t"
+    "ldr r7, [r5, #20]\n\tldr r8, [r5, #24]\n\tldr r9, [r5, #28]\n\t"
+    "ldr r6, [r5, #32]\n\tadd r6, r6, r4, lsl #2\n\tadd r6, r6, r4, lsl #3\n\t" /* valid + 3 ky */
+    "ldr r10, [r6]\n\tldr r11, [r6, #4]\n\tldr r12, [r6, #8]\n\t"
+    "ldr lr, [r5, #0]\n\t"
+    "adr r6, 4f\n"
+    "2:\n\t"
+    "vmov.i8 q6, #0x11\n\tvldrw.u32 q7, [r6]\n\t"
+    "ldr r4, [r0]\n\tldr r5, [r0, #4]\n\tadd r0, r0, r1\n\tlsl r5, r5, r2\n\torr r4, r4, r5\n\t"
+    "and r5, r8, r4\n\tvdup.32 q0, r5\n\tbic r5, r11, r5\n\tvdup.32 q1, r5\n\t"
+    "and r5, r9, r4, lsr #1\n\tvdup.32 q2, r5\n\tbic r5, r12, r5\n\tvdup.32 q3, r5\n\t"
+    SLM_SPL("q0") SLM_SPL("q1") SLM_SPL("q2") SLM_SPL("q3")
+    "vadd.i32 q4, q1, q3\n\tvadd.i32 q5, q0, q3\n\tvadd.i32 q3, q1, q2\n\tvadd.i32 q2, q0, q2\n\t"
+    "and r4, r7, r4, lsl #1\n\tvdup.32 q0, r4\n\tbic r4, r10, r4\n\tvdup.32 q1, r4\n\t"
+    SLM_SPL("q0") SLM_SPL("q1")
+    "vadd.i32 q6, q1, q4\n\tvstrw.32 q6, [r3], #128\n\tvadd.i32 q7, q0, q4\n\tvstrw.32 q7, [r3, #-112]\n\t"
+    "vadd.i32 q6, q1, q5\n\tvstrw.32 q6, [r3, #-96]\n\tvadd.i32 q7, q0, q5\n\tvstrw.32 q7, [r3, #-80]\n\t"
+    "vadd.i32 q6, q1, q3\n\tvstrw.32 q6, [r3, #-64]\n\tvadd.i32 q7, q0, q3\n\tvstrw.32 q7, [r3, #-48]\n\t"
+    "vadd.i32 q6, q1, q2\n\tvstrw.32 q6, [r3, #-32]\n\tvadd.i32 q7, q0, q2\n\tvstrw.32 q7, [r3, #-16]\n\t"
+    "subs lr, lr, #1\n\tbne 2b\n\t"
+    "ldr r4, [sp, #12]\n\tadd r4, r4, #1\n\tstr r4, [sp, #12]\n\tb 1b\n"
+    "3:\n\t"
+    "add sp, sp, #16\n\t"
+    "vpop {d8-d15}\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".p2align 2\n"
+    "4:\n\t"
+    ".word 0, -1, -2, -3\n\t"
+    ".size bnn_sl_mve_ring_rows, .-bnn_sl_mve_ring_rows\n\t"
+    ".popsection\n");
 
 /* A codeword's count (the sum of its three nibble-lane row counts, <= 9 a lane) split into byte lanes and stored
  * interleaved: word 2w = the low nibbles of word w, 2w + 1 = its high nibbles (VST20/VST21). */

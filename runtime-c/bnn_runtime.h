@@ -146,6 +146,18 @@ void bnn_qconv2d_s8_acc(const bnn_qconv2d_params_t *p, const int8_t *in, void *o
 uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p);
 uint32_t bnn_qconv2d_s8_acc_scratch_words(const bnn_qconv2d_params_t *p);
 
+/* qconv2d -> threshold (b1 output) with bias, threshold and flip folded into one record per output channel
+ * (runtime-c/bnn_qconv2d_thr.c, docs/kernels.md "Integer stem"): int32 words, the negated sign-folded weights as int16
+ * pairs in slot order, then init; bit o = (init + sum of weight * (q - zero_point)) < 0. in_c * kh * kw <= 64. */
+typedef struct {
+    bnn_window_t g;
+    const int32_t *wt; /* [out_c][(in_c * kh * kw + 1) / 2 + 1] */
+    int32_t zero_point;
+} bnn_qconv2d_thr_params_t;
+
+void bnn_qconv2d_u8_b1_thr(const bnn_qconv2d_thr_params_t *p, const uint8_t *in, uint32_t *out);
+void bnn_qconv2d_s8_b1_thr(const bnn_qconv2d_thr_params_t *p, const int8_t *in, uint32_t *out);
+
 /* ---- binary convolution ---- */
 typedef struct {
     bnn_window_t g;

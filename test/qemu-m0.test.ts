@@ -47,7 +47,7 @@ const cases: [string, Model, RegExp, string][] = [
 describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('bit-sliced kernel on ARMv6-M under QEMU', () => {
   it('the example with --stem int8 (an int8 qconv2d stem) on the micro:bit', async () => {
     const r = await m0Run(integerStem(loadModel(DEFAULT_MODEL)), 'm0-int8-stem', 'microbit');
-    expect(r.info.layers[0].kernel).toBe('bnn_qconv2d_u8_acc');
+    expect(r.info.layers[0].kernel).toBe('bnn_qconv2d_u8_b1_thr');
     expect(r.stdout).toMatch(/^PASS 3\/3$/m);
   });
 

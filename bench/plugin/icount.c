@@ -84,7 +84,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 /* ---- State. One vCPU (checked at install), so plain variables and no locking. ---- */
 
-#define MAX_MARKS 64
+#define MAX_MARKS 256
 
 enum mode { MODE_TB, MODE_INSN, MODE_CB };
 static const char *const mode_names[] = { "tb", "insn", "cb" };
@@ -101,15 +101,42 @@ static unsigned current;                  /* region being accumulated */
 
 /* ---- Instruction classes (cls=FILE; forces per-instruction callbacks): for a cycle estimate ----
  * Thumb/Thumb-2 encodings are classified at translation time; a taken branch is any change of flow (the next
- * executed instruction is not the sequential successor), counted on the region of the instruction after it. */
-enum cls { C_LOAD, C_STORE, C_LDRD, C_LDM, C_LDM_REGS, C_MUL, C_LONGMUL, C_TAKEN, N_CLS };
-static const char *const cls_names[N_CLS] = { "load", "store", "ldrd", "ldm", "ldm_regs", "mul", "longmul", "taken" };
+ * executed instruction is not the sequential successor), counted on the region of the instruction after it.
+ * Each instruction has at most one class (load ... longmul, valu, vmem, le); the other counters are events:
+ *   ldm_regs  registers moved by LDM/STM/PUSH/POP;  ldm_dw  the same in 64-bit transfers, sum of ceil(regs / 2);
+ *   valu      MVE (Helium) data processing on Q registers: the 0xEF/0xFF space, the 0xEE/0xFE space with
+ *             coprocessor field 111x (VADDV, VMLADAV, VPT, VPST, scalar-operand forms...), VDUP;
+ *   vmem      MVE loads and stores (VLDR/VSTR B/H/W/D, gather/scatter, VLD2x/VLD4x/VST2x/VST4x): the
+ *             coprocessor load/store space with coprocessor field 111x (VFP's own loads use 101x: not counted);
+ *   le        executed LE/LETP (low-overhead loop ends); le_taken: taken branches made by an LE/LETP;
+ *   pair      dual-issue pairs: an instruction that directly follows (sequentially, no taken branch between)
+ *             an unpaired predecessor, where neither is LDRD/LDM/STM/MVE, not both are single loads/stores and not
+ *             both multiplies; greedy in execution order (an instruction is in at most one pair). Register
+ *             dependencies are not looked at (the Cortex-M7 model of generator/src/bench/bench.ts);
+ *   vovl      MVE instructions that directly follow an MVE instruction of the other kind (vmem after valu or
+ *             valu after vmem): their first beat overlaps the previous one's last (the Cortex-M55 model). */
+enum cls { C_LOAD, C_STORE, C_LDRD, C_LDM, C_LDM_REGS, C_MUL, C_LONGMUL, C_TAKEN, C_LDM_DW, C_VALU, C_VMEM, C_LE, C_LE_TAKEN, C_PAIR, C_VOVL, N_CLS };
+static const char *const cls_names[N_CLS] = { "load", "store", "ldrd", "ldm", "ldm_regs", "mul", "longmul", "taken",
+                                              "ldm_dw", "valu", "vmem", "le", "le_taken", "pair", "vovl" };
 static const char *cls_path;
 static uint64_t cls_now[N_CLS];
 static uint64_t cls_since[N_CLS];
 static uint64_t region_cls[MAX_MARKS + 1][N_CLS];
 static uint64_t next_seq = UINT64_MAX;    /* address of the sequential successor of the last instruction */
-struct insn_info { uint64_t addr; uint32_t size; int8_t cls; uint8_t regs; };
+struct insn_info { uint64_t addr; uint32_t size; int8_t cls; uint8_t regs; uint8_t dw; uint16_t mark; };
+static const struct insn_info *prev_ii;   /* the instruction executed last (NULL after a marker) */
+static bool prev_paired;                  /* it was the second of a dual-issue pair */
+
+/* Issue kinds for the dual-issue pairing: 0 other (ALU, branch, FP), 1 single load/store, 2 multiply, 3 alone. */
+static int issue_kind(int cls)
+{
+    switch (cls) {
+    case C_LOAD: case C_STORE: return 1;
+    case C_MUL: case C_LONGMUL: return 2;
+    case C_LDRD: case C_LDM: case C_VALU: case C_VMEM: return 3;
+    default: return 0;
+    }
+}
 
 static unsigned popcount16(unsigned x)
 {
@@ -137,7 +164,13 @@ static void classify(struct insn_info *ii, const uint8_t *d, size_t size)
         else if ((h1 & 0xFE00u) == 0xF800u) ii->cls = (h1 & 0x10u) ? C_LOAD : C_STORE;
         else if ((h1 & 0xFF80u) == 0xFB00u) ii->cls = C_MUL;
         else if ((h1 & 0xFF80u) == 0xFB80u) ii->cls = C_LONGMUL;
+        else if ((h1 & 0xEE00u) == 0xEC00u && (h2 & 0x0E00u) == 0x0E00u) ii->cls = C_VMEM;
+        else if ((h1 & 0xEF00u) == 0xEF00u) ii->cls = C_VALU;
+        else if ((h1 & 0xEF00u) == 0xEE00u && (h2 & 0x0E00u) == 0x0E00u) ii->cls = C_VALU;
+        else if ((h1 & 0xFF90u) == 0xEE80u && (h2 & 0x0F5Fu) == 0x0B10u) ii->cls = C_VALU; /* VDUP */
+        else if ((h1 & 0xFFCFu) == 0xF00Fu && (h2 & 0xF001u) == 0xC001u) ii->cls = C_LE;
     }
+    if (ii->cls == C_LDM) ii->dw = (uint8_t)((ii->regs + 1u) / 2u);
 }
 static uint64_t current_since;            /* value of `executed` when `current` was last entered */
 
@@ -160,13 +193,18 @@ static void on_marker_cls(unsigned int vcpu_index, void *userdata)
 {
     const struct insn_info *ii = userdata;
     const unsigned prev = current;
-    on_marker(vcpu_index, (void *)(uintptr_t)ii->regs);
+    on_marker(vcpu_index, (void *)(uintptr_t)ii->mark);
     for (unsigned k = 0; k < N_CLS; k++) {
         region_cls[prev][k] += cls_now[k] - cls_since[k];
         cls_since[k] = cls_now[k];
     }
-    if (ii->addr != next_seq) cls_now[C_TAKEN]++;
+    if (ii->addr != next_seq) {
+        cls_now[C_TAKEN]++;
+        if (prev_ii && prev_ii->cls == C_LE) cls_now[C_LE_TAKEN]++;
+    }
     next_seq = ii->addr + ii->size;
+    prev_ii = NULL; /* the marker's instruction pairs with nothing */
+    prev_paired = false;
 }
 
 static void on_insn_cls(unsigned int vcpu_index, void *userdata)
@@ -174,10 +212,29 @@ static void on_insn_cls(unsigned int vcpu_index, void *userdata)
     (void)vcpu_index;
     const struct insn_info *ii = userdata;
     executed++;
-    if (ii->addr != next_seq) cls_now[C_TAKEN]++;
+    const bool seq = ii->addr == next_seq;
+    if (!seq) {
+        cls_now[C_TAKEN]++;
+        if (prev_ii && prev_ii->cls == C_LE) cls_now[C_LE_TAKEN]++;
+    }
     next_seq = ii->addr + ii->size;
     if (ii->cls >= 0) cls_now[ii->cls]++;
-    if (ii->cls == C_LDM) cls_now[C_LDM_REGS] += ii->regs;
+    if (ii->cls == C_LDM) {
+        cls_now[C_LDM_REGS] += ii->regs;
+        cls_now[C_LDM_DW] += ii->dw;
+    }
+    bool paired = false;
+    if (seq && prev_ii) {
+        const int a = issue_kind(prev_ii->cls), b = issue_kind(ii->cls);
+        if (!prev_paired && a != 3 && b != 3 && !(a == 1 && b == 1) && !(a == 2 && b == 2)) {
+            cls_now[C_PAIR]++;
+            paired = true;
+        }
+        const bool pv = prev_ii->cls == C_VALU || prev_ii->cls == C_VMEM, v = ii->cls == C_VALU || ii->cls == C_VMEM;
+        if (pv && v && prev_ii->cls != ii->cls) cls_now[C_VOVL]++;
+    }
+    prev_ii = ii;
+    prev_paired = paired;
 }
 
 static void on_insn(unsigned int vcpu_index, void *userdata)
@@ -213,7 +270,7 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             ii->size = (uint32_t)qemu_plugin_insn_size(insn);
             const unsigned m = marker_at(ii->addr);
             if (m) {
-                ii->regs = (uint8_t)m; /* marker number, for on_marker */
+                ii->mark = (uint16_t)m; /* marker number, for on_marker */
                 qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker_cls, QEMU_PLUGIN_CB_NO_REGS, ii);
             } else {
                 classify(ii, qemu_plugin_insn_data(insn), ii->size);

@@ -67,10 +67,26 @@ export interface BenchResult {
 }
 
 /**
- * Cycle estimate from executed instruction classes (Cortex-M4 TRM ch. 3, Cortex-M0/M0+ TRMs): every instruction 1
- * cycle, plus a load 1 (M4: 2 cycles, neighbouring loads pipelined are not modelled), LDRD 2 (3 cycles), LDM/STM/
- * PUSH/POP 1 per register (1 + N), taken branch 2 on M4 and M0 (pipeline refill 1..3; 1 on M0+), long multiply and
- * divide 1 on M4 (UMULL 1, SDIV 2..12 taken as 2). On ARMv6-M, stores also take 2 cycles; MUL is 1 (fast multiplier).
+ * Cycle estimate from executed instruction classes (bench/plugin/icount.c counts them). Stated models, not
+ * measurements (QEMU is not cycle-accurate):
+ *
+ * - Cortex-M0/M0+ (TRMs): every instruction 1 cycle, plus a load 1, a store 1 (ARMv6-M), LDM/STM/PUSH/POP 1 per
+ *   register (1 + N), taken branch 2 on the M0 (pipeline refill), 1 on the M0+; MUL 1 (fast multiplier).
+ * - Cortex-M4 (TRM ch. 3), also the M3/M33 and any other core: every instruction 1 cycle, plus a load 1 (2 cycles,
+ *   neighbouring loads pipelined are not modelled), LDRD 2 (3 cycles), LDM/STM/PUSH/POP 1 per register (1 + N),
+ *   taken branch 2 (pipeline refill 1..3), long multiply and divide 1 (UMULL 1, SDIV 2..12 taken as 2).
+ * - Cortex-M7 (dual issue): two instructions issue in one cycle when the second directly follows the first (no taken
+ *   branch between), the first is not itself the second of a pair, neither is LDRD, LDM/STM/PUSH/POP or MVE, at most
+ *   one of them is a single load/store (one load/store port) and at most one a multiply (one MAC pipe); register
+ *   dependencies are ignored (an optimistic bound for this rule). Every other instruction takes 1 cycle: a load
+ *   1 (the load-use stall is not modelled), LDRD 1 (64-bit path), LDM/STM ceil(N/2) (two registers per cycle);
+ *   taken branch +1 (predicted: the fetch redirect), mispredictions not modelled (the kernels' loops are long).
+ *   cycles = instructions - pairs + (LDM/STM 64-bit transfers - LDM/STM) + taken.
+ * - Cortex-M55 (beat-wise MVE): scalar instructions as the M4 model; an MVE instruction (128 bits) takes 2 cycles
+ *   (two beats of 64 bits); one that directly follows an MVE instruction of the other kind (memory after data
+ *   processing or the reverse) overlaps its first beat with that one's last: 1 cycle less. Scalar and vector
+ *   instructions do not overlap. A taken LE/LETP costs nothing (low-overhead loop, loop end cached).
+ *   cycles = M4 model over the scalar instructions + 2 x MVE - overlaps.
  */
 export function timingModel(cpu: string): { name: string; cycles: (instructions: number, c: ClassCounts) => number } {
   if (cpu === 'cortex-m0' || cpu === 'cortex-m0plus') {
@@ -80,9 +96,26 @@ export function timingModel(cpu: string): { name: string; cycles: (instructions:
       cycles: (n, c) => n + c.load + c.store + c.ldm_regs + branch * c.taken,
     };
   }
+  if (cpu === 'cortex-m7' || cpu === 'cortex-m7-sp') {
+    return {
+      name: `${cpu} (dual-issue model): 1/instr, -1 per dual-issued pair (adjacent, <= 1 load/store, <= 1 multiply, no LDRD/LDM/STM; dependencies ignored), LDM/STM ceil(N/2), +1 taken branch`,
+      cycles: (n, c) => n - c.pair + (c.ldm_dw - c.ldm) + c.taken,
+    };
+  }
+  // The scalar part of the M4 model, on the scalar instructions only.
+  const scalar = (n: number, c: ClassCounts) => n + c.load + 2 * c.ldrd + c.ldm_regs + 2 * c.taken + c.longmul;
+  if (cpu === 'cortex-m55') {
+    return {
+      name: `${cpu} (beat-wise MVE model): scalar as the M4 model (taken LE/LETP free); MVE 2 cycles (2 beats of 64 bits), -1 when after an MVE instruction of the other kind (memory/ALU overlap)`,
+      cycles: (n, c) => {
+        const vec = c.valu + c.vmem;
+        return scalar(n - vec, { ...c, taken: c.taken - c.le_taken }) + 2 * vec - c.vovl;
+      },
+    };
+  }
   return {
     name: `${cpu} (M4 model): 1/instr, +1 load, +2 LDRD, +N LDM/STM/PUSH/POP, +2 taken branch, +1 long multiply/divide`,
-    cycles: (n, c) => n + c.load + 2 * c.ldrd + c.ldm_regs + 2 * c.taken + c.longmul,
+    cycles: scalar,
   };
 }
 

@@ -70,7 +70,23 @@ export interface ClassCounts {
   ldm_regs: number;
   mul: number;
   longmul: number;
+  /** Changes of flow: the next executed instruction is not the sequential successor. */
   taken: number;
+  /** LDM/STM/PUSH/POP registers in 64-bit transfers: the sum of ceil(registers / 2). */
+  ldm_dw: number;
+  /** MVE (Helium) data-processing instructions on Q registers (VADD, VEOR, VDUP, VADDV, VPT, ...). */
+  valu: number;
+  /** MVE loads and stores (VLDRx/VSTRx, gather/scatter, VLD2x/VLD4x, VST2x/VST4x). */
+  vmem: number;
+  /** Executed LE/LETP (low-overhead loop ends, Armv8.1-M). */
+  le: number;
+  /** Taken branches made by an LE/LETP. */
+  le_taken: number;
+  /** Dual-issue pairs (greedy, in execution order): an instruction directly after an unpaired predecessor, neither
+   *  LDRD/LDM/STM/MVE, not both single loads/stores, not both multiplies; register dependencies not looked at. */
+  pair: number;
+  /** MVE instructions directly after an MVE instruction of the other kind (vmem after valu or the reverse). */
+  vovl: number;
 }
 
 export interface RegionCount {

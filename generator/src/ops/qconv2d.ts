@@ -1,6 +1,7 @@
 // qconv2d: integer convolution on the raw model input: int8 weights, int32 bias, acc = bias + sum over valid taps of
 // w * (q - zeroPoint), exact in int32; then a threshold to b1, or the i32 accumulator. For cores without an FPU.
-// Kernel: runtime-c/bnn_qconv2d.c.
+// Kernels: runtime-c/bnn_qconv2d.c, bnn_qconv2d_{u8,s8}_acc (the generic loop: 'ref' and the i32 output); for a b1 output
+// runtime-c/bnn_qconv2d_thr.c, bnn_qconv2d_{u8,s8}_b1_thr (bias, threshold and flip folded into one record per channel).
 import { z } from 'zod';
 import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, ThresholdSpec, windowSpec } from '../ir/spec.ts';
@@ -19,6 +20,44 @@ export interface QConv2dLayer extends LayerBase {
   weights: Int8Array; // [O, C, kh, kw]
   bias: Int32Array; // [O]
   threshold?: Threshold; // present: output b1, absent: output i32
+}
+
+/** Most taps (in_c * kh * kw) the _b1_thr kernels take (BNN_QPATCH_MAX in runtime-c/bnn_qconv2d_thr.c). */
+export const QPATCH_MAX = 64;
+
+/** The slot of each tap t = (c * kh + ky) * kw + kx in a _b1_thr record: (c, ky, kx) order, except one input channel
+ * 3x3: the columns' (ky = 0, 1) pairs of kx = 0, 1, 2, then row 2 (runtime-c/bnn_qconv2d_thr.c). */
+export function qthrSlots(C: number, kh: number, kw: number): number[] {
+  if (C === 1 && kh === 3 && kw === 3) return [0, 2, 4, 1, 3, 5, 6, 7, 8];
+  return Array.from({ length: C * kh * kw }, (_, t) => t);
+}
+
+/**
+ * The _b1_thr kernels' records (runtime-c/bnn_qconv2d_thr.c): per output channel, int32 words of the weights u = -w'
+ * (w' = flip ? -w : w) as int16 pairs (slot 2k in the low half of word k, 2k + 1 in the high half, a 0 in the spare
+ * slot), then init = T' - 1, T' = flip ? bias - T : T - bias clamped to [-B, B + 1], B = taps * 128 * 255 >= |S'|.
+ * The bit is then init + sum u (q - zp) < 0, i.e. S' >= T', i.e. flip ? bias + S <= T : bias + S >= T (exact).
+ */
+export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
+  const [kh, kw] = l.kernel;
+  const taps = C * kh * kw;
+  const pairs = (taps + 1) >> 1;
+  const slots = qthrSlots(C, kh, kw);
+  const B = taps * 128 * 255;
+  const t = l.threshold!;
+  const rec = new Int32Array(l.outChannels * (pairs + 1));
+  for (let o = 0; o < l.outChannels; o++) {
+    const flip = t.flip[o] === 1;
+    const u = new Array<number>(2 * pairs).fill(0);
+    for (let k = 0; k < taps; k++) {
+      const w = l.weights[o * taps + k];
+      u[slots[k]] = flip ? w : -w;
+    }
+    for (let k = 0; k < pairs; k++) rec[o * (pairs + 1) + k] = (u[2 * k] & 0xffff) | (u[2 * k + 1] << 16);
+    const T = flip ? l.bias[o] - t.value[o] : t.value[o] - l.bias[o];
+    rec[o * (pairs + 1) + pairs] = Math.min(B + 1, Math.max(-B, T)) - 1;
+  }
+  return rec;
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional() });
@@ -76,6 +115,24 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   },
   lower(l, ctx) {
     const x = ctx.inputs[0];
+    const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
+    // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
+    if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX) {
+      const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
+      const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
+      return {
+        kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_b1_thr' : 'bnn_qconv2d_s8_b1_thr',
+        params: { type: 'bnn_qconv2d_thr_params_t', value: { fields: [
+          { name: 'g', value: windowStruct(x, ctx.output, l) },
+          { name: 'wt', value: ctx.table('wt', 'int32_t', qthrRecords(l, x.shape[0]), 'int') },
+          { name: 'zero_point', value: ctx.modelInput.zeroPoint },
+        ] } },
+        args: ['params', 'in', 'out'],
+        scratchBytes: 0,
+        runtime: ['bnn_qconv2d_thr.c'],
+        why: `bias, threshold and flip folded into one record per channel (${path}${taps === 9 && ctx.dsp ? ', SMLAD' : ''})`,
+      };
+    }
     return {
       kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
       params: { type: 'bnn_qconv2d_params_t', value: { fields: [

@@ -4,7 +4,6 @@
  * Options: --board microbit
  *
  * Arena plan (488 bytes):
- *   [0, 4)  scratch of layer 0  (layers 0..0)
  *   [0, 408)  scratch of layer 1  (layers 1..1)
  *   [408, 472)  tensor 'l0'  (layers 0..1)
  *   [472, 488)  tensor 'l2'  (layers 1..4)
@@ -36,18 +35,9 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (988 bytes) ---- */
-static const int8_t L0_weights[6] = {
-    -18, -68, 61, -125, 61, 125,
-};
-static const int32_t L0_bias[1] = {
-    -3228,
-};
-static const int32_t L0_thresh[1] = {
-    1814,
-};
-static const uint32_t L0_flip[1] = {
-    0x00000001u,
+/* ---- constant tables (986 bytes) ---- */
+static const int32_t L0_wt[4] = {
+    -4390930, -8191939, 8192061, -5043,
 };
 static const uint16_t L1_pool_rows[4] = {
     0, 1, 0, 1,
@@ -116,12 +106,10 @@ static const int32_t L4_bias[5] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: qconv2d 'l0' u8[1x8x4] -> b1[1x4x4] */
-static const bnn_qconv2d_params_t L0_params = {
+static const bnn_qconv2d_thr_params_t L0_params = {
     .g = { .in_c = 1, .in_h = 8, .in_w = 4, .out_c = 1, .out_h = 4, .out_w = 4, .kh = 2, .kw = 3, .sh = 2, .sw = 1, .pad_top = 0, .pad_left = 1 },
-    .weights = L0_weights,
-    .bias = L0_bias,
+    .wt = L0_wt,
     .zero_point = 112,
-    .out = { .thresh = L0_thresh, .flip = L0_flip },
 };
 /* layer 1: bconv2d 'l1' b1[1x4x4] -> b1[100x2x2] */
 static const bnn_bconv2d_params_t L1_params = {
@@ -150,7 +138,6 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
-    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
     words[1] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L1_params);
 }
 #endif
@@ -163,7 +150,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[1x8x4] -> b1[1x4x4] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 408), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_b1_thr(&L0_params, input, (uint32_t *)(a + 408));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 408), 64u);
     /* 1: bconv2d 'l1' b1[1x4x4] -> b1[100x2x2] */
     BNN_BENCH_MARK(bnn_mark_L1);

@@ -4,7 +4,6 @@
  * Options: --board mps2-an386
  *
  * Arena plan (8800 bytes):
- *   [0, 64)  scratch of layer 0  (layers 0..0)
  *   [0, 8000)  scratch of layer 1  (layers 1..1)
  *   [8000, 8400)  tensor 'x'  (layers 0..1)
  *   [8400, 8800)  tensor 'y'  (layers 1..2)
@@ -36,20 +35,12 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (505 bytes) ---- */
-static const int8_t L0_weights[16] = {
-    -83, 95, -90, 105, 47, 26, 52, 43, -51, -116, -9, -68, -60, -99, 23, 55,
-};
-static const int32_t L0_bias[16] = {
-    -65, 75, 58, 85, -66, -37, -42, 76, 45, -96,
-    89, -6, 57, 15, -38, -93,
-};
-static const int32_t L0_thresh[16] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0,
-};
-static const uint32_t L0_flip[1] = {
-    0x00000000u,
+/* ---- constant tables (485 bytes) ---- */
+static const int32_t L0_wt[32] = {
+    83, 64, 65441, -76, 90, -59, 65431, -86, 65489, 65,
+    65510, 36, 65484, 41, 65493, -77, 51, -46, 116, 95,
+    9, -90, 68, 5, 60, -58, 99, -16, 65513, 37,
+    65481, 92,
 };
 static const uint8_t L1_kernels[289] = {
     0x11, 0xd2, 0x7a, 0x2d, 0xf1, 0x33, 0xde, 0x7e, 0x96, 0xf5, 0xf8, 0xdf, 0x5a, 0x29, 0xe3, 0xe3,
@@ -82,12 +73,10 @@ static const uint32_t L1_flip[1] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: qconv2d 'stem' u8[1x10x10] -> b1[16x10x10] */
-static const bnn_qconv2d_params_t L0_params = {
+static const bnn_qconv2d_thr_params_t L0_params = {
     .g = { .in_c = 1, .in_h = 10, .in_w = 10, .out_c = 16, .out_h = 10, .out_w = 10, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .pad_top = 0, .pad_left = 0 },
-    .weights = L0_weights,
-    .bias = L0_bias,
+    .wt = L0_wt,
     .zero_point = 128,
-    .out = { .thresh = L0_thresh, .flip = L0_flip },
 };
 /* layer 1: bconv2d 'conv' b1[16x10x10] -> b1[16x10x10] */
 static const bnn_bconv2d_lanes_params_t L1_params = {
@@ -110,7 +99,6 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
-    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
     words[1] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L1_params);
 }
 #endif
@@ -123,7 +111,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'stem' u8[1x10x10] -> b1[16x10x10] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 8000), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_b1_thr(&L0_params, input, (uint32_t *)(a + 8000));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 8000), 400u);
     /* 1: bconv2d 'conv' b1[16x10x10] -> b1[16x10x10] */
     BNN_BENCH_MARK(bnn_mark_L1);

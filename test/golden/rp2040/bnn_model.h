@@ -24,7 +24,7 @@ extern "C" {
 #define BNN_INPUT_SIZE 28
 #define BNN_NUM_CLASSES 4
 /* Exact bytes of working memory (activations and scratch), planned at generation time. */
-#define BNN_ARENA_SIZE 156
+#define BNN_ARENA_SIZE 52
 #define BNN_SCORE_IS_FLOAT 0
 #define BNN_NUM_LAYERS 6
 /* The model's sha256 (its bnn-gen manifest and weights), and its first 64 bits as numbers that the preprocessor can

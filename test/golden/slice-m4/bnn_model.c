@@ -4,7 +4,6 @@
  * Options: --board mps2-an386
  *
  * Arena plan (19184 bytes):
- *   [0, 64)  scratch of layer 0  (layers 0..0)
  *   [0, 18028)  scratch of layer 1  (layers 1..1)
  *   [18032, 18608)  tensor 'x'  (layers 0..1)
  *   [18608, 19184)  tensor 'y'  (layers 1..2)
@@ -36,20 +35,12 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (372 bytes) ---- */
-static const int8_t L0_weights[16] = {
-    9, 79, 92, -103, 72, 66, -4, -33, -62, 12, 43, -48, -74, -98, -10, -37,
-};
-static const int32_t L0_bias[16] = {
-    33, -99, -83, -43, 79, 62, 95, -76, -87, -74,
-    69, -49, -36, 23, -75, 13,
-};
-static const int32_t L0_thresh[16] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0,
-};
-static const uint32_t L0_flip[1] = {
-    0x00000000u,
+/* ---- constant tables (352 bytes) ---- */
+static const int32_t L0_wt[32] = {
+    65527, -34, 65457, 98, 65444, 82, 103, 42, 65464, -80,
+    65470, -63, 4, -96, 33, 75, 62, 86, 65524, 73,
+    65493, -70, 48, 48, 74, 35, 98, -24, 10, 74,
+    37, -14,
 };
 static const uint16_t L1_codewords[16] = {
     375, 166, 146, 275, 448, 322, 255, 182, 400, 58, 402, 103, 217, 427, 297, 72,
@@ -67,12 +58,10 @@ static const uint32_t L1_start[16] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: qconv2d 'stem' u8[1x12x12] -> b1[16x12x12] */
-static const bnn_qconv2d_params_t L0_params = {
+static const bnn_qconv2d_thr_params_t L0_params = {
     .g = { .in_c = 1, .in_h = 12, .in_w = 12, .out_c = 16, .out_h = 12, .out_w = 12, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .pad_top = 0, .pad_left = 0 },
-    .weights = L0_weights,
-    .bias = L0_bias,
+    .wt = L0_wt,
     .zero_point = 128,
-    .out = { .thresh = L0_thresh, .flip = L0_flip },
 };
 /* layer 1: bconv2d 'conv' b1[16x12x12] -> b1[16x12x12] */
 static const bnn_bconv2d_slice_params_t L1_params = {
@@ -98,7 +87,6 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
-    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
     words[1] = bnn_bconv2d_b1_b1_slice_scratch_words(&L1_params);
 }
 #endif
@@ -111,7 +99,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'stem' u8[1x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 18032), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_b1_thr(&L0_params, input, (uint32_t *)(a + 18032));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 18032), 576u);
     /* 1: bconv2d 'conv' b1[16x12x12] -> b1[16x12x12] */
     BNN_BENCH_MARK(bnn_mark_L1);

@@ -7,7 +7,6 @@
  *   [0, 60)  tensor 'l0'  (layers 0..1)
  *   [0, 44)  tensor 'l3'  (layers 3..4)
  *   [48, 52)  tensor 'l2'  (layers 2..3)
- *   [64, 68)  scratch of layer 0  (layers 0..0)
  *   [64, 88)  tensor 'l1'  (layers 1..2)
  *   [88, 100)  scratch of layer 1  (layers 1..1)
  */
@@ -40,18 +39,9 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (892 bytes) ---- */
-static const int8_t L0_weights[9] = {
-    -45, 3, 63, 39, 8, 76, 127, -67, -50,
-};
-static const int32_t L0_bias[1] = {
-    3918,
-};
-static const int32_t L0_thresh[1] = {
-    -1123,
-};
-static const uint32_t L0_flip[1] = {
-    0x00000000u,
+/* ---- constant tables (895 bytes) ---- */
+static const int32_t L0_wt[6] = {
+    -2555859, -458755, -4915263, 4456321, 50, -5042,
 };
 static const uint16_t L1_codewords[8] = {
     310, 317, 145, 273, 179, 129, 208, 387,
@@ -99,12 +89,10 @@ static const float L3_bias[11] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: qconv2d 'l0' u8[1x6x9] -> b1[1x3x5] */
-static const bnn_qconv2d_params_t L0_params = {
+static const bnn_qconv2d_thr_params_t L0_params = {
     .g = { .in_c = 1, .in_h = 6, .in_w = 9, .out_c = 1, .out_h = 3, .out_w = 5, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .pad_top = 0, .pad_left = 1 },
-    .weights = L0_weights,
-    .bias = L0_bias,
+    .wt = L0_wt,
     .zero_point = 178,
-    .out = { .thresh = L0_thresh, .flip = L0_flip },
 };
 /* layer 1: bconv2d 'l1' b1[1x3x5] -> b1[3x2x3] */
 static const bnn_bconv2d_params_t L1_params = {
@@ -133,7 +121,6 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
-    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
     words[1] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L1_params);
 }
 #endif
@@ -146,7 +133,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[1x6x9] -> b1[1x3x5] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 0), (int32_t *)(a + 64));
+    bnn_qconv2d_u8_b1_thr(&L0_params, input, (uint32_t *)(a + 0));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 0), 60u);
     /* 1: bconv2d 'l1' b1[1x3x5] -> b1[3x2x3] */
     BNN_BENCH_MARK(bnn_mark_L1);

@@ -4,7 +4,6 @@
  * Options: --board stm32f4-discovery
  *
  * Arena plan (336 bytes):
- *   [0, 68)  scratch of layer 0  (layers 0..0)
  *   [0, 260)  scratch of layer 1  (layers 1..1)
  *   [0, 20)  tensor 'l3'  (layers 3..4)
  *   [264, 312)  tensor 'l0'  (layers 0..1)
@@ -38,22 +37,12 @@ BNN_MARK_DEFINE(bnn_mark_end)
 #define BNN_BENCH_MARK(name) ((void)0)
 #endif
 
-/* ---- constant tables (1002 bytes) ---- */
-static const int8_t L0_weights[34] = {
-    -82, -82, -9, -54, 62, 16, 23, 68, 28, -61, 22, -77, -99, -73, 76, 89,
-    -74, 12, -120, -111, -44, 50, -45, -40, -70, -58, -56, 74, 54, 125, 20, -3,
-    27, -75,
-};
-static const int32_t L0_bias[17] = {
-    1879, -4664, 3695, 890, -2189, 696, -3712, -2341, 3776, -2440,
-    -4530, -754, 1108, 260, -4056, 3294, -1871,
-};
-static const int32_t L0_thresh[17] = {
-    233, -2378, 736, -4133, 4380, -1808, 1543, 4703, -194, -4248,
-    1372, 1771, -1186, 2366, -157, -1685, -4614,
-};
-static const uint32_t L0_flip[1] = {
-    0x00002700u,
+/* ---- constant tables (964 bytes) ---- */
+static const int32_t L0_wt[34] = {
+    5374034, -1647, 3538953, 2285, -983102, -2960, -4390935, -5024, 4063204, 6568,
+    5111786, -2505, 4784227, 5254, -5767244, 7043, 851894, 3969, -7209080, 1807,
+    3342292, -5903, 2621485, 2524, 3801158, -2295, 4915144, -2107, -8126518, 3898,
+    262124, -4980, 4980709, -2744,
 };
 static const uint16_t L1_pool_rows[8] = {
     0, 1, 0, 1, 1, 2, 1, 2,
@@ -109,12 +98,10 @@ static const int32_t L4_bias[2] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: qconv2d 'l0' u8[2x8x3] -> b1[17x4x3] */
-static const bnn_qconv2d_params_t L0_params = {
+static const bnn_qconv2d_thr_params_t L0_params = {
     .g = { .in_c = 2, .in_h = 8, .in_w = 3, .out_c = 17, .out_h = 4, .out_w = 3, .kh = 1, .kw = 1, .sh = 2, .sw = 1, .pad_top = 0, .pad_left = 0 },
-    .weights = L0_weights,
-    .bias = L0_bias,
+    .wt = L0_wt,
     .zero_point = 87,
-    .out = { .thresh = L0_thresh, .flip = L0_flip },
 };
 /* layer 1: bconv2d 'l1' b1[17x4x3] -> b1[65x4x3] */
 static const bnn_bconv2d_params_t L1_params = {
@@ -143,7 +130,6 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
-    words[0] = bnn_qconv2d_u8_acc_scratch_words(&L0_params);
     words[1] = bnn_bconv2d_b1_acc_plain_ref_scratch_words(&L1_params);
 }
 #endif
@@ -156,7 +142,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: qconv2d 'l0' u8[2x8x3] -> b1[17x4x3] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_qconv2d_u8_acc(&L0_params, input, (uint32_t *)(a + 264), (int32_t *)(a + 0));
+    bnn_qconv2d_u8_b1_thr(&L0_params, input, (uint32_t *)(a + 264));
     BNN_TRACE_LAYER(0u, (const uint32_t *)(a + 264), 48u);
     /* 1: bconv2d 'l1' b1[17x4x3] -> b1[65x4x3] */
     BNN_BENCH_MARK(bnn_mark_L1);
