@@ -34,33 +34,6 @@ SL_PROF_DEFINE(bnn_sp_otrans)
 #define SL_PROF(name) ((void)0)
 #endif
 
-/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k], in five stages of 16 swaps of j-bit
- * blocks (j = 16, 8, 4, 2, 1). */
-#define SL_SWAP(a, b, j, m) do { const uint32_t t_ = (((a) >> (j)) ^ (b)) & (m); (a) ^= t_ << (j); (b) ^= t_; } while (0)
-/* In registers: stages 16 and 8 on the four words k, k + 8, k + 16, k + 24; then stages 4, 2, 1 on eight
- * consecutive words (about 5 instructions a swap instead of 8 through memory). */
-static void bnn_slice_transpose32(uint32_t *A)
-{
-    for (uint32_t k = 0; k < 8u; k++) {
-        uint32_t a = A[k], b = A[k + 8u], c = A[k + 16u], d = A[k + 24u];
-        SL_SWAP(a, c, 16u, 0x0000FFFFu); SL_SWAP(b, d, 16u, 0x0000FFFFu);
-        SL_SWAP(a, b, 8u, 0x00FF00FFu); SL_SWAP(c, d, 8u, 0x00FF00FFu);
-        A[k] = a; A[k + 8u] = b; A[k + 16u] = c; A[k + 24u] = d;
-    }
-    for (uint32_t k = 0; k < 32u; k += 8u) {
-        uint32_t a0 = A[k], a1 = A[k + 1u], a2 = A[k + 2u], a3 = A[k + 3u];
-        uint32_t a4 = A[k + 4u], a5 = A[k + 5u], a6 = A[k + 6u], a7 = A[k + 7u];
-        SL_SWAP(a0, a4, 4u, 0x0F0F0F0Fu); SL_SWAP(a1, a5, 4u, 0x0F0F0F0Fu);
-        SL_SWAP(a2, a6, 4u, 0x0F0F0F0Fu); SL_SWAP(a3, a7, 4u, 0x0F0F0F0Fu);
-        SL_SWAP(a0, a2, 2u, 0x33333333u); SL_SWAP(a1, a3, 2u, 0x33333333u);
-        SL_SWAP(a4, a6, 2u, 0x33333333u); SL_SWAP(a5, a7, 2u, 0x33333333u);
-        SL_SWAP(a0, a1, 1u, 0x55555555u); SL_SWAP(a2, a3, 1u, 0x55555555u);
-        SL_SWAP(a4, a5, 1u, 0x55555555u); SL_SWAP(a6, a7, 1u, 0x55555555u);
-        A[k] = a0; A[k + 1u] = a1; A[k + 2u] = a2; A[k + 3u] = a3;
-        A[k + 4u] = a4; A[k + 5u] = a5; A[k + 6u] = a6; A[k + 7u] = a7;
-    }
-}
-
 /* Full adder on planes: a += x with carry c (a, c updated). */
 #define SL_FA(a, x, c) do { uint32_t t_ = (a) ^ (x); uint32_t n_ = (a) ^ ((((a) ^ (c))) & t_); (a) = t_ ^ (c); (c) = n_; } while (0)
 #define SL_HA(a, x, c) do { (c) = (a) & (x); (a) ^= (x); } while (0)
@@ -565,7 +538,7 @@ static void bnn_slice_band(uint32_t *rows, uint32_t BP, const uint32_t *in, cons
         const uint32_t *src = in + (size_t)y * W * in_words + j;
         for (uint32_t x = 0; x < npos; x++) tb[x] = src[(size_t)x * in_words];
         for (uint32_t x = npos; x < 32u; x++) tb[x] = 0u;
-        bnn_slice_transpose32(tb);
+        bnn_transpose32(tb);
         const uint32_t m = C - 32u * j < 32u ? C - 32u * j : 32u;
         uint32_t *dst = rows + 32u * j * BP + slot;
         if (nr == 1u) {
@@ -858,7 +831,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
         const uint32_t pool1 = p->pool.kh && bnn_slice_pool_offsets(poff, &p->pool, oy0, W, nr, out_words, mode, satbytes);
         for (uint32_t j = 0; j < out_words; j++) {
             for (uint32_t k = 0; k < 32u; k++) tb[k] = obits[32u * j + k];
-            bnn_slice_transpose32(tb);
+            bnn_transpose32(tb);
             uint32_t *y = out + (size_t)pos0 * out_words + j;
             if (pool1) {
                 for (uint32_t b = 0; b < 32u; b++)

@@ -83,6 +83,9 @@ typedef struct {
     const uint16_t *span_x;  /* [in_w][2]: the same for columns */
 } bnn_pool_t;
 
+/* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k] (bnn_bits.c). */
+void bnn_transpose32(uint32_t *A);
+
 /* Clear the pooled b1 map of out_c channels. */
 void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out);
 /* OR word j (channels 32j..) of input position (y, x) into every pooled position whose window holds it. */

@@ -28,7 +28,7 @@ export const flatten: OpDef<FlattenLayer, typeof schema> = {
   lower(_l, ctx) {
     const x = ctx.inputs[0];
     if (x.dtype !== 'b1' || (x.shape[1] === 1 && x.shape[2] === 1)) return { kernel: '', args: [], scratchBytes: 0, runtime: [], aliasInput: true };
-    return { kernel: 'bnn_flatten_b1_b1', args: [...x.shape.map((v) => ({ value: v })), 'in', 'out'], scratchBytes: 0, runtime: ['bnn_flatten.c'] };
+    return { kernel: 'bnn_flatten_b1_b1', args: [...x.shape.map((v) => ({ value: v })), 'in', 'out'], scratchBytes: 0, runtime: ['bnn_flatten.c', 'bnn_bits.c'] };
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
