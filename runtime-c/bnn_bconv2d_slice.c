@@ -392,6 +392,15 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(vaddq_u32(g, j_hi), vandq_u32(vshlq_u32(w, sh_hi), m)));
             a += 8;
         }
+        /* 8-bit indices: four channels a word, offset 256 idx_j from field j moved to bits 8..15. */
+        const int32x4_t sh8 = { 8, 0, -8, -16 };
+        const uint32x4_t m8 = vdupq_n_u32(0xFF00u);
+        if (ib == 8u) for (; c + 8u <= C; c += 8u, iw += 2) {
+            const uint32x4_t g = vdupq_n_u32((uint32_t)(uintptr_t)(cw + (c >> 3) * gstride));
+            vst1q_u32((uint32_t *)(void *)a, vaddq_u32(vaddq_u32(g, j_lo), vandq_u32(vshlq_u32(vdupq_n_u32(iw[0]), sh8), m8)));
+            vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(vaddq_u32(g, j_hi), vandq_u32(vshlq_u32(vdupq_n_u32(iw[1]), sh8), m8)));
+            a += 8;
+        }
 #else
         if (ib == 4u) for (; c + 8u <= C; c += 8u) {
             const uint32_t w = *iw++;
@@ -400,6 +409,15 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             a[2] = g + 16u + ((w >> 8) & 15u) * 64u;  a[3] = g + 24u + ((w >> 12) & 15u) * 64u;
             a[4] = g + 32u + ((w >> 16) & 15u) * 64u; a[5] = g + 40u + ((w >> 20) & 15u) * 64u;
             a[6] = g + 48u + ((w >> 24) & 15u) * 64u; a[7] = g + 56u + (w >> 28) * 64u;
+            a += 8;
+        }
+        if (ib == 8u) for (; c + 8u <= C; c += 8u, iw += 2) {
+            const uint32_t w0 = iw[0], w1 = iw[1];
+            const uint32_t *g = cw + (c >> 3) * gstride;
+            a[0] = g + (w0 & 255u) * 64u;              a[1] = g + 8u + ((w0 >> 8) & 255u) * 64u;
+            a[2] = g + 16u + ((w0 >> 16) & 255u) * 64u; a[3] = g + 24u + (w0 >> 24) * 64u;
+            a[4] = g + 32u + (w1 & 255u) * 64u;         a[5] = g + 40u + ((w1 >> 8) & 255u) * 64u;
+            a[6] = g + 48u + ((w1 >> 16) & 255u) * 64u; a[7] = g + 56u + (w1 >> 24) * 64u;
             a += 8;
         }
 #endif

@@ -36,6 +36,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     ['16x16x64 tau 4, row ring, wide lanes (three chunks)', standardLayerModel(64, 16, 16, 4, 44), /row ring, wide lanes/, 'bnn_sl_mve_wide_out'],
     ['8x8x70 tau 3, pad +1, wide lanes with zero-block channels', withPadValue(standardLayerModel(70, 8, 8, 3, 45), 1), /wide lanes/, 'bnn_sl_mve_wide_out'],
     ['13x7x64 tau 4, pad -1, wide lanes, a partial unit and a fused 2x2 max pool', withPool(withPadValue(standardLayerModel(64, 13, 7, 4, 46), -1), [2, 2], [2, 2]), /wide lanes.*max pool fused/, 'bnn_sl_mve_wide_out'],
+    ['6x10x136 tau 5 (8-bit indices), pad -1, wide lanes', withPadValue(standardLayerModel(136, 6, 10, 5, 48), -1), /wide lanes/, 'bnn_sl_mve_wide_out'],
     ['12x32x32 tau 4, thresholds above a byte, wide lanes', withThresholds(standardLayerModel(32, 12, 32, 4, 47), 230, 280, 47), /wide lanes/, 'bnn_sl_mve_wide_out'],
   ];
   for (const [i, [name, model, why, routine]] of cases.entries()) {
