@@ -134,34 +134,46 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
     return transpose + border + units * ((mode ? M0.unit1 : M0.unit0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
   }
   const asmOut = mode === 1 && n <= 16 && tail === 0;
-  const transpose = (units + 1) * words * (R === 1 ? 955 : 1000 + 220 * R) + units * C * 6;
+  const mve = core === 'm55';
+  const transpose = ((units + 1) * words * (R === 1 ? 955 : 1000 + 220 * R) + units * C * 6) * (mve ? MVE.transpose : 1);
   const perUnit = 400;
   const border = Math.min(units, 3) * (mode ? 3000 : 3000 + 300 * R);
   // Per kernel row: taps and row patterns ~145; a cached row costs two 32-word copies (~40) instead.
   const cached = mode && rowCache ? (3 - R) * (units - 1) / units : 0;
   // Ring: the new kernel rows (~145 each) and 24 instructions per codeword, no copies.
-  const perUnitC = ring
-    ? 60 + 24 * n + 145 * (3 - cached)
+  const perUnitC = mve && ring ? MVE.ring + MVE.ringCw * n + MVE.ringRow * (3 - cached)
+    : mve && mode ? MVE.shared + MVE.sharedCw * n - MVE.cachedRow * cached
+    : ring ? 60 + 24 * n + 145 * (3 - cached)
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
   // Wide: 11 per pair and the loop every 8 channels (fitted: 12.75), a chunk of 24 channels ~7, a fold ~37, the gather ~60.
   const chunks = Math.ceil(Math.ceil(C / 8) / 3);
-  const mve = core === 'm55';
-  const perPair = mve && (wide || sat) ? MVE.pair : wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
+  // The Helium loops run over the padded channels (sat: multiples of 16, wide: of 8).
+  const c16 = Math.ceil(C / 16) * 16, c8 = Math.ceil(C / 8) * 8;
+  const perPair = mve && wide ? MVE.widePair * c8 / C : mve && sat ? MVE.satPair * c16 / C : wide ? 12.75 : sat ? 11 : asmOut ? 16.7 : mode ? 17.4 + (n > 16 ? 0.8 : 0) : 31.7 + (n > 16 ? 0.6 : 0);
   // A batch after the first costs the assembly loop a call, its setup and a fold of the 16 lane words (~115).
-  const perUnitO = mve && wide ? MVE.wideOut + MVE.fold * chunks : mve && sat ? MVE.satOut : wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
+  const perUnitO = mve && wide ? MVE.wideOut + MVE.chunk * chunks : mve && sat ? MVE.satOut : wide ? 75 + 7 * chunks + 37 * (chunks - 1) - 9 * chunks : sat ? 30 + 3 * Math.ceil(C / 16) : asmOut ? 128 + 115 * (batches - 1) : (mode ? 380 : 207) + 60 * (batches - 1) + tail * (mode ? 5 : 51);
   // A fused max pool ORs each position's word into its pooled word, found once per unit (POOL.unit) instead of storing
   // it (POOL.word more per output word).
-  const perOutWord = (mode ? 770 : 1200) + (s.pooled ? POOL.word : 0);
-  // The records' count-word addresses, written once per layer (~5.5 per address).
-  const records = wide ? O * Math.ceil(C / 8) * 8 * 5.5 : sat ? O * Math.ceil(C / 16) * 16 * 5.5 : 0;
+  const perOutWord = (mode ? (mve ? MVE.otrans : 770) : 1200) + (s.pooled ? POOL.word : 0);
+  // The records' count-word addresses, written once per layer (~5.5 per address; in vectors on the M55); the wide
+  // path's start words once per kind of unit (first, interior, last).
+  const records = (wide ? O * c8 : sat ? O * c16 : 0) * (mve ? MVE.address : 5.5) + (mve && wide ? Math.min(units, 3) * O * MVE.wideStart : 0);
   return records + transpose + border + units * (perUnit + (s.pooled ? POOL.unit : 0) + groups * C * perUnitC + O * (C * perPair + perUnitO) + perOutWord * Math.ceil(O / 32));
 }
 
 /** Fused max pool (Thumb-2): the pooled words of a unit's positions, then one OR per position and output word. */
 const POOL = { unit: 700, word: 450 };
 
-/** M55 constants of the Helium record loops (bnn_bconv2d_slice_mve.c), fitted to mps3-an547 counts. */
-const MVE = { pair: 5.3, satOut: 16, wideOut: 24, fold: 12 };
+/** M55 constants of the Helium loops (bnn_bconv2d_slice_mve.c), fitted to mps3-an547 counts (bench/profile-slice.ts
+ *  ... mps3-an547): per (output, padded channel) pair and per output and unit of the record loops (a chunk of 24
+ *  channels: its setup and fold); per (channel, unit) of the shared counts (ring: per codeword and new kernel row;
+ *  else per codeword, the three rows included); per record address; the wide start words per output and kind of
+ *  unit; the C transposes against the M4's; the output transpose per unit and output word. */
+const MVE = {
+  widePair: 4.51, wideOut: 34, chunk: 17, satPair: 4.9, satOut: 22,
+  ring: 7, ringCw: 9.5, ringRow: 51, shared: 339, sharedCw: 14, cachedRow: 100,
+  address: 2.8, wideStart: 37, transpose: 0.94, otrans: 1010,
+};
 
 /** M0 constants (instructions), fitted to microbit counts (bench/profile-slice.ts --board microbit). */
 const M0 = {
