@@ -589,7 +589,7 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     uint32_t *pend = cwo + (mode ? 4u * n : n);                 /* [batch / 8] pending carries of one output */
     /* Mode 1 with row_cache (R <= 2): the row counts of kernel rows R..2 of every channel, kept for the next unit,
      * whose kernel rows 0..2-R they are. */
-    const uint32_t cslots = mode && p->row_cache && G == O ? 3u - R : 0u;
+    const uint32_t cslots = mode && p->row_cache && G == O && R < 3u ? 3u - R : 0u; /* a ring with R > 2 reuses no row */
     /* Working memory kept off the stack (16 KiB parts have little of it): the unit's masks and border corrections, one
      * output's accumulator when there is a single batch, and mode 1's kernel-row counts S ([ky][pattern][w]:
      * a kernel row's match count in 4-bit lanes, lane i = position 4i + w), or mode 0's row patterns. */
@@ -706,9 +706,25 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
                 const uint32_t ru = oy0 > 0u && nr == R && R < 3u ? 3u - R : 0u;
 #if BNN_MVE
                 if (p->pad_value == 0) {
-                    uint32_t *const dst[3] = { cache + (ring_rot % 3u) * C * 32u, cache + ((ring_rot + 1u) % 3u) * C * 32u, cache + ((ring_rot + 2u) % 3u) * C * 32u };
-                    const bnn_sl_rows_args_t ra = { C, BP, ru, nr, W, cm0, unit_mask, cm2, valid };
-                    bnn_sl_mve_ring_rows(dst, rows, &ra);
+                    /* Blocks of 32 channels: their unit words in S (unused in ring mode), then their rows. */
+                    for (uint32_t c0 = 0; c0 < C; c0 += 32u) {
+                        const uint32_t cnt = C - c0 < 32u ? C - c0 : 32u;
+                        for (uint32_t ky = ru; ky < 3u; ky++) {
+                            const uint32_t *rc = rows + c0 * BP + ky, *const rend = rc + cnt * BP;
+                            uint32_t *u = S + 32u * ky;
+                            if (nr == 1u) for (; rc != rend; rc += BP) *u++ = rc[0];
+                            else if (nr == 2u) for (; rc != rend; rc += BP) *u++ = rc[0] | rc[1] << W;
+                            else for (; rc != rend; rc += BP) {
+                                uint32_t U = rc[0];
+                                for (uint32_t r = 1; r < nr; r++) U |= rc[r] << (r * W);
+                                *u++ = U;
+                            }
+                        }
+                        uint32_t *const dst[3] = { cache + ((ring_rot % 3u) * C + c0) * 32u, cache + (((ring_rot + 1u) % 3u) * C + c0) * 32u,
+                                                   cache + (((ring_rot + 2u) % 3u) * C + c0) * 32u };
+                        const bnn_sl_rows_args_t ra = { cnt, ru, cm0, unit_mask, cm2, valid };
+                        bnn_sl_mve_ring_rows(dst, S, &ra);
+                    }
                 } else
 #endif
                 for (uint32_t c = 0; c < C; c++) {

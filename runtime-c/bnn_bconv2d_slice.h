@@ -64,12 +64,12 @@ void bnn_sl_mve_wide_out(const bnn_sl_sat_args_t *a);
 void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky);
 void bnn_sl_mve_cw_lanes(uint32_t *dst, const uint32_t *const *ptrs, const uint32_t *const *ptrs_end);
 void bnn_sl_mve_cw_ring(uint32_t *cw, const bnn_sl_ring_args_t *a);
-/* Ring mode (nr <= 2), zero padding: kernel rows from..2 of every channel (C >= 1) into their ring slots, as
- * bnn_slice_unit_taps + bnn_sl_rows_lanes compute them one channel at a time; dst[ky]: channel 0's 32 words (channel
- * c 32 c words further); rows: the band ([C][BP] words); um: the unit's positions. The field order is fixed (the
- * assembly reads it by offset). */
-typedef struct { uint32_t C, BP, from, nr, W, cm0, um, cm2; const uint32_t *valid; } bnn_sl_rows_args_t;
-void bnn_sl_mve_ring_rows(uint32_t *const *dst, const uint32_t *rows, const bnn_sl_rows_args_t *a);
+/* Ring mode, zero padding: kernel rows from..2 of n (1..32) channels into their ring slots, as bnn_slice_unit_taps +
+ * bnn_sl_rows_lanes compute them one channel at a time; U[32 ky + c]: channel c's unit word of kernel row ky (its
+ * nr input rows side by side); dst[ky]: channel 0's 32 words (channel c 32 c words further); um: the unit's positions.
+ * The field order is fixed (the assembly reads it by offset). */
+typedef struct { uint32_t n, from, cm0, um, cm2; const uint32_t *valid; } bnn_sl_rows_args_t;
+void bnn_sl_mve_ring_rows(uint32_t *const *dst, const uint32_t *U, const bnn_sl_rows_args_t *a);
 #define SL_ROWS_LANES bnn_sl_mve_rows_lanes
 #define SL_CW_LANES bnn_sl_mve_cw_lanes
 #define SL_CW_RING bnn_sl_mve_cw_ring

@@ -99,12 +99,11 @@ void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)
     }
 }
 
-/* Ring rows (ring mode: at most 2 rows a unit): kernel row ky of every channel, its tap planes in scalar registers
- * and each plane's four nibble-lane words as one vector (as bnn_sl_mve_rows_lanes). In assembly: GCC spills here.
- * A one-row unit shifts the next row word by 32, which gives 0. Registers across the channel loop: r0 the channel's
- * band word, r1 the band stride, r2 the second row's shift, r3 the destination, r7/r8/r9 cm0/um/cm2, r10/r11/r12 the
- * kernel row's valid taps, lr the channels left; q6/q7 the 0x11 mask and the shifts 0, -1, -2, -3 (reloaded per
- * channel: the stores need them as temporaries). */
+/* Ring rows: kernel row ky (from..2) of a block of channels, from each channel's unit word U (built by the caller),
+ * the tap planes in scalar registers and each plane's four nibble-lane words as one vector (as
+ * bnn_sl_mve_rows_lanes). In assembly: GCC spills here. Registers across the channel loop: r0 the next U, r3 the
+ * destination, r7/r8/r9 cm0/um/cm2, r10/r11/r12 the kernel row's valid taps, lr the channels left; q6/q7 the 0x11
+ * mask and the shifts 0, -1, -2, -3 (reloaded per channel: the stores need them as temporaries). */
 #define SLM_SPL(q) "vshl.u32 " q ", " q ", q7\n\tvand " q ", " q ", q6\n\t"
 __asm__(
     "\t.pushsection .text.bnn_sl_mve_ring_rows,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
@@ -113,24 +112,22 @@ __asm__(
     "push {r4-r11, lr}\n\t"
     "vpush {d8-d15}\n\t"
     "sub sp, sp, #16\n\t"
-    /* [sp] dst, [sp + 4] rows, [sp + 8] args, [sp + 12] ky */
+    /* [sp] dst, [sp + 4] U, [sp + 8] args, [sp + 12] ky */
     "str r0, [sp]\n\tstr r1, [sp, #4]\n\tstr r2, [sp, #8]\n\t"
-    "ldr r3, [r2, #8]\n\tstr r3, [sp, #12]\n"
+    "ldr r3, [r2, #4]\n\tstr r3, [sp, #12]\n"
     "1:\n\t"
     "ldr r4, [sp, #12]\n\tcmp r4, #3\n\tbhs 3f\n\t"
     "ldr r5, [sp, #8]\n\t"
-    "ldr r0, [sp, #4]\n\tadd r0, r0, r4, lsl #2\n\t"           /* channel 0's word of input row ky */
-    "ldr r1, [r5, #4]\n\tlsl r1, r1, #2\n\t"                     /* BP words -> bytes */
-    "ldr r2, [r5, #12]\n\tcmp r2, #1\n\tite hi\n\tldrhi r2, [r5, #16]\n\tmovls r2, #32\n\t"
+    "ldr r0, [sp, #4]\n\tadd r0, r0, r4, lsl #7\n\t"            /* U + 32 ky */
     "ldr r3, [sp]\n\tldr r3, [r3, r4, lsl #2]\n\t"
-    "ldr r7, [r5, #20]\n\tldr r8, [r5, #24]\n\tldr r9, [r5, #28]\n\t"
-    "ldr r6, [r5, #32]\n\tadd r6, r6, r4, lsl #2\n\tadd r6, r6, r4, lsl #3\n\t" /* valid + 3 ky */
+    "ldr r7, [r5, #8]\n\tldr r8, [r5, #12]\n\tldr r9, [r5, #16]\n\t"
+    "ldr r6, [r5, #20]\n\tadd r6, r6, r4, lsl #2\n\tadd r6, r6, r4, lsl #3\n\t" /* valid + 3 ky */
     "ldr r10, [r6]\n\tldr r11, [r6, #4]\n\tldr r12, [r6, #8]\n\t"
     "ldr lr, [r5, #0]\n\t"
     "adr r6, 4f\n"
     "2:\n\t"
     "vmov.i8 q6, #0x11\n\tvldrw.u32 q7, [r6]\n\t"
-    "ldr r4, [r0]\n\tldr r5, [r0, #4]\n\tadd r0, r0, r1\n\tlsl r5, r5, r2\n\torr r4, r4, r5\n\t"
+    "ldr r4, [r0], #4\n\t"
     "and r5, r8, r4\n\tvdup.32 q0, r5\n\tbic r5, r11, r5\n\tvdup.32 q1, r5\n\t"
     "and r5, r9, r4, lsr #1\n\tvdup.32 q2, r5\n\tbic r5, r12, r5\n\tvdup.32 q3, r5\n\t"
     SLM_SPL("q0") SLM_SPL("q1") SLM_SPL("q2") SLM_SPL("q3")

@@ -65,7 +65,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     ['8x8x64 tau 3', standardLayerModel(64, 8, 8, 3, 7), undefined, /byte lanes/],
     ['9x9x19 tau 3, pad -1', withPadValue(standardLayerModel(19, 9, 9, 3, 13), -1), undefined, /./],
     ['8x8x32 tau 4, pad +1', withPadValue(standardLayerModel(32, 8, 8, 4, 17), 1), undefined, /byte lanes/],
-    ['6x10x24 tau 5 (8-bit indices), saturating', standardLayerModel(24, 6, 10, 5, 18), undefined, /byte lanes, saturating/],
+    ['6x10x24 tau 5 (8-bit indices), saturating', standardLayerModel(24, 6, 10, 5, 18), undefined, /saturating/],
     ['20x20x24 tau 4, one row per unit: row ring, saturating', standardLayerModel(24, 20, 20, 4, 19), undefined, /row ring, saturating/],
     ['15x16x16 tau 3, pad -1, row ring (two rows a unit) and a partial last unit', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), undefined, /row ring/],
     ['16x16x40 tau 4, row cache with channel batches', standardLayerModel(40, 16, 16, 4, 21), 'pin', /row cache, batch 24,/],

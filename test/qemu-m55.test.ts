@@ -30,12 +30,13 @@ async function m55Run(model: Model, name: string) {
 
 describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))('Cortex-M55 Helium loops under QEMU', () => {
   const cases: [string, Model, RegExp, string][] = [
-    ['20x20x24 tau 4, row ring, saturating', standardLayerModel(24, 20, 20, 4, 41), /row ring, saturating/, 'bnn_sl_mve_sat_out'],
+    ['20x20x32 tau 4, row ring, saturating', standardLayerModel(32, 20, 20, 4, 41), /row ring, saturating/, 'bnn_sl_mve_sat_out'],
     ['6x10x32 tau 5 (8-bit indices), saturating', standardLayerModel(32, 6, 10, 5, 42), /saturating/, 'bnn_sl_mve_sat_out'],
     ['6x32x120 tau 4, saturating with the corner units on 16-bit lanes', withThresholds(standardLayerModel(120, 6, 32, 4, 43), -700, -580, 43), /saturating/, 'bnn_sl_mve_sat_out'],
     ['16x16x64 tau 4, row ring, wide lanes (three chunks)', standardLayerModel(64, 16, 16, 4, 44), /row ring, wide lanes/, 'bnn_sl_mve_wide_out'],
     ['8x8x70 tau 3, pad +1, wide lanes with zero-block channels', withPadValue(standardLayerModel(70, 8, 8, 3, 45), 1), /wide lanes/, 'bnn_sl_mve_wide_out'],
     ['13x7x64 tau 4, pad -1, wide lanes, a partial unit and a fused 2x2 max pool', withPool(withPadValue(standardLayerModel(64, 13, 7, 4, 46), -1), [2, 2], [2, 2]), /wide lanes.*max pool fused/, 'bnn_sl_mve_wide_out'],
+    ['8x8x64 tau 4, four rows a unit: row ring (rows in C), wide lanes', standardLayerModel(64, 8, 8, 4, 49), /row ring, wide lanes/, 'bnn_sl_mve_wide_out'],
     ['6x10x136 tau 5 (8-bit indices), pad -1, wide lanes', withPadValue(standardLayerModel(136, 6, 10, 5, 48), -1), /wide lanes/, 'bnn_sl_mve_wide_out'],
     ['12x32x32 tau 4, thresholds above a byte, wide lanes', withThresholds(standardLayerModel(32, 12, 32, 4, 47), 230, 280, 47), /wide lanes/, 'bnn_sl_mve_wide_out'],
   ];

@@ -83,7 +83,7 @@ export function sliceScratchWords(s: SliceShape, w: SliceWorkingSet): number {
   const whole = G === O;
   const q = mode ? 8 : 4;
   const a = mode ? 16 : sliceAccBits(C) + 1;
-  const cache = whole && mode && w.rowCache ? (w.ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
+  const cache = whole && mode && (w.rowCache || w.ring) ? (w.ring ? C * 96 + 9 * n : C * 32 * (3 - R)) : 0;
   // Saturating path: per output an address per channel (rounded up to 16) and 10 start words; a zero block. The wide
   // path: channels rounded up to 8, 18 start words.
   const satWords = !whole ? 0 : w.wide ? O * (Math.ceil(C / 8) * 8 + 18) + 8 : w.sat ? O * (Math.ceil(C / 16) * 16 + 10) + 8 : 0;
@@ -141,7 +141,7 @@ export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = '
   // Per kernel row: taps and row patterns ~145; a cached row costs two 32-word copies (~40) instead.
   const cached = mode && rowCache ? (3 - R) * (units - 1) / units : 0;
   // Ring: the new kernel rows (~145 each) and 24 instructions per codeword, no copies.
-  const perUnitC = mve && ring ? MVE.ring + MVE.ringCw * n + MVE.ringRow * (3 - cached)
+  const perUnitC = mve && ring ? MVE.ring + MVE.ringCw * n + (R === 1 ? MVE.ringRow1 : R === 2 ? MVE.ringRow2 : MVE.ringRow + MVE.ringRowR * R) * (3 - cached)
     : mve && mode ? MVE.shared + MVE.sharedCw * n - MVE.cachedRow * cached
     : ring ? 60 + 24 * n + 145 * (3 - cached)
     : (mode ? (n % 2 === 0 ? 450 + 5 * R + 27 * n : 510 + 20 * R + 38 * n) : 250 + 18 * R + 30 * n) - 105 * cached;
@@ -171,7 +171,7 @@ const POOL = { unit: 700, word: 450 };
  *  unit; the C transposes against the M4's; the output transpose per unit and output word. */
 const MVE = {
   widePair: 4.51, wideOut: 34, chunk: 17, satPair: 4.9, satOut: 22,
-  ring: 7, ringCw: 9.5, ringRow: 51, shared: 339, sharedCw: 14, cachedRow: 100,
+  ring: 7, ringCw: 9.5, ringRow1: 60, ringRow2: 65, ringRow: 60, ringRowR: 11, shared: 339, sharedCw: 14, cachedRow: 100,
   address: 2.8, wideStart: 37, transpose: 0.94, otrans: 1010,
 };
 
@@ -203,7 +203,9 @@ export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
     for (const outGroup of groups) {
       const whole = outGroup === O;
       for (const rowCache of whole && mode === 1 && rowsPerUnit <= 2 && H > rowsPerUnit ? [true, false] : [false]) {
-        for (const ring of rowCache && dsp && C % 8 === 0 ? [true, false] : [false]) {
+        // The ring also serves units of more than 2 rows (nothing to reuse): every channel's rows, then the counts
+        // codeword by codeword.
+        for (const ring of (rowCache || rowsPerUnit > 2) && whole && mode === 1 && dsp && C % 8 === 0 ? [true, false] : [false]) {
           // Output records: saturating bytes (thresholds <= 255), wide lanes (any), or none.
           const records = whole && mode === 1 && dsp ? [...(satOk ? ['sat'] : []), 'wide', ''] : [''];
           for (const rec of records) {
