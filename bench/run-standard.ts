@@ -6,7 +6,7 @@
 //     (--ram-budget);
 //   - Cortex-M0+: the example built for cortex-m0plus, run on the micro:bit's M0 (the same ARMv6-M instructions), and
 //     the rpi-pico firmware built and linked (flash and RAM from its ELF);
-//   - the example with an int8 stem (--stem int8) on the micro:bit;
+//   - the example with an int8 stem (--stem int8) on the micro:bit and the M4;
 //   - Cortex-M7 (mps2-an500) and Cortex-M55 (mps3-an547): the standard shapes at every tau, the example end to end,
 //     and a reduced ReActNet-ResNet-18 (test/fixtures/pytorch/make_resnet18.py as in test/onnx-resnet.test.ts:
 //     width 8, 3x64x64, 10 classes, tau 4, seed 3; exported by PyTorch at bench time, deterministic) end to end;
@@ -87,8 +87,9 @@ if (!quick) {
   // The example's arena before conv -> max pool fusion was 9,728 B with the portable kernels: 1.5x that, too.
   runs.push({ board: 'mps2-an386', core: 'cortex-m4, arena <= 14,592 B', ...whole[0], opts: { ramBudget: 14_592 } });
   runs.push({ board: 'microbit', core: 'cortex-m0plus', ...whole[0], opts: { cpu: 'cortex-m0plus' } });
-  // Cores without an FPU: the example with its stem quantised to int8 (--stem int8; bench/stem-cost.ts: its accuracy cost).
-  runs.push({ board: 'microbit', shape: 'example, --stem int8 (end to end)', tau: exampleTau, model: integerStem(example) });
+  // The example with its stem quantised to int8 (--stem int8; bench/stem-cost.ts: its accuracy cost): for cores
+  // without an FPU, and on the M4 (SMLAD).
+  for (const board of ['microbit', 'mps2-an386']) runs.push({ board, shape: 'example, --stem int8 (end to end)', tau: exampleTau, model: integerStem(example) });
 }
 // The big cores: Cortex-M7 (dual issue) and Cortex-M55 (Helium), each with its own cycle model (bench.ts timingModel).
 const BIG = ['mps2-an500', 'mps3-an547'];

@@ -18,7 +18,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering
   const y = ctx.output;
   const [C] = x.shape;
   const [O, OH, OW] = y.shape;
-  const ref = refCost(l, C, O, OH, OW);
+  const ref = refCost(l, C, O, OH, OW, ctx.armv6m);
   const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
   const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : 'm4', !!pool);

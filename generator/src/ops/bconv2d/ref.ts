@@ -6,18 +6,29 @@ import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
 
-/** Estimated Cortex-M4 instructions of the _ref kernels (same fitting). */
-export function refCost(l: BConv2dLayer, C: number, O: number, OH: number, OW: number): number {
+/**
+ * Estimated instructions of the _ref kernels, fitted to exact QEMU counts of the standard shapes (16x16x64,
+ * 32x32x32, 8x8x128; codebook at tau 3..5) on the M4 (also used for the other Thumb-2 cores) and the M0 (ARMv6-M).
+ * Per output position: per input channel the taps, per codeword (when shared) and per output channel; per output
+ * channel its threshold and store. Plain weights: per output and tap, per channel word.
+ */
+export function refCost(l: BConv2dLayer, C: number, O: number, OH: number, OW: number, armv6m = false): number {
   const P = OH * OW;
   const taps = l.kernel[0] * l.kernel[1];
+  const k = armv6m ? REF.m0 : REF.m4;
   if (l.weights.kind === 'codebook') {
     const n = l.weights.codewords.length;
     const share = n < O;
-    return P * (C * (taps * 16 + 10 + (share ? n * 18 + O * 16 : O * 30)) + O * 20);
+    return P * (C * (taps * k.tap + k.chan + (share ? n * k.cw + O * k.out : O * k.outOwn)) + O * 20);
   }
   const words = Math.ceil(C / 32);
-  return P * O * (taps * (words * 22 + 12) + 20);
+  return P * O * (taps * (words * k.word + k.plainTap) + 20);
 }
+
+const REF = {
+  m4: { tap: 40, chan: 16, cw: 19, out: 14.8, outOwn: 30, word: 14.2, plainTap: 40.6 },
+  m0: { tap: 85, chan: 43, cw: 31, out: 18.6, outOwn: 40, word: 19.4, plainTap: 65.9 },
+};
 
 /** Plain weights as the kernel reads them: [O][kh][kw][words(C)], channel c at bit c & 31 of word c >> 5. */
 export function plainWeightWords(bits: Uint8Array, O: number, C: number, kh: number, kw: number): Uint32Array {
@@ -47,7 +58,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
     // Sharing pays when there are fewer codewords than output channels to gather them.
     const share = n < O;
     return {
-      estInstructions: refCost(l, C, O, OH, OW),
+      estInstructions: refCost(l, C, O, OH, OW, ctx.armv6m),
       kernel: 'bnn_bconv2d_b1_acc_codebook_ref',
       params: { type: 'bnn_bconv2d_params_t', value: { fields: [
         ...head,
@@ -66,7 +77,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
     };
   }
   return {
-    estInstructions: refCost(l, C, O, OH, OW),
+    estInstructions: refCost(l, C, O, OH, OW, ctx.armv6m),
     kernel: 'bnn_bconv2d_b1_acc_plain_ref',
     params: { type: 'bnn_bconv2d_params_t', value: { fields: [
       ...head,
