@@ -8,35 +8,9 @@
 #include <arm_mve.h>
 
 #define SLM_Q(p) vld1q_u8((const uint8_t *)(const void *)(p))
-/* One channel: its two vectors of count bytes added with OP into a0, a1. */
-#define SLM_CH(OP, i) do { const uint32_t *q_ = ad[i]; a0 = OP(a0, SLM_Q(q_)); a1 = OP(a1, SLM_Q(q_ + 4)); } while (0)
-#define SLM_CH8(OP) do { SLM_CH(OP, 0); SLM_CH(OP, 1); SLM_CH(OP, 2); SLM_CH(OP, 3); \
-        SLM_CH(OP, 4); SLM_CH(OP, 5); SLM_CH(OP, 6); SLM_CH(OP, 7); ad += 8; } while (0)
 
 /* Nibble lanes of a tap plane X: lane i of word w = bit 4i + w, as the four words of one vector. */
 #define SLM_SPLIT(X) vandq_u32(vshlq_u32(vdupq_n_u32(X), sh), m)
-
-/* Saturating byte lanes: the records of bnn_sl_sat_out, the same output bits. */
-void bnn_sl_mve_sat_out(const bnn_sl_sat_args_t *a)
-{
-    const uint32_t *rec = a->rec;
-    const uint32_t nch = a->cbytes / 4u;
-    const uint8x16_t fe = vdupq_n_u8(0xFEu);
-    const int32x4_t s0 = { 0, 1, 2, 3 }, s1 = { 4, 5, 6, 7 };
-    for (uint32_t *ob = a->obits; ob != a->obits_end; ob++) {
-        uint8x16_t a0 = SLM_Q(rec), a1 = SLM_Q(rec + 4);
-        const uint32_t *const *ad = (const uint32_t *const *)(const void *)(rec + 8);
-        const uint32_t *const *const end = ad + nch;
-        while (ad != end) SLM_CH8(vqaddq_u8);
-        /* Saturated lanes -> 1, others 0; word j byte B -> bit 8B + j (the bytes of one word never overlap). */
-        const uint32x4_t b0 = vshlq_u32(vreinterpretq_u32_u8(vqsubq_u8(a0, fe)), s0);
-        const uint32x4_t b1 = vshlq_u32(vreinterpretq_u32_u8(vqsubq_u8(a1, fe)), s1);
-        const uint32_t bits = vaddvq_u32(vorrq_u32(b0, b1));
-        rec = (const uint32_t *)(const void *)end;
-        *ob = (bits ^ rec[0]) & rec[1];
-        rec += 2;
-    }
-}
 
 /* Wide lanes: the records of bnn_sl_wide_out with the 16 start words in vector order (see bnn_slice_wide_setup):
  * lane words h[0, 2, 4, 6], h[8, 10, 12, 14], h[1, 3, 5, 7], h[9, 11, 13, 15] in q4..q7 for the whole output.
@@ -82,6 +56,37 @@ __asm__(
     "4:\n\t"
     ".word -15, -13, -11, -9, -7, -5, -3, -1, -14, -12, -10, -8, -6, -4, -2, 0\n\t"
     ".size bnn_sl_mve_wide_out, .-bnn_sl_mve_wide_out\n\t"
+    ".popsection\n");
+
+/* Saturating byte lanes: the records of bnn_sl_sat_out, the same output bits, the loop of bnn_sl_mve_wide_out with
+ * VQADD.U8 and no folds (channels padded to 16: whole steps of 8). Saturated lanes -> 1 (VQSUB.U8 0xFE), word j
+ * byte B -> bit 8B + j (VSHL by j, the lanes' sum is their OR). */
+#define SLM_SCH2(a, b) "vldrw.u32 q2, [" a "]\n\tvldrw.u32 q3, [" a ", #16]\n\tvqadd.u8 q0, q0, q2\n\t" \
+    "vldrw.u32 q2, [" b "]\n\tvqadd.u8 q1, q1, q3\n\tvldrw.u32 q3, [" b ", #16]\n\tvqadd.u8 q0, q0, q2\n\tvqadd.u8 q1, q1, q3\n\t"
+#define SLM_SCH4 "ldm r0!, {r6, r7, r8, r9}\n\t" SLM_SCH2("r6", "r7") SLM_SCH2("r8", "r9")
+__asm__(
+    "\t.pushsection .text.bnn_sl_mve_sat_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+    "\t.global bnn_sl_mve_sat_out\n\t.type bnn_sl_mve_sat_out, %function\n\t.thumb_func\n"
+    "bnn_sl_mve_sat_out:\n\t"
+    "push {r4-r9, lr}\n\t"
+    "ldr r1, [r0, #4]\n\tldr r2, [r0, #8]\n\tldr r3, [r0, #12]\n\tldr r0, [r0, #0]\n\t"
+    "adr r5, 4f\n"
+    "1:\n\t"
+    "vldrw.u32 q0, [r0]\n\tvldrw.u32 q1, [r0, #16]\n\t"
+    "add r0, r0, #32\n\tadd r4, r0, r3\n"
+    "2:\n\t"
+    SLM_SCH4 SLM_SCH4
+    "cmp r0, r4\n\tbne 2b\n\t"
+    "vmov.i8 q2, #0xfe\n\tvqsub.u8 q0, q0, q2\n\tvqsub.u8 q1, q1, q2\n\t"
+    "vldrw.u32 q2, [r5]\n\tvldrw.u32 q3, [r5, #16]\n\tvshl.u32 q0, q0, q2\n\tvshl.u32 q1, q1, q3\n\t"
+    "vorr q0, q0, q1\n\tvaddv.u32 r8, q0\n\t"
+    "ldrd r6, r7, [r0], #8\n\teor r8, r8, r6\n\tand r8, r8, r7\n\tstr r8, [r1], #4\n\t"
+    "cmp r1, r2\n\tbne 1b\n\t"
+    "pop {r4-r9, pc}\n\t"
+    ".p2align 2\n"
+    "4:\n\t"
+    ".word 0, 1, 2, 3, 4, 5, 6, 7\n\t"
+    ".size bnn_sl_mve_sat_out, .-bnn_sl_mve_sat_out\n\t"
     ".popsection\n");
 
 void bnn_sl_mve_rows_lanes(uint32_t *S, const uint32_t *t, uint32_t nky)

@@ -19,10 +19,10 @@ export function refCost(l: BConv2dLayer, C: number, O: number, OH: number, OW: n
   if (l.weights.kind === 'codebook') {
     const n = l.weights.codewords.length;
     const share = n < O;
-    return P * (C * (taps * k.tap + k.chan + (share ? n * k.cw + O * k.out : O * k.outOwn)) + O * 20);
+    return Math.round(P * (C * (taps * k.tap + k.chan + (share ? n * k.cw + O * k.out : O * k.outOwn)) + O * 20));
   }
   const words = Math.ceil(C / 32);
-  return P * O * (taps * (words * k.word + k.plainTap) + 20);
+  return Math.round(P * O * (taps * (words * k.word + k.plainTap) + 20));
 }
 
 const REF = {
