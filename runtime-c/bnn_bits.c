@@ -1,11 +1,44 @@
 /* Bit-matrix helpers shared by kernels (see bnn_runtime.h). */
 #include "bnn_runtime.h"
 
+#if BNN_MVE
+#include <arm_mve.h>
+#endif
+
 /* In-place transpose of a 32x32 bit matrix: bit k of A[i] <-> bit i of A[k], in five stages of 16 swaps of j-bit
  * blocks (j = 16, 8, 4, 2, 1). */
 #define BNN_SWAP(a, b, j, m) do { const uint32_t t_ = (((a) >> (j)) ^ (b)) & (m); (a) ^= t_ << (j); (b) ^= t_; } while (0)
 /* In registers: stages 16 and 8 on the four words k, k + 8, k + 16, k + 24; then stages 4, 2, 1 on eight
  * consecutive words (about 5 instructions a swap instead of 8 through memory). */
+#if BNN_MVE
+/* Helium: four words a vector. Stages 16 and 8 on words k, k + 8, k + 16, k + 24 (k = 0..3, then 4..7), stage 4 on
+ * words k..k+3 against k+4..k+7, stages 2 and 1 on the words de-interleaved by four (VLD4: word 4i + r in lane i of
+ * vector r). */
+#define BNN_VSWAP(a, b, j, m) do { const uint32x4_t t_ = vandq_u32(veorq_u32(vshrq_n_u32((a), (j)), (b)), (m)); \
+        (a) = veorq_u32((a), vshlq_n_u32(t_, (j))); (b) = veorq_u32((b), t_); } while (0)
+void bnn_transpose32(uint32_t *A)
+{
+    const uint32x4_t m16 = vdupq_n_u32(0x0000FFFFu), m8 = vdupq_n_u32(0x00FF00FFu), m4 = vdupq_n_u32(0x0F0F0F0Fu);
+    const uint32x4_t m2 = vdupq_n_u32(0x33333333u), m1 = vdupq_n_u32(0x55555555u);
+    for (uint32_t k = 0; k < 8u; k += 4u) {
+        uint32x4_t a = vld1q_u32(A + k), b = vld1q_u32(A + k + 8u), c = vld1q_u32(A + k + 16u), d = vld1q_u32(A + k + 24u);
+        BNN_VSWAP(a, c, 16, m16); BNN_VSWAP(b, d, 16, m16);
+        BNN_VSWAP(a, b, 8, m8); BNN_VSWAP(c, d, 8, m8);
+        vst1q_u32(A + k, a); vst1q_u32(A + k + 8u, b); vst1q_u32(A + k + 16u, c); vst1q_u32(A + k + 24u, d);
+    }
+    for (uint32_t k = 0; k < 32u; k += 8u) {
+        uint32x4_t a = vld1q_u32(A + k), b = vld1q_u32(A + k + 4u);
+        BNN_VSWAP(a, b, 4, m4);
+        vst1q_u32(A + k, a); vst1q_u32(A + k + 4u, b);
+    }
+    for (uint32_t k = 0; k < 32u; k += 16u) {
+        uint32x4x4_t v = vld4q_u32(A + k);
+        BNN_VSWAP(v.val[0], v.val[2], 2, m2); BNN_VSWAP(v.val[1], v.val[3], 2, m2);
+        BNN_VSWAP(v.val[0], v.val[1], 1, m1); BNN_VSWAP(v.val[2], v.val[3], 1, m1);
+        vst4q_u32(A + k, v);
+    }
+}
+#else
 void bnn_transpose32(uint32_t *A)
 {
     for (uint32_t k = 0; k < 8u; k++) {
@@ -27,3 +60,4 @@ void bnn_transpose32(uint32_t *A)
         A[k + 4u] = a4; A[k + 5u] = a5; A[k + 6u] = a6; A[k + 7u] = a7;
     }
 }
+#endif
