@@ -382,38 +382,40 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
         const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + nst + 2u) + nst);
         uint32_t c = 0;
 #if BNN_MVE
-        /* Channel j's byte offset 32 j + 256 idx_j, four channels a vector. */
-        const int32x4_t sh_lo = { 8, 4, 0, -4 }, sh_hi = { -8, -12, -16, -20 };
-        const uint32x4_t m = vdupq_n_u32(0xF00u), j_lo = { 0, 32, 64, 96 }, j_hi = { 128, 160, 192, 224 };
-        if (ib == 4u) for (; c + 8u <= C; c += 8u) {
-            const uint32x4_t w = vdupq_n_u32(*iw++);
-            const uint32x4_t g = vdupq_n_u32((uint32_t)(uintptr_t)(cw + (c >> 3) * gstride));
-            vst1q_u32((uint32_t *)(void *)a, vaddq_u32(vaddq_u32(g, j_lo), vandq_u32(vshlq_u32(w, sh_lo), m)));
-            vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(vaddq_u32(g, j_hi), vandq_u32(vshlq_u32(w, sh_hi), m)));
-            a += 8;
-        }
-        /* 8-bit indices: four channels a word, offset 256 idx_j from field j moved to bits 8..15. */
-        const int32x4_t sh8 = { 8, 0, -8, -16 };
-        const uint32x4_t m8 = vdupq_n_u32(0xFF00u);
-        if (ib == 8u) for (; c + 8u <= C; c += 8u, iw += 2) {
-            const uint32x4_t g = vdupq_n_u32((uint32_t)(uintptr_t)(cw + (c >> 3) * gstride));
-            vst1q_u32((uint32_t *)(void *)a, vaddq_u32(vaddq_u32(g, j_lo), vandq_u32(vshlq_u32(vdupq_n_u32(iw[0]), sh8), m8)));
-            vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(vaddq_u32(g, j_hi), vandq_u32(vshlq_u32(vdupq_n_u32(iw[1]), sh8), m8)));
-            a += 8;
+        /* Channel j's address: its group's base + 32 j + 256 idx_j bytes, four channels a vector; the bases advance
+         * a group (gstride words) a step. */
+        const uint32_t base = (uint32_t)(uintptr_t)cw;
+        const uint32x4_t step = vdupq_n_u32(4u * gstride), j_lo = { 0, 32, 64, 96 }, j_hi = { 128, 160, 192, 224 };
+        uint32x4_t b_lo = vaddq_u32(vdupq_n_u32(base), j_lo), b_hi = vaddq_u32(vdupq_n_u32(base), j_hi);
+        if (ib == 4u) {
+            const int32x4_t sh_lo = { 8, 4, 0, -4 }, sh_hi = { -8, -12, -16, -20 };
+            const uint32x4_t m = vdupq_n_u32(0xF00u);
+            for (; c + 8u <= C; c += 8u, a += 8, b_lo = vaddq_u32(b_lo, step), b_hi = vaddq_u32(b_hi, step)) {
+                const uint32x4_t w = vdupq_n_u32(*iw++);
+                vst1q_u32((uint32_t *)(void *)a, vaddq_u32(b_lo, vandq_u32(vshlq_u32(w, sh_lo), m)));
+                vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(b_hi, vandq_u32(vshlq_u32(w, sh_hi), m)));
+            }
+        } else {
+            /* 8-bit indices: four channels a word, offset 256 idx_j from field j moved to bits 8..15. */
+            const int32x4_t sh8 = { 8, 0, -8, -16 };
+            const uint32x4_t m8 = vdupq_n_u32(0xFF00u);
+            for (; c + 8u <= C; c += 8u, iw += 2, a += 8, b_lo = vaddq_u32(b_lo, step), b_hi = vaddq_u32(b_hi, step)) {
+                vst1q_u32((uint32_t *)(void *)a, vaddq_u32(b_lo, vandq_u32(vshlq_u32(vdupq_n_u32(iw[0]), sh8), m8)));
+                vst1q_u32((uint32_t *)(void *)(a + 4), vaddq_u32(b_hi, vandq_u32(vshlq_u32(vdupq_n_u32(iw[1]), sh8), m8)));
+            }
         }
 #else
-        if (ib == 4u) for (; c + 8u <= C; c += 8u) {
+        const uint32_t *g = cw; /* the group's counts; a group is gstride words */
+        if (ib == 4u) for (; c + 8u <= C; c += 8u, g += gstride) {
             const uint32_t w = *iw++;
-            const uint32_t *g = cw + (c >> 3) * gstride;
             a[0] = g + (w & 15u) * 64u;              a[1] = g + 8u + ((w >> 4) & 15u) * 64u;
             a[2] = g + 16u + ((w >> 8) & 15u) * 64u;  a[3] = g + 24u + ((w >> 12) & 15u) * 64u;
             a[4] = g + 32u + ((w >> 16) & 15u) * 64u; a[5] = g + 40u + ((w >> 20) & 15u) * 64u;
             a[6] = g + 48u + ((w >> 24) & 15u) * 64u; a[7] = g + 56u + (w >> 28) * 64u;
             a += 8;
         }
-        if (ib == 8u) for (; c + 8u <= C; c += 8u, iw += 2) {
+        if (ib == 8u) for (; c + 8u <= C; c += 8u, iw += 2, g += gstride) {
             const uint32_t w0 = iw[0], w1 = iw[1];
-            const uint32_t *g = cw + (c >> 3) * gstride;
             a[0] = g + (w0 & 255u) * 64u;              a[1] = g + 8u + ((w0 >> 8) & 255u) * 64u;
             a[2] = g + 16u + ((w0 >> 16) & 255u) * 64u; a[3] = g + 24u + (w0 >> 24) * 64u;
             a[4] = g + 32u + (w1 & 255u) * 64u;         a[5] = g + 40u + ((w1 >> 8) & 255u) * 64u;
