@@ -172,7 +172,7 @@ const POOL = { unit: 700, word: 450 };
 const MVE = {
   widePair: 4.51, wideOut: 34, chunk: 17, satPair: 4.45, satOut: 22,
   ring: 7, ringCw: 9.5, ringRow1: 60, ringRow2: 65, ringRow: 60, ringRowR: 11, shared: 339, sharedCw: 14, cachedRow: 100,
-  address: 2.8, wideStart: 37, transpose: 0.94, otrans: 1010,
+  address: 2.2, wideStart: 37, transpose: 0.94, otrans: 1010,
 };
 
 /** M0 constants (instructions), fitted to microbit counts (bench/profile-slice.ts --board microbit). */
