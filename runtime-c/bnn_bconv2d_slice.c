@@ -146,9 +146,6 @@ static inline __attribute__((always_inline)) void bnn_slice_outputs(const bnn_bc
 }
 
 
-#if !BNN_T2_DSP_ASM
-#define SL_SAT_ON 0
-#endif
 
 /* Byte-lane accumulation (mode 1). Count words: [channel group of 8][codeword][channel in group][8 words]; word word j = 2w + part, byte B = matches at unit
  * position 8B + 4 part + w. 16-bit accumulator word hj = 2j + half, halfword H: position 16H + 8 half + 4 part + w;
@@ -360,7 +357,6 @@ static void bnn_slice_unit_setup(bnn_slice_unit_t *u, const bnn_bconv2d_slice_pa
 }
 
 #if BNN_T2_DSP_ASM
-#define SL_SAT_ON (sat_args != NULL)
 /* Unit position of bit b of a saturating-path output word: word j = b % 8, byte B = b / 8. */
 static inline uint32_t bnn_slice_sat_pos(uint32_t b)
 {
@@ -372,14 +368,14 @@ static inline uint32_t bnn_slice_sat_pos(uint32_t b)
  * channel)'s 8 count words after nst start words, fixed for the whole layer (the count layout does not change
  * between units); channels past in_c up to cpad point at a zero block. The start, flip and position words are
  * written per unit kind by bnn_slice_sat_setup / bnn_slice_wide_setup. */
-static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t nst, uint32_t c16, uint32_t *zero)
+static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_params_t *p, const uint32_t *cw, uint32_t nst, uint32_t cpad, uint32_t *zero)
 {
     const uint32_t C = p->g.in_c, O = p->g.out_c, n = p->n_codewords, gstride = 64u * n;
     const uint32_t ib = n <= 16u ? 4u : 8u, row_words = (C * ib + 31u) >> 5, imask = (1u << ib) - 1u;
     for (uint32_t i = 0; i < 8u; i++) zero[i] = 0u;
     for (uint32_t o = 0; o < O; o++) {
         const uint32_t *iw = p->indices + (size_t)o * row_words;
-        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (c16 + nst + 2u) + nst);
+        const uint32_t **a = (const uint32_t **)(void *)(rec + (size_t)o * (cpad + nst + 2u) + nst);
         uint32_t c = 0;
 #if BNN_MVE
         /* Channel j's address: its group's base + 32 j + 256 idx_j bytes, four channels a vector; the bases advance
@@ -427,7 +423,7 @@ static void bnn_slice_sat_addresses(uint32_t *rec, const bnn_bconv2d_slice_param
             const uint32_t k = (p->indices[(size_t)o * row_words + ((c * ib) >> 5)] >> ((c * ib) & 31u)) & imask;
             *a++ = cw + (c >> 3) * gstride + (c & 7u) * 8u + k * 64u;
         }
-        for (; c < c16; c++) *a++ = zero;
+        for (; c < cpad; c++) *a++ = zero;
     }
 }
 
@@ -624,7 +620,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
     /* Saturating byte lanes (sat 1): one batch, every output's match threshold M <= 255 (start = 2^15 - M);
      * wide lanes (sat 2): the same records and loop for any threshold, 16-bit lanes. */
     const uint32_t wide = p->sat == 2u;
-    const uint32_t c16 = wide ? (C + 7u) & ~7u : (C + 15u) & ~15u, nst = wide ? 16u : 8u;
+    /* Channels padded (zero block) to the records' loop step: 16 (sat 1) or 8 (sat 2); start words before them. */
+    const uint32_t cpad = wide ? (C + 7u) & ~7u : (C + 15u) & ~15u, nst = wide ? 16u : 8u;
     const bnn_sl_sat_args_t *sat_args = NULL;
     bnn_sl_sat_args_t sa;
     uint32_t *st = NULL;
@@ -633,8 +630,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
         if (!wide) for (uint32_t o = 0; o < O; o++) ok &= 32768u - (p->start[o] & 0xFFFFFFu) <= 255u;
         if (ok) {
             st = cache + ring_words;
-            bnn_slice_sat_addresses(st, p, cw, nst, c16, st + (c16 + nst + 2u) * O);
-            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * c16; sa.h = lone;
+            bnn_slice_sat_addresses(st, p, cw, nst, cpad, st + (cpad + nst + 2u) * O);
+            sa.rec = st; sa.obits = obits; sa.obits_end = obits + O; sa.cbytes = 4u * cpad; sa.h = lone;
         }
     }
     uint32_t ring_rot = 0;
@@ -685,8 +682,8 @@ void bnn_bconv2d_b1_b1_slice(const bnn_bconv2d_slice_params_t *p, const uint32_t
             key_nr = nr; key_rv[0] = rv[0]; key_rv[1] = rv[1]; key_rv[2] = rv[2];
             bnn_slice_unit_setup(up, p, nr, W, row_mask, rv, mode, K);
 #if BNN_T2_DSP_ASM
-            if (st && wide) { bnn_slice_wide_setup(st, c16, up, p); sat_args = &sa; }
-            else if (st) sat_args = bnn_slice_sat_setup(st, c16, up, p, nr * W) ? &sa : NULL;
+            if (st && wide) { bnn_slice_wide_setup(st, cpad, up, p); sat_args = &sa; }
+            else if (st) sat_args = bnn_slice_sat_setup(st, cpad, up, p, nr * W) ? &sa : NULL;
 #endif
         }
         const uint32_t unit_mask = up->unit_mask, cm0 = up->cm0, cm2 = up->cm2, eflag = up->eflag, pmask = up->pmask;
