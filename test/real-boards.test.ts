@@ -1,8 +1,9 @@
-// Real boards (no QEMU machine): what can be checked without the hardware. Each board file must state its chip's
-// datasheet memory map, clock and UART; the golden firmware (the example model and random models that fit) must
-// build warning-free, link inside the chip's real flash and RAM, put a valid vector table (initial SP, Thumb reset
-// vector) where the core reads it, carry the UART divisor the reference manual's formula gives, and `make flash`
-// must run the named tool. Running on the boards themselves is not verified here (docs/boards.md).
+// Real boards (no QEMU machine of their own): what can be checked without the hardware. Each board file must state
+// its chip's datasheet memory map, clock and UART; the golden firmware (the example model and random models that fit)
+// must build warning-free, link inside the chip's real flash and RAM, put a valid vector table (initial SP, Thumb reset
+// vector) where the core reads it, carry the UART divisor the reference manual's formula gives, enable the UART's
+// receiver and poll it for re-run requests, and `make flash` must run the named tool. Running on the boards
+// themselves is not verified here (docs/boards.md); nor is running on their emulation machines.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -13,7 +14,7 @@ import { DEFAULT_MODEL } from '../generator/src/core/paths.ts';
 import { emitModel } from '../generator/src/emit/model-c.ts';
 import { renderFirmware } from '../generator/src/emit/firmware.ts';
 import { BOOT2_CODE, crc32Mpeg2, rp2040Boot2 } from '../generator/src/emit/rp2040-boot2.ts';
-import { uartDivisor } from '../generator/src/emit/uart.ts';
+import { NRF51_UART_BAUDRATE, uartDivisor } from '../generator/src/emit/uart.ts';
 import { loadModel } from '../generator/src/import/load.ts';
 import { generate } from '../generator/src/generate.ts';
 import { listBoards, loadBoard, parseBoard, type Board } from '../generator/src/model/board.ts';
@@ -72,7 +73,33 @@ const EXPECTED = {
     divisor: { IBRD: 6, FBRD: 33 }, regex: /#define UART_IBRD_VALUE 6u\n#define UART_FBRD_VALUE 33u/,
     flashCmd: "openocd -f interface/cmsis-dap.cfg -f target/rp2040.cfg -c 'adapter speed 5000' -c 'program firmware.elf verify reset exit'",
   },
+  'microbit-v1': {
+    // nRF51 RM v3.0 / nRF51822-QFAA: 256 KiB flash, 16 KiB RAM, UART0 at 0x40002000; micro:bit v1 interface-chip
+    // serial on P0.24 (TX) / P0.25 (RX); peripheral IDs 0..25 (POWER_CLOCK .. SWI5).
+    cpu: 'cortex-m0', flash: [0x00000000, 256 * KiB], ram: [0x20000000, 16 * KiB], clockHz: 16_000_000, clock: 'HFCLK',
+    uart: { instance: 'UART0', base: 0x40002000, tx: 'P0.24', rx: 'P0.25', af: undefined }, interrupts: 26,
+    // nRF51 RM, UART BAUDRATE: Baud115200 = 0x01D7E000 (the nRF52 UARTE's is 0x01D60000).
+    divisor: { BAUDRATE: 0x01d7e000 }, regex: /#define UART_BAUDRATE_VALUE  0x01D7E000u/,
+    flashCmd: "openocd -f interface/cmsis-dap.cfg -f target/nrf51.cfg -c 'program firmware.elf verify reset exit'",
+  },
 } as const;
+
+/** QEMU machines that run a board's own firmware (`emulation`), typed in by hand; boards not listed have none. */
+const EMULATION: Partial<Record<RealBoard, { machine: string; serial: number }>> = {
+  'stm32f4-discovery': { machine: 'netduinoplus2', serial: 1 }, // STM32F405: USART2 is its second serial port
+  'nucleo-f446re': { machine: 'netduinoplus2', serial: 1 },
+  'microbit-v1': { machine: 'microbit', serial: 0 }, // nRF51822: UART0 is its only serial port
+};
+
+/** How each driver enables its receiver, as the generated console.c spells it. */
+const RX_ENABLE: Record<string, RegExp> = {
+  'stm32-usart-v1': /UART_CR1 = CR1_UE \| CR1_TE \| CR1_RE;/,
+  'stm32-usart-v2': /UART_CR1 = CR1_UE \| CR1_TE \| CR1_RE;/,
+  'stm32-lpuart': /UART_CR1 = CR1_UE \| CR1_TE \| CR1_RE;/,
+  'nrf-uarte': /UART_RXD_MAXCNT = 1u;\n    UART_EVENTS_ENDRX = 0u;\n    UART_TASKS_STARTRX = 1u;/,
+  'nrf51-uart': /UART_TASKS_STARTRX = 1u;/,
+  'rp2040-pl011': /UART_CR = \(1u << 0\) \| \(1u << 8\) \| \(1u << 9\); \/\* UARTEN, TXE, RXE \*\//,
+};
 type RealBoard = keyof typeof EXPECTED;
 const BOARDS = Object.keys(EXPECTED) as RealBoard[];
 
@@ -82,10 +109,14 @@ function region(board: Board, name: string): [number, number] {
 }
 
 describe('real board files state the datasheet facts', () => {
-  it('all six are listed and none claims a QEMU machine', () => {
+  it('all seven are listed, none claims a QEMU machine of its own, and the emulated ones name theirs', () => {
     for (const name of BOARDS) {
       expect(listBoards()).toContain(name);
-      expect(loadBoard(name).qemu).toBeNull();
+      const b = loadBoard(name);
+      expect(b.qemu).toBeNull();
+      expect(b.emulation ? { machine: b.emulation.machine, serial: b.emulation.serial } : undefined, name).toEqual(EMULATION[name]);
+      if (b.emulation) expect(b.description, name).toContain(`runs unchanged in QEMU on -M ${b.emulation.machine}`);
+      else expect(b.description, name).toMatch(/Not runnable in QEMU\.$/);
     }
   });
 
@@ -111,6 +142,17 @@ describe('real board files state the datasheet facts', () => {
       else expect(b.boot2).toBeUndefined();
     });
   }
+
+  it('the micro:bit v1 names its UART, pins, clock start and both ways to flash it', () => {
+    const b = loadBoard('microbit-v1');
+    if (b.output.method !== 'uart') throw new Error('not a UART board');
+    expect(b.output.driver).toBe('nrf51-uart');
+    expect([b.output.tx.port, b.output.tx.pin, b.output.rx.port, b.output.rx.pin]).toEqual([0x50000000, 24, 0x50000000, 25]);
+    expect(b.output.clockHz).toBe(16_000_000);
+    expect(b.output.console).toMatch(/DAPLink/);
+    expect(b.output.console).toMatch(/firmware\.hex onto the MICROBIT drive/);
+    expect(b.layout.stackSize).toBe(loadBoard('microbit').layout.stackSize);
+  });
 
   it('the target for the F746 is the single-precision M7', () => {
     expect(getTarget('cortex-m7-sp')).toMatchObject({ hasFpu: true, hasFpuDouble: false, hasCycleCounter: true });
@@ -156,6 +198,19 @@ describe('UART divisors follow the reference manuals', () => {
     expect(() => uartDivisor('stm32-usart-v1', 16_000_000, 921600)).toThrow(/off by 2\.12 %/);
     expect(() => uartDivisor('nrf-uarte', 16_000_000, 12345)).toThrow(/no BAUDRATE value/);
   });
+
+  it('take the nRF51 UART\'s enumerated BAUDRATE values (not the nRF52 UARTE\'s) from the 16 MHz HFCLK', () => {
+    // nRF51 RM v3.0 UART BAUDRATE: Baud9600 0x00275000, Baud115200 0x01D7E000, Baud1M 0x10000000; the rate is
+    // value x 16 MHz / 2^32: 115203.86 baud for 115200.
+    expect(uartDivisor('nrf51-uart', 16_000_000, 9600).registers).toEqual({ BAUDRATE: 0x00275000 });
+    expect(uartDivisor('nrf51-uart', 16_000_000, 1_000_000).registers).toEqual({ BAUDRATE: 0x10000000 });
+    const d = uartDivisor('nrf51-uart', 16_000_000, 115200);
+    expect(d.actualBaud).toBeCloseTo(115203.857, 2);
+    expect(d.errorPercent).toBeCloseTo(0.00335, 4);
+    expect(NRF51_UART_BAUDRATE[115200]).not.toBe(uartDivisor('nrf-uarte', 16_000_000, 115200).registers.BAUDRATE);
+    expect(() => uartDivisor('nrf51-uart', 16_000_000, 12345)).toThrow(/no BAUDRATE value/);
+    expect(() => uartDivisor('nrf51-uart', 32_000_000, 115200)).toThrow(/runs at 16 MHz/);
+  });
 });
 
 describe('RP2040 boot2', () => {
@@ -185,22 +240,73 @@ describe('RP2040 boot2', () => {
 
 describe('generated sources per board', () => {
   const dummy = { prefix: 'bnn_', modelSources: ['bnn_model.c'], inputs: [new Uint8Array(4)], expected: [new Float32Array(2)], inputSigned: false, scoreIsFloat: true };
-  it('enable the FPU and the DWT cycle counter on M4/M7, SysTick on the M0+, and never semihosting', () => {
+  it('enable the FPU and the DWT cycle counter on M4/M7, SysTick on the M0/M0+, and never semihosting', () => {
     for (const name of BOARDS) {
       const b = loadBoard(name);
       const f = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) });
-      expect(Object.keys(f).sort()).toEqual(['Makefile', 'console.c', 'golden.h', 'linker.ld', 'main.c', 'startup.c', ...(b.boot2 ? ['boot2.c'] : [])].sort());
+      expect(Object.keys(f).sort()).toEqual(['Makefile', 'console.c', 'golden.h', 'golden.json', 'linker.ld', 'main.c', 'startup.c', ...(b.boot2 ? ['boot2.c'] : [])].sort());
       expect(f['startup.c']).not.toContain('initialise_monitor_handles');
       expect(f['startup.c']).not.toContain('bkpt');
       expect(f['Makefile']).toContain('--specs=nano.specs --specs=nosys.specs');
       expect(f['Makefile']).not.toContain('rdimon');
       expect(f['console.c']).toMatch(/int _write\(int fd, const char \*buf, int len\)\n\{/);
       expect(f['console.c']).toMatch(EXPECTED[name].regex);
-      const m0 = b.cpu === 'cortex-m0plus';
+      const m0 = b.cpu === 'cortex-m0plus' || b.cpu === 'cortex-m0';
       expect(f['startup.c'].includes('0xE000ED88u'), name).toBe(!m0); // CPACR: CP10/CP11 on
       expect(f['main.c'].includes('DWT_CYCCNT'), name).toBe(!m0);
       expect(f['main.c'].includes('SYST_CVR'), name).toBe(m0);
       expect(f['startup.c']).toContain(`fw_vectors[16 + ${b.interrupts}]`);
+    }
+  });
+
+  it('enable the receiver and, after the verdict, run again on each byte received (every driver)', () => {
+    const drivers = new Set<string>();
+    for (const name of BOARDS) {
+      const b = loadBoard(name);
+      if (b.output.method !== 'uart') throw new Error('not a UART board');
+      drivers.add(b.output.driver);
+      const f = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) });
+      expect(f['console.c'], name).toMatch(RX_ENABLE[b.output.driver]);
+      expect(f['console.c'], name).toMatch(/static int uart_getc\(void\)\n\{/);
+      expect(f['console.c'], name).toMatch(/int fw_console_getc\(void\)\n\{\n    return uart_getc\(\);\n\}/);
+      expect(f['console.c'], name).not.toContain('only transmits');
+      // main: one run per request; what arrives during a run is dropped after it; no idling forever.
+      expect(f['main.c'], name).toMatch(/for \(;;\) \{\n        \(void\)run_golden\(\);\n        fw_console_flush\(\);/);
+      expect(f['main.c'], name).toMatch(/idle = fw_console_getc\(\) >= 0 \? 0u : idle \+ 1u/);
+      expect(f['main.c'], name).toMatch(/while \(fw_console_getc\(\) < 0\) \{/);
+      expect(f['main.c'], name).not.toContain('exit(');
+    }
+    // Every driver a board can name is covered by a board here (stm32-lpuart: nucleo-l4r5zi).
+    expect([...drivers].sort()).toEqual(Object.keys(RX_ENABLE).sort());
+    // The semihosting harness still runs once and exits with the verdict.
+    const q = renderFirmware({ ...dummy, board: loadBoard('mps2-an386'), target: getTarget('cortex-m4') });
+    expect(q['main.c']).toContain('exit(run_golden() ? 0 : 1);');
+    expect(q['main.c']).not.toContain('fw_console_getc');
+  });
+
+  it('say the cycle counter did not start (no core, or an emulator), in the cycles: line the parser reads', () => {
+    const b = loadBoard('stm32f4-discovery');
+    const main = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) })['main.c'];
+    expect(main).toContain('out_str("cycles: not measured (the cycle counter did not start: the core has none, or an emulator does not model it)\\n");');
+    expect(main).not.toContain('this core has no cycle counter');
+    expect(main).toContain('out_str("cycles per inference: min ");');
+    expect(main).toContain('out_str(" (" CYCLES_SOURCE ", core clock 16000000 Hz)\\n");');
+    expect(main).toContain('out_str("  cycles ");');
+  });
+
+  it('make run: the emulated boards run their own image on the emulation machine, the others refuse', () => {
+    for (const name of BOARDS) {
+      const b = loadBoard(name);
+      const mk = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) })['Makefile'];
+      const e = EMULATION[name];
+      if (e) {
+        const serial = [...Array(e.serial).fill('-serial null'), '-serial stdio'].join(' ');
+        expect(mk, name).toContain(`\t$(QEMU) -M ${e.machine} -nographic -monitor none ${serial} -kernel firmware.elf\n`);
+        expect(mk, name).not.toContain('does not run in QEMU');
+      } else {
+        expect(mk, name).toContain(`board ${name} does not run in QEMU`);
+        expect(mk, name).not.toContain('$(QEMU)');
+      }
     }
   });
 });
@@ -314,12 +420,13 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
   return { flash: flashUsed, ram: ramUsed };
 }
 
-/** Seeds of random models that fit every real board (the smallest RAM is 128 KiB), found deterministically. */
-function fittingSeeds(from: number, n: number): number[] {
+/** Seeds of random models that fit a real board, found deterministically: an arena of at most 64 KiB (the smallest
+ *  RAM of the others is 128 KiB), or 6 KiB on the 16 KiB micro:bit (its 2 KiB stack and the harness take the rest). */
+function fittingSeeds(from: number, n: number, maxArena = 64 * KiB): number[] {
   const out: number[] = [];
   for (let s = from; out.length < n && s < from + 200; s++) {
     const info = emitModel(randomModel(s), {}).info;
-    if (info.arenaSize <= 64 * KiB && info.totalWeightBytes <= 256 * KiB) out.push(s);
+    if (info.arenaSize <= maxArena && info.totalWeightBytes <= 256 * KiB) out.push(s);
   }
   return out;
 }
@@ -336,7 +443,7 @@ describe.skipIf(toolsMissing)('golden firmware builds and links for every real b
     it(`${name}: the example model`, async () => {
       footprints[name] = await buildAndCheck(name, example, 'example');
     });
-    for (const seed of fittingSeeds(700 + 20 * i, 2)) {
+    for (const seed of fittingSeeds(700 + 20 * i, 2, name === 'microbit-v1' ? 6 * KiB : 64 * KiB)) {
       it(`${name}: random model ${seed}`, () => buildAndCheck(name, randomModel(seed), `random-${seed}`));
     }
   });

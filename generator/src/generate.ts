@@ -79,6 +79,7 @@ export function generate(model: Model, opts: GenerateOptions): Generated {
       inputSigned: emitted.info.inputSigned,
       scoreIsFloat: emitted.info.scoreType === 'f32',
       modelHash: emitted.info.hash.slice(0, 16),
+      modelName: model.name,
       labels: labels ?? undefined,
     }),
   );

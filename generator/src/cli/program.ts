@@ -41,7 +41,10 @@ function addExamples(p: Command): void {
   p.addHelpText('after', () => `\nTargets: ${TARGET_NAMES.join(', ')}\nBoards:  ${boardsHelp()}\n\nExamples:\n  npx bnn-gen --target cortex-m4                 compile the example; make -C out/<name> run runs it in QEMU
   npx bnn-gen model.json --board microbit        firmware for a board, built for its core
   npx bnn-gen model.json --format lib -o mylib   a library folder for CMake / make / IDE projects
-  npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader and a demo page\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n  npx bnn-gen import model.onnx -o model.json    convert a PyTorch ONNX export (see docs/onnx.md)\n  npx bnn-gen report model.onnx                  BOPs, weight bits, arena per layer\n\nExit status: 0 success, 1 a check failed, 2 bad input or usage, 3 internal error.\n`);
+  npx bnn-gen model.json --target wasm -o web    a .wasm plus a typed TypeScript loader and a demo page\n  npx bnn-gen verify model.json                  bit-exact check of the emitted C\n  npx bnn-gen run model.json --input x.npy --engine wasm --json\n  npx bnn-gen import model.onnx -o model.json    convert a PyTorch ONNX export (see docs/onnx.md)\n  npx bnn-gen report model.onnx                  BOPs, weight bits, arena per layer
+  npx bnn-gen verify --board nucleo-f446re --emulate   a real board's own firmware under QEMU
+  npx bnn-gen flash out/model                    write a real board's firmware (OpenOCD, ...)
+  npx bnn-gen monitor out/model --port /dev/ttyACM0   read its verdict back: exit 0 PASS, 1 FAIL\n\nExit status: 0 success, 1 a check failed, 2 bad input or usage, 3 internal error.\n`);
 }
 
 function defineMain(run: Run): Command {
@@ -75,6 +78,7 @@ function defineVerify(p: Command, run: Run): void {
     .option('--labels <file>', 'true classes of the --input cases (.npy integers): prints accuracy, also from the firmware')
     .option('--count <n>', 'number of seeded random inputs', intOption('--count', 0, 100000), 16)
     .option('-b, --board <name...>', 'also build the golden firmware for these QEMU boards and run it')
+    .option('--emulate', "real boards among --board: run the board's own firmware (startup, linker script, UART driver) on a QEMU machine with a compatible chip, reading the verdict from its UART")
     .option('--seed <n>', 'seed of the random inputs', intOption('--seed', 0, 2 ** 31 - 1), 1);
   common(importOptions(c)).action((model, flags) => run(flags, async (io) => (await import('./commands/verify.ts')).verifyCommand(model, flags, io)));
 }
@@ -169,10 +173,29 @@ function defineCompact(p: Command, run: Run): void {
 
 }
 
+function defineFlash(p: Command, run: Run): void {
+  const c = p.command('flash')
+    .description("build a real board's golden firmware folder and write it to the board with the board's flash tool (OpenOCD, pyOCD, picotool)")
+    .argument('[dir]', 'firmware folder bnn-gen wrote with --board (default: the current folder)')
+    .option('-b, --board <name>', 'board (default: the one the folder was generated for; must agree)');
+  common(c).action((dir, flags) => run(flags, async (io) => (await import('./commands/flash.ts')).flashCommandMain(dir, flags, io)));
+}
+
+function defineMonitor(p: Command, run: Run): void {
+  const c = p.command('monitor')
+    .description("read a golden run from a board's serial port (asking the firmware for one), check every case against the TS reference's scores, print PASS/FAIL, accuracy and cycles; exit 0/1")
+    .argument('[dir]', 'firmware folder bnn-gen wrote with --board, for its golden.json (default: the current folder)')
+    .requiredOption('-p, --port <device>', 'serial port, e.g. /dev/ttyACM0 (ST-LINK, J-Link, DAPLink) or /dev/ttyUSB0 (USB-UART adapter)')
+    .option('-b, --board <name>', 'board (default: the one the folder was generated for; must agree)')
+    .option('--timeout <s>', 'seconds to wait for the run to begin, and for each next line', positiveNumber('--timeout'), 30)
+    .option('--json', 'print JSON');
+  common(c).action((dir, flags) => run(flags, async (io) => (await import('./commands/monitor.ts')).monitorCommand(dir, flags, io)));
+}
+
 /** The whole command line: the main job, then one subcommand per task. Actions load their command module lazily. */
 export function program(run: Run): Command {
   const p = defineMain(run);
-  for (const define of [defineVerify, defineMemory, defineBench, defineGolden, defineRun, defineImport, defineReport, defineInspect, defineCompact]) define(p, run);
+  for (const define of [defineVerify, defineMemory, defineBench, defineGolden, defineRun, defineImport, defineReport, defineInspect, defineCompact, defineFlash, defineMonitor]) define(p, run);
   addExamples(p);
   return p;
 }

@@ -6,7 +6,7 @@ import { countCorrect } from '../model/scores.ts';
 import { cArrayBody, cFloat, cHex8, cInt32 } from './c.ts';
 import { prefixContext, render } from './templates.ts';
 import { checkPrefix } from '../plan/resolve.ts';
-import { qemuArgs } from '../toolchain/qemu.ts';
+import { emulationArgs, qemuArgs } from '../toolchain/qemu.ts';
 import { rp2040Boot2 } from './rp2040-boot2.ts';
 import { uartDivisor } from './uart.ts';
 
@@ -25,12 +25,14 @@ export interface FirmwareOptions {
   scoreIsFloat: boolean;
   /** Shown by the harness and in file banners, to tie a run to a model. */
   modelHash?: string;
+  /** The model's name, for golden.json (real boards). */
+  modelName?: string;
   /** True classes of the inputs (one per input): the harness then prints its accuracy next to the reference's. */
   labels?: number[];
 }
 
 /** File names the generator owns in the firmware folder (console.c on UART boards, boot2.c on the RP2040 besides). */
-export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile', 'console.c', 'boot2.c'] as const;
+export const FIRMWARE_FILES = ['main.c', 'golden.h', 'startup.c', 'linker.ld', 'Makefile', 'console.c', 'boot2.c', 'golden.json'] as const;
 
 
 const hex = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(8, '0');
@@ -107,6 +109,24 @@ function goldenHeader(opts: FirmwareOptions, common: Common, inputSize: number, 
   });
 }
 
+/** golden.json (real boards): the expected scores again, for `bnn-gen monitor` to check the board's output on the host
+ *  (verify/golden-file.ts reads it). Float scores as their bits, as the harness prints them. */
+function goldenJson(opts: FirmwareOptions, baud: number, numClasses: number): string {
+  const f32 = opts.scoreIsFloat;
+  const bits = (y: Float32Array | Int32Array) => (f32 ? Array.from(new Uint32Array(y.buffer, y.byteOffset, y.length), (b) => `"${b.toString(16).padStart(8, '0')}"`) : Array.from(y, String));
+  return render('firmware/golden.json.hbs', {
+    boardNameJson: JSON.stringify(opts.board.name),
+    targetNameJson: JSON.stringify(opts.target.name),
+    modelNameJson: JSON.stringify(opts.modelName ?? 'model'),
+    modelHashJson: JSON.stringify(opts.modelHash ?? null),
+    baud,
+    scoreType: f32 ? 'f32' : 'i32',
+    numClasses,
+    referenceCorrect: opts.labels ? countCorrect(opts.expected, opts.labels) : 'null',
+    cases: opts.expected.map((y, i) => ({ label: opts.labels ? opts.labels[i] : 'null', scores: bits(y).join(', ') })),
+  });
+}
+
 /** startup.c: the vector table (IRQ slots, SysTick on cores that count cycles with it), FPU enable, clock notes. */
 function startupFile(board: Board, target: Target, common: Common, systickCycles: boolean): string {
   const irqRows: string[] = [];
@@ -160,7 +180,13 @@ function makefile(board: Board, target: Target, common: Common, sources: string[
     cpuFlags: target.cflags.join(' '),
     sources: sources.join(' '),
     qemuArgs: board.qemu ? qemuArgs(board).map(makeShellWord).join(' ') : null,
-    runDescription: board.qemu ? `in QEMU (-M ${board.qemu.machine})` : '(not possible: no QEMU machine for this board)',
+    // A real board whose chip QEMU emulates closely enough runs this same image there, console on the terminal.
+    emulationArgs: !board.qemu && board.emulation ? emulationArgs(board, 'stdio').map(makeShellWord).join(' ') : null,
+    runDescription: board.qemu
+      ? `in QEMU (-M ${board.qemu.machine})`
+      : board.emulation
+        ? `in QEMU on -M ${board.emulation.machine}, an emulated compatible chip`
+        : '(not possible: no QEMU machine for this board)',
     uart,
     flashCommand: flash?.command ?? null,
     flashTool: flash?.tool ?? '',
@@ -176,18 +202,23 @@ export function renderFirmware(opts: FirmwareOptions): Record<string, string> {
   const common = commonContext(opts);
   const out = board.output;
   const uart = out.method === 'uart';
-  // Cycles per inference are measured on the boards, not in QEMU (it models no cycle counter).
+  // Cycles per inference are measured by the UART (real-board) harness only: with the DWT cycle counter where the core
+  // has one, with SysTick on ARMv6-M. Under emulation the DWT does not run (the harness says it did not start) and
+  // SysTick counts QEMU's virtual clock, not executed cycles.
   const cyclesDwt = uart && target.hasCycleCounter;
   const systickCycles = uart && !target.hasCycleCounter;
   const extra: Record<string, string> = {};
-  if (out.method === 'uart') extra['console.c'] = renderConsole(board, out, common);
+  if (out.method === 'uart') {
+    extra['console.c'] = renderConsole(board, out, common);
+    extra['golden.json'] = goldenJson(opts, out.baud, numClasses);
+  }
   if (board.boot2) extra['boot2.c'] = renderBoot2(common.banner);
   return {
     'main.c': render('firmware/main.c.hbs', { ...common, scoreIsFloat: opts.scoreIsFloat, uart, cycles: uart, cyclesDwt, systickCycles, clockHz: board.clock?.hz ?? 0 }),
     'golden.h': goldenHeader(opts, common, inputSize, numClasses),
     'startup.c': startupFile(board, target, common, systickCycles),
     'linker.ld': linkerScript(board, common),
-    Makefile: makefile(board, target, common, ['main.c', 'startup.c', ...Object.keys(extra), ...opts.modelSources]),
+    Makefile: makefile(board, target, common, ['main.c', 'startup.c', ...Object.keys(extra).filter((f) => f.endsWith('.c')), ...opts.modelSources]),
     ...extra,
   };
 }
@@ -239,6 +270,18 @@ function renderConsole(board: Board, out: UartOutput, common: { banner: string; 
       return String((port << 5) | p.pin);
     };
     driverCode = render('firmware/uart/nrf-uarte.c.hbs', {
+      ...ctx,
+      baudrateHex: hex(div.registers.BAUDRATE),
+      txPsel: psel(out.tx),
+      rxPsel: psel(out.rx),
+    });
+  } else if (out.driver === 'nrf51-uart') {
+    const psel = (p: UartOutput['tx']) => {
+      // nRF51: one GPIO port at 0x50000000; PSELxxD is the pin number.
+      if (p.port !== 0x50000000) throw new Error(`renderFirmware: board ${board.name}: ${p.name}: GPIO port ${hex(p.port)} is not the nRF51's (0x50000000)`);
+      return String(p.pin);
+    };
+    driverCode = render('firmware/uart/nrf51-uart.c.hbs', {
       ...ctx,
       baudrateHex: hex(div.registers.BAUDRATE),
       txPsel: psel(out.tx),

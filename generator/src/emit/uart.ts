@@ -26,6 +26,23 @@ export const NRF_UARTE_BAUDRATE: Readonly<Record<number, { value: number; actual
   1000000: { value: 0x10000000, actual: 1000000 },
 };
 
+/** nRF51 legacy UART BAUDRATE register values: nRF51 Series Reference Manual v3.0, UART chapter, register BAUDRATE
+ *  (the same values as Nordic's MDK nrf51_bitfields.h, UART_BAUDRATE_BAUDRATE_BaudN). The register is a phase
+ *  increment added at 16 MHz per 2^32, so the rate it gives is value x 16 MHz / 2^32 (115200: 0x01D7E000 gives
+ *  115203.9 baud); the UART's own values differ from the nRF52 UARTE's (115200 is 0x01D60000 there). */
+export const NRF51_UART_BAUDRATE: Readonly<Record<number, number>> = {
+  9600: 0x00275000,
+  19200: 0x004ea000,
+  38400: 0x009d5000,
+  57600: 0x00ebf000,
+  115200: 0x01d7e000,
+  230400: 0x03afb000,
+  250000: 0x04000000,
+  460800: 0x075f7000,
+  921600: 0x0ebed000,
+  1000000: 0x10000000,
+};
+
 /** Largest baud error accepted: the receiver samples mid-bit, and the sum of both sides' errors must stay well
  *  under half a bit over a 10-bit frame; 2 % for ours leaves the other side (ST-LINK, J-Link OB, adapter) its own. */
 export const MAX_BAUD_ERROR_PERCENT = 2;
@@ -70,6 +87,14 @@ export function uartDivisor(driver: UartDriver, clockHz: number, baud: number): 
       const e = NRF_UARTE_BAUDRATE[baud];
       if (!e) throw new Error(`UARTE: ${baud} baud has no BAUDRATE value here; use one of ${Object.keys(NRF_UARTE_BAUDRATE).join(', ')}`);
       r = result({ BAUDRATE: e.value }, e.actual, baud, 'BAUDRATE = the product specification\'s enumerated value for this rate');
+      break;
+    }
+    case 'nrf51-uart': {
+      // The legacy UART takes an enumerated BAUDRATE value (nRF51 RM, UART BAUDRATE), generated from the 16 MHz HFCLK.
+      if (clockHz !== 16_000_000) throw new Error(`nRF51 UART: the baud generator runs at 16 MHz, not ${clockHz} Hz`);
+      const v = NRF51_UART_BAUDRATE[baud];
+      if (v === undefined) throw new Error(`nRF51 UART: ${baud} baud has no BAUDRATE value here; use one of ${Object.keys(NRF51_UART_BAUDRATE).join(', ')}`);
+      r = result({ BAUDRATE: v }, (v * 16_000_000) / 2 ** 32, baud, 'BAUDRATE = the reference manual\'s enumerated value for this rate; actual = BAUDRATE x 16 MHz / 2^32');
       break;
     }
     case 'rp2040-pl011': {

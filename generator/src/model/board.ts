@@ -47,6 +47,19 @@ const QemuSchema = z.strictObject({
   extraArgs: z.array(z.string()).default([]),
 });
 
+/** A QEMU machine that runs a real board's own firmware unchanged (its startup, vector table, linker script and
+ *  UART driver): the emulated chip has the same memory map, clock-enable bits and UART registers as the board's, for
+ *  what the firmware touches. The console is read from the machine's serial port number `serial`. */
+const EmulationSchema = z.strictObject({
+  /** `-M` value, e.g. "netduinoplus2". */
+  machine: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a QEMU machine name'),
+  /** Which of the machine's serial ports (0-based, the order of its `-serial` options) is the board's console UART. */
+  serial: z.number().int().min(0).max(7),
+  extraArgs: z.array(z.string()).default([]),
+  /** What differs between the emulated chip and the board's (stated, so a reader knows what a PASS proves). */
+  description: z.string().min(1),
+});
+
 /** One pin of a UART: its name as the board's documents spell it, the GPIO port's base address, the pin number in
  *  that port and the function to select (STM32: GPIOx_AFR alternate function; RP2040: IO_BANK0 FUNCSEL). */
 const UartPinSchema = z.strictObject({
@@ -64,7 +77,7 @@ const SetBitSchema = z.strictObject({
 });
 
 /** Register-level UART drivers in templates/firmware/uart/. */
-export const UART_DRIVERS = ['stm32-usart-v1', 'stm32-usart-v2', 'stm32-lpuart', 'nrf-uarte', 'rp2040-pl011'] as const;
+export const UART_DRIVERS = ['stm32-usart-v1', 'stm32-usart-v2', 'stm32-lpuart', 'nrf-uarte', 'nrf51-uart', 'rp2040-pl011'] as const;
 export type UartDriver = (typeof UART_DRIVERS)[number];
 
 const OutputSchema = z.discriminatedUnion('method', [
@@ -123,6 +136,8 @@ export const BoardSchema = z
     }),
     /** null when QEMU cannot run this board. */
     qemu: QemuSchema.nullable(),
+    /** Real boards (UART output) whose firmware QEMU runs on a machine with a compatible chip; absent when none. */
+    emulation: EmulationSchema.optional(),
     output: OutputSchema,
     flash: FlashSchema.nullable().optional(),
     /** Core clock (required for UART output: the baud divisor depends on it). */
@@ -164,12 +179,14 @@ export const BoardSchema = z
       ctx.addIssue({ code: 'custom', path: ['layout', 'stackSize'], message: `stackSize exceeds region '${stack.name}'` });
     if (b.output.method === 'uart') {
       if (!b.clock) ctx.addIssue({ code: 'custom', path: ['clock'], message: 'a board with UART output must state its clock' });
-      const needsFunction = b.output.driver !== 'nrf-uarte';
+      const needsFunction = b.output.driver !== 'nrf-uarte' && b.output.driver !== 'nrf51-uart';
       for (const k of ['tx', 'rx'] as const)
         if (needsFunction && b.output[k].function === undefined)
           ctx.addIssue({ code: 'custom', path: ['output', k, 'function'], message: `driver ${b.output.driver} needs the pin's alternate function` });
       if (!b.flash) ctx.addIssue({ code: 'custom', path: ['flash'], message: 'a board with UART output runs on hardware only: name the flash tool' });
     }
+    if (b.emulation && b.output.method !== 'uart')
+      ctx.addIssue({ code: 'custom', path: ['emulation'], message: 'emulation runs a real board\'s UART firmware; a semihosting board runs under `qemu`' });
     if (b.boot2 && b.cpu !== 'cortex-m0plus')
       ctx.addIssue({ code: 'custom', path: ['boot2'], message: `boot2 '${b.boot2}' is for the RP2040 (cortex-m0plus), not ${b.cpu}` });
     if (stack && (stack.origin + stack.length) % 8 !== 0)

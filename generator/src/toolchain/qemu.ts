@@ -26,6 +26,19 @@ export function qemuArgs(board: Board): string[] {
 }
 
 /**
+ * qemu-system-arm arguments that run a real board's own firmware on its `emulation` machine, without `-kernel`: the
+ * machine's serial ports before the console UART go nowhere, the console goes to `console` (stdio, or a
+ * pseudo-terminal that a serial-port reader opens like a board's USB port).
+ */
+export function emulationArgs(board: Board, console: 'stdio' | 'pty' = 'stdio'): string[] {
+  const e = board.emulation;
+  if (!e) throw new Error(`board ${board.name} has no emulation machine`);
+  const serial: string[] = [];
+  for (let i = 0; i < e.serial; i++) serial.push('-serial', 'null');
+  return ['-M', e.machine, '-nographic', '-monitor', 'none', ...serial, '-serial', console, ...e.extraArgs];
+}
+
+/**
  * A failed firmware build as one line: the linker's own reason when it refused (a region overflowed, one of the
  * linker script's ASSERTs), which is the user's problem (the model does not fit); anything else is a compile
  * error in emitted code, which is bnn-gen's (a plain Error, reported as an internal error).
@@ -51,6 +64,50 @@ export function buildFirmware(dir: string, opts: { jobs?: number } = {}): Promis
         else resolvePromise({ elf: resolve(join(dir, 'firmware.elf')) });
       },
     );
+  });
+}
+
+export interface EmulatedRun {
+  stdout: string;
+  stderr: string;
+  /** True when `done` said so; false when the time ran out or QEMU ended first. */
+  finished: boolean;
+  /** How QEMU ended when it ended by itself (it normally runs until stopped: a real board's firmware never exits). */
+  exit: string | null;
+}
+
+/**
+ * Run a real board's firmware on its emulation machine with the console on stdout, and stop QEMU as soon as
+ * `done(stdoutSoFar)` is true (the firmware idles after its verdict), or after `timeoutMs`.
+ */
+export function runEmulated(elfPath: string, board: Board, done: (stdout: string) => boolean, opts: { timeoutMs?: number } = {}): Promise<EmulatedRun> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('qemu-system-arm', [...emulationArgs(board), '-kernel', elfPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let finished = false;
+    const stop = () => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (!finished && done(stdout)) {
+        finished = true;
+        stop();
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(stop, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run qemu-system-arm: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ stdout, stderr, finished, exit: finished || signal === 'SIGKILL' ? null : `exit ${code ?? signal}` });
+    });
   });
 }
 

@@ -23,7 +23,7 @@ const PACKAGES: Record<ToolName, string> = {
 const found = new Map<string, string | null>();
 
 /** Absolute path of `name` on PATH, or null. Memoized: PATH does not change while we run. */
-export function findTool(name: ToolName): string | null {
+export function findTool(name: string): string | null {
   if (found.has(name)) return found.get(name)!;
   let hit: string | null = null;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

@@ -64,7 +64,7 @@ void Reset_Handler(void)
     }
     fw_console_init();            /* clocks, pins and the UART; see console.c */
     __libc_init_array();          /* constructors, if any */
-    (void)main();                 /* prints the verdict, then idles; it does not return */
+    (void)main();                 /* runs the golden cases, then again on each byte received; it does not return */
     for (;;) {
     }
 }

@@ -6,6 +6,7 @@ import type { ModelInfo } from '../../emit/model-c.ts';
 import { countCorrect } from '../../model/scores.ts';
 import { generate, generateLibrary, type Input } from '../../generate.ts';
 import { getTarget } from '../../model/target.ts';
+import type { Board } from '../../model/board.ts';
 import { checkOutputDir, describePlan, writeOutputDir, type OutputFiles } from '../../core/output-dir.ts';
 import { VERSION } from '../../core/version.ts';
 import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
@@ -27,6 +28,13 @@ export interface GenerateFlags extends ImportFlags {
   golden: number;
   seed: number;
   force?: boolean;
+}
+
+/** The next step for a firmware folder: QEMU boards run with make; real boards are flashed and monitored. */
+function howToRun(board: Board, shown: string): string {
+  if (board.qemu) return `build and run with: make -C ${shown} run`;
+  const emulated = board.emulation ? `; emulated (QEMU ${board.emulation.machine}): make -C ${shown} run` : '';
+  return `on the board: npx bnn-gen flash ${shown} && npx bnn-gen monitor ${shown} --port <serial port>${emulated}`;
 }
 
 export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
@@ -88,7 +96,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
     info = g.info;
     what = `target ${target.name}${board ? `, board ${board.name}` : ', library only'}`;
     if (board && g.golden) {
-      next = `firmware: ${g.golden.inputs.length} golden cases from the TS reference; build and run with: make -C ${relative(process.cwd(), resolve(dir)) || '.'} ${board.qemu ? 'run' : 'flash'}`;
+      next = `firmware: ${g.golden.inputs.length} golden cases from the TS reference; ${howToRun(board, relative(process.cwd(), resolve(dir)) || '.')}`;
       if (g.golden.labels) {
         const correct = countCorrect(g.golden.expected, g.golden.labels);
         next = `labelled inputs: ${given.from}; TS reference accuracy ${accuracyText(correct, g.golden.labels.length)}; the firmware prints its own and fails on any difference\n${next}`;

@@ -17,7 +17,7 @@ export interface MemoryFlags extends ImportFlags {
 export async function memoryCommand(modelPath: string | undefined, f: MemoryFlags, io: Io): Promise<number> {
   const model = modelFrom(modelPath, f, io.progress);
   const board = boardByName(f.board);
-  if (!board.qemu) throw new BnnError(`--board ${board.name}: memory builds and runs the firmware under QEMU, and ${board.name} is real hardware`);
+  if (!board.qemu && !board.emulation) throw new BnnError(`--board ${board.name}: memory builds and runs the firmware under QEMU, and ${board.name} is real hardware that QEMU does not emulate`);
   const r = await runFirmware(model, board, goldenInputs(model, [], 2, 1), undefined, io.progress);
   emitJson(io, f.json, () => formatMemoryReport(r.memory), r.memory, f.force);
   return r.passed ? 0 : 1;

@@ -43,8 +43,9 @@ async function runEngine(model: Model, inputs: Input[], f: RunFlags, io: Io): Pr
   }
   if (f.engine === 'wasm') return wasmScores(model, inputs, io.progress);
   const { target, board } = targetAndBoard(f.target, f.board);
-  if (!board?.qemu) throw new BnnError(`--engine qemu needs a QEMU board for target ${target.name}; boards: ${listBoards().join(', ')}`);
+  if (!board?.qemu && !board?.emulation) throw new BnnError(`--engine qemu needs a QEMU board (or a real board QEMU emulates) for target ${target.name}; boards: ${listBoards().join(', ')}`);
   const r = await runFirmware(model, board, inputs, undefined, io.progress);
+  if (r.emulated?.problem) throw new BnnError(`the firmware on ${board.name}: ${r.emulated.problem}`);
   if (r.scores.length !== inputs.length) throw new BnnError(`the firmware on ${board.name} printed ${r.scores.length} of ${inputs.length} results (exit ${r.exitCode}): ${r.stdout.trim().split('\n').slice(-1)[0] ?? ''}`);
   return r.scores;
 }
