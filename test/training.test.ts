@@ -124,7 +124,7 @@ describe.skipIf(!hasTorch)('training/ (PyTorch): smoke training of a Sparks BNN,
   it('the smoke run finishes in under 30 s and reports a test accuracy', () => {
     console.log(`[training] smoke run: ${seconds.toFixed(1)} s wall (${meta.train_seconds} s training)\n  ${stdout.trim().split('\n').slice(-4).join('\n  ')}`);
     expect(seconds).toBeLessThan(30);
-    expect(stdout).toMatch(/test accuracy \d\.\d+ on \d+ test digits/);
+    expect(stdout).toMatch(/test accuracy \d\.\d+ on \d+ test images/);
     expect(meta.test_accuracy).toBeGreaterThanOrEqual(0);
   });
 
@@ -232,7 +232,7 @@ describe.skipIf(!hasTorch)('training: warm start from a plain BNN (Sparks and th
 
   it('Sparks from the plain checkpoint: selection starts at step 0, settles, imports as tau-3 codebooks', () => {
     const out = run('--tau', '3', '--init', join(dir, 'plain', 'model.pt'), '--out', join(dir, 'sparks'));
-    expect(out).toMatch(/step 0: selection starts \(scores: greedy\)/);
+    expect(out).toMatch(/step 0: selection starts \(sparks, scores: greedy\)/);
     expect(out).toMatch(/selection frozen/);
     const meta = JSON.parse(readFileSync(join(dir, 'sparks', 'meta.json'), 'utf8')) as Meta & { method: string };
     expect(meta.method).toBe('sparks');

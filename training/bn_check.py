@@ -45,7 +45,7 @@ def main():
     (trx, try_), _ = data.split()
     pick = np.random.default_rng(1).permutation(len(trx))[:IMAGES]
     xs, ys = trx[pick], try_[pick]
-    model = MnistBNN(9)
+    model = MnistBNN()
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     model.train()
     for i in range(0, IMAGES, BATCH):

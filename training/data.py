@@ -48,29 +48,63 @@ def to_float(q):
 
 
 def shift_augment(q, gen, max_shift=2):
-    """Random +-max_shift pixel translations (zero fill) of a uint8 tensor batch [N,1,28,28]."""
-    n = q.shape[0]
+    """Random +-max_shift pixel translations (zero fill) of a uint8 tensor batch [N,C,H,W]."""
+    n, h, w = q.shape[0], q.shape[-2], q.shape[-1]
     out = torch.zeros_like(q)
     dx = torch.randint(-max_shift, max_shift + 1, (n,), generator=gen)
     dy = torch.randint(-max_shift, max_shift + 1, (n,), generator=gen)
     for i in range(n):
         sx, sy = int(dx[i]), int(dy[i])
-        src = q[i, :, max(0, -sy):28 - max(0, sy), max(0, -sx):28 - max(0, sx)]
+        src = q[i, :, max(0, -sy):h - max(0, sy), max(0, -sx):w - max(0, sx)]
         out[i, :, max(0, sy):max(0, sy) + src.shape[1], max(0, sx):max(0, sx) + src.shape[2]] = src
     return out
+
+
+def load_npz(path):
+    """A dataset file for training.train --data: uint8 images train_x [N,C,H,W], integer labels train_y [N], and
+    optionally test_x / test_y. Returns ((train_x, train_y), (test_x, test_y) or None). Exits with a one-line error
+    naming the file and the key when the file does not hold that."""
+    try:
+        z = np.load(path)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'--data {path}: cannot read it as .npz ({e})')
+    def pair(kx, ky, required):
+        if kx not in z or ky not in z:
+            if required:
+                raise SystemExit(f'--data {path}: needs arrays {kx} and {ky} (has {sorted(z.keys())})')
+            return None
+        x, y = z[kx], z[ky]
+        if x.dtype != np.uint8 or x.ndim != 4:
+            raise SystemExit(f'--data {path}: {kx} must be uint8 [N, C, H, W], is {x.dtype} {list(x.shape)}')
+        if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
+            raise SystemExit(f'--data {path}: {ky} must be {len(x)} integer labels, is {y.dtype} {list(y.shape)}')
+        return x, y.astype(np.int64)
+    return pair('train_x', 'train_y', True), pair('test_x', 'test_y', False)
+
+
+def validation_split(x, y, frac, seed):
+    """Carve a seeded validation part from the training set: ((train_x, train_y), (val_x, val_y)). Every choice of
+    recipe (learning rate, epochs, which checkpoint) is made on it; the test split only reports."""
+    if frac <= 0:
+        return (x, y), None
+    order = np.random.default_rng(seed).permutation(len(x))
+    nv = int(round(frac * len(x)))
+    val, tr = np.sort(order[:nv]), np.sort(order[nv:])
+    return (x[tr], y[tr]), (x[val], y[val])
 
 
 def main(argv=None):
     """Write the split as .npy for bnn-gen (`run --input test-x.npy --labels test-y.npy`, `compact --eval ...`)."""
     import argparse
-    ap = argparse.ArgumentParser(description='write the 8,000 / 2,000 MNIST split as .npy files (uint8 images, int64 labels)')
+    ap = argparse.ArgumentParser(description='write the 8,000 / 2,000 MNIST split as .npy files (uint8 images, int64 labels) and as split.npz')
     ap.add_argument('--out', required=True)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     (trx, try_), (tex, tey) = split()
     for name, arr in (('train-x', trx), ('train-y', try_), ('test-x', tex), ('test-y', tey)):
         np.save(os.path.join(args.out, f'{name}.npy'), np.ascontiguousarray(arr))
-    print(f'{args.out}: train-x.npy {trx.shape}, train-y.npy, test-x.npy {tex.shape}, test-y.npy')
+    np.savez(os.path.join(args.out, 'split.npz'), train_x=trx, train_y=try_, test_x=tex, test_y=tey)
+    print(f'{args.out}: train-x.npy {trx.shape}, train-y.npy, test-x.npy {tex.shape}, test-y.npy; split.npz (training.train --data)')
 
 
 if __name__ == '__main__':

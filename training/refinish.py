@@ -19,19 +19,31 @@ import sys
 import torch
 
 from . import train
-from .model import MnistBNN
+from .models import build
+from .sparksify import sparks_layers, sparksify
+
+
+def load_run(run, meta):
+    """The run's model as it finished: its architecture, sparksified at its tau, every weight, selection and frozen
+    kernel from model.pt."""
+    state = torch.load(os.path.join(run, 'model.pt'), map_location='cpu')
+    model = build(meta.get('model', 'mnist-small'))
+    if meta['tau'] < 9:
+        sparksify(model, meta['tau'])
+        for name, _, pname, sw in sparks_layers(model):
+            q = state.get(f'{name}.parametrizations.{pname}.0.qsign')
+            if q is not None and q.dim() == 2:
+                sw.qsign = q.clone()  # frozen kernels: the buffer's shape is set before loading
+                sw.plain = False
+    model.load_state_dict(state)
+    return model
 
 
 def refinish(run):
     meta_path = os.path.join(run, 'meta.json')
     meta = json.load(open(meta_path))
-    state = torch.load(os.path.join(run, 'model.pt'), map_location='cpu')
-    model = MnistBNN(meta['tau'])
-    for name, _ in model.sparks_layers():
-        if state.get(f'{name}.qsign') is not None:
-            getattr(model, name).qsign = state[f'{name}.qsign'].clone()  # frozen kernels: the buffer's shape is set
-    model.load_state_dict(state)
-    keep = {k: v for k, v in meta.items() if k not in ('test_accuracy', 'test_images', 'bn', 'torch', 'signs', 'dumped', 'split', 'layers')}
+    model = load_run(run, meta)
+    keep = {k: v for k, v in meta.items() if k not in ('test_accuracy', 'test_images', 'val_accuracy', 'val_images', 'bn', 'torch', 'signs', 'dumped', 'split', 'layers')}
     if 'bn' not in meta:
         keep['test_accuracy_class_ordered_bn'] = meta['test_accuracy']
     elif 'layer by layer' not in meta['bn']:
