@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
+import { loadBoard } from '../generator/src/model/board.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
+import { runFirmware } from '../generator/src/verify/firmware-run.ts';
+import { compareWithTorch, npy, slice } from './torch-compare.ts';
 
 const PYTHON = '/usr/bin/python3';
 const ROOT = join(import.meta.dirname, '..');
@@ -125,6 +129,26 @@ describe.skipIf(!hasTorch)('the generic trainer: --data DATA.npz, a seeded valid
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(`--data ${bad}: needs arrays train_x and train_y (has ['images'])`);
   });
+});
+
+describe.skipIf(!hasTorch)('mnist-resnet: the ReActNet-style residual BNN through the trainer', () => {
+  it('Sparks tau 4 (smoke): 8 binary convs with codebooks, every sign activation equal to PyTorch\'s, firmware PASS on the M4', async () => {
+    const out = join(work, 'resnet');
+    py(['-m', 'training.train', '--smoke', '--model', 'mnist-resnet', '--tau', '4', '--dump', '4', '--out', out]);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(Object.keys(meta.layers)).toHaveLength(8);
+    const imported = importOnnxFile(join(out, 'model.onnx'));
+    const convs = imported.model.layers.filter((l) => l.op === 'bconv2d');
+    expect(convs).toHaveLength(8);
+    for (const l of convs) expect(l.op === 'bconv2d' && l.weights.kind === 'codebook' && l.weights.bits <= 4).toBe(true);
+    for (const op of ['add', 'prelu', 'globalavgpool']) expect(imported.model.layers.some((l) => l.op === op), `a ${op} layer`).toBe(true);
+    compareWithTorch('mnist-resnet', out, imported, meta.signs);
+    if (!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm')) return;
+    const x = npy(join(out, 'inputs.npy'));
+    const inputs = [0, 1].map((i) => Uint8Array.from(slice(x, i)));
+    const fw = await runFirmware(imported.model, loadBoard('mps2-an386'), inputs);
+    expect(fw.passed, fw.stdout.slice(-400)).toBe(true);
+  }, 600_000);
 });
 
 describe.skipIf(!hasTorch || !existsSync('/usr/bin/torchrun'))('multi-process training: torchrun --nproc_per_node=2 (gloo)', () => {

@@ -6,9 +6,9 @@ for the bnn-gen comparison (the same files as training.train / training.blocks_c
 
 - trains N steps (Adam lr 1e-3, cross-entropy, batch 100, shuffled training split, one torch thread) and prints the
   time per step, the per-epoch estimate (8,000 digits), the parameter count and the binary / real MACs per digit;
-- BN statistics: `recompute` (default) resets them and recomputes them layer by layer over the training split (one
-  train-mode pass per BatchNorm in forward order, every earlier one already in eval mode; as training.train), or
-  `running` keeps the running statistics of training;
+- BN statistics: `recompute` (default) resets them and recomputes them layer by layer over the training split
+  (training.finish.recompute_bn: one train-mode pass per BatchNorm in forward order, every earlier one already in eval
+  mode; batches of 100 in a fixed shuffled order), or `running` keeps the running statistics of training;
 - test accuracy on the 2,000 test digits; then writes to OUT:
     model.onnx       opset 13, input 'image' = data.to_float(uint8 digits), output 'scores'
     model.pt         state dict
@@ -31,56 +31,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import bnn, data
+from . import bnn, data, finish
 from .resnet import MnistResNet
 
 BN_ORDER_SEED = 0
 
 
-class _Stop(Exception):
-    pass
-
-
-def _stop(module, inputs, output):
-    raise _Stop
-
-
-def batchnorms(model):
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-
-
 def recompute_bn(model, xs, batch=100):
-    """Layer-by-layer BN recompute (as training.train.recompute_bn): reset, then for each BatchNorm in forward order
-    one train-mode pass (cumulative average) with the model in eval mode and the forward stopped at that layer."""
+    """training.finish.recompute_bn (layer by layer) over `xs` in a fixed shuffled order; returns the BatchNorm count."""
     order = np.random.default_rng(BN_ORDER_SEED).permutation(len(xs))
-    batches = [order[i:i + batch] for i in range(0, len(xs), batch)]
-    seen = []
-    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(m)) for m in batchnorms(model)]
-    model.eval()
-    with torch.no_grad():
-        model(data.to_float(xs[batches[0]]))
-    for h in hooks:
-        h.remove()
-    bns = list(dict.fromkeys(seen))
-    for m in bns:
-        m.reset_running_stats()
-    for m in bns:
-        model.eval()
-        m.train()
-        saved, m.momentum = m.momentum, None
-        hook = m.register_forward_hook(_stop)
-        try:
-            with torch.no_grad():
-                for idx in batches:
-                    try:
-                        model(data.to_float(xs[idx]))
-                    except _Stop:
-                        pass
-        finally:
-            hook.remove()
-            m.momentum = saved
-    model.eval()
-    return len(bns)
+    loader = [data.to_float(xs[order[i:i + batch]]) for i in range(0, len(xs), batch)]
+    finish.recompute_bn(model, loader)
+    return len(finish.batchnorms(model))
 
 
 def count_macs(model, x):

