@@ -10,12 +10,12 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from . import bnn, data
+from .train import dump_eval
 
 
 class BlocksNet(nn.Module):
@@ -64,23 +64,11 @@ def main(out):
     model.eval()
     n = 8
     q = tex[::250][:n]
-    np.save(os.path.join(out, 'inputs.npy'), q)
-    bnn.SIGN_RULE = 'tie'
-    scores, signs = [], []
-    with torch.no_grad():
-        for i in range(n):
-            bnn.RECORD = []
-            scores.append(model(data.to_float(q[i:i + 1])).numpy()[0])
-            signs.append([r.numpy()[0].astype(np.int8) for r in bnn.RECORD])
-    bnn.RECORD = None
-    bnn.SIGN_RULE = 'torch'
-    np.save(os.path.join(out, 'tie_scores.npy'), np.stack(scores).astype(np.float32))
-    for j in range(len(signs[0])):
-        np.save(os.path.join(out, f'tie_sign{j}.npy'), np.stack([s[j] for s in signs]))
+    signs = dump_eval(model, out, q)
     torch.onnx.export(model, data.to_float(q[:1]), os.path.join(out, 'model.onnx'), opset_version=13,
                       input_names=['image'], output_names=['scores'])
     with open(os.path.join(out, 'meta.json'), 'w') as f:
-        json.dump({'signs': len(signs[0]), 'dumped': n}, f)
+        json.dump({'signs': signs, 'dumped': n}, f)
 
 
 if __name__ == '__main__':
