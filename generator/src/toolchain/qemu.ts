@@ -70,8 +70,6 @@ export function buildFirmware(dir: string, opts: { jobs?: number } = {}): Promis
 export interface EmulatedRun {
   stdout: string;
   stderr: string;
-  /** True when `done` said so; false when the time ran out or QEMU ended first. */
-  finished: boolean;
   /** How QEMU ended when it ended by itself (it normally runs until stopped: a real board's firmware never exits). */
   exit: string | null;
 }
@@ -106,7 +104,7 @@ export function runEmulated(elfPath: string, board: Board, done: (stdout: string
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ stdout, stderr, finished, exit: finished || signal === 'SIGKILL' ? null : `exit ${code ?? signal}` });
+      resolvePromise({ stdout, stderr, exit: finished || signal === 'SIGKILL' ? null : `exit ${code ?? signal}` });
     });
   });
 }

@@ -14,7 +14,7 @@ import { writeTree } from '../core/files.ts';
 import { silent, type Progress } from '../core/progress.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
 import { buildFirmware, runEmulated, runQemu } from '../toolchain/qemu.ts';
-import { TranscriptReader, type Transcript } from './transcript.ts';
+import { caseScores, parseCaseLine, TranscriptReader, type Transcript } from './transcript.ts';
 
 export interface FirmwareRun {
   memory: MemoryReport;
@@ -78,7 +78,7 @@ async function emulate(elf: string, board: Board, count: number, info: ModelInfo
   const t = reader.done;
   const uart = board.output.method === 'uart' ? board.output.instance : 'console';
   const problem = t ? null : `no verdict line from ${board.name}'s ${uart} under QEMU ${e.machine} ${res.exit ? `(QEMU ended: ${res.exit})` : `within ${timeoutMs / 1000} s`}; last output: ${(reader.recent.join(' | ') || res.stderr.trim().split('\n').slice(-2).join(' | ')) || '(none)'}`;
-  const scores = t ? parseCaseScores(t.lines.join('\n'), info.scoreType === 'f32') : [];
+  const scores = t ? caseScores(t.cases, info.scoreType === 'f32') : [];
   return {
     memory: await memoryReport(elf, board, info, t?.stackBytes ?? null),
     passed: t !== null && t.passed && t.count === count && t.cases.length === count,
@@ -98,9 +98,6 @@ async function emulate(elf: string, board: Board, count: number, info: ModelInfo
  * correct (...)", and "PASS n/n" or "FAIL ...".
  */
 export function parseCaseScores(stdout: string, float: boolean): (Float32Array | Int32Array)[] {
-  return [...stdout.matchAll(/^case \d+: (?:label \d+ )?argmax \d+ scores((?: \S+)+?)(?: bits((?: [0-9a-f]{8})+))? (?:ok|MISMATCH)$/gm)].map((m) => {
-    if (!float) return Int32Array.from(m[1].trim().split(' ').map(Number));
-    if (m[2] === undefined) throw new BnnError(`the firmware printed float scores without their bits: ${m[0]}`);
-    return new Float32Array(Uint32Array.from(m[2].trim().split(' ').map((h) => parseInt(h, 16))).buffer);
-  });
+  const cases = stdout.split('\n').map((l) => parseCaseLine(l.replace(/\r$/, ''))).filter((c) => c !== null);
+  return caseScores(cases, float);
 }

@@ -84,20 +84,36 @@ export function parseTranscript(text: string, where: string): Transcript {
   return r.done;
 }
 
+/** One "case i: [label l ]argmax a scores s0 s1 ...[ bits b0 b1 ...] ok|MISMATCH" line, or null. */
+export function parseCaseLine(l: string): CaseLine | null {
+  const m = CASE.exec(l);
+  if (!m) return null;
+  return {
+    index: Number(m[1]), label: m[2] === undefined ? null : Number(m[2]), argmax: Number(m[3]),
+    scores: m[4].trim().split(' '), bits: m[5] === undefined ? null : m[5].trim().split(' '), ok: m[6] === 'ok', cycles: null,
+  };
+}
+
+/** The exact scores of case lines: integers as printed; floats from their bits (the decimals are rounded). */
+export function caseScores(cases: CaseLine[], float: boolean): (Float32Array | Int32Array)[] {
+  return cases.map((c) => {
+    if (!float) return Int32Array.from(c.scores.map(Number));
+    if (c.bits === null) throw new BnnError(`the firmware printed float scores without their bits: case ${c.index}: ${c.scores.join(' ')}`);
+    return new Float32Array(Uint32Array.from(c.bits.map((h) => parseInt(h, 16))).buffer);
+  });
+}
+
 function parseRun(lines: string[]): Transcript {
   const h = HEADER.exec(lines[0])!;
   const t: Transcript = {
-    board: h[1], target: h[2].replace(/,$/, ''), count: Number(h[3]), modelHash: null, cases: [], stackBytes: null,
+    board: h[1], target: h[2], count: Number(h[3]), modelHash: null, cases: [], stackBytes: null,
     cycles: null, accuracy: null, passed: false, verdict: lines[lines.length - 1], lines,
   };
   for (const l of lines.slice(1)) {
     let m: RegExpExecArray | null;
-    if ((m = CASE.exec(l))) {
-      t.cases.push({
-        index: Number(m[1]), label: m[2] === undefined ? null : Number(m[2]), argmax: Number(m[3]),
-        scores: m[4].trim().split(' '), bits: m[5] === undefined ? null : m[5].trim().split(' '), ok: m[6] === 'ok', cycles: null,
-      });
-    } else if ((m = /^ {2}cycles (\d+)$/.exec(l)) && t.cases.length) t.cases[t.cases.length - 1].cycles = Number(m[1]);
+    const c = parseCaseLine(l);
+    if (c) t.cases.push(c);
+    else if ((m = /^ {2}cycles (\d+)$/.exec(l)) && t.cases.length) t.cases[t.cases.length - 1].cycles = Number(m[1]);
     else if ((m = /^model: (\S+)$/.exec(l))) t.modelHash = m[1];
     else if ((m = /^stack: (\d+) bytes$/.exec(l))) t.stackBytes = Number(m[1]);
     else if ((m = /^cycles per inference: min (\d+) max (\d+) \((\S+), core clock (\d+) Hz\)$/.exec(l)))
