@@ -9,19 +9,18 @@ import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
 import { lowerLanes, planLanes } from './lanes.ts';
 import { lowerRef, refCost } from './ref.ts';
-import { lowerSlice, planSlice } from './slice.ts';
+import { lowerSlice, planSlice, sliceCore } from './slice.ts';
 
 /** The fast kernel when it is eligible and the cost model says it is cheaper than _ref; otherwise null. */
 function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering | null {
   if (ctx.kernels === 'ref') return null;
   const x = ctx.inputs[0];
   const y = ctx.output;
-  const [C] = x.shape;
-  const [O, OH, OW] = y.shape;
-  const ref = refCost(l, C, O, OH, OW, ctx.armv6m);
-  const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast');
+  const core = sliceCore(ctx);
+  const ref = refCost(l, x.shape, y.shape, core);
+  const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast', core);
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
-  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : 'm4', !!pool);
+  const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, core, !!pool);
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!lanes || sp.estInstructions < lanes.estInstructions)))) {
     const slice = lowerSlice(l, ctx, sp, ` vs ${lanes ? `lanes ${lanes.estInstructions}, ` : ''}ref ${ref}`, pool);
     if (slice) return slice;

@@ -102,6 +102,9 @@ export function sliceSatEligible(start: Uint32Array): boolean {
  *  for the Helium loops of the record paths) and 'm0' (ARMv6-M). */
 export type SliceCore = 'm4' | 'm55' | 'm0';
 
+/** The cost models' core for a lowering: ARMv6-M, Helium (the M55) or any other Thumb-2 core. */
+export const sliceCore = (ctx: Pick<LowerContext, 'armv6m' | 'mve'>): SliceCore => (ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : 'm4');
+
 /**
  * Estimated instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
  * (bench/profile-slice.ts: input band per unit and channel word; per unit, with the border corrections computed for
