@@ -10,7 +10,7 @@ import type { Board } from './model/board.ts';
 import type { Model } from './model/ir.ts';
 import { randomInput } from './model/random.ts';
 import { argmax } from './model/scores.ts';
-import type { Target } from './model/target.ts';
+import { isM7, type Target } from './model/target.ts';
 import type { KernelChoice } from './ops/types.ts';
 import { checkFits } from './plan/fit.ts';
 import { resolve } from './plan/resolve.ts';
@@ -55,7 +55,7 @@ export function goldenInputs(model: Model, given: Input[], count: number, seed: 
 }
 
 export function generate(model: Model, opts: GenerateOptions): Generated {
-  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit, ramBudget: opts.ramBudget, armv6m: opts.armv6m, mve: opts.target.hasMve });
+  const program = resolve(model, { prefix: opts.prefix, kernels: opts.kernels, board: opts.board, scratchLimit: opts.scratchLimit, ramBudget: opts.ramBudget, armv6m: opts.armv6m, mve: opts.target.hasMve, m7: isM7(opts.target) });
   const emitted = emitProgram(program, opts.optionsText);
   const files = { ...emitted.files };
   if (!opts.board) return { files, info: emitted.info, golden: null };

@@ -1,7 +1,7 @@
 // Library exports: a self-contained folder to drop into CMake, Zephyr, pico-sdk, make or IDE projects
 // (`--format lib`), or an Arduino library (`--format arduino`).
 import type { Model } from '../model/ir.ts';
-import type { Target } from '../model/target.ts';
+import { isM7, type Target } from '../model/target.ts';
 import { VERSION } from '../core/version.ts';
 import { emitModel, type ModelInfo } from './model-c.ts';
 import { cArrayBody } from './c.ts';
@@ -41,7 +41,7 @@ export interface LibraryOptions {
 }
 
 export function libraryFiles(model: Model, opts: LibraryOptions): { files: Record<string, string>; info: ModelInfo } {
-  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, ramBudget: opts.ramBudget, armv6m: opts.target.arch === 'armv6-m', dsp: opts.target.hasDsp, mve: opts.target.hasMve });
+  const emitted = emitModel(model, { prefix: opts.prefix, options: opts.optionsText, ramBudget: opts.ramBudget, armv6m: opts.target.arch === 'armv6-m', dsp: opts.target.hasDsp, mve: opts.target.hasMve, m7: isM7(opts.target) });
   const info = emitted.info;
   const ctx = common(model, info, opts.target, opts.dirName);
   const files: Record<string, string> = {};

@@ -89,6 +89,9 @@ export function getTarget(name: string): Target {
   return t;
 }
 
+/** Code built for the Cortex-M7 (either FPU): gcc tunes it apart from the M4's, so the cost models have its figures. */
+export const isM7 = (t: Target): boolean => t.cflags.includes('-mcpu=cortex-m7');
+
 /** Instruction-set levels, each running the code of the ones below it (DSP, FPU and MVE are checked apart). */
 const ARCH_LEVEL: Record<Target['arch'], number> = { 'armv6-m': 0, 'armv7-m': 1, 'armv7e-m': 1, 'armv8-m.main': 2, 'armv8.1-m.main': 3 };
 

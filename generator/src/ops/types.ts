@@ -81,6 +81,8 @@ export interface LowerContext {
   armv6m: boolean;
   /** Helium (M55): cost models use the MVE loops' figures where the kernel has them. */
   mve: boolean;
+  /** Cortex-M7: cost models use its figures where gcc's code for it differs from the M4's. */
+  m7: boolean;
   /** Register a constant table; returns the value that names it in C. */
   table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory): { table: string };
 }

@@ -5,7 +5,7 @@ import { BnnError } from '../core/errors.ts';
 import { modelHash } from '../format/write.ts';
 import type { Board } from '../model/board.ts';
 import { INPUT_TENSOR, numel, type Layer, type Model, type TensorInfo } from '../model/ir.ts';
-import { getTarget } from '../model/target.ts';
+import { getTarget, isM7 } from '../model/target.ts';
 import { inferModel, type TensorTable } from '../model/validate.ts';
 import { opOf } from '../ops/registry.ts';
 import type { CTable, CType, Cost, KernelChoice, Lowering, TableCategory } from '../ops/types.ts';
@@ -30,6 +30,8 @@ export interface ResolveOptions {
   armv6m?: boolean;
   /** Plan for a core with Helium (default: from the board). */
   mve?: boolean;
+  /** Plan for a Cortex-M7 (default: from the board). */
+  m7?: boolean;
   /** Most bytes the arena may take (`--ram-budget`); default with a board: its data RAM less the stack, the harness and
    *  the C library. Fast kernels get the scratch this leaves beside the portable plan's buffers. */
   ramBudget?: number;
@@ -118,7 +120,7 @@ export function checkPrefix(prefix: string): void {
 }
 
 /** Lower every layer; `scratchLimit` bounds each fast kernel's scratch (one figure, or one per layer index). */
-function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined | ((index: number) => number), dsp: boolean, armv6m: boolean, mve: boolean): ResolvedLayer[] {
+function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: KernelChoice, scratchLimit: number | undefined | ((index: number) => number), dsp: boolean, armv6m: boolean, mve: boolean, m7: boolean): ResolvedLayer[] {
   return model.layers.map((layer, index) => {
     const chain = fusion.chains.get(index);
     const writes = chain ? model.layers[chain[chain.length - 1]].output : layer.output;
@@ -133,6 +135,7 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
       dsp,
       armv6m,
       mve,
+      m7,
       table(suffix: string, ctype: CType, values: ArrayLike<number>, category: TableCategory) {
         const name = `L${index}_${suffix}`;
         tables.push({ name, ctype, values, category, bytes: values.length * ELEMENT_BYTES[ctype] });
@@ -184,11 +187,12 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
   const dsp = opts.dsp ?? (opts.board ? getTarget(opts.board.cpu).hasDsp : true);
   const armv6m = opts.armv6m ?? (opts.board ? getTarget(opts.board.cpu).arch === 'armv6-m' : false);
   const mve = opts.mve ?? (opts.board ? getTarget(opts.board.cpu).hasMve : false);
+  const m7 = opts.m7 ?? (opts.board ? isM7(getTarget(opts.board.cpu)) : false);
   const arenaOf = (layers: ResolvedLayer[]) => {
     const b = bufferRequests(model, tensors, layers.map((l) => l.lowering), fusion, consumers);
     return { ...b, plan: planArena(b.requests) };
   };
-  const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m, mve);
+  const lower = (limit: number | ((i: number) => number) | undefined, k: KernelChoice = kernels) => lowerAll(model, tensors, fusion, k, limit, dsp, armv6m, mve, m7);
   const numClasses = tensors.get(model.output)!.shape[0];
   const arenaBudget = opts.ramBudget ?? (opts.board ? boardArenaBudget(opts.board, numClasses) : undefined);
   let layers: ResolvedLayer[];

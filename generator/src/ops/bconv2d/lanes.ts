@@ -1,7 +1,7 @@
 // The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1, maps up to 32 wide,
 // dense or codebook weights. Eligibility, working set, the cost model the planner compares with _ref and slice (cost
-// constants are executed instructions per unit of work on the Cortex-M4 and the Cortex-M55, fitted to exact counts
-// from the QEMU icount plugin, bench/results/), and the lowering.
+// constants are executed instructions per unit of work on the Cortex-M4, M7, M0 and M55, fitted to exact counts from
+// the QEMU icount plugin), and the lowering.
 import { packBits } from '../../ir/packing.ts';
 import type { TensorInfo } from '../../ir/types.ts';
 import { outputStruct } from '../shared/threshold.ts';
@@ -36,46 +36,55 @@ export function lanesScratchWords(C: number, H: number, O: number, n: number, sh
   return C * H + 96 * (share ? 1 : batch) + (share ? batch * n * 8 : 0) + 17 * O + 32;
 }
 
-/** Cortex-M4 (also the other Thumb-2 cores and the M0): the terms in lanesCost, scaled. */
-const LANES_SCALE = 1.95;
-
 /**
- * Cortex-M55, instructions per unit of work: per input pixel and channel (transpose); per unit; per (unit, channel)
- * (row sums); per channel and output row (its tap rows); per (unit, channel, codeword) when shared; per (unit, output,
- * channel); per (unit, output, batch) (the fold into 16-bit lanes); per (unit, output) and per (output, position) of
- * the output stage, for i32 accumulators (acc) or thresholded bits (thr). Least-squares fit to exact mps3-an547 counts
- * of 109 layers (C 8..128, maps 2x2..32x32 and non-square, O != C, tau 4, 5 and dense, shared and per kernel,
- * threshold and i32 output, "same" and no padding: every one within 2.1 %), in line with a per-source-line profile.
- * Why not the M4's figures: gcc for v8.1-M turns the short inner loops into low-overhead loops (DLS/LE, no compare
- * and branch per iteration): the tap-row loops of the row sums take ~25 % fewer instructions than on the M4 and the
- * fold ~40 % fewer, and the i32 store loop passes a lane past the map's positions in 7 instructions, not 12. The M4's
- * scaled terms also charge the output stage 32 positions a unit whatever the map; together they overestimated the M55
- * by up to 46 % on small maps (1.26 on the 2x2 maps of ReActNet-ResNet-18).
+ * Instructions per unit of work: per input pixel and channel (transpose); per unit; per (unit, channel) (row sums);
+ * per channel and output row (its tap rows); per (unit, channel, codeword) when shared; per (unit, output, channel);
+ * per (unit, output, batch) (the fold into 16-bit lanes); per (unit, output) and per (output, position) of the output
+ * stage, for i32 accumulators (acc) or thresholded bits (thr). Least-squares fits to exact QEMU counts, each core on
+ * its own: 'm4' on mps2-an386, 'm7' on mps2-an500 and 'm0' (ARMv6-M code) on mps2-an385, 95 layers each (C 8..128,
+ * maps 2x2..32x32 and non-square, O != C, tau 3..6 and dense, shared and per kernel, smaller batches, threshold and
+ * i32 output, "same" and no padding, pad value 0 and +-1), each within 1.8 % of every one and of 46 held-out layers of
+ * other shapes; 'm55' on mps3-an547, 109 layers, within 2.1 %. The M4's figures serve the M3 and M33 within 2.5 %, but
+ * for their cheaper i32 output stage (up to 7 % over on 2x2 maps). Why per core and per term: the M0 takes ~1.4x the
+ * M4's instructions (no Thumb-2 data processing: shifts, masks and constants cost extra instructions); gcc for v8.1-M
+ * turns the M55's short inner loops into low-overhead loops (the row sums' tap-row loops ~25 % fewer instructions than
+ * on the M4, the fold ~40 % fewer); and the output stage runs per position of the map, not 32 a unit: one scale of the
+ * terms for every Thumb-2 core, as before, was off by 0.82..1.18 on the M4 and by up to 46 % on the M55.
  */
-const LANES_M55 = {
-  pixel: 16, unit: 3700, chanUnit: 445, chanRow: 166, codeword: 65, pairShared: 32, pairOwn: 77, outBatch: 89,
-  outAcc: 294, posAcc: 9.2, outThr: 554, posThr: 7.9,
+interface LanesConstants {
+  pixel: number; unit: number; chanUnit: number; chanRow: number; codeword: number; pairShared: number; pairOwn: number; outBatch: number;
+  outAcc: number; posAcc: number; outThr: number; posThr: number;
+}
+const LANES: Record<SliceCore, LanesConstants> = {
+  m4: {
+    pixel: 17.9, unit: 3930, chanUnit: 713, chanRow: 180, codeword: 68.2, pairShared: 34.8, pairOwn: 74.6, outBatch: 125,
+    outAcc: 446, posAcc: 4.1, outThr: 573, posThr: 7.7,
+  },
+  m7: {
+    pixel: 17.4, unit: 4040, chanUnit: 728, chanRow: 155, codeword: 68.3, pairShared: 34.8, pairOwn: 74.6, outBatch: 125,
+    outAcc: 411, posAcc: 5.3, outThr: 570, posThr: 8.1,
+  },
+  m0: {
+    pixel: 27.6, unit: 5120, chanUnit: 955, chanRow: 222, codeword: 95.5, pairShared: 55.8, pairOwn: 106, outBatch: 176,
+    outAcc: 522, posAcc: 9.3, outThr: 771, posThr: 6.7,
+  },
+  m55: {
+    pixel: 16, unit: 3700, chanUnit: 445, chanRow: 166, codeword: 65, pairShared: 32, pairOwn: 77, outBatch: 89,
+    outAcc: 294, posAcc: 9.2, outThr: 554, posThr: 7.9,
+  },
 };
 
-/** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core` ('m0' takes the M4's figures); `thresholded`: the
- *  output is thresholded bits (else i32 accumulators). */
+/** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
+ *  i32 accumulators). */
 export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: SliceCore = 'm4', thresholded = true): number {
   const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
   const units = Math.ceil(OH / R);
   const batches = Math.ceil(C / batch);
-  if (core === 'm55') {
-    const k = LANES_M55;
-    const [out, pos] = thresholded ? [k.outThr, k.posThr] : [k.outAcc, k.posAcc];
-    const perUnitC = k.chanUnit + (share ? k.codeword * n : 0);
-    const perUnitO = C * (share ? k.pairShared : k.pairOwn) + k.outBatch * batches + out;
-    return Math.round(C * H * W * k.pixel + C * OH * k.chanRow + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
-  }
-  const transpose = C * H * W * 6 + C * H;
-  const perUnitC = 60 * R + 190 + (share ? 42 * n : 0);
-  const perPair = share ? 19 : 40;
-  const perUnitO = 16 + 40 * batches + 13 * 32 + 6 * 32 * (1 / 1); // threshold + output transpose per position
-  // Recalibrated against bench/results/standard.txt (GCC 12.2 -O2): the terms above undercount by a uniform ~1.95x.
-  return Math.round(LANES_SCALE * (transpose + units * (600 + C * perUnitC + O * C * perPair + O * perUnitO)));
+  const k = LANES[core];
+  const [out, pos] = thresholded ? [k.outThr, k.posThr] : [k.outAcc, k.posAcc];
+  const perUnitC = k.chanUnit + (share ? k.codeword * n : 0);
+  const perUnitO = C * (share ? k.pairShared : k.pairOwn) + k.outBatch * batches + out;
+  return Math.round(C * H * W * k.pixel + C * OH * k.chanRow + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
 }
 
 export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: SliceCore = 'm4'): LanesPlan | null {

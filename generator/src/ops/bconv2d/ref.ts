@@ -10,23 +10,23 @@ import { sliceCore, type SliceCore } from './slice.ts';
 /**
  * Estimated instructions of the _ref kernels on `core`, for input C x H x W and output O x OH x OW. Per output
  * position: per input channel the taps, per codeword (when shared) and per output channel; per output channel its
- * store (thresholded or i32). Plain weights: per output and tap, per channel word. Where the fit tells them apart
- * (padTap), a padded tap (pad value 0: no load, no match) costs less than one inside the input.
+ * store (thresholded or i32). Plain weights: per output and tap, per channel word. A padded tap (pad value 0: no
+ * load, no match) costs less than one inside the input; with a pad value of +-1 every tap counts as a valid one.
  */
 export function refCost(l: BConv2dLayer, [C, H, W]: readonly number[], [O, OH, OW]: readonly number[], core: SliceCore = 'm4'): number {
   const P = OH * OW;
   const taps = l.kernel[0] * l.kernel[1];
   const k = REF[core];
-  const padded = k.padTap !== undefined && l.padValue === 0 ? P * taps - insideTaps(l, H, W, OH, OW) : 0;
+  const padded = l.padValue === 0 ? P * taps - insideTaps(l, H, W, OH, OW) : 0;
   const store = l.threshold ? k.storeThr : k.store;
   if (l.weights.kind === 'codebook') {
     const n = l.weights.codewords.length;
     const share = n < O;
-    const saved = padded ? C * padded * (k.tap - k.padTap!) : 0;
+    const saved = C * padded * (k.tap - k.padTap);
     return Math.round(P * (C * (taps * k.tap + k.chan + (share ? n * k.cw + O * k.out : O * k.outOwn)) + O * store) - saved);
   }
   const words = Math.ceil(C / 32);
-  const saved = padded ? O * padded * (words * k.word + k.plainTap - k.plainPadTap!) : 0;
+  const saved = O * padded * (words * k.word + k.plainTap - k.plainPadTap);
   return Math.round(P * O * (taps * (words * k.word + k.plainTap) + store) - saved);
 }
 
@@ -45,25 +45,33 @@ function insideTaps(l: BConv2dLayer, H: number, W: number, OH: number, OW: numbe
 }
 
 interface RefConstants {
-  tap: number; chan: number; cw: number; out: number; outOwn: number; word: number; plainTap: number; store: number; storeThr: number;
-  /** A padded tap, codebook and plain kernel; absent: the fit does not tell padded taps apart (each costs a valid
-   *  one's). */
-  padTap?: number; plainPadTap?: number;
+  /** Codebook kernel: a valid and a padded tap per channel, per (position, channel), per codeword when shared, per
+   *  output channel shared and not. */
+  tap: number; padTap: number; chan: number; cw: number; out: number; outOwn: number;
+  /** Plain kernel: per channel word of a valid tap, per valid tap, per padded tap. */
+  word: number; plainTap: number; plainPadTap: number;
+  /** Per output channel and position: i32 store, thresholded bit (bnn_output_store, both kernels). */
+  store: number; storeThr: number;
 }
 
 /**
- * Instructions per unit of work, fitted to exact QEMU counts. 'm4' (also the other Thumb-2 cores) and 'm0' (ARMv6-M):
- * the standard shapes (16x16x64, 32x32x32, 8x8x128; codebook at tau 3..5), large maps with few padded taps. 'm55':
- * 98 layers on mps3-an547 (C 8..128, maps 2x2..32x32, stride 1 and 2, tau 3..5 and dense, shared and not, threshold
- * and i32 output); fitted on the stride-1 ones, it came within 1.6 % of every stride-2 one. gcc for v8.1-M makes the
- * plain kernel's loop over channel words a low-overhead loop whose setup (trip count and DLS, 6 instructions) each
- * valid tap pays for its one word, so a valid tap costs more than on the M4, and the codebook kernel's loops over
- * outputs save their compare and branch. On small maps most of the gap was the padded taps (24.6 instructions, not
- * 43.7): the M4's figures overestimated the M55's stride-2 layers of ReActNet-ResNet-18 by 4..9 %.
+ * Instructions per unit of work, least-squares fits to exact QEMU counts, each core on its own. 'm4' on mps2-an386
+ * (also the M3 and M33, within 2.5 %), 'm7' on mps2-an500 and 'm0' (ARMv6-M code) on mps2-an385: 77 layers each (C
+ * 8..128, maps 2x2..32x32 and non-square, O != C, stride 1 and 2, "same" and no padding, tau 3..6 and dense, shared
+ * and not, threshold and i32 output), each within 2.2 % of every one and of 47 held-out layers of other shapes but
+ * those with a pad value of +-1 (within 4.1 %: their padded taps are charged as valid ones). The plain kernel's i32
+ * store is not separable from its per-tap terms (both per output and position): it takes the codebook kernel's (the
+ * same bnn_output_store). 'm55' on mps3-an547, 98 layers, within 1.6 %: gcc for v8.1-M makes the plain kernel's loop
+ * over channel words a low-overhead loop whose setup (trip count and DLS, 6 instructions) each valid tap pays for its
+ * one word, so a valid tap costs more than on the M4, and the codebook kernel's loops over outputs save their compare
+ * and branch. On every core a padded tap costs about half a valid one: charged as valid ones, as before, the M4's
+ * figures overestimated small and stride-2 maps by up to 62 %. gcc's M7 code takes 9 % more per codebook tap than the
+ * M4's (25 % more per padded one): the M4's figures underestimated the M7's codebook layers by up to 9 %.
  */
 const REF: Record<SliceCore, RefConstants> = {
-  m4: { tap: 40, chan: 16, cw: 19, out: 14.8, outOwn: 30, word: 14.2, plainTap: 40.6, store: 20, storeThr: 20 },
-  m0: { tap: 85, chan: 43, cw: 31, out: 18.6, outOwn: 40, word: 19.4, plainTap: 65.9, store: 20, storeThr: 20 },
+  m4: { tap: 40.5, padTap: 22.8, chan: 7, cw: 18.6, out: 14.9, outOwn: 29.7, word: 16.7, plainTap: 39.6, plainPadTap: 24, store: 8.1, storeThr: 20.5 },
+  m7: { tap: 44.1, padTap: 28.6, chan: 8.1, cw: 18.6, out: 14.9, outOwn: 30.7, word: 16.7, plainTap: 41.3, plainPadTap: 24.7, store: 8.3, storeThr: 20.8 },
+  m0: { tap: 87.8, padTap: 48.5, chan: 15.1, cw: 30.7, out: 19, outOwn: 48.7, word: 24.6, plainTap: 61.6, plainPadTap: 35, store: 15.6, storeThr: 33.2 },
   m55: { tap: 43.7, padTap: 24.6, chan: 7.6, cw: 17.7, out: 13.9, outOwn: 28.4, word: 15.6, plainTap: 46.4, plainPadTap: 23.9, store: 8, storeThr: 21.3 },
 };
 

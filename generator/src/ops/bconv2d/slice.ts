@@ -98,12 +98,13 @@ export function sliceSatEligible(start: Uint32Array): boolean {
   return start.every((v) => 32768 - (v & 0xffffff) <= 255);
 }
 
-/** The cores the cost model was fitted on: 'm4' (Thumb-2 with DSP; also M3, M7, M33), 'm55' (the M4's figures but
- *  for the Helium loops of the record paths) and 'm0' (ARMv6-M). */
-export type SliceCore = 'm4' | 'm55' | 'm0';
+/** The cores the cost models were fitted on: 'm4' (Thumb-2; also M3 and M33), 'm7' (gcc's code for it differs in the
+ *  _ref and lanes kernels; sliceCost takes the M4's figures), 'm55' (here the M4's figures but for the Helium loops of
+ *  the record paths) and 'm0' (ARMv6-M). */
+export type SliceCore = 'm4' | 'm7' | 'm55' | 'm0';
 
-/** The cost models' core for a lowering: ARMv6-M, Helium (the M55) or any other Thumb-2 core. */
-export const sliceCore = (ctx: Pick<LowerContext, 'armv6m' | 'mve'>): SliceCore => (ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : 'm4');
+/** The cost models' core for a lowering: ARMv6-M, Helium (the M55), the M7 or any other Thumb-2 core. */
+export const sliceCore = (ctx: Pick<LowerContext, 'armv6m' | 'mve' | 'm7'>): SliceCore => (ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : ctx.m7 ? 'm7' : 'm4');
 
 /**
  * Estimated instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
