@@ -9,7 +9,7 @@ import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import { kernelIds } from './codewords.ts';
 import type { BConv2dLayer } from './index.ts';
-import type { SliceCore } from './slice.ts';
+import type { CostCore } from './cost-core.ts';
 
 export interface LanesPlan {
   share: boolean;
@@ -55,7 +55,7 @@ interface LanesConstants {
   pixel: number; unit: number; chanUnit: number; chanRow: number; codeword: number; pairShared: number; pairOwn: number; outBatch: number;
   outAcc: number; posAcc: number; outThr: number; posThr: number;
 }
-const LANES: Record<SliceCore, LanesConstants> = {
+const LANES: Record<CostCore, LanesConstants> = {
   m4: {
     pixel: 17.9, unit: 3930, chanUnit: 713, chanRow: 180, codeword: 68.2, pairShared: 34.8, pairOwn: 74.6, outBatch: 125,
     outAcc: 446, posAcc: 4.1, outThr: 573, posThr: 7.7,
@@ -76,7 +76,7 @@ const LANES: Record<SliceCore, LanesConstants> = {
 
 /** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
  *  i32 accumulators). */
-export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: SliceCore = 'm4', thresholded = true): number {
+export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true): number {
   const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
   const units = Math.ceil(OH / R);
   const batches = Math.ceil(C / batch);
@@ -87,7 +87,7 @@ export function lanesCost(C: number, H: number, W: number, O: number, OH: number
   return Math.round(C * H * W * k.pixel + C * OH * k.chanRow + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
 }
 
-export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: SliceCore = 'm4'): LanesPlan | null {
+export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: CostCore = 'm4'): LanesPlan | null {
   if (lanesEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O, OH, OW] = y.shape;

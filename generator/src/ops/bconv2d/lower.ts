@@ -9,14 +9,15 @@ import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
 import { lowerLanes, planLanes } from './lanes.ts';
 import { lowerRef, refCost } from './ref.ts';
-import { lowerSlice, planSlice, sliceCore } from './slice.ts';
+import { costCore } from './cost-core.ts';
+import { lowerSlice, planSlice } from './slice.ts';
 
 /** The fast kernel when it is eligible and the cost model says it is cheaper than _ref; otherwise null. */
 function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering | null {
   if (ctx.kernels === 'ref') return null;
   const x = ctx.inputs[0];
   const y = ctx.output;
-  const core = sliceCore(ctx);
+  const core = costCore(ctx);
   const ref = refCost(l, x.shape, y.shape, core);
   const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast', core);
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.

@@ -5,7 +5,7 @@ import { outputStruct } from '../shared/threshold.ts';
 import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
-import { sliceCore, type SliceCore } from './slice.ts';
+import { costCore, type CostCore } from './cost-core.ts';
 
 /**
  * Estimated instructions of the _ref kernels on `core`, for input C x H x W and output O x OH x OW. Per output
@@ -13,7 +13,7 @@ import { sliceCore, type SliceCore } from './slice.ts';
  * store (thresholded or i32). Plain weights: per output and tap, per channel word. A padded tap (pad value 0: no
  * load, no match) costs less than one inside the input; with a pad value of +-1 every tap counts as a valid one.
  */
-export function refCost(l: BConv2dLayer, [C, H, W]: readonly number[], [O, OH, OW]: readonly number[], core: SliceCore = 'm4'): number {
+export function refCost(l: BConv2dLayer, [C, H, W]: readonly number[], [O, OH, OW]: readonly number[], core: CostCore = 'm4'): number {
   const P = OH * OW;
   const taps = l.kernel[0] * l.kernel[1];
   const k = REF[core];
@@ -68,7 +68,7 @@ interface RefConstants {
  * figures overestimated small and stride-2 maps by up to 62 %. gcc's M7 code takes 9 % more per codebook tap than the
  * M4's (25 % more per padded one): the M4's figures underestimated the M7's codebook layers by up to 9 %.
  */
-const REF: Record<SliceCore, RefConstants> = {
+const REF: Record<CostCore, RefConstants> = {
   m4: { tap: 40.5, padTap: 22.8, chan: 7, cw: 18.6, out: 14.9, outOwn: 29.7, word: 16.7, plainTap: 39.6, plainPadTap: 24, store: 8.1, storeThr: 20.5 },
   m7: { tap: 44.1, padTap: 28.6, chan: 8.1, cw: 18.6, out: 14.9, outOwn: 30.7, word: 16.7, plainTap: 41.3, plainPadTap: 24.7, store: 8.3, storeThr: 20.8 },
   m0: { tap: 87.8, padTap: 48.5, chan: 15.1, cw: 30.7, out: 19, outOwn: 48.7, word: 24.6, plainTap: 61.6, plainPadTap: 35, store: 15.6, storeThr: 33.2 },
@@ -102,7 +102,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
     // Sharing pays when there are fewer codewords than output channels to gather them.
     const share = n < O;
     return {
-      estInstructions: refCost(l, x.shape, ctx.output.shape, sliceCore(ctx)),
+      estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
       kernel: 'bnn_bconv2d_b1_acc_codebook_ref',
       params: { type: 'bnn_bconv2d_params_t', value: { fields: [
         ...head,
@@ -121,7 +121,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
     };
   }
   return {
-    estInstructions: refCost(l, x.shape, ctx.output.shape, sliceCore(ctx)),
+    estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
     kernel: 'bnn_bconv2d_b1_acc_plain_ref',
     params: { type: 'bnn_bconv2d_params_t', value: { fields: [
       ...head,

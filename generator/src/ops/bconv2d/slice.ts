@@ -6,6 +6,7 @@ import type { TensorInfo } from '../../ir/types.ts';
 import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer, CodebookWeights } from './index.ts';
+import type { CostCore } from './cost-core.ts';
 
 export interface SlicePlan {
   /** 0: bit-plane accumulation; 1: byte lanes folded into 16-bit lanes. */
@@ -98,14 +99,6 @@ export function sliceSatEligible(start: Uint32Array): boolean {
   return start.every((v) => 32768 - (v & 0xffffff) <= 255);
 }
 
-/** The cores the cost models were fitted on: 'm4' (Thumb-2; also M3 and M33), 'm7' (gcc's code for it differs in the
- *  _ref and lanes kernels; sliceCost takes the M4's figures), 'm55' (here the M4's figures but for the Helium loops of
- *  the record paths) and 'm0' (ARMv6-M). */
-export type SliceCore = 'm4' | 'm7' | 'm55' | 'm0';
-
-/** The cost models' core for a lowering: ARMv6-M, Helium (the M55), the M7 or any other Thumb-2 core. */
-export const sliceCore = (ctx: Pick<LowerContext, 'armv6m' | 'mve' | 'm7'>): SliceCore => (ctx.armv6m ? 'm0' : ctx.mve ? 'm55' : ctx.m7 ? 'm7' : 'm4');
-
 /**
  * Estimated instructions of bnn_bconv2d_b1_b1_slice. Constants fitted to exact QEMU counts of the kernel's phases
  * (bench/profile-slice.ts: input band per unit and channel word; per unit, with the border corrections computed for
@@ -114,7 +107,7 @@ export const sliceCore = (ctx: Pick<LowerContext, 'armv6m' | 'mve' | 'm7'>): Sli
  * tau 3..5, on mps2-an386 (M4) and microbit (M0). On the M4, mode 1 runs the assembly loops (shared counts for even n;
  * per-output loop for n <= 16 and whole groups of 8 channels), elsewhere the C loops.
  */
-export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: SliceCore = 'm4'): number {
+export function sliceCost(s: SliceShape, w: SliceWorkingSet, core: CostCore = 'm4'): number {
   const { C, H, W, O, n } = s;
   const { mode, batch } = w;
   const rowCache = !!w.rowCache, wide = !!w.wide, sat = !!w.sat && !wide, ring = !!w.ring;
@@ -190,7 +183,7 @@ const M0 = {
   otrans: 1330, poolPos: 60,
 };
 
-export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true, core: SliceCore = 'm4', pooled = false): SlicePlan | null {
+export function planSlice(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, dsp = true, core: CostCore = 'm4', pooled = false): SlicePlan | null {
   if (sliceEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O] = y.shape;
