@@ -53,6 +53,63 @@ BNN_DEFINE_CONV2D(bnn_conv2d_u8_f32, uint8_t, bnn_conv2d_acc_u8)
 BNN_DEFINE_CONV2D(bnn_conv2d_s8_f32, int8_t, bnn_conv2d_acc_s8)
 BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, bnn_conv2d_acc_f32)
 
+/* conv2d -> [affine] -> max pool (a ResNet stem), pooled as the rows come: conv row oy of every channel goes to
+ * `row` ([out_c][out_w] floats: the only part of the full-resolution map that exists), rounded as the separate
+ * layers round it (y = acc + bias; y = (y * post_scale) + post_bias), then into each pooled row whose window holds
+ * it. Rows arrive in increasing order, so every pooled value sees its window in the max pool's own scan order (ky,
+ * kx over valid positions: the first, then only strictly greater values), which keeps -0/+0 ties bit-exact. */
+#define BNN_DEFINE_CONV2D_MAXPOOL(NAME, IN_T, ACC)                                              \
+    void NAME(const bnn_conv2d_pool_params_t *p, const IN_T *in, float *out, int32_t *scratch) \
+    {                                                                                           \
+        const bnn_window_t *g = &p->c.g, *q = &p->pool;                                         \
+        float *row = (float *)(void *)scratch;                                                  \
+        const uint32_t plane = (uint32_t)q->out_h * q->out_w;                                   \
+        for (uint32_t oy = 0; oy < g->out_h; oy++) {                                            \
+            for (uint32_t o = 0; o < g->out_c; o++)                                             \
+                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                    \
+                    float y = ACC(&p->c, in, o, oy, ox) + p->c.bias[o];                         \
+                    if (p->c.post_scale) {                                                      \
+                        float t = y * p->c.post_scale[o];                                       \
+                        y = t + p->c.post_bias[o];                                              \
+                    }                                                                           \
+                    row[(size_t)o * g->out_w + ox] = y;                                         \
+                }                                                                               \
+            /* Pooled rows py with py * sh - pad_top <= oy < py * sh - pad_top + kh. */         \
+            const int32_t lo = (int32_t)oy + q->pad_top - q->kh + 1;                            \
+            uint32_t py = lo <= 0 ? 0u : ((uint32_t)lo + q->sh - 1u) / q->sh;                   \
+            for (; py < q->out_h && py * q->sh <= oy + q->pad_top; py++) {                      \
+                /* The window's first valid row starts the max. */                             \
+                const int32_t top = (int32_t)(py * q->sh) - q->pad_top;                         \
+                const int first_row = (top < 0 ? 0 : top) == (int32_t)oy;                       \
+                for (uint32_t c = 0; c < q->in_c; c++) {                                        \
+                    const float *r = row + (size_t)c * g->out_w;                                \
+                    float *dst = out + (size_t)c * plane + (size_t)py * q->out_w;               \
+                    for (uint32_t px = 0; px < q->out_w; px++) {                                \
+                        const int32_t ix0 = (int32_t)(px * q->sw) - q->pad_left;                \
+                        float m = dst[px];                                                      \
+                        int first = first_row;                                                  \
+                        for (uint32_t kx = 0; kx < q->kw; kx++) {                               \
+                            const int32_t ix = ix0 + (int32_t)kx;                               \
+                            if (ix < 0 || ix >= (int32_t)q->in_w) continue;                     \
+                            const float v = r[ix];                                              \
+                            if (first || v > m) m = v;                                          \
+                            first = 0;                                                          \
+                        }                                                                       \
+                        dst[px] = m;                                                            \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_u8_f32_maxpool, uint8_t, bnn_conv2d_acc_u8)
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_s8_f32_maxpool, int8_t, bnn_conv2d_acc_s8)
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_f32_f32_maxpool, float, bnn_conv2d_acc_f32)
+
+uint32_t bnn_conv2d_u8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
+uint32_t bnn_conv2d_s8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
+uint32_t bnn_conv2d_f32_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
+
 /* Fused stem: conv2d, then optionally a per-channel affine (folded batch norm), then binarize, writing b1 bits
  * straight away so the float feature map never exists. Each step rounds exactly as the separate layers do:
  * y = acc + bias; y = (y * post_scale) + post_bias; bit = (y + shift) >= 0.

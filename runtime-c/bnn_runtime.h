@@ -121,6 +121,18 @@ void bnn_conv2d_f32_f32(const bnn_conv2d_params_t *p, const float *in, float *ou
 void bnn_conv2d_u8_b1(const bnn_conv2d_params_t *p, const uint8_t *in, uint32_t *out);
 void bnn_conv2d_s8_b1(const bnn_conv2d_params_t *p, const int8_t *in, uint32_t *out);
 void bnn_conv2d_f32_b1(const bnn_conv2d_params_t *p, const float *in, uint32_t *out);
+/* conv2d -> [affine] -> max pool in one pass, output the pooled f32 map; scratch: one conv row of every channel
+ * (out_c x out_w floats), so the full-resolution map is never stored. */
+typedef struct {
+    bnn_conv2d_params_t c; /* the convolution; post_scale/post_bias: the affine, NULL without one; shift unused */
+    bnn_window_t pool;     /* the max pool over the convolution's output (in_* = the convolution's out_*) */
+} bnn_conv2d_pool_params_t;
+void bnn_conv2d_u8_f32_maxpool(const bnn_conv2d_pool_params_t *p, const uint8_t *in, float *out, int32_t *scratch);
+void bnn_conv2d_s8_f32_maxpool(const bnn_conv2d_pool_params_t *p, const int8_t *in, float *out, int32_t *scratch);
+void bnn_conv2d_f32_f32_maxpool(const bnn_conv2d_pool_params_t *p, const float *in, float *out, int32_t *scratch);
+uint32_t bnn_conv2d_u8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p);
+uint32_t bnn_conv2d_s8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p);
+uint32_t bnn_conv2d_f32_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p);
 
 /* conv2d -> [affine] -> binarize on the raw input with the chain after the accumulator folded into one float
  * threshold per output channel (docs/kernels.md, "Float stem"): bit o = acc_o >= thr_o, where acc_o is the

@@ -16,7 +16,7 @@ function findStem(model: Model): { head: number; members: number[] } {
   const { chains } = findFusions(model, consumersOf(model));
   for (const [head, members] of chains) {
     const l = model.layers[head];
-    if (l.inputs[0] === INPUT_TENSOR && opOf(l).int8) return { head, members };
+    if (l.inputs[0] === INPUT_TENSOR && opOf(l).int8?.accepts(members.map((i) => model.layers[i]))) return { head, members };
   }
   const first = model.layers.find((l) => l.inputs[0] === INPUT_TENSOR);
   throw new BnnError(`--stem int8: model ${model.name} has no real-valued stem to quantise (a conv2d on the input, then an optional affine and a binarize, each the only reader of the last)${first ? `; its first layer ${first.name} is ${first.op}` : ''}`);
@@ -36,7 +36,7 @@ export function hasFloatStem(model: Model): boolean {
 export function integerStem(model: Model): Model {
   const { head, members } = findStem(model);
   const l = model.layers[head];
-  const stem = opOf(l).int8!(l, members.map((i) => model.layers[i]), model.input) as Layer;
+  const stem = opOf(l).int8!.make(l, members.map((i) => model.layers[i]), model.input) as Layer;
   const drop = new Set(members);
   return { ...model, layers: model.layers.flatMap((x, i) => (i === head ? [stem] : drop.has(i) ? [] : [x])) };
 }

@@ -2,13 +2,16 @@
 // Accumulation order is part of the semantics (docs/semantics.md): acc = +0, then for c, ky, kx (padded taps
 // skipped) acc = fround(acc + fround(w * x)); out = fround(acc + bias). It runs a following [affine ->] binarize chain
 // itself (`fuses`): the float map is never stored; on the raw input that chain becomes one float threshold per
-// channel (ops/shared/float-threshold.ts) unless kernels are 'ref'. Kernels: runtime-c/bnn_conv2d.c.
+// channel (ops/shared/float-threshold.ts) unless kernels are 'ref'. It also runs a following [affine ->] maxpool
+// (a ResNet stem), one conv row at a time pooled as it comes, so only one row of the full-resolution map is ever
+// stored. Kernels: runtime-c/bnn_conv2d.c.
 import { z } from 'zod';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, windowSpec } from '../ir/spec.ts';
 import type { InputSpec, LayerBase, Padding, TensorInfo } from '../ir/types.ts';
 import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
+import type { MaxPoolLayer } from './maxpool.ts';
 import { checkPositive, checkVector, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { CStruct, Lowering, LowerContext, OpDef } from './types.ts';
@@ -53,6 +56,26 @@ function params(l: Conv2dLayer, ctx: LowerContext, post: { affine?: AffineLayer;
     { name: 'post_bias', value: post.affine ? ctx.table('post_bias', 'float', post.affine.bias, 'real') : null },
     { name: 'shift', value: post.binarize?.shift ? ctx.table('shift', 'float', post.binarize.shift, 'real') : null },
   ] };
+}
+
+/**
+ * conv2d -> [affine] -> maxpool (bnn_conv2d_*_f32_maxpool): the convolution's rows one at a time into a scratch row
+ * (all channels), each folded into the pooled rows whose windows hold it. Rows arrive in increasing order, so every
+ * pooled value sees its window in the reference's scan order (ky, kx; the first valid value, then only strictly
+ * greater ones): the same floats, -0/+0 ties included.
+ */
+function lowerPooled(l: Conv2dLayer, affine: AffineLayer | undefined, pool: MaxPoolLayer, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const conv: TensorInfo = { dtype: 'f32', shape: [l.outChannels, ...windowDims(x.shape, l)] };
+  const value: CStruct = { fields: [
+    { name: 'c', value: { inline: true, fields: params(l, { ...ctx, output: conv }, { affine }).fields } },
+    { name: 'pool', value: windowStruct(conv, ctx.output, pool) },
+  ] };
+  return {
+    kernel: `bnn_conv2d_${IN[x.dtype as keyof typeof IN]}_f32_maxpool`, params: { type: 'bnn_conv2d_pool_params_t', value },
+    args: ['params', 'in', 'out', 'scratch'], scratchBytes: 4 * l.outChannels * conv.shape[2], runtime: ['bnn_conv2d.c'],
+    why: `max pool fused: one conv row (${l.outChannels}x${conv.shape[2]} floats) stored, not the ${conv.shape.join('x')} map`,
+  };
 }
 
 export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
@@ -109,11 +132,14 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
     return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, {}) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
   },
   fuses: {
-    chain: [{ op: 'affine', optional: true }, { op: 'binarize' }],
-    // conv2d -> [affine] -> binarize as one kernel writing b1 (ctx.output is the binarize's output).
+    chains: [[{ op: 'affine', optional: true }, { op: 'binarize' }], [{ op: 'affine', optional: true }, { op: 'maxpool' }]],
+    // conv2d -> [affine] -> binarize as one kernel writing b1 (ctx.output is the binarize's output); conv2d ->
+    // [affine] -> maxpool as one kernel writing the pooled f32 map.
     lower(l, members, ctx): Lowering {
       const affine = members.find((m) => m.op === 'affine') as AffineLayer | undefined;
-      const binarize = members[members.length - 1] as BinarizeLayer;
+      const tail = members[members.length - 1];
+      if (tail.op === 'maxpool') return lowerPooled(l, affine, tail as MaxPoolLayer, ctx);
+      const binarize = tail as BinarizeLayer;
       const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_b1`;
       // The chain folded into one float threshold per channel (ops/shared/float-threshold.ts), unless 'ref'.
       const folded = ctx.kernels === 'ref' ? 'kernels: ref' : foldStemThreshold(l, ctx.inputs[0], ctx.modelInput, { affine, binarize });
@@ -132,7 +158,8 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
       return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, { affine, binarize }) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'], why: `float chain kept: ${folded}` };
     },
   },
-  int8: conv2dInt8,
+  // conv2d -> [affine] -> binarize only: a max pool's float output has no integer form here.
+  int8: { accepts: (members) => members[members.length - 1].op === 'binarize', make: conv2dInt8 },
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
   bits: (l) => ({ real: 32 * (l.weights.length + l.bias.length) }),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} float32`,

@@ -126,6 +126,9 @@ export interface RunContext {
   input: InputSpec;
 }
 
+/** One step of a fused chain: the op of the next layer; an optional step may be absent. */
+export interface FuseStep { op: string; optional?: boolean }
+
 export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObject = z.ZodObject> {
   readonly op: L['op'];
   /** Number of inputs (add: 2, every other op: 1). */
@@ -155,9 +158,14 @@ export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObje
   random(r: Rand, x: TensorInfo, names: LayerBase): L | null;
   /**
    * Layers this op runs itself when each is the only reader of the one before (conv2d -> [affine] -> binarize: one
-   * kernel that writes bits, so the float map is never stored). plan/fusion.ts finds the chains; `lower` gets them.
+   * kernel that writes bits, so the float map is never stored). `chains`: the patterns it runs, tried in order (the
+   * first that matches is fused). plan/fusion.ts finds the chains; `lower` gets the members.
    */
-  readonly fuses?: { chain: { op: string; optional?: boolean }[]; lower(l: L, members: (LayerBase & { op: string })[], ctx: LowerContext): Lowering };
-  /** Its fused chain on the model input as one integer layer (`--stem int8`), approximately (compact/stem.ts). */
-  readonly int8?: (l: L, members: (LayerBase & { op: string })[], input: InputSpec) => LayerBase & { op: string };
+  readonly fuses?: { chains: FuseStep[][]; lower(l: L, members: (LayerBase & { op: string })[], ctx: LowerContext): Lowering };
+  /** Its fused chain on the model input as one integer layer (`--stem int8`), approximately (compact/stem.ts), for
+   *  the chains `accepts` says it can make one of. */
+  readonly int8?: {
+    accepts(members: (LayerBase & { op: string })[]): boolean;
+    make(l: L, members: (LayerBase & { op: string })[], input: InputSpec): LayerBase & { op: string };
+  };
 }

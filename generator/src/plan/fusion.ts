@@ -2,6 +2,7 @@
 // knowledge (OpDef.fuses, e.g. conv2d -> [affine] -> binarize); this finds them in a model.
 import type { Model } from '../model/ir.ts';
 import { opOf } from '../ops/registry.ts';
+import type { FuseStep } from '../ops/types.ts';
 
 export type Fusion = ReturnType<typeof findFusions>;
 
@@ -24,19 +25,23 @@ export function findFusions(model: Model, consumers: Map<string, number[]>) {
     const c = consumers.get(tensor) ?? [];
     return c.length === 1 && tensor !== model.output ? c[0] : undefined;
   };
-  model.layers.forEach((l, i) => {
-    const pattern = opOf(l).fuses?.chain;
-    if (!pattern) return;
+  /** The members of `pattern` after layer i, or null when the layers there do not follow it. */
+  const match = (i: number, pattern: FuseStep[]): number[] | null => {
     const members: number[] = [];
-    let tensor = l.output;
+    let tensor = model.layers[i].output;
     for (const step of pattern) {
       const next = soleReader(tensor);
       if (next !== undefined && model.layers[next].op === step.op) {
         members.push(next);
         tensor = model.layers[next].output;
-      } else if (!step.optional) return;
+      } else if (!step.optional) return null;
     }
-    if (!members.length) return;
+    return members.length ? members : null;
+  };
+  model.layers.forEach((l, i) => {
+    let members: number[] | null = null;
+    for (const pattern of opOf(l).fuses?.chains ?? []) if (!members) members = match(i, pattern);
+    if (!members) return;
     chains.set(i, members);
     for (const m of members) memberOf.set(m, i);
     tails.add(members[members.length - 1]);

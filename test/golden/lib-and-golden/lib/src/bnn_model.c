@@ -4,12 +4,12 @@
  * Options: --format lib
  *
  * Arena plan (2576 bytes):
- *   [0, 168)  tensor 'l0'  (layers 0..1)
+ *   [0, 84)  scratch of layer 0  (layers 0..0)
  *   [0, 1508)  scratch of layer 4  (layers 4..4)
  *   [0, 2460)  scratch of layer 9  (layers 9..9)
  *   [0, 32)  tensor 'l10'  (layers 10..11)
  *   [32, 52)  scratch of layer 11  (layers 11..11)
- *   [1512, 1680)  tensor 'l1'  (layers 1..6)
+ *   [1512, 1680)  tensor 'l1'  (layers 0..6)
  *   [1680, 1848)  tensor 'l4'  (layers 4..8)
  *   [1848, 1904)  tensor 'l3'  (layers 3..4)
  *   [2464, 2520)  tensor 'l8'  (layers 8..9)
@@ -34,7 +34,6 @@ void bnn_trace(uint32_t layer, const void *data, uint32_t bytes);
     void name(void); \
     __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
 BNN_MARK_DEFINE(bnn_mark_L0)
-BNN_MARK_DEFINE(bnn_mark_L1)
 BNN_MARK_DEFINE(bnn_mark_L2)
 BNN_MARK_DEFINE(bnn_mark_L3)
 BNN_MARK_DEFINE(bnn_mark_L4)
@@ -123,18 +122,10 @@ static const uint32_t L11_weights[40] = {
 
 /* ---- layer parameters ---- */
 /* layer 0: conv2d 'l0' u8[2x5x8] -> f32[3x2x7] */
-static const bnn_conv2d_params_t L0_params = {
-    .g = { .in_c = 2, .in_h = 5, .in_w = 8, .out_c = 3, .out_h = 2, .out_w = 7, .kh = 3, .kw = 3, .sh = 2, .sw = 1, .pad_top = 0, .pad_left = 0 },
-    .weights = L0_weights,
-    .bias = L0_bias,
-    .in_scale = L0_in_scale,
-    .in_bias = L0_in_bias,
-    .post_scale = NULL,
-    .post_bias = NULL,
-    .shift = NULL,
+static const bnn_conv2d_pool_params_t L0_params = {
+    .c = { .g = { .in_c = 2, .in_h = 5, .in_w = 8, .out_c = 3, .out_h = 2, .out_w = 7, .kh = 3, .kw = 3, .sh = 2, .sw = 1, .pad_top = 0, .pad_left = 0 }, .weights = L0_weights, .bias = L0_bias, .in_scale = L0_in_scale, .in_bias = L0_in_bias, .post_scale = NULL, .post_bias = NULL, .shift = NULL },
+    .pool = { .in_c = 3, .in_h = 2, .in_w = 7, .out_c = 3, .out_h = 2, .out_w = 7, .kh = 2, .kw = 2, .sh = 1, .sw = 1, .pad_top = 1, .pad_left = 0 },
 };
-/* layer 1: maxpool 'l1' f32[3x2x7] -> f32[3x2x7] */
-static const bnn_window_t L1_params = { .in_c = 3, .in_h = 2, .in_w = 7, .out_c = 3, .out_h = 2, .out_w = 7, .kh = 2, .kw = 2, .sh = 1, .sw = 1, .pad_top = 1, .pad_left = 0 };
 /* layer 2: affine 'l2' f32[3x2x7] -> f32[3x2x7] */
 static const bnn_affine_params_t L2_params = {
     .c = 3,
@@ -215,6 +206,7 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_conv2d_u8_f32_maxpool_scratch_words(&L0_params);
     words[4] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L4_params);
     words[9] = bnn_bconv2d_b1_acc_lanes_scratch_words(&L9_params);
     words[11] = bnn_bdense_b1_acc_ref_scratch_words(&L11_params);
@@ -229,11 +221,8 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: conv2d 'l0' u8[2x5x8] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_conv2d_u8_f32(&L0_params, input, (float *)(a + 0));
-    BNN_TRACE_LAYER(0u, (const float *)(a + 0), 168u);
+    bnn_conv2d_u8_f32_maxpool(&L0_params, input, (float *)(a + 1512), (int32_t *)(a + 0));
     /* 1: maxpool 'l1' f32[3x2x7] -> f32[3x2x7] */
-    BNN_BENCH_MARK(bnn_mark_L1);
-    bnn_maxpool_f32_f32(&L1_params, (const float *)(a + 0), (float *)(a + 1512));
     BNN_TRACE_LAYER(1u, (const float *)(a + 1512), 168u);
     /* 2: affine 'l2' f32[3x2x7] -> f32[3x2x7] */
     BNN_BENCH_MARK(bnn_mark_L2);
