@@ -53,27 +53,111 @@ BNN_DEFINE_CONV2D(bnn_conv2d_u8_f32, uint8_t, bnn_conv2d_acc_u8)
 BNN_DEFINE_CONV2D(bnn_conv2d_s8_f32, int8_t, bnn_conv2d_acc_s8)
 BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, bnn_conv2d_acc_f32)
 
+/* ---- Patch kernels: the window normalised once, then every output channel's sum down it ----
+ * The window of output (oy, ox) goes to `patch` in the summation order (c, ky, kx), normalised; a tap outside the
+ * input is 0 there. The reference skips such a tap; adding w * 0 = +-0 instead changes no sum: the accumulator
+ * starts at +0 and round-to-nearest never makes -0 from it (x + (-0) = x, +0 + -0 = +0), and the generator emits
+ * finite weights only. Each output channel then sums its weights (stored in that same order) against the patch. */
+#define BNN_DEFINE_CONV2D_PATCH(NAME, IN_T, NORM)                                               \
+    static void NAME(const bnn_conv2d_params_t *p, const IN_T *in, uint32_t oy, uint32_t ox, float *patch) \
+    {                                                                                           \
+        const bnn_window_t *g = &p->g;                                                          \
+        const int32_t iy0 = (int32_t)(oy * g->sh) - g->pad_top, ix0 = (int32_t)(ox * g->sw) - g->pad_left; \
+        for (uint32_t c = 0; c < g->in_c; c++)                                                  \
+            for (uint32_t ky = 0; ky < g->kh; ky++) {                                           \
+                const int32_t iy = iy0 + (int32_t)ky;                                           \
+                const int row_in = iy >= 0 && iy < (int32_t)g->in_h;                            \
+                for (uint32_t kx = 0; kx < g->kw; kx++) {                                       \
+                    const int32_t ix = ix0 + (int32_t)kx;                                       \
+                    if (!row_in || ix < 0 || ix >= (int32_t)g->in_w) { *patch++ = 0.0f; continue; } \
+                    const size_t at = ((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix; \
+                    *patch++ = NORM;                                                            \
+                }                                                                               \
+            }                                                                                   \
+    }
+
+BNN_DEFINE_CONV2D_PATCH(bnn_conv2d_patch_u8, uint8_t, bnn_norm((float)in[at], p->in_scale[c], p->in_bias[c]))
+BNN_DEFINE_CONV2D_PATCH(bnn_conv2d_patch_s8, int8_t, bnn_norm((float)in[at], p->in_scale[c], p->in_bias[c]))
+BNN_DEFINE_CONV2D_PATCH(bnn_conv2d_patch_f32, float, in[at])
+
+/* y[o * ystride] = (w_o . x summed in order from +0) + bias[o] for the n channels, four at a time: four accumulators
+ * share each loaded x (every sum keeps its own order; -ffp-contract=off keeps the products rounded). */
+static void bnn_conv2d_dots(const float *w, const float *bias, const float *x, uint32_t taps, uint32_t n, float *y, size_t ystride)
+{
+    uint32_t o = 0;
+    for (; o + 4u <= n; o += 4u) {
+        const float *w0 = w + (size_t)o * taps, *w1 = w0 + taps, *w2 = w1 + taps, *w3 = w2 + taps;
+        const float *xp = x;
+        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+        for (uint32_t t = taps; t != 0u; t--) {
+            const float xv = *xp++;
+            const float p0 = *w0++ * xv, p1 = *w1++ * xv, p2 = *w2++ * xv, p3 = *w3++ * xv;
+            a0 = a0 + p0; a1 = a1 + p1; a2 = a2 + p2; a3 = a3 + p3;
+        }
+        y[(size_t)o * ystride] = a0 + bias[o];
+        y[(size_t)(o + 1u) * ystride] = a1 + bias[o + 1u];
+        y[(size_t)(o + 2u) * ystride] = a2 + bias[o + 2u];
+        y[(size_t)(o + 3u) * ystride] = a3 + bias[o + 3u];
+    }
+    for (; o < n; o++) {
+        const float *wo = w + (size_t)o * taps, *xp = x;
+        float a = 0.0f;
+        for (uint32_t t = taps; t != 0u; t--) {
+            const float pr = *wo++ * *xp++;
+            a = a + pr;
+        }
+        y[(size_t)o * ystride] = a + bias[o];
+    }
+}
+
+/* Plain conv2d, patch form (auto and fast builds): scratch holds the patch (in_c * kh * kw floats). */
+#define BNN_DEFINE_CONV2D_FAST(NAME, IN_T, PATCH)                                               \
+    void NAME(const bnn_conv2d_params_t *p, const IN_T *in, float *out, int32_t *scratch)       \
+    {                                                                                           \
+        const bnn_window_t *g = &p->g;                                                          \
+        float *patch = (float *)(void *)scratch;                                                \
+        const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;                                \
+        const size_t plane = (size_t)g->out_h * g->out_w;                                       \
+        for (uint32_t oy = 0; oy < g->out_h; oy++)                                              \
+            for (uint32_t ox = 0; ox < g->out_w; ox++) {                                        \
+                PATCH(p, in, oy, ox, patch);                                                    \
+                bnn_conv2d_dots(p->weights, p->bias, patch, taps, g->out_c, out + (size_t)oy * g->out_w + ox, plane); \
+            }                                                                                   \
+    }
+
+BNN_DEFINE_CONV2D_FAST(bnn_conv2d_u8_f32_patch, uint8_t, bnn_conv2d_patch_u8)
+BNN_DEFINE_CONV2D_FAST(bnn_conv2d_s8_f32_patch, int8_t, bnn_conv2d_patch_s8)
+BNN_DEFINE_CONV2D_FAST(bnn_conv2d_f32_f32_patch, float, bnn_conv2d_patch_f32)
+
+uint32_t bnn_conv2d_u8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
+uint32_t bnn_conv2d_s8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
+uint32_t bnn_conv2d_f32_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
+
 /* conv2d -> [affine] -> max pool (a ResNet stem), pooled as the rows come: conv row oy of every channel goes to
- * `row` ([out_c][out_w] floats: the only part of the full-resolution map that exists), rounded as the separate
- * layers round it (y = acc + bias; y = (y * post_scale) + post_bias), then into each pooled row whose window holds
- * it. Rows arrive in increasing order, so every pooled value sees its window in the max pool's own scan order (ky,
- * kx over valid positions: the first, then only strictly greater values), which keeps -0/+0 ties bit-exact. */
-#define BNN_DEFINE_CONV2D_MAXPOOL(NAME, IN_T, ACC)                                              \
+ * `row` ([out_c][out_w] floats: the only part of the full-resolution map that exists; computed in patch form, the
+ * patch after it in scratch), rounded as the separate layers round it (y = acc + bias; y = (y * post_scale) +
+ * post_bias), then into each pooled row whose window holds it. Rows arrive in increasing order, so every pooled
+ * value sees its window in the max pool's own scan order (ky, kx over valid positions: the first, then only
+ * strictly greater values), which keeps -0/+0 ties bit-exact. */
+#define BNN_DEFINE_CONV2D_MAXPOOL(NAME, IN_T, PATCH)                                            \
     void NAME(const bnn_conv2d_pool_params_t *p, const IN_T *in, float *out, int32_t *scratch) \
     {                                                                                           \
         const bnn_window_t *g = &p->c.g, *q = &p->pool;                                         \
-        float *row = (float *)(void *)scratch;                                                  \
+        float *row = (float *)(void *)scratch, *patch = row + (size_t)g->out_c * g->out_w;      \
+        const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;                                \
         const uint32_t plane = (uint32_t)q->out_h * q->out_w;                                   \
         for (uint32_t oy = 0; oy < g->out_h; oy++) {                                            \
-            for (uint32_t o = 0; o < g->out_c; o++)                                             \
-                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                    \
-                    float y = ACC(&p->c, in, o, oy, ox) + p->c.bias[o];                         \
-                    if (p->c.post_scale) {                                                      \
-                        float t = y * p->c.post_scale[o];                                       \
-                        y = t + p->c.post_bias[o];                                              \
+            for (uint32_t ox = 0; ox < g->out_w; ox++) {                                        \
+                PATCH(&p->c, in, oy, ox, patch);                                                \
+                bnn_conv2d_dots(p->c.weights, p->c.bias, patch, taps, g->out_c, row + ox, g->out_w); \
+            }                                                                                   \
+            if (p->c.post_scale)                                                                \
+                for (uint32_t o = 0; o < g->out_c; o++)                                         \
+                    for (uint32_t ox = 0; ox < g->out_w; ox++) {                                \
+                        float *y = row + (size_t)o * g->out_w + ox;                             \
+                        float t = *y * p->c.post_scale[o];                                      \
+                        *y = t + p->c.post_bias[o];                                             \
                     }                                                                           \
-                    row[(size_t)o * g->out_w + ox] = y;                                         \
-                }                                                                               \
             /* Pooled rows py with py * sh - pad_top <= oy < py * sh - pad_top + kh. */         \
             const int32_t lo = (int32_t)oy + q->pad_top - q->kh + 1;                            \
             uint32_t py = lo <= 0 ? 0u : ((uint32_t)lo + q->sh - 1u) / q->sh;                   \
@@ -102,13 +186,14 @@ BNN_DEFINE_CONV2D(bnn_conv2d_f32_f32, float, bnn_conv2d_acc_f32)
         }                                                                                       \
     }
 
-BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_u8_f32_maxpool, uint8_t, bnn_conv2d_acc_u8)
-BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_s8_f32_maxpool, int8_t, bnn_conv2d_acc_s8)
-BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_f32_f32_maxpool, float, bnn_conv2d_acc_f32)
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_u8_f32_maxpool, uint8_t, bnn_conv2d_patch_u8)
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_s8_f32_maxpool, int8_t, bnn_conv2d_patch_s8)
+BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_f32_f32_maxpool, float, bnn_conv2d_patch_f32)
 
-uint32_t bnn_conv2d_u8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
-uint32_t bnn_conv2d_s8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
-uint32_t bnn_conv2d_f32_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return (uint32_t)p->c.g.out_c * p->c.g.out_w; }
+#define BNN_POOL_SCRATCH(p) ((uint32_t)(p)->c.g.out_c * (p)->c.g.out_w + (uint32_t)(p)->c.g.in_c * (p)->c.g.kh * (p)->c.g.kw)
+uint32_t bnn_conv2d_u8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }
+uint32_t bnn_conv2d_s8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }
+uint32_t bnn_conv2d_f32_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }
 
 /* Fused stem: conv2d, then optionally a per-channel affine (folded batch norm), then binarize, writing b1 bits
  * straight away so the float feature map never exists. Each step rounds exactly as the separate layers do:

@@ -117,12 +117,20 @@ typedef struct {
 void bnn_conv2d_u8_f32(const bnn_conv2d_params_t *p, const uint8_t *in, float *out);
 void bnn_conv2d_s8_f32(const bnn_conv2d_params_t *p, const int8_t *in, float *out);
 void bnn_conv2d_f32_f32(const bnn_conv2d_params_t *p, const float *in, float *out);
+/* The same in patch form (auto/fast builds): each window normalised once into scratch (in_c * kh * kw floats),
+ * then every output channel's sum down it, four channels at a time. Bit-exact with the above. */
+void bnn_conv2d_u8_f32_patch(const bnn_conv2d_params_t *p, const uint8_t *in, float *out, int32_t *scratch);
+void bnn_conv2d_s8_f32_patch(const bnn_conv2d_params_t *p, const int8_t *in, float *out, int32_t *scratch);
+void bnn_conv2d_f32_f32_patch(const bnn_conv2d_params_t *p, const float *in, float *out, int32_t *scratch);
+uint32_t bnn_conv2d_u8_f32_patch_scratch_words(const bnn_conv2d_params_t *p);
+uint32_t bnn_conv2d_s8_f32_patch_scratch_words(const bnn_conv2d_params_t *p);
+uint32_t bnn_conv2d_f32_f32_patch_scratch_words(const bnn_conv2d_params_t *p);
 /* conv2d -> [affine] -> binarize in one pass, output b1 (the float map is never stored). */
 void bnn_conv2d_u8_b1(const bnn_conv2d_params_t *p, const uint8_t *in, uint32_t *out);
 void bnn_conv2d_s8_b1(const bnn_conv2d_params_t *p, const int8_t *in, uint32_t *out);
 void bnn_conv2d_f32_b1(const bnn_conv2d_params_t *p, const float *in, uint32_t *out);
 /* conv2d -> [affine] -> max pool in one pass, output the pooled f32 map; scratch: one conv row of every channel
- * (out_c x out_w floats), so the full-resolution map is never stored. */
+ * (out_c x out_w floats), so the full-resolution map is never stored, then the patch (in_c x kh x kw floats). */
 typedef struct {
     bnn_conv2d_params_t c; /* the convolution; post_scale/post_bias: the affine, NULL without one; shift unused */
     bnn_window_t pool;     /* the max pool over the convolution's output (in_* = the convolution's out_*) */

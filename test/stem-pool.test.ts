@@ -84,7 +84,7 @@ const HAND: Model = {
   output: 'scores',
 };
 const HAND_X = { data: Uint8Array.from([5, 5, 3, 2, 2, 2, 4, 5, 3, 2, 2, 2, 5, 5, 5, 5, 2, 0, 5, 5, 5, 5, 2, 2]) };
-const cases = [{ name: 'by hand', model: HAND, rowBytes: 4 * 1 * 6 }, ...SPECS.map(([name, sp], i) => ({ name, model: stemModel(300 + i, sp), rowBytes: 4 * sp.O * convW(sp) }))];
+const cases = [{ name: 'by hand', model: HAND, rowBytes: 4 * (1 * 6 + 1) }, ...SPECS.map(([name, sp], i) => ({ name, model: stemModel(300 + i, sp), rowBytes: 4 * (sp.O * convW(sp) + (sp.floatIn ? 2 : sp.C) * sp.k * sp.k) }))];
 for (let s = 0; s < 14; s++) {
   const r = new Rand(500 + s);
   const k = r.pick([1, 3, 5]);
@@ -93,7 +93,7 @@ for (let s = 0; s < 14; s++) {
   // The pool window fits the conv output (at least 1 x 1 here), padded by at most half the window.
   sp.pk = Math.min(sp.pk, convW(sp), Math.floor((sp.H + 2 * sp.p - sp.k) / sp.s) + 1);
   sp.pp = r.int(0, Math.floor(sp.pk / 2));
-  cases.push({ name: `random ${500 + s}`, model: stemModel(500 + s, sp), rowBytes: 4 * sp.O * convW(sp) });
+  cases.push({ name: `random ${500 + s}`, model: stemModel(500 + s, sp), rowBytes: 4 * (sp.O * convW(sp) + (sp.floatIn ? 2 : sp.C) * sp.k * sp.k) });
 }
 
 describe('conv2d -> [affine] -> maxpool: the fused kernel', () => {
@@ -109,7 +109,7 @@ describe('conv2d -> [affine] -> maxpool: the fused kernel', () => {
     expect([...out].map((v) => (Object.is(v, -0) ? '-0' : String(v)))).toEqual(['-2', '-0', '-0', '-2', '-0', '2']);
     const e = emitModel(HAND, { kernels: 'auto' });
     expect(e.info.layers[0].kernel).toBe('bnn_conv2d_u8_f32_maxpool');
-    expect(e.info.layers[0].scratchBytes).toBe(4 * 1 * 6);
+    expect(e.info.layers[0].scratchBytes).toBe(4 * (1 * 6 + 1)); // one conv row and a 1-tap patch
   });
 
   it('is picked for every case (auto and ref), with one conv row of scratch and no full-resolution map in the arena', () => {

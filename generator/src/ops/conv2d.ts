@@ -60,7 +60,8 @@ function params(l: Conv2dLayer, ctx: LowerContext, post: { affine?: AffineLayer;
 
 /**
  * conv2d -> [affine] -> maxpool (bnn_conv2d_*_f32_maxpool): the convolution's rows one at a time into a scratch row
- * (all channels), each folded into the pooled rows whose windows hold it. Rows arrive in increasing order, so every
+ * (all channels; each position's window normalised once into a patch after it), each folded into the pooled rows
+ * whose windows hold it. Rows arrive in increasing order, so every
  * pooled value sees its window in the reference's scan order (ky, kx; the first valid value, then only strictly
  * greater ones): the same floats, -0/+0 ties included.
  */
@@ -73,8 +74,8 @@ function lowerPooled(l: Conv2dLayer, affine: AffineLayer | undefined, pool: MaxP
   ] };
   return {
     kernel: `bnn_conv2d_${IN[x.dtype as keyof typeof IN]}_f32_maxpool`, params: { type: 'bnn_conv2d_pool_params_t', value },
-    args: ['params', 'in', 'out', 'scratch'], scratchBytes: 4 * l.outChannels * conv.shape[2], runtime: ['bnn_conv2d.c'],
-    why: `max pool fused: one conv row (${l.outChannels}x${conv.shape[2]} floats) stored, not the ${conv.shape.join('x')} map`,
+    args: ['params', 'in', 'out', 'scratch'], scratchBytes: 4 * (l.outChannels * conv.shape[2] + x.shape[0] * l.kernel[0] * l.kernel[1]), runtime: ['bnn_conv2d.c'],
+    why: `max pool fused: one conv row (${l.outChannels}x${conv.shape[2]} floats) stored, not the ${conv.shape.join('x')} map; patch form`,
   };
 }
 
@@ -129,7 +130,11 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
   },
   lower(l, ctx) {
     const kernel = `bnn_conv2d_${IN[ctx.inputs[0].dtype as keyof typeof IN]}_f32`;
-    return { kernel, params: { type: 'bnn_conv2d_params_t', value: params(l, ctx, {}) }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
+    const value = params(l, ctx, {});
+    if (ctx.kernels === 'ref') return { kernel, params: { type: 'bnn_conv2d_params_t', value }, args: ['params', 'in', 'out'], scratchBytes: 0, runtime: ['bnn_conv2d.c'] };
+    // Patch form: the window normalised once per position, not once per output channel (never costs more).
+    const taps = ctx.inputs[0].shape[0] * l.kernel[0] * l.kernel[1];
+    return { kernel: `${kernel}_patch`, params: { type: 'bnn_conv2d_params_t', value }, args: ['params', 'in', 'out', 'scratch'], scratchBytes: 4 * taps, runtime: ['bnn_conv2d.c'], why: `patch form (${taps} taps)` };
   },
   fuses: {
     chains: [[{ op: 'affine', optional: true }, { op: 'binarize' }], [{ op: 'affine', optional: true }, { op: 'maxpool' }]],

@@ -8,6 +8,7 @@
  *   [0, 124)  scratch of layer 9  (layers 9..9)
  *   [0, 140)  scratch of layer 10  (layers 10..10)
  *   [0, 40)  scratch of layer 12  (layers 12..12)
+ *   [48, 84)  scratch of layer 0  (layers 0..0)
  *   [48, 64)  tensor 'l1'  (layers 1..2)
  *   [48, 60)  tensor 'l4'  (layers 4..5)
  *   [64, 76)  tensor 'l2'  (layers 2..8)
@@ -238,6 +239,7 @@ void bnn_scratch_words(uint32_t *words);
 void bnn_scratch_words(uint32_t *words)
 {
     for (uint32_t i = 0; i < BNN_NUM_LAYERS; i++) words[i] = 0u;
+    words[0] = bnn_conv2d_u8_f32_patch_scratch_words(&L0_params);
     words[2] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L2_params);
     words[9] = bnn_bconv2d_b1_acc_plain_ref_scratch_words(&L9_params);
     words[10] = bnn_bconv2d_b1_acc_codebook_ref_scratch_words(&L10_params);
@@ -253,7 +255,7 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     (void)a;
     /* 0: conv2d 'l0' u8[1x3x2] -> f32[3x2x2] */
     BNN_BENCH_MARK(bnn_mark_L0);
-    bnn_conv2d_u8_f32(&L0_params, input, (float *)(a + 0));
+    bnn_conv2d_u8_f32_patch(&L0_params, input, (float *)(a + 0), (int32_t *)(a + 48));
     BNN_TRACE_LAYER(0u, (const float *)(a + 0), 48u);
     /* 1: binarize 'l1' f32[3x2x2] -> b1[3x2x2] */
     BNN_BENCH_MARK(bnn_mark_L1);

@@ -4,7 +4,7 @@
  * Options: --format lib
  *
  * Arena plan (2576 bytes):
- *   [0, 84)  scratch of layer 0  (layers 0..0)
+ *   [0, 156)  scratch of layer 0  (layers 0..0)
  *   [0, 1508)  scratch of layer 4  (layers 4..4)
  *   [0, 2460)  scratch of layer 9  (layers 9..9)
  *   [0, 32)  tensor 'l10'  (layers 10..11)
