@@ -1,8 +1,10 @@
-/* Binary 3x3 convolution, stride 1, maps up to 32 wide: spatially sliced, byte-lane accumulation, with the
- * codebook's compute shared across output channels.
+/* Binary 3x3 convolution, stride 1: spatially sliced, byte-lane accumulation, with the codebook's compute shared
+ * across output channels.
  *
- * Positions are processed in units of up to 32 output positions (rows_per_unit whole output rows). Inside the
- * kernel the input is transposed once into bit rows (one uint32_t per input row and channel); for a unit and an
+ * Maps wider than 32 run in column tiles of tile_w output columns (tile_w <= 30: a tile reads tile_w + 2 input
+ * columns); narrower maps are one tile. In a tile, positions are processed in units of up to 32 output positions
+ * (rows_per_unit whole tile rows). The tile's input is transposed into bit rows (one uint32_t per input row and
+ * channel, bit b = input column X0 + b); for a unit and an
  * input channel c, each of the 9 taps becomes a 32-position bit plane. The number of matching taps of a codeword
  * at a position (0..9) is kept in 4-bit lanes: row sums S[ky][pattern] (every 3-tap pattern of one kernel row,
  * 8 per row) are formed once per (unit, c), and any codeword's count is three adds of them.
@@ -19,22 +21,24 @@
 #define BNN_LO4 0x0F0F0F0Fu
 #define BNN_LO8 0x00FF00FFu
 
-/* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1. */
+/* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
+ * Tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); the tile is tw columns wide. */
 static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
-                              const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S)
+                              const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S,
+                              uint32_t tw, int32_t sh0)
 {
     const bnn_window_t *g = &p->g;
     for (uint32_t ky = 0; ky < 3u; ky++) {
         uint32_t P[3], N[3];
         for (uint32_t kx = 0; kx < 3u; kx++) {
-            int32_t sh = (int32_t)kx - (int32_t)g->pad_left;
+            int32_t sh = (int32_t)kx + sh0;
             uint32_t t = 0;
             for (uint32_t r = 0; r < nrows; r++) {
                 int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
                 if (iy < 0 || iy >= (int32_t)g->in_h) continue;
                 uint32_t row = rows[iy];
                 uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
-                t |= (x & colmask[kx]) << (r * g->out_w);
+                t |= (x & colmask[kx]) << (r * tw);
             }
             uint32_t v = valid[ky * 3u + kx];
             if (p->pad_value > 0) t |= unit_mask & ~v;
@@ -60,9 +64,10 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     }
 }
 
-void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
+/* One column tile: output columns x0 .. x0 + TW - 1 of every row (row bit b = input column X0 + b). */
+static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, uint32_t *scratch,
+                           uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
 {
-    uint32_t *scratch = (uint32_t *)scratch_words;
     const bnn_window_t *g = &p->g;
     const uint32_t C = g->in_c, O = g->out_c, OW = g->out_w, n = p->n_codewords;
     const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O);
@@ -73,37 +78,39 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
     uint32_t *h = resp + (p->share ? (uint32_t)p->batch * n * 8u : 0u); /* [O][16] 16-bit lanes */
     uint32_t *obits = h + O * 16u;                                  /* [O] output bits of the unit */
     uint32_t *nv = obits + O;                                       /* [32] valid taps per position */
-    if (p->out.thresh != NULL && p->out.pool.kh) bnn_pool_clear(&p->out.pool, O, (uint32_t *)out);
 
     /* Transpose the channel-packed input into bit rows. */
+    const uint32_t xlo = X0 < 0 ? 0u : (uint32_t)X0;
+    const uint32_t xhi = X0 + 32 < (int32_t)g->in_w ? (uint32_t)(X0 + 32) : g->in_w;
     for (uint32_t i = 0; i < C * g->in_h; i++) rows[i] = 0;
     for (uint32_t y = 0; y < g->in_h; y++)
-        for (uint32_t x = 0; x < g->in_w; x++) {
+        for (uint32_t x = xlo; x < xhi; x++) {
             const uint32_t *a = in + ((size_t)y * g->in_w + x) * in_words;
-            for (uint32_t c = 0; c < C; c++) rows[c * g->in_h + y] |= ((a[c >> 5] >> (c & 31u)) & 1u) << x;
+            const uint32_t bit = (uint32_t)((int32_t)x - X0);
+            for (uint32_t c = 0; c < C; c++) rows[c * g->in_h + y] |= ((a[c >> 5] >> (c & 31u)) & 1u) << bit;
         }
 
-    /* Columns each kx can read: output column ox reads input column ox - pad_left + kx. */
+    /* Columns each kx can read: tile column ox reads input column x0 + ox - pad_left + kx. */
     uint32_t colmask[3];
     for (uint32_t kx = 0; kx < 3u; kx++) {
         colmask[kx] = 0;
-        for (uint32_t ox = 0; ox < OW; ox++) {
-            int32_t ix = (int32_t)(ox + kx) - (int32_t)g->pad_left;
+        for (uint32_t ox = 0; ox < TW; ox++) {
+            int32_t ix = (int32_t)(x0 + ox + kx) - (int32_t)g->pad_left;
             if (ix >= 0 && ix < (int32_t)g->in_w) colmask[kx] |= 1u << ox;
         }
     }
-    const uint32_t row_mask = OW >= 32u ? 0xFFFFFFFFu : (1u << OW) - 1u;
+    const uint32_t row_mask = TW >= 32u ? 0xFFFFFFFFu : (1u << TW) - 1u;
 
     for (uint32_t oy0 = 0; oy0 < g->out_h; oy0 += p->rows_per_unit) {
         const uint32_t nrows = g->out_h - oy0 < p->rows_per_unit ? g->out_h - oy0 : p->rows_per_unit;
-        const uint32_t nbits = nrows * OW;
+        const uint32_t nbits = nrows * TW;
         uint32_t unit_mask = 0, valid[9];
-        for (uint32_t r = 0; r < nrows; r++) unit_mask |= row_mask << (r * OW);
+        for (uint32_t r = 0; r < nrows; r++) unit_mask |= row_mask << (r * TW);
         for (uint32_t t = 0; t < 9u; t++) {
             valid[t] = 0;
             for (uint32_t r = 0; r < nrows; r++) {
                 int32_t iy = (int32_t)(oy0 + r + t / 3u) - (int32_t)g->pad_top;
-                if (iy >= 0 && iy < (int32_t)g->in_h) valid[t] |= colmask[t % 3u] << (r * OW);
+                if (iy >= 0 && iy < (int32_t)g->in_h) valid[t] |= colmask[t % 3u] << (r * TW);
             }
         }
         for (uint32_t b = 0; b < 32u; b++) {
@@ -117,7 +124,7 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
             const uint32_t nb = C - c0 < p->batch ? C - c0 : p->batch;
             for (uint32_t cl = 0; cl < nb; cl++) {
                 uint32_t *s = p->share ? S : S + 96u * cl;
-                bnn_lanes_rowsums(p, rows + (c0 + cl) * g->in_h, oy0, nrows, valid, colmask, unit_mask, s);
+                bnn_lanes_rowsums(p, rows + (c0 + cl) * g->in_h, oy0, nrows, valid, colmask, unit_mask, s, TW, sh0);
                 if (!p->share) continue;
                 uint32_t *rk = resp + cl * n * 8u;
                 for (uint32_t k = 0; k < n; k++, rk += 8) {
@@ -168,23 +175,24 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
 
         /* acc per (o, position) -> output. Lane i of the 16-bit words (word i >> 1, halfword i & 1) holds the
          * position bit lane_bit[i]; cnv[i] = valid taps * C there (a lane past the unit gets a bound no acc meets). */
-        const uint32_t pos0 = oy0 * OW;
         int32_t cnv[32];
         uint8_t lane_bit[32];
+        uint32_t lane_at[32]; /* i32 output: the lane's offset in the output plane from (oy0, x0); past the unit: ~0 */
         for (uint32_t i = 0; i < 32u; i++) {
             uint32_t hj = i >> 1, H = i & 1u;
             uint32_t b = 16u * H + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
             lane_bit[i] = (uint8_t)b;
+            lane_at[i] = b < nbits ? (b / TW) * OW + b % TW : 0xFFFFFFFFu;
             cnv[i] = (int32_t)(nv[b] * C);
         }
         for (uint32_t o = 0; o < O; o++) {
             const uint32_t *ho = h + o * 16u;
             uint32_t bits = 0;
             if (p->out.thresh == NULL) {
-                int32_t *yo = (int32_t *)out + (size_t)o * plane + pos0;
+                int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {
-                    uint32_t b = lane_bit[i];
-                    if (b < nbits) yo[b] = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+                    const uint32_t at = lane_at[i];
+                    if (at != 0xFFFFFFFFu) yo[at] = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
                 }
             } else {
                 const int32_t T = p->out.thresh[o];
@@ -202,17 +210,34 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
             obits[o] = bits;
         }
         if (p->out.thresh != NULL) {
-            uint32_t *y = (uint32_t *)out + (size_t)pos0 * out_words;
-            for (uint32_t b = 0; b < nbits; b++, y += out_words) {
+            for (uint32_t b = 0; b < nbits; b++) {
+                const uint32_t oy = oy0 + b / TW, ox = x0 + b % TW;
+                uint32_t *y = (uint32_t *)out + ((size_t)oy * OW + ox) * out_words;
                 for (uint32_t j = 0; j < out_words; j++) {
                     uint32_t word = 0;
                     uint32_t oe = O - 32u * j < 32u ? O - 32u * j : 32u;
                     for (uint32_t k = 0; k < oe; k++) word |= ((obits[32u * j + k] >> b) & 1u) << k;
-                    if (p->out.pool.kh) bnn_pool_or(&p->out.pool, (uint32_t *)out, out_words, oy0 + b / OW, b % OW, j, word);
+                    if (p->out.pool.kh) bnn_pool_or(&p->out.pool, (uint32_t *)out, out_words, oy, ox, j, word);
                     else y[j] = word;
                 }
             }
         }
+    }
+}
+
+void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
+{
+    const bnn_window_t *g = &p->g;
+    const uint32_t OW = g->out_w;
+    uint32_t *scratch = (uint32_t *)scratch_words;
+    if (p->out.thresh != NULL && p->out.pool.kh) bnn_pool_clear(&p->out.pool, g->out_c, (uint32_t *)out);
+    for (uint32_t x0 = 0; x0 < OW; x0 += p->tile_w) {
+        const uint32_t TW = OW - x0 < p->tile_w ? OW - x0 : p->tile_w;
+        /* Bit b of a row is input column X0 + b: the map itself when it is one tile, else the tile's columns from
+         * its first one's left tap on. */
+        const int32_t X0 = p->tile_w >= OW && g->in_w <= 32u ? 0 : (int32_t)x0 - (int32_t)g->pad_left;
+        const int32_t sh0 = (int32_t)x0 - (int32_t)g->pad_left - X0;
+        bnn_lanes_tile(p, in, out, scratch, x0, TW, X0, sh0);
     }
 }
 

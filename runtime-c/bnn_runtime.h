@@ -199,11 +199,13 @@ void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32
 uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
 uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
 
-/* Fast path for 3x3, stride 1, in_w and out_w <= 32 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes. */
+/* Fast path for 3x3, stride 1 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes; maps wider than 32 in
+ * column tiles. */
 typedef struct {
     bnn_window_t g;
     int8_t pad_value;
-    uint8_t rows_per_unit;   /* whole output rows per unit of <= 32 positions */
+    uint8_t tile_w;          /* output columns per tile: out_w when the map is at most 32 wide, else <= 30 */
+    uint8_t rows_per_unit;   /* whole tile rows per unit of <= 32 positions */
     uint8_t share;           /* 1: codebook responses computed once per input channel and gathered; 0: per (o, c) */
     uint8_t batch;           /* input channels per byte-lane batch, 1..28 */
     uint16_t n_codewords;    /* codebook: n */

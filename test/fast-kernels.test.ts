@@ -31,6 +31,20 @@ function makeCase(name: string, model: Model, tag: string, scratchLimit?: number
 }
 
 
+/** The model's binary convolution without its threshold (i32 accumulators out), with no padding if `valid`. */
+function accOut(m: Model, valid = false): Model {
+  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, threshold: undefined, ...(valid ? { pad: { top: 0, left: 0, bottom: 0, right: 0 } } : {}) } : l)) };
+}
+
+/** The model with a max pool (2x2/2) fused after its binary convolution. */
+function pooled(m: Model): Model {
+  const layers = m.layers.flatMap((l): Model['layers'] => {
+    if (l.op !== 'bconv2d') return [l];
+    return [{ ...l, output: 'yc' }, { name: 'pool', op: 'maxpool', inputs: ['yc'], output: l.output, kernel: [2, 2], stride: [2, 2], pad: { top: 0, left: 0, bottom: 0, right: 0 } }];
+  });
+  return { ...m, layers };
+}
+
 /** A case whose scratch limit pins the slice kernel's working set (`want` matches the planner's reason). */
 const pinned = (name: string, model: Model, tag: string, want: RegExp) => makeCase(name, model, tag, limitFor(model, want));
 
@@ -52,6 +66,13 @@ const small: Case[] = [
   // Row cache (byte lanes, <= 2 rows per unit): one row per unit; two rows with a partial last unit and pad -1.
   makeCase('20x20x24 tau 4 row cache', standardLayerModel(24, 20, 20, 4, 19), 's19'),
   makeCase('15x16x16 tau 3 row cache pad -1', withPadValue(standardLayerModel(16, 15, 16, 3, 20), -1), 's20'),
+  // Lanes kernel in column tiles (maps wider than 32): 2 tiles of 20; 3 tiles (21, 21, 19) with pad -1; i32 out and
+  // no padding (35 -> 33 wide: the input wider than 32 as well); a fused max pool; 56 wide (ReActNet's first stage).
+  makeCase('6x40x12 tau 4 lanes tiles', standardLayerModel(12, 6, 40, 4, 24), 's24'),
+  makeCase('5x61x9 dense pad -1 lanes tiles', withPadValue(standardLayerModel(9, 5, 61, null, 25), -1), 's25'),
+  makeCase('4x35x10 tau 3 i32 valid lanes tiles', accOut(standardLayerModel(10, 4, 35, 3, 26), true), 's26'),
+  makeCase('6x44x8 tau 4 pad +1 pooled lanes tiles', withPadValue(pooled(standardLayerModel(8, 6, 44, 4, 27)), 1), 's27'),
+  makeCase('3x56x16 tau 5 i32 lanes tiles', accOut(standardLayerModel(16, 3, 56, 5, 28)), 's28'),
 ];
 const random: Case[] = SEEDS.map((s) => makeCase(`random ${s}`, randomModel(s), `r${s}`));
 
@@ -69,10 +90,11 @@ describe('fast kernel choice', () => {
           seen.add(l.output.dtype);
           seen.add(layer.pad.top === 0 ? 'valid' : 'padded');
           seen.add(layer.weights.kind);
+          if (l.why!.includes('column tiles')) seen.add(`tiles ${l.output.dtype}`);
         });
       }
     }
-    expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'valid']);
+    expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'tiles b1', 'tiles i32', 'valid']);
   });
 
   it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, output groups, partial units, the row cache', () => {

@@ -82,6 +82,7 @@ static const bnn_qconv2d_thr_params_t L0_params = {
 static const bnn_bconv2d_lanes_params_t L1_params = {
     .g = { .in_c = 16, .in_h = 10, .in_w = 10, .out_c = 16, .out_h = 10, .out_w = 10, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .pad_top = 1, .pad_left = 1 },
     .pad_value = 0,
+    .tile_w = 10,
     .rows_per_unit = 3,
     .share = 0,
     .batch = 16,

@@ -1,5 +1,5 @@
-// The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1, maps up to 32 wide,
-// dense or codebook weights. Eligibility, working set, the cost model the planner compares with _ref and slice (cost
+// The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1, dense or codebook
+// weights; maps wider than 32 in column tiles of at most 30 (a tile reads 2 more input columns, in one 32-bit row). Eligibility, working set, the cost model the planner compares with _ref and slice (cost
 // constants are executed instructions per unit of work on the Cortex-M4, M7, M0 and M55, fitted to exact counts from
 // the QEMU icount plugin), and the lowering.
 import { packBits } from '../../ir/packing.ts';
@@ -13,21 +13,25 @@ import type { CostCore } from './cost-core.ts';
 
 export interface LanesPlan {
   share: boolean;
+  tileW: number;
   batch: number;
   rowsPerUnit: number;
   scratchBytes: number;
   estInstructions: number;
 }
 
+/** Output columns per tile: the whole map up to 32 wide (input and output), else equal tiles of at most 30. */
+export function lanesTileWidth(W: number, OW: number): number {
+  return W <= 32 && OW <= 32 ? OW : Math.ceil(OW / Math.ceil(OW / 30));
+}
+
 /** Byte lanes hold up to 255: 28 counts of at most 9. */
 export const MAX_BATCH = 28;
 
-export function lanesEligible(l: BConv2dLayer, x: TensorInfo, y: TensorInfo): string | null {
-  const [C, , W] = x.shape;
-  const [, , OW] = y.shape;
+export function lanesEligible(l: BConv2dLayer, x: TensorInfo, _y: TensorInfo): string | null {
+  const C = x.shape[0];
   if (l.kernel[0] !== 3 || l.kernel[1] !== 3) return 'kernel is not 3x3';
   if (l.stride[0] !== 1 || l.stride[1] !== 1) return 'stride is not 1';
-  if (W > 32 || OW > 32) return 'map wider than 32';
   if (9 * C > 65535) return 'too many input channels for 16-bit lanes';
   return null;
 }
@@ -77,6 +81,13 @@ const LANES: Record<CostCore, LanesConstants> = {
 /** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
  *  i32 accumulators). */
 export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true): number {
+  // Column tiles: each as a map of its own width (it transposes the tile's input columns, at most 32).
+  const tw = lanesTileWidth(W, OW);
+  if (tw < OW) {
+    let sum = 0;
+    for (let x0 = 0; x0 < OW; x0 += tw) sum += lanesCost(C, H, Math.min(32, Math.min(tw, OW - x0) + 2), O, OH, Math.min(tw, OW - x0), n, share, batch, core, thresholded);
+    return sum;
+  }
   const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
   const units = Math.ceil(OH / R);
   const batches = Math.ceil(C / batch);
@@ -92,14 +103,15 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
   const [C, H, W] = x.shape;
   const [O, OH, OW] = y.shape;
   const n = l.weights.kind === 'codebook' ? l.weights.codewords.length : 0;
-  const rowsPerUnit = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
+  const tileW = lanesTileWidth(W, OW);
+  const rowsPerUnit = Math.max(1, Math.min(OH, Math.floor(32 / tileW)));
   let best: LanesPlan | null = null;
   for (const share of l.weights.kind === 'codebook' && n <= 256 ? [true, false] : [false]) {
     for (let batch = Math.min(MAX_BATCH, C); batch >= 1; batch--) {
       const scratchBytes = 4 * lanesScratchWords(C, H, O, n, share, batch);
       if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
       const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold);
-      if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, batch, rowsPerUnit, scratchBytes, estInstructions: est };
+      if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, tileW, batch, rowsPerUnit, scratchBytes, estInstructions: est };
       break; // the largest batch that fits is the cheapest for this variant
     }
   }
@@ -115,6 +127,7 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
     params: { type: 'bnn_bconv2d_lanes_params_t', value: { fields: [
       { name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) },
       { name: 'pad_value', value: l.padValue },
+      { name: 'tile_w', value: plan.tileW },
       { name: 'rows_per_unit', value: plan.rowsPerUnit },
       { name: 'share', value: share ? 1 : 0 },
       { name: 'batch', value: plan.batch },
@@ -133,7 +146,7 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
     runtime: ['bnn_bconv2d_lanes.c', 'bnn_output.c'],
-    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}: est ${plan.estInstructions} vs ref ${ref}`,
+    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}${plan.tileW < ctx.output.shape[2] ? `, column tiles of ${plan.tileW}` : ''}: est ${plan.estInstructions} vs ref ${ref}`,
     estInstructions: plan.estInstructions,
   };
 }

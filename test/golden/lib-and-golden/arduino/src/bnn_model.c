@@ -145,6 +145,7 @@ static const bnn_binarize_params_t L3_params = {
 static const bnn_bconv2d_lanes_params_t L4_params = {
     .g = { .in_c = 3, .in_h = 2, .in_w = 7, .out_c = 3, .out_h = 2, .out_w = 7, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .pad_top = 1, .pad_left = 1 },
     .pad_value = 0,
+    .tile_w = 7,
     .rows_per_unit = 2,
     .share = 0,
     .batch = 3,
@@ -182,6 +183,7 @@ static const bnn_binarize_params_t L8_params = {
 static const bnn_bconv2d_lanes_params_t L9_params = {
     .g = { .in_c = 3, .in_h = 2, .in_w = 7, .out_c = 17, .out_h = 2, .out_w = 7, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .pad_top = 1, .pad_left = 1 },
     .pad_value = 0,
+    .tile_w = 7,
     .rows_per_unit = 2,
     .share = 0,
     .batch = 3,
