@@ -1,5 +1,9 @@
-/* Binary 3x3 convolution, stride 1: spatially sliced, byte-lane accumulation, with the codebook's compute shared
- * across output channels.
+/* Binary 3x3 convolution, stride 1 or 2: spatially sliced, byte-lane accumulation, with the codebook's compute
+ * shared across output channels.
+ *
+ * Stride 2 across: the input rows are kept as two words, the even and the odd columns from the tile's origin (bit j of
+ * phase q = column X0 + 2j + q), so output column ox's taps kx = 0, 1, 2 are bit ox of phase 0 and 1 and bit ox + 1 of
+ * phase 0: shifts again. Stride 2 down just reads rows 2 oy - pad_top + ky.
  *
  * Maps wider than 32 run in column tiles of tile_w output columns (tile_w <= 30: a tile reads tile_w + 2 input
  * columns); narrower maps are one tile. In a tile, positions are processed in units of up to 32 output positions
@@ -22,7 +26,8 @@
 #define BNN_LO8 0x00FF00FFu
 
 /* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
- * Tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); the tile is tw columns wide. */
+ * Stride 1 across: tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); stride 2: bit
+ * ox + (kx >> 1) of phase kx & 1 (sh0 = 0). The tile is tw columns wide. */
 static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
                               const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S,
                               uint32_t tw, int32_t sh0)
@@ -31,12 +36,14 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     for (uint32_t ky = 0; ky < 3u; ky++) {
         uint32_t P[3], N[3];
         for (uint32_t kx = 0; kx < 3u; kx++) {
-            int32_t sh = (int32_t)kx + sh0;
+            const uint32_t sw = g->sw;
+            int32_t sh = sw == 1u ? (int32_t)kx + sh0 : (int32_t)(kx >> 1);
+            const uint32_t phase = sw == 1u ? 0u : kx & 1u;
             uint32_t t = 0;
             for (uint32_t r = 0; r < nrows; r++) {
-                int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
+                int32_t iy = (int32_t)((oy0 + r) * g->sh + ky) - (int32_t)g->pad_top;
                 if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                uint32_t row = rows[iy];
+                uint32_t row = rows[(uint32_t)iy * sw + phase];
                 uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
                 t |= (x & colmask[kx]) << (r * tw);
             }
@@ -72,8 +79,9 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     const uint32_t C = g->in_c, O = g->out_c, OW = g->out_w, n = p->n_codewords;
     const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O);
     const uint32_t plane = (uint32_t)g->out_h * OW;
-    uint32_t *rows = scratch;                                       /* [C][in_h] input bit rows */
-    uint32_t *S = rows + C * g->in_h;                               /* share: [96]; else [batch][96] */
+    const uint32_t sw = g->sw, rw = g->in_h * sw;                    /* words of one channel's rows */
+    uint32_t *rows = scratch;                                       /* [C][in_h][sw] input bit rows */
+    uint32_t *S = rows + C * rw;                                    /* share: [96]; else [batch][96] */
     uint32_t *resp = S + 96u * (p->share ? 1u : p->batch);          /* share: [batch][n][8] */
     uint32_t *h = resp + (p->share ? (uint32_t)p->batch * n * 8u : 0u); /* [O][16] 16-bit lanes */
     uint32_t *obits = h + O * 16u;                                  /* [O] output bits of the unit */
@@ -81,21 +89,21 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
 
     /* Transpose the channel-packed input into bit rows. */
     const uint32_t xlo = X0 < 0 ? 0u : (uint32_t)X0;
-    const uint32_t xhi = X0 + 32 < (int32_t)g->in_w ? (uint32_t)(X0 + 32) : g->in_w;
-    for (uint32_t i = 0; i < C * g->in_h; i++) rows[i] = 0;
+    const uint32_t xhi = X0 + 32 * (int32_t)sw < (int32_t)g->in_w ? (uint32_t)(X0 + 32 * (int32_t)sw) : g->in_w;
+    for (uint32_t i = 0; i < C * rw; i++) rows[i] = 0;
     for (uint32_t y = 0; y < g->in_h; y++)
         for (uint32_t x = xlo; x < xhi; x++) {
             const uint32_t *a = in + ((size_t)y * g->in_w + x) * in_words;
-            const uint32_t bit = (uint32_t)((int32_t)x - X0);
-            for (uint32_t c = 0; c < C; c++) rows[c * g->in_h + y] |= ((a[c >> 5] >> (c & 31u)) & 1u) << bit;
+            const uint32_t b = (uint32_t)((int32_t)x - X0), word = y * sw + (sw == 1u ? 0u : b & 1u), bit = sw == 1u ? b : b >> 1;
+            for (uint32_t c = 0; c < C; c++) rows[c * rw + word] |= ((a[c >> 5] >> (c & 31u)) & 1u) << bit;
         }
 
-    /* Columns each kx can read: tile column ox reads input column x0 + ox - pad_left + kx. */
+    /* Columns each kx can read: tile column ox reads input column (x0 + ox) * sw - pad_left + kx. */
     uint32_t colmask[3];
     for (uint32_t kx = 0; kx < 3u; kx++) {
         colmask[kx] = 0;
         for (uint32_t ox = 0; ox < TW; ox++) {
-            int32_t ix = (int32_t)(x0 + ox + kx) - (int32_t)g->pad_left;
+            int32_t ix = (int32_t)((x0 + ox) * sw + kx) - (int32_t)g->pad_left;
             if (ix >= 0 && ix < (int32_t)g->in_w) colmask[kx] |= 1u << ox;
         }
     }
@@ -109,7 +117,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
         for (uint32_t t = 0; t < 9u; t++) {
             valid[t] = 0;
             for (uint32_t r = 0; r < nrows; r++) {
-                int32_t iy = (int32_t)(oy0 + r + t / 3u) - (int32_t)g->pad_top;
+                int32_t iy = (int32_t)((oy0 + r) * g->sh + t / 3u) - (int32_t)g->pad_top;
                 if (iy >= 0 && iy < (int32_t)g->in_h) valid[t] |= colmask[t % 3u] << (r * TW);
             }
         }
@@ -124,7 +132,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             const uint32_t nb = C - c0 < p->batch ? C - c0 : p->batch;
             for (uint32_t cl = 0; cl < nb; cl++) {
                 uint32_t *s = p->share ? S : S + 96u * cl;
-                bnn_lanes_rowsums(p, rows + (c0 + cl) * g->in_h, oy0, nrows, valid, colmask, unit_mask, s, TW, sh0);
+                bnn_lanes_rowsums(p, rows + (c0 + cl) * rw, oy0, nrows, valid, colmask, unit_mask, s, TW, sh0);
                 if (!p->share) continue;
                 uint32_t *rk = resp + cl * n * 8u;
                 for (uint32_t k = 0; k < n; k++, rk += 8) {
@@ -233,18 +241,18 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
     if (p->out.thresh != NULL && p->out.pool.kh) bnn_pool_clear(&p->out.pool, g->out_c, (uint32_t *)out);
     for (uint32_t x0 = 0; x0 < OW; x0 += p->tile_w) {
         const uint32_t TW = OW - x0 < p->tile_w ? OW - x0 : p->tile_w;
-        /* Bit b of a row is input column X0 + b: the map itself when it is one tile, else the tile's columns from
-         * its first one's left tap on. */
-        const int32_t X0 = p->tile_w >= OW && g->in_w <= 32u ? 0 : (int32_t)x0 - (int32_t)g->pad_left;
-        const int32_t sh0 = (int32_t)x0 - (int32_t)g->pad_left - X0;
+        /* Bit b of a row (stride 1; phase b & 1, bit b >> 1 for stride 2) is input column X0 + b: the map itself
+         * when it is one tile at stride 1, else the tile's columns from its first one's left tap on. */
+        const int32_t X0 = g->sw == 1u && p->tile_w >= OW && g->in_w <= 32u ? 0 : (int32_t)(x0 * g->sw) - (int32_t)g->pad_left;
+        const int32_t sh0 = (int32_t)(x0 * g->sw) - (int32_t)g->pad_left - X0;
         bnn_lanes_tile(p, in, out, scratch, x0, TW, X0, sh0);
     }
 }
 
-/* Scratch: the input's bit rows [in_c][in_h], the tap planes (96 words per channel of a batch, or 96 shared), the
+/* Scratch: the input's bit rows [in_c][in_h][sw], the tap planes (96 words per channel of a batch, or 96 shared), the
  * shared codeword counts [batch][n][8], 17 words per output (accumulator lanes and bits) and a 32-word transpose. */
 uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
-    const uint32_t C = p->g.in_c, H = p->g.in_h, O = p->g.out_c, n = p->n_codewords, b = p->batch;
+    const uint32_t C = p->g.in_c, H = p->g.in_h * p->g.sw, O = p->g.out_c, n = p->n_codewords, b = p->batch;
     return C * H + 96u * (p->share ? 1u : b) + (p->share ? b * n * 8u : 0u) + 17u * O + 32u;
 }

@@ -36,6 +36,11 @@ function accOut(m: Model, valid = false): Model {
   return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, threshold: undefined, ...(valid ? { pad: { top: 0, left: 0, bottom: 0, right: 0 } } : {}) } : l)) };
 }
 
+/** The model's binary convolution with stride (sh, sw) and `pad` on every side. */
+function strided(m: Model, sh: number, sw: number, pad: number): Model {
+  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, stride: [sh, sw] as [number, number], pad: { top: pad, left: pad, bottom: pad, right: pad } } : l)) };
+}
+
 /** The model with a max pool (2x2/2) fused after its binary convolution. */
 function pooled(m: Model): Model {
   const layers = m.layers.flatMap((l): Model['layers'] => {
@@ -73,6 +78,13 @@ const small: Case[] = [
   makeCase('4x35x10 tau 3 i32 valid lanes tiles', accOut(standardLayerModel(10, 4, 35, 3, 26), true), 's26'),
   makeCase('6x44x8 tau 4 pad +1 pooled lanes tiles', withPadValue(pooled(standardLayerModel(8, 6, 44, 4, 27)), 1), 's27'),
   makeCase('3x56x16 tau 5 i32 lanes tiles', accOut(standardLayerModel(16, 3, 56, 5, 28)), 's28'),
+  // Lanes kernel at stride 2 (even and odd column words): both ways, each way alone, odd sizes, pad -1, i32 out,
+  // ReActNet's 56 -> 28 downsampling (one tile reading 57 input columns) and 70 -> 35 (two tiles of 18 and 17).
+  makeCase('12x10x8 tau 4 stride 2', strided(standardLayerModel(8, 12, 10, 4, 29), 2, 2, 1), 's29'),
+  makeCase('9x13x7 dense stride (2, 1) pad -1', withPadValue(strided(standardLayerModel(7, 9, 13, null, 30), 2, 1, 1), -1), 's30'),
+  makeCase('7x11x12 tau 3 stride (1, 2) i32', accOut(strided(standardLayerModel(12, 7, 11, 3, 31), 1, 2, 1)), 's31'),
+  makeCase('6x56x12 tau 5 stride 2 i32', accOut(strided(standardLayerModel(12, 6, 56, 5, 32), 2, 2, 1)), 's32'),
+  makeCase('5x70x6 tau 4 stride 2 tiles, no padding, pad +1', withPadValue(strided(standardLayerModel(6, 5, 70, 4, 33), 2, 2, 0), 1), 's33'),
 ];
 const random: Case[] = SEEDS.map((s) => makeCase(`random ${s}`, randomModel(s), `r${s}`));
 
@@ -91,10 +103,11 @@ describe('fast kernel choice', () => {
           seen.add(layer.pad.top === 0 ? 'valid' : 'padded');
           seen.add(layer.weights.kind);
           if (l.why!.includes('column tiles')) seen.add(`tiles ${l.output.dtype}`);
+          if (layer.stride[0] === 2 || layer.stride[1] === 2) seen.add(layer.stride[0] === layer.stride[1] ? 'stride 2' : 'stride 2 one way');
         });
       }
     }
-    expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'tiles b1', 'tiles i32', 'valid']);
+    expect([...seen].sort()).toEqual(['b1', 'codebook', 'dense', 'i32', 'pad-1', 'pad0', 'pad1', 'padded', 'per-kernel', 'shared', 'stride 2', 'stride 2 one way', 'tiles b1', 'tiles i32', 'valid']);
   });
 
   it('fast covers the bit-sliced kernel: every pad value, 4- and 8-bit indices, channel batches, output groups, partial units, the row cache', () => {

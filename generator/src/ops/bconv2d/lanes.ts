@@ -1,5 +1,6 @@
-// The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1, dense or codebook
-// weights; maps wider than 32 in column tiles of at most 30 (a tile reads 2 more input columns, in one 32-bit row). Eligibility, working set, the cost model the planner compares with _ref and slice (cost
+// The byte-lane kernel bnn_bconv2d_b1_acc_lanes (runtime-c/bnn_bconv2d_lanes.c): 3x3, stride 1 or 2, dense or
+// codebook weights; maps wider than 32 in column tiles (a tile's input columns fit one 32-bit row word, or two at
+// stride 2 across: even and odd columns). Eligibility, working set, the cost model the planner compares with _ref and slice (cost
 // constants are executed instructions per unit of work on the Cortex-M4, M7, M0 and M55, fitted to exact counts from
 // the QEMU icount plugin), and the lowering.
 import { packBits } from '../../ir/packing.ts';
@@ -20,9 +21,12 @@ export interface LanesPlan {
   estInstructions: number;
 }
 
-/** Output columns per tile: the whole map up to 32 wide (input and output), else equal tiles of at most 30. */
-export function lanesTileWidth(W: number, OW: number): number {
-  return W <= 32 && OW <= 32 ? OW : Math.ceil(OW / Math.ceil(OW / 30));
+/** Output columns per tile: the whole map up to 32 wide (input and output) at stride 1, else equal tiles of at most
+ *  30 (stride 1: a tile reads tw + 2 input columns into 32 bits) or 31 (stride 2: 2 tw + 1 columns into 2 x 32). */
+export function lanesTileWidth(W: number, OW: number, sw = 1): number {
+  if (sw === 1 && W <= 32 && OW <= 32) return OW;
+  const most = sw === 1 ? 30 : 31;
+  return Math.ceil(OW / Math.ceil(OW / most));
 }
 
 /** Byte lanes hold up to 255: 28 counts of at most 9. */
@@ -31,7 +35,7 @@ export const MAX_BATCH = 28;
 export function lanesEligible(l: BConv2dLayer, x: TensorInfo, _y: TensorInfo): string | null {
   const C = x.shape[0];
   if (l.kernel[0] !== 3 || l.kernel[1] !== 3) return 'kernel is not 3x3';
-  if (l.stride[0] !== 1 || l.stride[1] !== 1) return 'stride is not 1';
+  if (l.stride[0] > 2 || l.stride[1] > 2) return 'stride above 2';
   if (9 * C > 65535) return 'too many input channels for 16-bit lanes';
   return null;
 }
@@ -80,12 +84,15 @@ const LANES: Record<CostCore, LanesConstants> = {
 
 /** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
  *  i32 accumulators). */
-export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true): number {
-  // Column tiles: each as a map of its own width (it transposes the tile's input columns, at most 32).
-  const tw = lanesTileWidth(W, OW);
-  if (tw < OW) {
+export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true, sw = 1): number {
+  // Column tiles (and stride 2 across): each as a map of its own width, transposing the tile's input columns.
+  const tw = lanesTileWidth(W, OW, sw);
+  if (tw < OW || sw !== 1) {
     let sum = 0;
-    for (let x0 = 0; x0 < OW; x0 += tw) sum += lanesCost(C, H, Math.min(32, Math.min(tw, OW - x0) + 2), O, OH, Math.min(tw, OW - x0), n, share, batch, core, thresholded);
+    for (let x0 = 0; x0 < OW; x0 += tw) {
+      const t = Math.min(tw, OW - x0);
+      sum += lanesCost(C, H, Math.min(W, sw * t + 3 - sw), O, OH, t, n, share, batch, core, thresholded);
+    }
     return sum;
   }
   const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
@@ -103,14 +110,15 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
   const [C, H, W] = x.shape;
   const [O, OH, OW] = y.shape;
   const n = l.weights.kind === 'codebook' ? l.weights.codewords.length : 0;
-  const tileW = lanesTileWidth(W, OW);
+  const sw = l.stride[1];
+  const tileW = lanesTileWidth(W, OW, sw);
   const rowsPerUnit = Math.max(1, Math.min(OH, Math.floor(32 / tileW)));
   let best: LanesPlan | null = null;
   for (const share of l.weights.kind === 'codebook' && n <= 256 ? [true, false] : [false]) {
     for (let batch = Math.min(MAX_BATCH, C); batch >= 1; batch--) {
-      const scratchBytes = 4 * lanesScratchWords(C, H, O, n, share, batch);
+      const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch);
       if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
-      const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold);
+      const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold, sw);
       if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, tileW, batch, rowsPerUnit, scratchBytes, estInstructions: est };
       break; // the largest batch that fits is the cheapest for this variant
     }
