@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL, PROJECT_ROOT } from '../generator/src/core/paths.ts';
+import { existsSync } from 'node:fs';
 import { emitModel } from '../generator/src/emit/model-c.ts';
 import { renderFirmware } from '../generator/src/emit/firmware.ts';
 import { loadModel } from '../generator/src/import/load.ts';
 import { generate } from '../generator/src/generate.ts';
-import { firmwareRam } from '../generator/src/plan/fit.ts';
-import { labelledInputs } from '../generator/src/cli/common.ts';
+import { arenaBudget, firmwareRam } from '../generator/src/plan/fit.ts';
+import { labelledInputs, qemuBoardFor } from '../generator/src/cli/common.ts';
+import { writeModel } from '../generator/src/format/write.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
 import { runFirmware } from '../generator/src/verify/firmware-run.ts';
 import { tooBigForMicrobit } from './fixtures/layers.ts';
@@ -26,7 +28,8 @@ import { writeTree } from '../generator/src/core/files.ts';
 import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
 import { haveTool } from '../generator/src/toolchain/tools.ts';
 
-const BOARDS = ['microbit', 'mps2-an385', 'mps2-an386', 'mps2-an500', 'mps2-an505', 'mps3-an547'] as const;
+// mps2-an500-h743 last: each board's random seeds follow from its position.
+const BOARDS = ['microbit', 'mps2-an385', 'mps2-an386', 'mps2-an500', 'mps2-an505', 'mps3-an547', 'mps2-an500-h743'] as const;
 const haveMake = spawnSync('make', ['--version'], { stdio: 'ignore' }).status === 0;
 const toolsMissing = !haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm') || !haveMake;
 
@@ -36,8 +39,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
-/** The facts each board file must state (checked against QEMU 7.2's `info mtree`, see the files' references). */
-const EXPECTED: Record<(typeof BOARDS)[number], { cpu: string; code: [number, number]; data: [number, number]; stack: [number, number] }> = {
+/** The facts each board file must state (checked against QEMU 7.2's `info mtree`, see the files' references); the QEMU
+ *  machine is the board's name unless `machine` says otherwise. */
+const EXPECTED: Record<(typeof BOARDS)[number], { cpu: string; machine?: string; code: [number, number]; data: [number, number]; stack: [number, number] }> = {
   microbit: { cpu: 'cortex-m0', code: [0x00000000, 256 * KiB], data: [0x20000000, 16 * KiB], stack: [0x20000000, 16 * KiB] },
   'mps2-an385': { cpu: 'cortex-m3', code: [0x00000000, 4 * MiB], data: [0x20000000, 4 * MiB], stack: [0x20000000, 4 * MiB] },
   'mps2-an386': { cpu: 'cortex-m4', code: [0x00000000, 4 * MiB], data: [0x20000000, 4 * MiB], stack: [0x20000000, 4 * MiB] },
@@ -46,6 +50,9 @@ const EXPECTED: Record<(typeof BOARDS)[number], { cpu: string; code: [number, nu
   'mps2-an505': { cpu: 'cortex-m33', code: [0x10000000, 4 * MiB], data: [0x38000000, 4 * MiB], stack: [0x38000000, 4 * MiB] },
   // ITCM for code (the reset vector table is read at 0), the SSE-300 internal SRAM for data, the DTCM for the stack.
   'mps3-an547': { cpu: 'cortex-m55', code: [0x00000000, 512 * KiB], data: [0x21000000, 4 * MiB], stack: [0x20000000, 512 * KiB] },
+  // The STM32H743's budget on AN500: 2 MiB of SSRAM1 for code (its flash), 512 KiB of SSRAM2/3 for data (its AXI SRAM)
+  // and the 128 KiB below it for the stack (its DTCM).
+  'mps2-an500-h743': { cpu: 'cortex-m7', machine: 'mps2-an500', code: [0x00000000, 2 * MiB], data: [0x20020000, 512 * KiB], stack: [0x20000000, 128 * KiB] },
 };
 
 function region(board: Board, name: string): [number, number] {
@@ -60,7 +67,7 @@ describe('QEMU board files', () => {
       const want = EXPECTED[name];
       expect(b.cpu).toBe(want.cpu);
       expect(getTarget(b.cpu).name).toBe(want.cpu);
-      expect(b.qemu?.machine).toBe(name);
+      expect(b.qemu?.machine).toBe(want.machine ?? name);
       expect(b.output.method).toBe('semihosting');
       expect(region(b, b.layout.code)).toEqual(want.code);
       expect(region(b, b.layout.data)).toEqual(want.data);
@@ -68,6 +75,12 @@ describe('QEMU board files', () => {
       expect(b.references?.some((r) => r.includes('info mtree'))).toBe(true);
     });
   }
+
+  it('a target alone gets the board named after its machine, never the H743 stand-in on the same machine', () => {
+    expect(qemuBoardFor(getTarget('cortex-m7'))?.name).toBe('mps2-an500');
+    expect(qemuBoardFor(getTarget('cortex-m4'))?.name).toBe('mps2-an386');
+    expect(qemuBoardFor(getTarget('cortex-m7-sp'))).toBeUndefined();
+  });
 
   it('targets state what the QEMU cores have (MVFR0/MVFR1/ID_ISAR3 read on each machine)', () => {
     const m0 = getTarget('cortex-m0');
@@ -92,6 +105,114 @@ describe('QEMU board files', () => {
     expect(microbit['startup.c']).not.toContain('0xE000ED88'); // no FPU to enable
     expect(microbit['linker.ld']).toContain('FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 0x00040000');
   });
+});
+
+/** The arena-heavy fixture at 288x288: its arena (about 8 B per input pixel) outgrows the STM32H743's 512 KiB AXI SRAM
+ *  while its weights stay under 3 KiB. */
+function tooBigForH743(): Model {
+  const m = tooBigForMicrobit();
+  return { ...m, name: 'too-big-for-h743', input: { ...m.input, shape: [1, 288, 288] } };
+}
+
+/** Weights beyond the H743's 2 MiB of flash with a small arena: a real-valued dense layer on 32x16x16 = 8192 binary
+ *  features, 80 outputs (8192 x 80 x 4 B = 2.5 MiB of f32 weights). */
+function tooHeavyForH743(): Model {
+  const k3: [number, number] = [3, 3];
+  const same = { top: 1, left: 1, bottom: 1, right: 1 };
+  const m = tooBigForMicrobit();
+  return {
+    name: 'too-heavy-for-h743',
+    input: { ...m.input, shape: [1, 16, 16] },
+    layers: [
+      { name: 'stem', op: 'conv2d', inputs: ['input'], output: 's', outChannels: 32, kernel: k3, stride: [1, 1], pad: same, weights: new Float32Array(32 * 9).fill(0.1), bias: new Float32Array(32) },
+      { name: 'sign', op: 'binarize', inputs: ['s'], output: 'b', shift: null },
+      { name: 'flat', op: 'flatten', inputs: ['b'], output: 'f' },
+      { name: 'fc', op: 'dense', inputs: ['f'], output: 'out', outFeatures: 80, weights: new Float32Array(8192 * 80).fill(0.01), bias: new Float32Array(80) },
+    ],
+    output: 'out',
+  };
+}
+
+describe('mps2-an500-h743: the STM32H743\'s memory budget in QEMU', () => {
+  const standIn = loadBoard('mps2-an500-h743');
+  const h743 = loadBoard('nucleo-h743zi');
+  const length = (b: Board, region: string) => b.memory.find((r) => r.name === region)!.length;
+
+  it('has the NUCLEO-H743ZI\'s core, region sizes and layout, so a model fits both or neither', () => {
+    expect(standIn.cpu).toBe(h743.cpu);
+    expect(length(standIn, standIn.layout.code)).toBe(length(h743, h743.layout.code)); // 2 MiB flash
+    expect(length(standIn, standIn.layout.data)).toBe(length(h743, h743.layout.data)); // 512 KiB AXI SRAM
+    expect(length(standIn, standIn.layout.stack)).toBe(length(h743, h743.layout.stack)); // 128 KiB DTCM
+    expect(standIn.layout.stackSize).toBe(h743.layout.stackSize);
+    expect([standIn.layout.stack === standIn.layout.data, h743.layout.stack === h743.layout.data]).toEqual([false, false]);
+    expect(arenaBudget(standIn, 10)).toBe(arenaBudget(h743, 10));
+    expect(arenaBudget(standIn, 10)).toBe(512 * KiB - firmwareRam(0, 10, h743).harness);
+    expect(standIn.description).toMatch(/limited to 2 MiB \(the H743's flash\), \.data and \.bss \(the arena\) to 512 KiB \(its AXI SRAM\)/);
+  });
+
+  it('an arena beyond 512 KiB is refused at generation, naming both numbers, on the stand-in as on the board', () => {
+    const m = tooBigForH743();
+    const info = emitModel(m, { kernels: 'ref' }).info;
+    expect(info.arenaSize).toBeGreaterThan(512 * KiB);
+    expect(info.totalWeightBytes).toBeLessThan(2 * MiB);
+    for (const board of [standIn, h743]) {
+      expect(() => generate(m, { target: getTarget(board.cpu), board, goldenCount: 1, seed: 7 })).toThrow(
+        new RegExp(`^model too-big-for-h743 does not fit ${board.name}: its firmware needs [\\d,]+ B of RAM \\(arena [\\d,]+, harness and C library [\\d,]+\\), AXI_SRAM has 524,288 B$`),
+      );
+    }
+  });
+
+  it('weights beyond 2 MiB are refused at generation, naming both numbers, on the stand-in as on the board', () => {
+    const m = tooHeavyForH743();
+    const info = emitModel(m, { kernels: 'ref' }).info;
+    expect(info.totalWeightBytes).toBeGreaterThan(2 * MiB);
+    expect(info.arenaSize).toBeLessThan(512 * KiB);
+    for (const board of [standIn, h743]) {
+      expect(() => generate(m, { target: getTarget(board.cpu), board, goldenCount: 1, seed: 7 })).toThrow(
+        new RegExp(`^model too-heavy-for-h743 does not fit ${board.name}: its weights need [\\d,]+ B of flash, FLASH holds 2,097,152 B$`),
+      );
+    }
+  });
+
+  it('through the CLI: one error line, exit 2, nothing written', () => {
+    const dir = join(work, 'h743-cli');
+    mkdirSync(dir, { recursive: true });
+    writeModel(tooBigForH743(), join(dir, 'model.json'));
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'bnn-gen.js'), join(dir, 'model.json'), '--board', 'mps2-an500-h743', '-o', join(dir, 'out')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/^bnn-gen: error: model too-big-for-h743 does not fit mps2-an500-h743: its firmware needs [\d,]+ B of RAM \(arena [\d,]+, harness and C library [\d,]+\), AXI_SRAM has 524,288 B\n$/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('the linker script puts code in the 2 MiB, .data/.bss in the 512 KiB and the stack at the top of the 128 KiB', () => {
+    const dummy = { prefix: 'bnn_', modelSources: ['bnn_model.c'], inputs: [new Uint8Array(4)], expected: [new Float32Array(2)], inputSigned: false, scoreIsFloat: true };
+    const ld = renderFirmware({ ...dummy, board: standIn, target: getTarget('cortex-m7') })['linker.ld'];
+    expect(ld).toContain('FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 0x00200000');
+    expect(ld).toContain('DTCM (rwx) : ORIGIN = 0x20000000, LENGTH = 0x00020000');
+    expect(ld).toContain('AXI_SRAM (rwx) : ORIGIN = 0x20020000, LENGTH = 0x00080000');
+    expect(ld).toContain('} > AXI_SRAM AT > FLASH');
+    expect(ld).toContain('__StackTop = ORIGIN(DTCM) + LENGTH(DTCM);');
+  });
+
+  it.skipIf(toolsMissing)('the shipped example with its 100 labelled digits prints PASS 100/100 within the budget', async () => {
+    const example = loadModel(DEFAULT_MODEL);
+    const { inputs, labels } = labelledInputs(undefined, {}, example);
+    const r = await runFirmware(example, standIn, inputs, labels);
+    expect(r.stdout, r.stdout).toMatch(/^PASS 100\/100$/m);
+    expect(r.passed).toBe(true);
+    expect(r.accuracy).toEqual({ correct: 99, reference: 99, total: 100 });
+    expect(r.scores).toEqual(inputs.map((x) => runReference(example, x).scores));
+    // .data + .bss within the 512 KiB and within what the planner counted; the stack measured inside its 128 KiB.
+    const planned = firmwareRam(r.memory.ram.arena, 10, standIn);
+    expect(r.memory.ram.region).toBe('AXI_SRAM');
+    expect(r.memory.ram.stackRegion).toBe('DTCM');
+    expect(r.memory.ram.total - r.memory.ram.stackReserved).toBeLessThanOrEqual(planned.total);
+    expect(r.memory.flash.total).toBeLessThanOrEqual(2 * MiB);
+    expect(r.stackBytes).toBeGreaterThan(0);
+    expect(r.stackBytes).toBeLessThan(128 * KiB);
+  }, 300_000);
 });
 
 async function build(board: Board, model: Model, name: string) {

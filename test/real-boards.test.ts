@@ -82,6 +82,17 @@ const EXPECTED = {
     divisor: { BAUDRATE: 0x01d7e000 }, regex: /#define UART_BAUDRATE_VALUE  0x01D7E000u/,
     flashCmd: "openocd -f interface/cmsis-dap.cfg -f target/nrf51.cfg -c 'program firmware.elf verify reset exit'",
   },
+  'nucleo-h743zi': {
+    // RM0433 / CMSIS stm32h743xx.h: 2 MiB flash in two 1 MiB banks at 0x08000000; .data/.bss in the 512 KiB AXI SRAM at
+    // 0x24000000, the stack alone in the 128 KiB DTCM at 0x20000000; HSI 64 MHz after reset (HSIDIV /1, every bus
+    // prescaler /1); USART3 at 0x40004800, PD8/PD9 AF7 (DS12110), GPIOD at 0x58020C00; IRQ 0..149 (WAKEUP_PIN_IRQn).
+    cpu: 'cortex-m7', flash: [0x08000000, 2 * MiB], ram: [0x24000000, 512 * KiB], stack: [0x20000000, 128 * KiB], clockHz: 64_000_000, clock: 'HSI',
+    uart: { instance: 'USART3', base: 0x40004800, tx: 'PD8', rx: 'PD9', af: 7 }, interrupts: 150,
+    // RM0433 USART, OVER8 = 0, PRESC = 0 (/1), kernel clock rcc_pclk1 = 64 MHz: BRR = USARTDIV = 64e6 / 115200
+    // = 555.56 -> 556 = 0x22C, i.e. 64e6 / 556 = 115107.9 baud (-0.080 %).
+    divisor: { BRR: 556 }, regex: /#define UART_BRR_VALUE 0x022Cu/,
+    flashCmd: "openocd -f board/st_nucleo_h743zi.cfg -c 'program firmware.elf verify reset exit'",
+  },
 } as const;
 
 /** QEMU machines that run a board's own firmware (`emulation`), typed in by hand; boards not listed have none. */
@@ -103,13 +114,19 @@ const RX_ENABLE: Record<string, RegExp> = {
 type RealBoard = keyof typeof EXPECTED;
 const BOARDS = Object.keys(EXPECTED) as RealBoard[];
 
+/** The RAM that holds the stack: the data RAM, except where the board gives the stack a region of its own (the H743's
+ *  DTCM). */
+function stackRam(want: (typeof EXPECTED)[RealBoard]): readonly [number, number] {
+  return 'stack' in want ? want.stack : want.ram;
+}
+
 function region(board: Board, name: string): [number, number] {
   const r = board.memory.find((m) => m.name === name)!;
   return [r.origin, r.length];
 }
 
 describe('real board files state the datasheet facts', () => {
-  it('all seven are listed, none claims a QEMU machine of its own, and the emulated ones name theirs', () => {
+  it('all eight are listed, none claims a QEMU machine of its own, and the emulated ones name theirs', () => {
     for (const name of BOARDS) {
       expect(listBoards()).toContain(name);
       const b = loadBoard(name);
@@ -127,7 +144,8 @@ describe('real board files state the datasheet facts', () => {
       expect(b.cpu).toBe(want.cpu);
       expect(region(b, b.layout.code)).toEqual(want.flash);
       expect(region(b, b.layout.data)).toEqual(want.ram);
-      expect(b.layout.stack).toBe(b.layout.data);
+      expect(region(b, b.layout.stack)).toEqual(stackRam(want));
+      expect(b.layout.stack === b.layout.data).toBe(!('stack' in want));
       expect(b.clock?.hz).toBe(want.clockHz);
       expect(b.clock?.source).toContain(want.clock);
       expect(b.interrupts).toBe(want.interrupts);
@@ -154,9 +172,11 @@ describe('real board files state the datasheet facts', () => {
     expect(b.layout.stackSize).toBe(loadBoard('microbit').layout.stackSize);
   });
 
-  it('the target for the F746 is the single-precision M7', () => {
+  it('the target for the F746 is the single-precision M7, for the H743 the double-precision one', () => {
     expect(getTarget('cortex-m7-sp')).toMatchObject({ hasFpu: true, hasFpuDouble: false, hasCycleCounter: true });
     expect(getTarget('cortex-m7-sp').cflags).toContain('-mfpu=fpv5-sp-d16');
+    expect(getTarget('cortex-m7')).toMatchObject({ hasFpu: true, hasFpuDouble: true, hasCycleCounter: true });
+    expect(getTarget('cortex-m7').cflags).toContain('-mfpu=fpv5-d16');
     expect(getTarget('cortex-m0plus').hasCycleCounter).toBe(false);
   });
 
@@ -284,6 +304,25 @@ describe('generated sources per board', () => {
     expect(q['main.c']).not.toContain('fw_console_getc');
   });
 
+  it('on the H743: ST\'s AXI SRAM errata workaround before the clock enables; supply, clocks, flash latency and PRESC left at reset', () => {
+    const b = loadBoard('nucleo-h743zi');
+    const f = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) });
+    // ES0392 2.2.9 (revision Y): READ_ISS_OVERRIDE, bit 0 of AXI_TARG7_FN_MOD (0x51008108), before anything reads the
+    // AXI SRAM; then RCC_AHB4ENR.GPIODEN (0x58024400 + 0xE0, bit 3) and RCC_APB1LENR.USART3EN (+ 0xE8, bit 18).
+    expect(f['console.c']).toMatch(/set_bit\(0x51008108, 0\);.*\n\s+set_bit\(0x580244E0, 3\);.*\n\s+set_bit\(0x580244E8, 18\);/);
+    // Nothing writes PWR (0x58024800: PWR_CR3, PWR_D3CR.VOS), RCC_CR/CFGR/D1CFGR/D2CFGR (0x58024400..0x5802441C),
+    // FLASH_ACR (0x52002000) or USART3_PRESC (0x4000482C): the firmware runs as the chip comes out of reset.
+    for (const file of ['console.c', 'startup.c', 'main.c']) {
+      expect(f[file], file).not.toMatch(/0x5802480[0-9A-F]|0x580244(0|1)[0-9A-F]\b|0x52002000|0x4000482C/i);
+      expect(f[file], file).not.toMatch(/UART_BASE \+ 0x2Cu/);
+    }
+    expect(b.clock?.description).toMatch(/FLASH_ACR = 0x37, LATENCY 7 wait states/);
+    expect(b.clock?.description).toMatch(/PWR_CR3's supply configuration is not written/);
+    if (b.output.method !== 'uart') throw new Error('not a UART board');
+    expect(b.output.clockHz).toBe(b.clock?.hz);
+    expect(b.output.console).toMatch(/USART234578SEL keeps its reset value 000, rcc_pclk1/);
+  });
+
   it('say the cycle counter did not start (no core, or an emulator), in the cycles: line the parser reads', () => {
     const b = loadBoard('stm32f4-discovery');
     const main = renderFirmware({ ...dummy, board: b, target: getTarget(b.cpu) })['main.c'];
@@ -359,6 +398,9 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
 
   const [flashOrg, flashLen] = want.flash;
   const [ramOrg, ramLen] = want.ram;
+  const [stackOrg, stackLen] = stackRam(want);
+  // The reserved stack takes the top of the data RAM, or all of a region of its own.
+  const stackInRam = !('stack' in want);
   const inFlash = (a: number, n: number) => a >= flashOrg && a + n <= flashOrg + flashLen;
   const inRam = (a: number, n: number) => a >= ramOrg && a + n <= ramOrg + ramLen;
 
@@ -387,10 +429,11 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
   const ramUsed = data + bss + board.layout.stackSize;
   expect(flashUsed).toBe(flashEnd - flashOrg);
   expect(flashUsed).toBeLessThanOrEqual(flashLen);
-  expect(ramUsed).toBeLessThanOrEqual(ramLen);
-  expect(ramEnd).toBeLessThanOrEqual(ramOrg + ramLen - board.layout.stackSize);
+  expect(data + bss + (stackInRam ? board.layout.stackSize : 0)).toBeLessThanOrEqual(ramLen);
+  expect(board.layout.stackSize).toBeLessThanOrEqual(stackLen);
+  expect(ramEnd).toBeLessThanOrEqual(ramOrg + ramLen - (stackInRam ? board.layout.stackSize : 0));
 
-  // Vector table where the core (or boot2) reads it: initial SP = top of RAM (8-aligned), reset vector = Thumb
+  // Vector table where the core (or boot2) reads it: initial SP = top of the stack's RAM (8-aligned), reset vector = Thumb
   // address of Reset_Handler in flash; the table has 16 + interrupts entries.
   const bin = join(dir, 'firmware.bin');
   execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', elf, bin]);
@@ -402,7 +445,7 @@ async function buildAndCheck(name: RealBoard, model: Model, tag: string): Promis
   expect(syms.get('fw_vectors')?.size).toBe((16 + want.interrupts) * 4);
   const sp = image.readUInt32LE(vecOffset);
   const reset = image.readUInt32LE(vecOffset + 4);
-  expect(sp).toBe(ramOrg + ramLen);
+  expect(sp).toBe(stackOrg + stackLen);
   expect(sp % 8).toBe(0);
   expect(reset & 1).toBe(1);
   expect(reset & ~1).toBe(syms.get('Reset_Handler')?.addr);

@@ -36,13 +36,12 @@ export function boardByName(name: string): Board {
   return loadBoard(name);
 }
 
-/** The QEMU board of a target, when one exists (so `--target cortex-m4` alone yields runnable firmware). */
+/** The QEMU board of a target, when one exists (so `--target cortex-m4` alone yields runnable firmware): the board
+ *  named after its machine (mps2-an500), not a stand-in that runs on the same machine with a smaller budget
+ *  (mps2-an500-h743), whatever their names' order. */
 export function qemuBoardFor(target: Target): Board | undefined {
-  for (const name of listBoards()) {
-    const b = loadBoard(name);
-    if (b.qemu && b.cpu === target.name) return b;
-  }
-  return undefined;
+  const boards = listBoards().map((name) => loadBoard(name)).filter((b) => b.qemu && b.cpu === target.name);
+  return boards.find((b) => b.name === b.qemu?.machine) ?? boards[0];
 }
 
 /**

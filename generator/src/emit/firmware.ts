@@ -244,7 +244,7 @@ function renderConsole(board: Board, out: UartOutput, common: { banner: string; 
   };
   let driverCode: string;
   if (out.driver.startsWith('stm32-')) {
-    const family = out.driver === 'stm32-usart-v1' ? 'STM32F4' : 'STM32F7/L4';
+    const family = out.driver === 'stm32-usart-v1' ? 'STM32F4' : 'STM32F7/L4/H7';
     const gpio = render('firmware/uart/stm32-gpio.c.hbs', {
       ...ctx,
       family,
@@ -260,7 +260,7 @@ function renderConsole(board: Board, out: UartOutput, common: { banner: string; 
       gpio,
       brr: '0x' + brr.toString(16).toUpperCase().padStart(4, '0'),
       brrDecimal: String(brr),
-      peripheralDoc: out.driver === 'stm32-lpuart' ? 'STM32L4+ LPUART (RM0432 LPUART registers)' : 'STM32F7/L4+ USART (RM0385 31.8, RM0432 USART registers)',
+      peripheralDoc: out.driver === 'stm32-lpuart' ? 'STM32L4+ LPUART (RM0432 LPUART registers)' : 'STM32F7/L4+/H7 USART (RM0385 31.8, RM0432 and RM0433 USART registers; H7: PRESC 0x2C left at its reset value, /1)',
     });
   } else if (out.driver === 'nrf-uarte') {
     const psel = (p: UartOutput['tx']) => {

@@ -10,7 +10,9 @@ export interface MemoryReport {
   board: string;
   cpu: string;
   flash: { modelConstants: number; kernels: number; goldenData: number; startupAndLibc: number; total: number; capacity: number; region: string };
-  ram: { arena: number; arenaLowerBound: number; stackReserved: number; stackMeasured: number | null; other: number; total: number; capacity: number; region: string };
+  /** total: .data + .bss + the reserved stack; capacity and region: the data region. The stack lies in stackRegion,
+   *  the data region on most boards, a region of its own on some (a DTCM). */
+  ram: { arena: number; arenaLowerBound: number; stackReserved: number; stackMeasured: number | null; other: number; total: number; capacity: number; region: string; stackRegion: string };
   layers: { index: number; name: string; op: string; kernel: string; weightBytes: number; outOffset: number | 'scores' | null; outBytes: number; scratchBytes: number }[];
 }
 
@@ -70,6 +72,7 @@ export async function memoryReport(elf: string, board: Board, info: ModelInfo, s
       total: ramData + board.layout.stackSize,
       capacity: data.length,
       region: data.name,
+      stackRegion: board.layout.stack,
     },
     layers: info.layers.map((l) => ({
       index: l.index,
@@ -87,9 +90,12 @@ export async function memoryReport(elf: string, board: Board, info: ModelInfo, s
 export function formatMemoryReport(r: MemoryReport): string {
   const n = (v: number) => v.toLocaleString('en-US');
   const pct = (v: number, cap: number) => `${((100 * v) / cap).toFixed(1)} %`;
+  // A stack in a region of its own (a DTCM) takes nothing from the data region: the figure against it is .data + .bss.
+  const ownStack = r.ram.stackRegion !== r.ram.region;
+  const inRegion = ownStack ? r.ram.total - r.ram.stackReserved : r.ram.total;
   return [
     `memory on ${r.board} (${r.cpu}):`,
     `  flash ${n(r.flash.total)} B of ${n(r.flash.capacity)} B in ${r.flash.region} (${pct(r.flash.total, r.flash.capacity)}): model constants ${n(r.flash.modelConstants)}, kernels ${n(r.flash.kernels)}, golden test data ${n(r.flash.goldenData)}, startup + libc + harness ${n(r.flash.startupAndLibc)}`,
-    `  RAM   ${n(r.ram.total)} B of ${n(r.ram.capacity)} B in ${r.ram.region} (${pct(r.ram.total, r.ram.capacity)}): arena ${n(r.ram.arena)} (lower bound ${n(r.ram.arenaLowerBound)}), stack ${n(r.ram.stackReserved)} reserved${r.ram.stackMeasured !== null ? ` (${n(r.ram.stackMeasured)} used by the model, measured)` : ''}, other data/bss ${n(r.ram.other)}`,
+    `  RAM   ${n(inRegion)} B of ${n(r.ram.capacity)} B in ${r.ram.region} (${pct(inRegion, r.ram.capacity)}): arena ${n(r.ram.arena)} (lower bound ${n(r.ram.arenaLowerBound)}), stack ${n(r.ram.stackReserved)} reserved${ownStack ? ` in ${r.ram.stackRegion}` : ''}${r.ram.stackMeasured !== null ? ` (${n(r.ram.stackMeasured)} used by the model, measured)` : ''}, other data/bss ${n(r.ram.other)}`,
   ].join('\n');
 }
