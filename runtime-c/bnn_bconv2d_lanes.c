@@ -88,8 +88,10 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     uint32_t *nv = obits + O;                                       /* [32] valid taps per position */
 
     /* Transpose the channel-packed input into bit rows. */
+    /* The tile's input columns: X0 .. X0 + sw (TW - 1) + 2 (inside the map). */
+    const int32_t xend = X0 + (int32_t)(sw * (TW - 1u) + 3u);
     const uint32_t xlo = X0 < 0 ? 0u : (uint32_t)X0;
-    const uint32_t xhi = X0 + 32 * (int32_t)sw < (int32_t)g->in_w ? (uint32_t)(X0 + 32 * (int32_t)sw) : g->in_w;
+    const uint32_t xhi = xend < (int32_t)g->in_w ? (uint32_t)xend : g->in_w;
     for (uint32_t i = 0; i < C * rw; i++) rows[i] = 0;
     for (uint32_t y = 0; y < g->in_h; y++)
         for (uint32_t x = xlo; x < xhi; x++) {
