@@ -36,16 +36,27 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     for (uint32_t ky = 0; ky < 3u; ky++) {
         uint32_t P[3], N[3];
         for (uint32_t kx = 0; kx < 3u; kx++) {
-            const uint32_t sw = g->sw;
-            int32_t sh = sw == 1u ? (int32_t)kx + sh0 : (int32_t)(kx >> 1);
-            const uint32_t phase = sw == 1u ? 0u : kx & 1u;
             uint32_t t = 0;
-            for (uint32_t r = 0; r < nrows; r++) {
-                int32_t iy = (int32_t)((oy0 + r) * g->sh + ky) - (int32_t)g->pad_top;
-                if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                uint32_t row = rows[(uint32_t)iy * sw + phase];
-                uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
-                t |= (x & colmask[kx]) << (r * tw);
+            if (g->sw == 1u && g->sh == 1u) {
+                /* Stride 1: the loop as it was before strides (the common case stays as fast). */
+                const int32_t sh = (int32_t)kx + sh0;
+                for (uint32_t r = 0; r < nrows; r++) {
+                    int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
+                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                    uint32_t row = rows[iy];
+                    uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
+                    t |= (x & colmask[kx]) << (r * tw);
+                }
+            } else {
+                const uint32_t sw = g->sw, phase = sw == 1u ? 0u : kx & 1u;
+                const int32_t sh = sw == 1u ? (int32_t)kx + sh0 : (int32_t)(kx >> 1);
+                for (uint32_t r = 0; r < nrows; r++) {
+                    int32_t iy = (int32_t)((oy0 + r) * g->sh + ky) - (int32_t)g->pad_top;
+                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                    uint32_t row = rows[(uint32_t)iy * sw + phase];
+                    uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
+                    t |= (x & colmask[kx]) << (r * tw);
+                }
             }
             uint32_t v = valid[ky * 3u + kx];
             if (p->pad_value > 0) t |= unit_mask & ~v;
