@@ -11,8 +11,9 @@
 // - every sign activation equals PyTorch with the sign(0) = +1 rule, except where the value the sign reads is
 //   within float32 noise of 0 (real-valued paths sum in another order than PyTorch) — counted and printed;
 // - scores within 1e-4 of the largest score, same argmax;
-// - the emitted C equals the reference (WebAssembly), and end to end: `bnn-gen --target cortex-m4 model.onnx`
-//   makes firmware that passes under QEMU (mps2-an386) on PyTorch's inputs, with PyTorch's argmax.
+// - the emitted C equals the reference (WebAssembly), and end to end: `bnn-gen --target cortex-m4 model.onnx` (and
+//   `--board mps2-an500-h743`: the M7 within the STM32H743's flash and RAM) makes firmware that passes under QEMU on
+//   PyTorch's inputs, with PyTorch's argmax.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,9 +100,11 @@ function makeResNet(args: string[]): Fixture {
   };
 }
 
+// Each variant's firmware runs on one QEMU board: the M4's, and the M7 within the STM32H743's budget (mps2-an500-h743:
+// 2 MiB for code and weights, 512 KiB for data, the stack in a 128 KiB region of its own).
 const VARIANTS = [
-  { key: 'weights binarised in forward, τ = 4', args: ['--tau', '4'], tau: 4 },
-  { key: 'weights pre-binarised (sign(W)·α in the state dict), τ = 5', args: ['--tau', '5', '--prebinarised'], tau: 5 },
+  { key: 'weights binarised in forward, τ = 4', args: ['--tau', '4'], tau: 4, cli: ['--target', 'cortex-m4'], board: 'mps2-an386' },
+  { key: 'weights pre-binarised (sign(W)·α in the state dict), τ = 5', args: ['--tau', '5', '--prebinarised'], tau: 5, cli: ['--board', 'mps2-an500-h743'], board: 'mps2-an500-h743' },
 ];
 
 describe.skipIf(!hasTorch)('ONNX import: ReActNet/Bi-Real ResNet-18 from PyTorch (reduced width)', () => {
@@ -205,17 +208,17 @@ describe.skipIf(!hasTorch)('ONNX import: ReActNet/Bi-Real ResNet-18 from PyTorch
         expect(r.mismatch).toBeNull();
       });
 
-      if (!v.args.includes('--prebinarised')) it.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
-        'end to end: `bnn-gen --target cortex-m4 model.onnx` firmware passes under QEMU on PyTorch\'s inputs, with PyTorch\'s argmax',
+      it.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
+        `end to end: \`bnn-gen ${v.cli.join(' ')} model.onnx\` firmware passes under QEMU (${v.board}) on PyTorch's inputs, with PyTorch's argmax`,
         async () => {
           const out = join(fx.dir, 'fw');
-          const gen = spawnSync(process.execPath, [BIN, '--target', 'cortex-m4', join(fx.dir, 'model.onnx'), '-o', out, '--input', join(fx.dir, 'inputs.npy'), '--golden', '3'], {
+          const gen = spawnSync(process.execPath, [BIN, ...v.cli, join(fx.dir, 'model.onnx'), '-o', out, '--input', join(fx.dir, 'inputs.npy'), '--golden', '3'], {
             cwd: fx.dir,
             encoding: 'utf8',
           });
           expect(gen.stderr).toBe('');
           expect(gen.status).toBe(0);
-          expect(gen.stdout).toMatch(/board mps2-an386/);
+          expect(gen.stdout).toContain(`board ${v.board})`);
           expect(existsSync(join(out, 'Makefile'))).toBe(true);
           const run = spawnSync('make', ['-C', out, 'run'], { encoding: 'utf8', timeout: 300_000 });
           expect(run.stdout).toMatch(/^PASS 3\/3$/m);
@@ -231,7 +234,7 @@ describe.skipIf(!hasTorch)('ONNX import: ReActNet/Bi-Real ResNet-18 from PyTorch
             const scale = Math.max(1, ...want.map(Math.abs));
             for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i]) / scale).toBeLessThanOrEqual(1e-4);
           }
-          console.log(`[resnet ${v.key}] QEMU mps2-an386: ${run.stdout.split('\n').filter((l) => /^(PASS|stack)/.test(l)).join('; ')}`);
+          console.log(`[resnet ${v.key}] QEMU ${v.board}: ${run.stdout.split('\n').filter((l) => /^(PASS|stack)/.test(l)).join('; ')}`);
         },
       );
     });
