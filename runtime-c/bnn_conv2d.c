@@ -129,9 +129,11 @@ BNN_DEFINE_CONV2D_FAST(bnn_conv2d_u8_f32_patch, uint8_t, bnn_conv2d_patch_u8)
 BNN_DEFINE_CONV2D_FAST(bnn_conv2d_s8_f32_patch, int8_t, bnn_conv2d_patch_s8)
 BNN_DEFINE_CONV2D_FAST(bnn_conv2d_f32_f32_patch, float, bnn_conv2d_patch_f32)
 
-uint32_t bnn_conv2d_u8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
-uint32_t bnn_conv2d_s8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
-uint32_t bnn_conv2d_f32_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return (uint32_t)p->g.in_c * p->g.kh * p->g.kw; }
+/* Taps of a window: the patch's length. */
+#define BNN_TAPS(g) ((uint32_t)(g).in_c * (g).kh * (g).kw)
+uint32_t bnn_conv2d_u8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return BNN_TAPS(p->g); }
+uint32_t bnn_conv2d_s8_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return BNN_TAPS(p->g); }
+uint32_t bnn_conv2d_f32_f32_patch_scratch_words(const bnn_conv2d_params_t *p) { return BNN_TAPS(p->g); }
 
 /* conv2d -> [affine] -> max pool (a ResNet stem), pooled as the rows come: conv row oy of every channel goes to
  * `row` ([out_c][out_w] floats: the only part of the full-resolution map that exists; computed in patch form, the
@@ -190,7 +192,7 @@ BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_u8_f32_maxpool, uint8_t, bnn_conv2d_patch_u
 BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_s8_f32_maxpool, int8_t, bnn_conv2d_patch_s8)
 BNN_DEFINE_CONV2D_MAXPOOL(bnn_conv2d_f32_f32_maxpool, float, bnn_conv2d_patch_f32)
 
-#define BNN_POOL_SCRATCH(p) ((uint32_t)(p)->c.g.out_c * (p)->c.g.out_w + (uint32_t)(p)->c.g.in_c * (p)->c.g.kh * (p)->c.g.kw)
+#define BNN_POOL_SCRATCH(p) ((uint32_t)(p)->c.g.out_c * (p)->c.g.out_w + BNN_TAPS((p)->c.g))
 uint32_t bnn_conv2d_u8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }
 uint32_t bnn_conv2d_s8_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }
 uint32_t bnn_conv2d_f32_f32_maxpool_scratch_words(const bnn_conv2d_pool_params_t *p) { return BNN_POOL_SCRATCH(p); }

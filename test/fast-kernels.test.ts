@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { limitFor, withPadValue } from './fixtures/layers.ts';
+import { limitFor, withPadValue, withPool } from './fixtures/layers.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -41,15 +41,6 @@ function strided(m: Model, sh: number, sw: number, pad: number): Model {
   return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, stride: [sh, sw] as [number, number], pad: { top: pad, left: pad, bottom: pad, right: pad } } : l)) };
 }
 
-/** The model with a max pool (2x2/2) fused after its binary convolution. */
-function pooled(m: Model): Model {
-  const layers = m.layers.flatMap((l): Model['layers'] => {
-    if (l.op !== 'bconv2d') return [l];
-    return [{ ...l, output: 'yc' }, { name: 'pool', op: 'maxpool', inputs: ['yc'], output: l.output, kernel: [2, 2], stride: [2, 2], pad: { top: 0, left: 0, bottom: 0, right: 0 } }];
-  });
-  return { ...m, layers };
-}
-
 /** A case whose scratch limit pins the slice kernel's working set (`want` matches the planner's reason). */
 const pinned = (name: string, model: Model, tag: string, want: RegExp) => makeCase(name, model, tag, limitFor(model, want));
 
@@ -76,7 +67,7 @@ const small: Case[] = [
   makeCase('6x40x12 tau 4 lanes tiles', standardLayerModel(12, 6, 40, 4, 24), 's24'),
   makeCase('5x61x9 dense pad -1 lanes tiles', withPadValue(standardLayerModel(9, 5, 61, null, 25), -1), 's25'),
   makeCase('4x35x10 tau 3 i32 valid lanes tiles', accOut(standardLayerModel(10, 4, 35, 3, 26), true), 's26'),
-  makeCase('6x44x8 tau 4 pad +1 pooled lanes tiles', withPadValue(pooled(standardLayerModel(8, 6, 44, 4, 27)), 1), 's27'),
+  makeCase('6x44x8 tau 4 pad +1 pooled lanes tiles', withPadValue(withPool(standardLayerModel(8, 6, 44, 4, 27), [2, 2], [2, 2]), 1), 's27'),
   makeCase('3x56x16 tau 5 i32 lanes tiles', accOut(standardLayerModel(16, 3, 56, 5, 28)), 's28'),
   // Lanes kernel at stride 2 (even and odd column words): both ways, each way alone, odd sizes, pad -1, i32 out,
   // ReActNet's 56 -> 28 downsampling (one tile reading 57 input columns) and 70 -> 35 (two tiles of 18 and 17).
