@@ -3,7 +3,7 @@
 // (test/architecture.test.ts); `npx depcruise generator/src` shows any breach with the rule it breaks.
 //
 //   cli                                   the command line
-//   verify  bench  report  inspect  compact   tools over models: check, measure, describe, compact
+//   verify  bench  report  inspect  compact  quantize   tools over models: check, measure, describe, compact, quantise
 //   generate.ts                           the jobs: model -> files (emit + reference)
 //   emit                                  printing C, firmware, libraries, WASM loaders from a resolved program
 //   plan  import                          resolution (kernels, fusion, arena, fit) | files -> models
@@ -15,22 +15,23 @@
 const src = '^generator/src/';
 const layer = (name) => `${src}${name}`;
 const above = {
-  core: ['ir', 'ops', 'model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  ir: ['ops', 'model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  ops: ['model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  model: ['format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  format: ['reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  reference: ['format', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  toolchain: ['format', 'reference', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  plan: ['reference', 'toolchain', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  import: ['reference', 'toolchain', 'plan', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  emit: ['reference', 'import', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  'generate\\.ts': ['verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  verify: ['bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  bench: ['verify', 'report\\.ts', 'inspect', 'compact', 'cli'],
-  'report\\.ts': ['verify', 'bench', 'inspect', 'compact', 'cli'],
-  inspect: ['verify', 'bench', 'report\\.ts', 'compact', 'cli'],
-  compact: ['verify', 'bench', 'report\\.ts', 'cli'],
+  core: ['ir', 'ops', 'model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  ir: ['ops', 'model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  ops: ['model', 'format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  model: ['format', 'reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  format: ['reference', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  reference: ['format', 'toolchain', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  toolchain: ['format', 'reference', 'plan', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  plan: ['reference', 'toolchain', 'import', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  import: ['reference', 'toolchain', 'plan', 'emit', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  emit: ['reference', 'import', 'generate\\.ts', 'verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  'generate\\.ts': ['verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  verify: ['bench', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  bench: ['verify', 'report\\.ts', 'inspect', 'compact', 'quantize', 'cli'],
+  'report\\.ts': ['verify', 'bench', 'inspect', 'compact', 'quantize', 'cli'],
+  inspect: ['verify', 'bench', 'report\\.ts', 'compact', 'quantize', 'cli'],
+  compact: ['verify', 'bench', 'report\\.ts', 'quantize', 'cli'],
+  quantize: ['verify', 'bench', 'report\\.ts', 'inspect', 'compact', 'cli'],
 };
 
 module.exports = {

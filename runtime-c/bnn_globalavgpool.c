@@ -1,4 +1,5 @@
-/* Global average pooling: the mean of every channel's map, as float32 (docs/semantics.md fixes the order). */
+/* Global average pooling: the mean of every channel's map, as float32 (docs/semantics.md fixes the order), or of an
+ * int8 map as int8 (rounded half up). */
 #include "bnn_runtime.h"
 
 /* Mean per channel: acc = +0; acc = acc + v in y, x order; out = acc / (h * w). */
@@ -30,5 +31,17 @@ void bnn_globalavgpool_b1_f32(uint16_t c, uint16_t h, uint16_t w, const uint32_t
         float acc = 0.0f;
         for (uint32_t i = 0; i < plane; i++) acc = acc + (((in[i * words + (ch >> 5)] >> (ch & 31u)) & 1u) ? 1.0f : -1.0f);
         out[ch] = acc / (float)plane;
+    }
+}
+
+/* int8 -> int8: S = the int32 sum of the channel's q; out = floor((2S + n) / (2n)), n = h * w (bnn_mean_s8; the
+ * generator keeps n small enough for 2S + n to fit int32). */
+void bnn_globalavgpool_s8_s8(uint16_t c, uint16_t h, uint16_t w, const int8_t *in, int8_t *out)
+{
+    uint32_t plane = (uint32_t)h * w;
+    for (uint32_t ch = 0; ch < c; ch++) {
+        int32_t s = 0;
+        for (uint32_t i = 0; i < plane; i++) s += in[ch * plane + i];
+        out[ch] = bnn_mean_s8(s, (int32_t)plane);
     }
 }

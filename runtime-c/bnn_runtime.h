@@ -19,8 +19,9 @@
  *  flip[o] ? (acc <= thresh[o]) : (acc >= thresh[o]).  sign(0) = +1 is folded into these.
  *
  * Names: every kernel is bnn_<op>_<input type>_<output type>[_<variant>], with the types
- *   u8, s8 (raw model input), f32, s32, b1 (packed +1/-1), and acc: an integer accumulator that leaves through the
- *   layer's bnn_output_t (thresholded to b1 when it has thresholds, stored as s32 when it has none);
+ *   u8, s8 (raw model input; int8 maps, planar like s32), f32, s32, b1 (packed +1/-1), and acc: an integer
+ *   accumulator that leaves through the layer's bnn_output_t (thresholded to b1 when it has thresholds, stored as
+ *   s32 when it has none);
  *   variants: _ref is the portable reference kernel, other suffixes name a fast path (lanes, slice).
  *   Its parameters are a bnn_<op>[_<variant>]_params_t. A kernel that takes scratch has a companion
  *   bnn_<kernel>_scratch_words(params) returning the uint32_t words it needs (CMSIS-NN's _get_buffer_size): the
@@ -272,9 +273,34 @@ typedef struct {
     uint16_t in_n, out_n;
     const int8_t *weights; /* [out_n][in_n] */
     const int32_t *bias;
+    int32_t zero_point; /* int8 input only */
 } bnn_qdense_params_t;
 
 void bnn_qdense_b1_s32(const bnn_qdense_params_t *p, const uint32_t *in, int32_t *out);
+void bnn_qdense_s8_s32(const bnn_qdense_params_t *p, const int8_t *in, int32_t *out);
+
+/* ---- integer requantisation to int8 (bnn_requant.c, docs/semantics.md §10 "requant") ----
+ * Per element of channel c, with x_k the k-th input's stored int8 / int32 value:
+ *   V = sum_k x_k * mult[k][c] (int64, exact); U = sat32(((V + 2^(shift-1)) >> shift) + bias[c]);
+ *   slope != NULL: U < 0 -> U = sat32((U * slope[c] + 2^14) >> 15) (Q15 slope); then U = sat32(U + post[c]);
+ *   out = clamp(((U + 128) >> 8) + zero_point, -128, 127).  >> is floor (arithmetic shift). */
+typedef struct {
+    uint16_t c;
+    uint32_t plane;        /* h * w */
+    const int32_t *mult;   /* [inputs][c], |m| <= 2^30 - 1 */
+    const int32_t *bias;   /* [c] */
+    const int32_t *slope;  /* [c], Q15; NULL: no PReLU */
+    const int32_t *post;   /* [c], added to every element when slope != NULL */
+    uint8_t shift;         /* 1..62 */
+    int8_t zero_point;
+} bnn_requant_params_t;
+
+void bnn_requant_s32_s8(const bnn_requant_params_t *p, const int32_t *in, int8_t *out);
+void bnn_requant_s8_s8(const bnn_requant_params_t *p, const int8_t *in, int8_t *out);
+void bnn_requant_s32s8_s8(const bnn_requant_params_t *p, const int32_t *a, const int8_t *b, int8_t *out);
+void bnn_requant_s32s32_s8(const bnn_requant_params_t *p, const int32_t *a, const int32_t *b, int8_t *out);
+void bnn_requant_s8s8_s8(const bnn_requant_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+void bnn_requant_s8s32_s8(const bnn_requant_params_t *p, const int8_t *a, const int32_t *b, int8_t *out);
 
 /* ---- element-wise and pooling ---- */
 typedef struct {
@@ -283,6 +309,16 @@ typedef struct {
 } bnn_binarize_params_t;
 
 void bnn_binarize_f32_b1(const bnn_binarize_params_t *p, const float *in, uint32_t *out);
+
+/* Integer map (int8 or int32, planar CHW) -> b1: bit c = flip[c] ? x <= thresh[c] : x >= thresh[c]. */
+typedef struct {
+    uint16_t c, h, w;
+    const int32_t *thresh;
+    const uint32_t *flip; /* bit c set: the comparison is x <= thresh[c] */
+} bnn_threshold_params_t;
+
+void bnn_threshold_s8_b1(const bnn_threshold_params_t *p, const int8_t *in, uint32_t *out);
+void bnn_threshold_s32_b1(const bnn_threshold_params_t *p, const int32_t *in, uint32_t *out);
 
 typedef struct {
     uint16_t c, h, w;
@@ -335,13 +371,29 @@ typedef struct {
 } bnn_avgpool_params_t;
 
 void bnn_avgpool_f32_f32(const bnn_avgpool_params_t *p, const float *in, float *out);
+/* int8: the mean of the valid taps' q (divisor as above) rounded half up, bnn_mean_s8. */
+void bnn_avgpool_s8_s8(const bnn_avgpool_params_t *p, const int8_t *in, int8_t *out);
+
+/* The mean of n >= 1 int8 values summing to s, rounded half up: floor((2s + n) / (2n)), a floor also for a negative
+ * numerator (C's / truncates toward 0, so one less when there is a remainder). 2s + n must fit int32. */
+static inline int8_t bnn_mean_s8(int32_t s, int32_t n)
+{
+    int32_t num = 2 * s + n, den = 2 * n;
+    int32_t q = num / den;
+    if (num % den != 0 && num < 0) q--;
+    return (int8_t)q;
+}
 
 void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
 void bnn_maxpool_f32_f32(const bnn_window_t *g, const float *in, float *out);
+void bnn_maxpool_s8_s8(const bnn_window_t *g, const int8_t *in, int8_t *out);
+void bnn_maxpool_s32_s32(const bnn_window_t *g, const int32_t *in, int32_t *out);
 
 void bnn_globalavgpool_f32_f32(uint16_t c, uint16_t h, uint16_t w, const float *in, float *out);
 void bnn_globalavgpool_s32_f32(uint16_t c, uint16_t h, uint16_t w, const int32_t *in, float *out);
 void bnn_globalavgpool_b1_f32(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, float *out);
+/* int8 -> int8: the mean of each channel's q rounded half up (bnn_mean_s8, n = h * w). */
+void bnn_globalavgpool_s8_s8(uint16_t c, uint16_t h, uint16_t w, const int8_t *in, int8_t *out);
 
 /* b1 [C][H][W] (channel-packed per position) -> b1 vector in (c, y, x) order. */
 void bnn_flatten_b1_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, uint32_t *out);

@@ -43,7 +43,7 @@ class Builder {
 
 type Stem = (r: Rand, g: Builder) => void;
 
-/** Ways to reach each input type from a u8/i8 image: raw, real map, bit map, int map, and each as a vector. */
+/** Ways to reach each input type from a u8/i8 image: raw, real map, bit map, int map, int8 map, and each as a vector. */
 const STEMS: Record<string, Stem> = {
   raw: () => {},
   f32: (r, g) => {
@@ -53,6 +53,12 @@ const STEMS: Record<string, Stem> = {
   },
   b1: (r, g) => qconv(r, g, true),
   i32: (r, g) => qconv(r, g, false),
+  // An int8 map of the integer path: an accumulator requantised (the int8 model's stored maps).
+  i8: (r, g) => {
+    qconv(r, g, false);
+    const [C] = g.info.shape;
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(C).map(() => r.int(-(2 ** 18), 2 ** 18))], shift: 20, bias: new Int32Array(C).map(() => r.int(-9000, 9000)), zeroPoint: r.int(-20, 20) });
+  },
 };
 
 function qconv(r: Rand, g: Builder, thresholded: boolean): void {
@@ -70,6 +76,11 @@ function head(r: Rand, g: Builder): void {
   const last = g.layers[g.layers.length - 1];
   if ((g.info.dtype === 'f32' || g.info.dtype === 'i32') && !OPS[last.op].reshapesOnly) return;
   const K = g.info.shape[0];
+  if (g.info.dtype === 'i8') {
+    const N = r.int(2, 10);
+    g.add({ ...g.names(), op: 'qdense', outFeatures: N, weights: new Int8Array(N * K).map(() => r.int(-128, 127)), bias: new Int32Array(N).map(() => r.int(-1000, 1000)), zeroPoint: r.int(-128, 127) });
+    return;
+  }
   if (g.info.dtype === 'i32') {
     g.add({ ...g.names(), op: 'affine', scale: r.floats(K, 0.5), bias: r.floats(K, 0.5) });
     return;

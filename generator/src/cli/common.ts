@@ -11,6 +11,7 @@ import { runReference } from '../reference/interpreter.ts';
 import type { Progress } from '../core/progress.ts';
 import { readInputs, readLabels } from '../import/inputs.ts';
 import { integerStem, type StemKind } from '../compact/index.ts';
+import { calibrate, quantizeInt8, type Calibration, type QuantizeScheme, type StoredTensor } from '../quantize/index.ts';
 
 /** --bits / --input-scale: options for loading an .onnx model, accepted by every command that reads one. */
 export interface ImportFlags {
@@ -18,17 +19,42 @@ export interface ImportFlags {
   inputScale?: number;
   /** --stem int8: the model's float stem as an int8 layer (compact/stem.ts). */
   stem?: StemKind;
+  /** --quantize int8: every real-valued part as integer layers (quantize/int8.ts), calibrated on --calibrate. */
+  quantize?: QuantizeScheme;
+  calibrate?: string;
 }
 
 export function loadOptions(f: ImportFlags): LoadOptions {
   return { bits: f.bits, inputScale: f.inputScale };
 }
 
-/** The named model, or the shipped example. */
-export function modelFrom(path: string | undefined, f: ImportFlags, progress?: Progress): Model {
+/** The model as loaded and, with --quantize int8, its integer version with what calibration found. */
+export interface LoadedModel {
+  model: Model;
+  float: Model;
+  int8?: { calibration: Calibration; stored: Map<string, StoredTensor> };
+}
+
+/** The named model, or the shipped example; --stem int8 / --quantize int8 applied. */
+export function loadedModel(path: string | undefined, f: ImportFlags, progress?: Progress): LoadedModel {
+  if (f.calibrate !== undefined && f.quantize !== 'int8') throw new BnnError('--calibrate: only with --quantize int8');
+  if (f.quantize === 'int8' && f.calibrate === undefined) throw new BnnError('--quantize int8: give the calibration inputs with --calibrate FILE (.npy or raw bytes, like --input)');
+  if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
   progress?.phase(`reading ${path ?? 'the example model'}`);
-  const model = loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
-  return f.stem === 'int8' ? integerStem(model) : model;
+  const float = loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
+  if (f.quantize === 'int8') {
+    const inputs = readInputs(f.calibrate!, float);
+    progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
+    const calibration = calibrate(float, inputs);
+    const q = quantizeInt8(float, calibration);
+    return { model: q.model, float, int8: { calibration, stored: q.stored } };
+  }
+  return { model: f.stem === 'int8' ? integerStem(float) : float, float };
+}
+
+/** The named model, or the shipped example, as the flags make it. */
+export function modelFrom(path: string | undefined, f: ImportFlags, progress?: Progress): Model {
+  return loadedModel(path, f, progress).model;
 }
 
 export function boardByName(name: string): Board {

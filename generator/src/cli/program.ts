@@ -20,7 +20,9 @@ function importOptions(c: Command): Command {
   return c
     .option('--bits <tau>', '.onnx models: index bits τ (1..9) of every binary 3x3 conv codebook (default: the smallest that fits each layer)', intOption('--bits', 1, 9))
     .option('--input-scale <s>', '.onnx models with a float input: float value of one raw byte step (default 1/255, or 1 when the model divides by 255)', positiveNumber('--input-scale'))
-    .addOption(new Option('--stem <kind>', 'float: the real-valued first layer as exported (float32); int8: quantised to int8 weights with integer accumulation, for cores without an FPU (bnn-gen prints its accuracy cost)').choices(['float', 'int8']).default('float'));
+    .addOption(new Option('--stem <kind>', 'float: the real-valued first layer as exported (float32); int8: quantised to int8 weights with integer accumulation, for cores without an FPU (bnn-gen prints its accuracy cost)').choices(['float', 'int8']).default('float'))
+    .addOption(new Option('--quantize <scheme>', 'float: real-valued layers as exported (float32); int8: every real-valued part as integer layers (int8 weights and maps, int32 accumulators, requantisation), calibrated on --calibrate; bnn-gen prints its agreement with the float model').choices(['float', 'int8']).default('float'))
+    .option('--calibrate <file>', 'with --quantize int8: calibration inputs (.npy uint8/int8 or raw bytes, like --input); the ranges of the real-valued maps come from the float model on them');
 }
 
 const FORCE = 'overwrite files bnn-gen would write even where yours (or ones you edited) are; never deletes a file';
@@ -143,7 +145,8 @@ function defineReport(p: Command, run: Run): void {
   const c = p.command('report')
     .description('per layer: shapes, binary MACs, BOPs (dense and with codebook sharing), weight bits by category; totals, weight flash and the exact arena')
     .argument('[model]', MODEL_ARG)
-    .option('--json', 'print JSON');
+    .option('--json', 'print JSON')
+    .option('--input <file...>', 'with --quantize int8: inputs (raw bytes or .npy) to measure its agreement with the float model on (default: 32 seeded random inputs)');
   common(importOptions(c)).action((model, flags) => run(flags, async (io) => (await import('./commands/report.ts')).reportCommand(model, flags, io)));
 }
 

@@ -15,7 +15,12 @@ function where(i: number, l: Layer): string {
 export function inferLayerOutput(i: number, l: Layer, ins: TensorInfo[]): TensorInfo {
   const at = where(i, l);
   const op = opOf(l);
-  check(l.inputs.length === op.arity, `${at}.inputs`, `expected ${op.arity} input${op.arity > 1 ? 's' : ''}, got ${l.inputs.length}`);
+  if (typeof op.arity === 'number') {
+    check(l.inputs.length === op.arity, `${at}.inputs`, `expected ${op.arity} input${op.arity > 1 ? 's' : ''}, got ${l.inputs.length}`);
+  } else {
+    const [lo, hi] = op.arity;
+    check(l.inputs.length >= lo && l.inputs.length <= hi, `${at}.inputs`, `expected ${lo} to ${hi} inputs, got ${l.inputs.length}`);
+  }
   return op.infer(l, ins, at);
 }
 

@@ -35,6 +35,14 @@ export const add: OpDef<AddLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
   describe: () => '',
+  // int8 path: the terms of both forms (requant sums at most two integer tensors: an operand with two is stored).
+  quantize(l, q, at) {
+    let [f, g] = l.inputs.map((t) => q.form(t));
+    if (f.terms.length + g.terms.length > 2 && g.terms.length > 1) g = q.form(q.int8(l.inputs[1], l.name).name);
+    if (f.terms.length + g.terms.length > 2) f = q.form(q.int8(l.inputs[0], l.name).name);
+    check(!f.terms.some((t) => g.terms.some((u) => u.src === t.src)), at, 'adds a tensor to itself, which the int8 path does not take');
+    q.setForm(l.output, { terms: [...f.terms, ...g.terms], b: f.b.map((b, c) => b + g.b[c]), shape: f.shape });
+  },
   // A residual add needs two tensors; the per-op test adds x to itself.
   random: (_r, x, names) => (x.dtype === 'f32' ? { ...names, inputs: [names.inputs[0], names.inputs[0]], op: 'add' } : null),
 };

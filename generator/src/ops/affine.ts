@@ -59,6 +59,11 @@ export const affine: OpDef<AffineLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: (l) => ({ real: 32 * (l.scale.length + l.bias.length) }),
   describe: () => '',
+  // int8 path: scales the form (no rounding).
+  quantize(l, q) {
+    const f = q.form(l.inputs[0]);
+    q.setForm(l.output, { terms: f.terms.map((t) => ({ src: t.src, a: t.a.map((a, c) => a * l.scale[c]) })), b: f.b.map((b, c) => b * l.scale[c] + l.bias[c]), shape: f.shape });
+  },
   random(r, x, names) {
     if (x.dtype !== 'f32' && x.dtype !== 'i32') return null;
     const C = x.shape[0];

@@ -1,7 +1,10 @@
 // avgpool: average over each window of an f32 map: acc = +0; over the valid taps in ky, kx order acc = fround(acc + v);
 // y = fround(acc / fround(divisor)), divisor kh*kw with countIncludePad (PyTorch's default), else the valid count.
+// On an i8 map (-> i8): S = the int32 sum of the valid taps' q, n the same divisor, y = floor((2S + n) / (2n)) (the
+// mean rounded half up); countIncludePad with padding is refused (a padded tap would have to be the zero point).
 // Kernel: runtime-c/bnn_avgpool.c.
 import { z } from 'zod';
+import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { layerBase, windowSpec } from '../ir/spec.ts';
 import type { LayerBase, Padding } from '../ir/types.ts';
@@ -19,6 +22,8 @@ export interface AvgPoolLayer extends LayerBase {
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('avgpool'), ...windowSpec, countIncludePad: z.boolean().default(true) });
 
+const padded = (p: Padding) => p.top > 0 || p.left > 0 || p.bottom > 0 || p.right > 0;
+
 export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   op: 'avgpool',
   arity: 1,
@@ -26,17 +31,19 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   read: (s, _blob, x) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'avgpool', kernel: s.kernel, stride: s.stride, pad: readPadding(s.padding, x, s.kernel, s.stride), countIncludePad: s.countIncludePad }),
   write: (l) => ({ ...writeWindow(l), countIncludePad: l.countIncludePad }),
   infer(l, [x], at) {
-    expectDType(x, ['f32'], at, l.inputs[0]);
+    expectDType(x, ['f32', 'i8'], at, l.inputs[0]);
     checkWindow(l.kernel, l.stride, l.pad, at);
+    if (x.dtype === 'i8') check(!l.countIncludePad || !padded(l.pad), `${at}.countIncludePad`, `an int8 input '${l.inputs[0]}' with padding needs countIncludePad false (a padded tap would count as the zero point, which this layer does not know)`);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
-    return { dtype: 'f32', shape: [x.shape[0], oh, ow] };
+    return { dtype: x.dtype, shape: [x.shape[0], oh, ow] };
   },
   run(l, [x]) {
     const [C, H, W] = x.shape;
     const [kh, kw] = l.kernel;
     const [sh, sw] = l.stride;
     const [OH, OW] = windowDims(x.shape, l);
-    const out = new Float32Array(C * OH * OW);
+    const int8 = x.dtype === 'i8';
+    const out = int8 ? new Int8Array(C * OH * OW) : new Float32Array(C * OH * OW);
     for (let c = 0; c < C; c++) {
       for (let oy = 0; oy < OH; oy++) {
         for (let ox = 0; ox < OW; ox++) {
@@ -48,19 +55,22 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * sw - l.pad.left + kx;
               if (ix < 0 || ix >= W) continue;
-              acc = f32(acc + x.data[(c * H + iy) * W + ix]);
+              const v = x.data[(c * H + iy) * W + ix];
+              acc = int8 ? acc + v : f32(acc + v);
               n++;
             }
           }
-          out[(c * OH + oy) * OW + ox] = f32(acc / f32(l.countIncludePad ? kh * kw : n));
+          const d = l.countIncludePad ? kh * kw : n;
+          // int8: exact integers; the mean rounded half up, floor((2S + d) / (2d)), also for a negative sum.
+          out[(c * OH + oy) * OW + ox] = int8 ? Math.floor((2 * acc + d) / (2 * d)) : f32(acc / f32(d));
         }
       }
     }
-    return { dtype: 'f32', shape: [C, OH, OW], data: out } satisfies Tensor;
+    return { dtype: x.dtype, shape: [C, OH, OW], data: out } satisfies Tensor;
   },
   lower(l, ctx) {
     return {
-      kernel: 'bnn_avgpool_f32_f32',
+      kernel: ctx.inputs[0].dtype === 'i8' ? 'bnn_avgpool_s8_s8' : 'bnn_avgpool_f32_f32',
       params: { type: 'bnn_avgpool_params_t', value: { fields: [{ name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) }, { name: 'count_include_pad', value: l.countIncludePad ? 1 : 0 }] } },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
@@ -70,9 +80,19 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]}`,
+  // int8 path: the mean of the stored int8 map on the same grid (unpadded: countIncludePad changes nothing).
+  quantize(l, q, at) {
+    const x = q.int8(l.inputs[0], at);
+    const unpadded = l.pad.top + l.pad.left + l.pad.bottom + l.pad.right === 0;
+    q.push({ ...l, inputs: [x.name], countIncludePad: unpadded ? false : l.countIncludePad } as AvgPoolLayer);
+    q.setStored(l.output, x.grid, q.type(l.output).shape);
+  },
   random(r, x, names) {
-    if (x.dtype !== 'f32') return null;
+    if (x.dtype !== 'f32' && x.dtype !== 'i8') return null;
     const w = randomWindow(r, x.shape);
-    return w ? { ...names, op: 'avgpool', ...w, countIncludePad: r.bool() } : null;
+    if (!w) return null;
+    // int8: countIncludePad only without padding (infer refuses it with padding).
+    const countIncludePad = r.bool() && (x.dtype === 'f32' || !padded(w.pad));
+    return { ...names, op: 'avgpool', ...w, countIncludePad };
   },
 };

@@ -5,7 +5,12 @@ import { f32, type Tensor } from '../ir/tensor.ts';
 import { layerBase, TensorRef } from '../ir/spec.ts';
 import type { LayerBase } from '../ir/types.ts';
 import { checkVector, expectDType } from './shared/checks.ts';
+import { oneTermForm } from './shared/int8-path.ts';
 import type { OpDef } from './types.ts';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const clampInt32 = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
 
 export interface BinarizeLayer extends LayerBase {
   op: 'binarize';
@@ -55,5 +60,19 @@ export const binarize: OpDef<BinarizeLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: (l) => ({ real: 32 * (l.shift?.length ?? 0) }),
   describe: (l) => (l.shift ? 'sign(x + b)' : 'sign'),
+  // int8 path: +1 iff a x + b + shift >= 0 for the form's one integer tensor x: an exact integer threshold on x.
+  quantize(l, q) {
+    const { terms: [{ src, a }], b, shape } = oneTermForm(q, l.inputs[0], l.name);
+    const C = shape[0];
+    const value = new Int32Array(C);
+    const flip = new Uint8Array(C);
+    for (let c = 0; c < C; c++) {
+      const d = b[c] + (l.shift ? l.shift[c] : 0);
+      if (a[c] === 0) value[c] = d >= 0 ? INT32_MIN : INT32_MAX; // a constant: always +1 / -1 (but at x = INT32_MAX)
+      else if (a[c] > 0) value[c] = clampInt32(Math.ceil(-d / a[c]));
+      else [value[c], flip[c]] = [clampInt32(Math.floor(-d / a[c])), 1];
+    }
+    q.push({ op: 'threshold', name: l.name, inputs: [src], output: l.output, threshold: { value, flip } } as LayerBase & { op: string });
+  },
   random: (r, x, names) => (x.dtype === 'f32' ? { ...names, op: 'binarize', shift: r.bool(0.5) ? r.floats(x.shape[0], 0.5) : null } : null),
 };

@@ -2,11 +2,13 @@
 // weights, exact int32 accumulation, the threshold folded in, for cores without an FPU. It approximates the float
 // chain (the weights are rounded); compact/stem.ts measures what that costs.
 import { BnnError } from '../core/errors.ts';
-import type { InputSpec, LayerBase } from '../ir/types.ts';
+import { INPUT_TENSOR, type InputSpec, type LayerBase } from '../ir/types.ts';
 import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { Conv2dLayer } from './conv2d.ts';
 import type { QConv2dLayer } from './qconv2d.ts';
+import { int8Weights } from './shared/int8-path.ts';
+import type { Int8Context } from './types.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
@@ -57,4 +59,37 @@ export function conv2dInt8(conv: Conv2dLayer, members: (LayerBase & { op: string
     op: 'qconv2d', name: conv.name, inputs: conv.inputs, output: binarize.output, outChannels: O, kernel: conv.kernel, stride: conv.stride, pad: conv.pad,
     weights, bias: new Int32Array(O), threshold: { value, flip },
   };
+}
+
+/**
+ * The int8 path (`--quantize int8`, docs/int8.md): a qconv2d with int8 weights (one scale per output channel) whose
+ * accumulator stands for the conv's output. On a stored int8 map it reads q - zeroPoint (padding is the real 0). On
+ * the raw input, real x_c = s_c q + b_c = s_c (q - z) + s_c (z - z_c) with z_c = -b_c / s_c: the kernels take one zero
+ * point z for all channels, and the constant part joins the bias as at interior pixels (at the border the padded taps'
+ * share of it is dropped: an approximation of the float conv, measured with the rest by the agreement report).
+ */
+export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void {
+  const out = q.type(l.output).shape;
+  const O = l.outChannels;
+  const base = { op: 'qconv2d', name: l.name, output: `${l.output}:acc`, outChannels: O, kernel: l.kernel, stride: l.stride, pad: l.pad, bias: new Int32Array(O) };
+  if (l.inputs[0] !== INPUT_TENSOR) {
+    const x = q.int8(l.inputs[0], at);
+    const { q: weights, delta } = int8Weights(l.weights, O);
+    q.accumulator({ ...base, inputs: [x.name], weights, zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), Float64Array.from(l.bias), out);
+    return;
+  }
+  const { scale, bias, dtype } = q.modelInput;
+  const C = scale.length;
+  const taps = l.kernel[0] * l.kernel[1];
+  const zc = Array.from(scale, (s, c) => -bias[c] / s);
+  const [lo, hi] = dtype === 'u8' ? [0, 255] : [-128, 127];
+  const z = Math.min(hi, Math.max(lo, Math.round(zc.reduce((a, b) => a + b, 0) / C)));
+  const w = Float32Array.from(l.weights, (v, k) => v * scale[Math.floor(k / taps) % C]);
+  const { q: weights, delta } = int8Weights(w, O);
+  const b = Float64Array.from(l.bias, (v, o) => {
+    let s = v;
+    for (let k = 0; k < C * taps; k++) s += w[o * C * taps + k] * (z - zc[Math.floor(k / taps)]);
+    return s;
+  });
+  q.accumulator({ ...base, inputs: l.inputs, weights, zeroPoint: z } as LayerBase & { op: string }, l.output, delta, b, out);
 }

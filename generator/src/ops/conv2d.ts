@@ -6,16 +6,17 @@
 // (a ResNet stem), one conv row at a time pooled as it comes, so only one row of the full-resolution map is ever
 // stored. Kernels: runtime-c/bnn_conv2d.c.
 import { z } from 'zod';
+import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, windowSpec } from '../ir/spec.ts';
-import type { InputSpec, LayerBase, Padding, TensorInfo } from '../ir/types.ts';
+import { INPUT_TENSOR, type InputSpec, type LayerBase, type Padding, type TensorInfo } from '../ir/types.ts';
 import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { MaxPoolLayer } from './maxpool.ts';
 import { checkPositive, checkVector, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { CStruct, Lowering, LowerContext, OpDef } from './types.ts';
-import { conv2dInt8 } from './conv2d-int8.ts';
+import { conv2dInt8, conv2dQuantize } from './conv2d-int8.ts';
 import { foldStemThreshold } from './shared/float-threshold.ts';
 
 export interface Conv2dLayer extends LayerBase {
@@ -90,6 +91,8 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
   write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.f32(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.f32(l.bias, [l.outChannels]) }),
   infer(l, [x], at) {
     expectDType(x, ['u8', 'i8', 'f32'], at, l.inputs[0]);
+    // Raw values are normalised by the model input's scale and bias: an int8 map of the integer path is not raw.
+    check(x.dtype === 'f32' || l.inputs[0] === INPUT_TENSOR, `${at}.inputs[0]`, `'${l.inputs[0]}' is an int8 map, not the model input: a float conv2d reads raw values only from the input (a qconv2d reads int8 maps)`);
     checkWindow(l.kernel, l.stride, l.pad, at);
     const O = l.outChannels;
     checkPositive(O, `${at}.outChannels`);
@@ -165,10 +168,12 @@ export const conv2d: OpDef<Conv2dLayer, typeof schema> = {
   },
   // conv2d -> [affine] -> binarize only: a max pool's float output has no integer form here.
   int8: { accepts: (members) => members[members.length - 1].op === 'binarize', make: conv2dInt8 },
+  quantize: conv2dQuantize,
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
   bits: (l) => ({ real: 32 * (l.weights.length + l.bias.length) }),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} float32`,
   random(r, x, names) {
+    if (x.dtype !== 'f32' && names.inputs[0] !== INPUT_TENSOR) return null;
     if (x.dtype !== 'u8' && x.dtype !== 'i8' && x.dtype !== 'f32') return null;
     const w = randomWindow(r, x.shape);
     if (!w) return null;

@@ -5,6 +5,7 @@ import { f32, type Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef } from '../ir/spec.ts';
 import type { LayerBase } from '../ir/types.ts';
 import { checkPositive, checkVector, expectDType, expectVector } from './shared/checks.ts';
+import { int8Weights } from './shared/int8-path.ts';
 import type { OpDef } from './types.ts';
 
 export interface DenseLayer extends LayerBase {
@@ -61,6 +62,16 @@ export const dense: OpDef<DenseLayer, typeof schema> = {
   cost: (l, [x]) => ({ binaryMacs: 0, realMacs: x.shape[0] * l.outFeatures }),
   bits: (l) => ({ real: 32 * (l.weights.length + l.bias.length) }),
   describe: () => 'float32',
+  // int8 path: qdense with int8 weights (one scale per output) on the b1 vector or the stored int8 vector.
+  quantize(l, q, at) {
+    const { q: weights, delta } = int8Weights(l.weights, l.outFeatures);
+    const base = { name: l.name, output: `${l.output}:acc`, op: 'qdense', outFeatures: l.outFeatures, weights, bias: new Int32Array(l.outFeatures) };
+    const bias = Float64Array.from(l.bias);
+    const out = q.type(l.output).shape;
+    if (q.type(l.inputs[0]).dtype === 'b1') return q.accumulator({ ...base, inputs: l.inputs }, l.output, delta, bias, out);
+    const x = q.int8(l.inputs[0], at);
+    q.accumulator({ ...base, inputs: [x.name], zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), bias, out);
+  },
   random(r, x, names) {
     if ((x.dtype !== 'b1' && x.dtype !== 'f32') || x.shape[1] !== 1 || x.shape[2] !== 1) return null;
     const N = r.int(1, 12);

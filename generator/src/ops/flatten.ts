@@ -5,6 +5,7 @@ import type { Tensor } from '../ir/tensor.ts';
 import { layerBase } from '../ir/spec.ts';
 import type { LayerBase } from '../ir/types.ts';
 import { expectDType } from './shared/checks.ts';
+import { oneTermForm, perElement } from './shared/int8-path.ts';
 import type { OpDef } from './types.ts';
 
 export interface FlattenLayer extends LayerBase {
@@ -21,7 +22,7 @@ export const flatten: OpDef<FlattenLayer, typeof schema> = {
   read: (s) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'flatten' }),
   write: () => ({}),
   infer(l, [x], at) {
-    expectDType(x, ['b1', 'f32', 'i32'], at, l.inputs[0]);
+    expectDType(x, ['b1', 'f32', 'i32', 'i8'], at, l.inputs[0]);
     return { dtype: x.dtype, shape: [x.shape[0] * x.shape[1] * x.shape[2], 1, 1] };
   },
   run: (_l, [x]) => ({ dtype: x.dtype, shape: [x.shape[0] * x.shape[1] * x.shape[2], 1, 1], data: x.data }) satisfies Tensor,
@@ -33,5 +34,13 @@ export const flatten: OpDef<FlattenLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
   describe: () => '',
-  random: (_r, x, names) => (x.dtype === 'b1' || x.dtype === 'f32' || x.dtype === 'i32' ? { ...names, op: 'flatten' } : null),
+  // int8 path: the reshape of the form's one integer tensor; per-channel multipliers repeat per element.
+  quantize(l, q) {
+    const f = oneTermForm(q, l.inputs[0], l.name);
+    const [C, H, W] = f.shape;
+    const src = `${l.output}:int`;
+    q.push({ ...l, inputs: [f.terms[0].src], output: src });
+    q.setForm(l.output, { terms: [{ src, a: perElement(f.terms[0].a, H, W) }], b: perElement(f.b, H, W), shape: [C * H * W, 1, 1] });
+  },
+  random: (_r, x, names) => (x.dtype === 'b1' || x.dtype === 'f32' || x.dtype === 'i32' || x.dtype === 'i8' ? { ...names, op: 'flatten' } : null),
 };

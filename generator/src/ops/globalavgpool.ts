@@ -1,6 +1,8 @@
 // globalavgpool: mean of each channel's H x W map -> [C, 1, 1] f32: acc = +0; for y, x: acc = fround(acc + fround(v));
-// out = fround(acc / fround(H * W)) (a b1 value is +1 or -1). Kernel: runtime-c/bnn_globalavgpool.c.
+// out = fround(acc / fround(H * W)) (a b1 value is +1 or -1). On an i8 map -> i8 [C, 1, 1]: S = the int32 sum of the
+// channel's q, n = H * W, out = floor((2S + n) / (2n)) (the mean rounded half up). Kernel: runtime-c/bnn_globalavgpool.c.
 import { z } from 'zod';
+import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { layerBase } from '../ir/spec.ts';
 import type { LayerBase } from '../ir/types.ts';
@@ -12,7 +14,9 @@ export interface GlobalAvgPoolLayer extends LayerBase {
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('globalavgpool') });
-const SUFFIX = { b1: 'b1', f32: 'f32', i32: 's32' } as const;
+const KERNEL = { b1: 'bnn_globalavgpool_b1_f32', f32: 'bnn_globalavgpool_f32_f32', i32: 'bnn_globalavgpool_s32_f32', i8: 'bnn_globalavgpool_s8_s8' } as const;
+/** int8: 2S + n must fit int32 with |S| <= 128 n, so n = H * W <= (2^31 - 1) / 257. */
+const MAX_INT8_PLANE = Math.floor((2 ** 31 - 1) / 257);
 
 export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   op: 'globalavgpool',
@@ -21,11 +25,24 @@ export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   read: (s) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'globalavgpool' }),
   write: () => ({}),
   infer(l, [x], at) {
-    expectDType(x, ['b1', 'f32', 'i32'], at, l.inputs[0]);
-    return { dtype: 'f32', shape: [x.shape[0], 1, 1] };
+    expectDType(x, ['b1', 'f32', 'i32', 'i8'], at, l.inputs[0]);
+    if (x.dtype !== 'i8') return { dtype: 'f32', shape: [x.shape[0], 1, 1] };
+    const n = x.shape[1] * x.shape[2];
+    check(n <= MAX_INT8_PLANE, at, `an int8 map of ${x.shape[1]}x${x.shape[2]} = ${n} positions is too large to average in int32 (at most ${MAX_INT8_PLANE})`);
+    return { dtype: 'i8', shape: [x.shape[0], 1, 1] };
   },
   run(_l, [x]) {
     const [C, H, W] = x.shape;
+    if (x.dtype === 'i8') {
+      const n = H * W;
+      const q = new Int8Array(C);
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += x.data[c * n + i];
+        q[c] = Math.floor((2 * s + n) / (2 * n)); // the mean rounded half up (floor also for a negative sum)
+      }
+      return { dtype: 'i8', shape: [C, 1, 1], data: q } satisfies Tensor;
+    }
     const out = new Float32Array(C);
     for (let c = 0; c < C; c++) {
       let acc = 0;
@@ -36,11 +53,16 @@ export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   },
   lower(_l, ctx) {
     const x = ctx.inputs[0];
-    const suffix = SUFFIX[x.dtype as keyof typeof SUFFIX];
-    return { kernel: `bnn_globalavgpool_${suffix}_f32`, args: [...x.shape.map((v) => ({ value: v })), 'in', 'out'], scratchBytes: 0, runtime: ['bnn_globalavgpool.c'] };
+    return { kernel: KERNEL[x.dtype as keyof typeof KERNEL], args: [...x.shape.map((v) => ({ value: v })), 'in', 'out'], scratchBytes: 0, runtime: ['bnn_globalavgpool.c'] };
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),
   describe: () => '',
-  random: (_r, x, names) => (x.dtype in SUFFIX ? { ...names, op: 'globalavgpool' } : null),
+  // int8 path: the mean of the stored int8 map on the same grid.
+  quantize(l, q, at) {
+    const x = q.int8(l.inputs[0], at);
+    q.push({ ...l, inputs: [x.name] });
+    q.setStored(l.output, x.grid, q.type(l.output).shape);
+  },
+  random: (_r, x, names) => (x.dtype in KERNEL ? { ...names, op: 'globalavgpool' } : null),
 };

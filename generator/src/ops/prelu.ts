@@ -77,6 +77,10 @@ export const prelu: OpDef<PReluLayer, typeof schema> = {
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: (l) => ({ real: 32 * (l.slope.length + (l.shiftIn?.length ?? 0) + (l.shiftOut?.length ?? 0)) }),
+  // int8 path: the input's form is stored as int8 with RPReLU folded into the requant.
+  quantize(l, q) {
+    q.int8(l.output, l.name, { slope: l.slope, shiftIn: l.shiftIn, shiftOut: l.shiftOut, input: l.inputs[0] });
+  },
   describe: (l) => (l.shiftIn || l.shiftOut ? 'RPReLU' : l.slope.every((s) => s === 0) ? 'ReLU' : 'PReLU'),
   random(r, x, names) {
     if (x.dtype !== 'f32') return null;

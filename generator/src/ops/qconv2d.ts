@@ -3,9 +3,10 @@
 // Kernels: runtime-c/bnn_qconv2d.c, bnn_qconv2d_{u8,s8}_acc (the generic loop: 'ref' and the i32 output); for a b1 output
 // runtime-c/bnn_qconv2d_thr.c, bnn_qconv2d_{u8,s8}_b1_thr (bias, threshold and flip folded into one record per channel).
 import { z } from 'zod';
+import { check } from '../core/errors.ts';
 import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, ThresholdSpec, windowSpec } from '../ir/spec.ts';
-import type { LayerBase, Padding, Threshold } from '../ir/types.ts';
+import { INPUT_TENSOR, type LayerBase, type Padding, type Threshold } from '../ir/types.ts';
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
@@ -20,6 +21,8 @@ export interface QConv2dLayer extends LayerBase {
   weights: Int8Array; // [O, C, kh, kw]
   bias: Int32Array; // [O]
   threshold?: Threshold; // present: output b1, absent: output i32
+  /** The input's zero point when it is not the model input (an int8 map of the integer path); absent: the model input's. */
+  zeroPoint?: number;
 }
 
 /** Most taps (in_c * kh * kw) the _b1_thr kernels take (BNN_QPATCH_MAX in runtime-c/bnn_qconv2d_thr.c). */
@@ -60,7 +63,7 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
   return rec;
 }
 
-const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional() });
+const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional() });
 
 export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   op: 'qconv2d',
@@ -69,10 +72,13 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   read: (s, blob, x, at) => ({
     name: s.name, inputs: s.inputs, output: s.output, op: 'qconv2d', outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
     pad: readPadding(s.padding, x, s.kernel, s.stride), weights: blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
+    ...(s.zeroPoint !== undefined ? { zeroPoint: s.zeroPoint } : {}),
   }),
-  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold) }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}) }),
   infer(l, [x], at) {
     expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
+    check(l.inputs[0] === INPUT_TENSOR || l.zeroPoint !== undefined, `${at}.zeroPoint`, `required: '${l.inputs[0]}' is not the model input, whose zero point is the default`);
+    if (l.zeroPoint !== undefined) check(Number.isInteger(l.zeroPoint) && l.zeroPoint >= (x.dtype === 'u8' ? 0 : -128) && l.zeroPoint <= (x.dtype === 'u8' ? 255 : 127), `${at}.zeroPoint`, `${l.zeroPoint} is not a ${x.dtype} value`);
     checkWindow(l.kernel, l.stride, l.pad, at);
     const O = l.outChannels;
     checkPositive(O, `${at}.outChannels`);
@@ -85,7 +91,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     return { dtype, shape: [O, oh, ow] };
   },
   run(l, [x], ctx) {
-    const zeroPoint = ctx.input.zeroPoint;
+    const zeroPoint = l.zeroPoint ?? ctx.input.zeroPoint;
     const [C, H, W] = x.shape;
     const [kh, kw] = l.kernel;
     const [sh, sw] = l.stride;
@@ -125,7 +131,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
         params: { type: 'bnn_qconv2d_thr_params_t', value: { fields: [
           { name: 'g', value: windowStruct(x, ctx.output, l) },
           { name: 'wt', value: ctx.table('wt', 'int32_t', qthrRecords(l, x.shape[0]), 'int') },
-          { name: 'zero_point', value: ctx.modelInput.zeroPoint },
+          { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
         ] } },
         args: ['params', 'in', 'out'],
         scratchBytes: 0,
@@ -139,7 +145,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
         { name: 'g', value: windowStruct(x, ctx.output, l) },
         { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
         { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
-        { name: 'zero_point', value: ctx.modelInput.zeroPoint },
+        { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
         { name: 'out', value: outputStruct(ctx, l.threshold) },
       ] } },
       args: ['params', 'in', 'out', 'scratch'],
@@ -156,6 +162,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     if (!w) return null;
     const O = r.int(1, 9);
     const weights = new Int8Array(O * x.shape[0] * w.kernel[0] * w.kernel[1]).map(() => r.int(-128, 127));
-    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined };
+    const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(-128, 127);
+    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}) };
   },
 };

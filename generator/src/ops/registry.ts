@@ -18,7 +18,9 @@ import { padchannels, type PadChannelsLayer } from './padchannels.ts';
 import { prelu, type PReluLayer } from './prelu.ts';
 import { qconv2d, type QConv2dLayer } from './qconv2d.ts';
 import { qdense, type QDenseLayer } from './qdense.ts';
+import { requant, type RequantLayer } from './requant.ts';
 import { softmax, type SoftmaxLayer } from './softmax.ts';
+import { threshold, type ThresholdLayer } from './threshold.ts';
 import { where, type WhereLayer } from './where.ts';
 import type { OpDef } from './types.ts';
 
@@ -28,12 +30,14 @@ export type Layer =
   | BConv2dLayer
   | BDenseLayer
   | BinarizeLayer
+  | ThresholdLayer
   | AffineLayer
   | MaxPoolLayer
   | GlobalAvgPoolLayer
   | FlattenLayer
   | DenseLayer
   | QDenseLayer
+  | RequantLayer
   | AddLayer
   | PReluLayer
   | ClipLayer
@@ -55,12 +59,14 @@ export const OPS: { [K in OpName]: AnyOp<K> } = {
   bconv2d,
   bdense,
   binarize,
+  threshold,
   affine,
   maxpool,
   globalavgpool,
   flatten,
   dense,
   qdense,
+  requant,
   add,
   prelu,
   clip,
@@ -82,5 +88,5 @@ export function opOf(l: { op: string }): OpDef<Layer> {
   return OPS[l.op as OpName] as unknown as OpDef<Layer>;
 }
 
-export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, SoftmaxLayer, ConcatLayer, PadChannelsLayer, WhereLayer };
+export type { AddLayer, AffineLayer, AvgPoolLayer, BConv2dLayer, BDenseLayer, BinarizeLayer, ClipLayer, Conv2dLayer, DenseLayer, FlattenLayer, GlobalAvgPoolLayer, MaxPoolLayer, PReluLayer, QConv2dLayer, QDenseLayer, RequantLayer, SoftmaxLayer, ConcatLayer, PadChannelsLayer, WhereLayer, ThresholdLayer };
 export type { CodebookWeights, DenseBinaryWeights } from './bconv2d/index.ts';

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { BlobReader, BlobWriter } from '../ir/blob.ts';
 import type { Rand } from '../ir/random.ts';
 import type { Tensor } from '../ir/tensor.ts';
-import type { InputSpec, LayerBase, TensorInfo } from '../ir/types.ts';
+import type { InputSpec, LayerBase, Shape, TensorInfo } from '../ir/types.ts';
 
 // ---- C, as data ----------------------------------------------------------------------------------------------
 // Lowering describes the C it needs as typed values; emit/c.ts alone prints them (no C text is built in ops/).
@@ -126,13 +126,18 @@ export interface RunContext {
   input: InputSpec;
 }
 
-/** One step of a fused chain: the op of the next layer; an optional step may be absent. */
-export interface FuseStep { op: string; optional?: boolean }
+/** One step of a fused chain: the op of the next layer; an optional step may be absent; `when` (given the chain's
+ *  head and this member) declines a layer of that op the kernel cannot run (plan/fusion.ts). */
+export interface FuseStep {
+  op: string;
+  optional?: boolean;
+  when?: (head: LayerBase & { op: string }, member: LayerBase & { op: string }) => boolean;
+}
 
 export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObject = z.ZodObject> {
   readonly op: L['op'];
-  /** Number of inputs (add: 2, every other op: 1). */
-  readonly arity: number;
+  /** Number of inputs (add, concat: 2; where: 3; most ops: 1), or the range [min, max] (requant: [1, 2]). */
+  readonly arity: number | readonly [number, number];
   /** The op only changes the shape and computes no value (flatten): it cannot make a model's scores. */
   readonly reshapesOnly?: boolean;
   /** Model file: the zod schema of a layer entry (its `op` literal, the base fields and its own). */
@@ -168,4 +173,44 @@ export interface OpDef<L extends LayerBase & { op: string }, S extends z.ZodObje
     accepts(members: (LayerBase & { op: string })[]): boolean;
     make(l: L, members: (LayerBase & { op: string })[], input: InputSpec): LayerBase & { op: string };
   };
+  /** The int8 path (`--quantize int8`, quantize/int8.ts): the layer, reading real-valued maps, as integer layers
+   *  and forms (Int8Context). Ops without it cannot be on that path. */
+  readonly quantize?: (l: L, q: Int8Context, at: string) => void;
+}
+
+// ---- the int8 path ------------------------------------------------------------------------------------------
+
+/** A real-valued tensor of the float model on the int8 path: real ≈ sum over terms of a[c] * x + b[c], each x an
+ *  integer tensor of the new model (an int32 accumulator, or an int8 map with its zero point folded into b). */
+export interface Int8Form {
+  terms: { src: string; a: Float64Array }[];
+  b: Float64Array;
+  shape: Shape;
+}
+
+/** An int8 map's grid: real = scale * (q - zeroPoint). */
+export interface Int8Grid {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** What quantize/int8.ts offers an op converting its layer (docs/int8.md). */
+export interface Int8Context {
+  /** The float model's type of a tensor. */
+  type(tensor: string): TensorInfo;
+  modelInput: InputSpec;
+  /** The form of a real tensor (an int32 tensor read as real: the identity over itself). */
+  form(tensor: string): Int8Form;
+  setForm(tensor: string, f: Int8Form): void;
+  /** The tensor as an int8 map on its calibrated grid (a requant layer named after `reader` unless already stored);
+   *  with `prelu`, the form of its input with RPReLU folded in is stored under the tensor's name. */
+  int8(tensor: string, reader: string, prelu?: { slope: Float32Array; shiftIn: Float32Array | null; shiftOut: Float32Array | null; input: string }): { name: string; grid: Int8Grid };
+  /** Record that `tensor` is an int8 map on `grid` (a pool of a stored map keeps its grid). */
+  setStored(tensor: string, grid: Int8Grid, shape: Shape): void;
+  /** Whether the tensor is a stored int8 map. */
+  isStored(tensor: string): boolean;
+  /** Append a layer to the integer model. */
+  push(l: LayerBase & { op: string }): void;
+  /** Append an accumulating layer; its int32 output acc stands for the real tensor `real` = delta[o] acc + bias[o]. */
+  accumulator(l: LayerBase & { op: string }, real: string, delta: Float64Array, bias: Float64Array, shape: Shape): void;
 }

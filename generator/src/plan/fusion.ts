@@ -25,13 +25,16 @@ export function findFusions(model: Model, consumers: Map<string, number[]>) {
     const c = consumers.get(tensor) ?? [];
     return c.length === 1 && tensor !== model.output ? c[0] : undefined;
   };
+  /** The chain runs when its head does: a member's other inputs must exist by then. */
+  const producer = new Map(model.layers.map((l, k) => [l.output, k]));
+  const inputsReady = (head: number, member: number, chain: string) => model.layers[member].inputs.every((t) => t === chain || (producer.get(t) ?? -1) < head);
   /** The members of `pattern` after layer i, or null when the layers there do not follow it. */
   const match = (i: number, pattern: FuseStep[]): number[] | null => {
     const members: number[] = [];
     let tensor = model.layers[i].output;
     for (const step of pattern) {
       const next = soleReader(tensor);
-      if (next !== undefined && model.layers[next].op === step.op) {
+      if (next !== undefined && model.layers[next].op === step.op && (step.when?.(model.layers[i], model.layers[next]) ?? true) && inputsReady(i, next, tensor)) {
         members.push(next);
         tensor = model.layers[next].output;
       } else if (!step.optional) return null;

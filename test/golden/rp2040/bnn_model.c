@@ -134,6 +134,7 @@ static const bnn_qdense_params_t L5_params = {
     .out_n = 4,
     .weights = L5_weights,
     .bias = L5_bias,
+    .zero_point = 0,
 };
 
 #ifdef BNN_SCRATCH_CHECK

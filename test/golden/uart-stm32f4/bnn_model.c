@@ -121,6 +121,7 @@ static const bnn_qdense_params_t L4_params = {
     .out_n = 2,
     .weights = L4_weights,
     .bias = L4_bias,
+    .zero_point = 0,
 };
 
 #ifdef BNN_SCRATCH_CHECK

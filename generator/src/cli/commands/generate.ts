@@ -9,7 +9,10 @@ import { getTarget } from '../../model/target.ts';
 import type { Board } from '../../model/board.ts';
 import { checkOutputDir, describePlan, writeOutputDir, type OutputFiles } from '../../core/output-dir.ts';
 import { VERSION } from '../../core/version.ts';
-import { accuracyText, labelledInputs, modelFrom, safeName, targetAndBoard, type ImportFlags } from '../common.ts';
+import { accuracyText, labelledInputs, loadedModel, safeName, targetAndBoard, type ImportFlags, type LoadedModel } from '../common.ts';
+import type { Model } from '../../model/ir.ts';
+import { formatAgreement } from '../../quantize/index.ts';
+import { agreementOn } from './report.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
 import { formatStemCost, hasFloatStem, integerStem, stemCost } from '../../compact/index.ts';
@@ -37,18 +40,29 @@ function howToRun(board: Board, shown: string): string {
   return `on the board: npx bnn-gen flash ${shown} && npx bnn-gen monitor ${shown} --port <serial port>${emulated}`;
 }
 
-export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
-  const t0 = performance.now();
-  const exported = modelFrom(modelPath, { ...f, stem: 'float' }, io.progress);
-  // --stem int8: the integer stem replaces the float one; what it costs is measured on the labelled inputs (or seeded
-  // random ones) against the model as exported.
-  const model = f.stem === 'int8' ? integerStem(exported) : exported;
-  const stemNote = () => {
-    if (f.stem !== 'int8') return '';
+/** What an approximate model costs, measured against the model as exported: the int8 stem on the labelled inputs (or
+ *  seeded random ones), the int8 model's agreement on --input (or seeded random ones); else whether the stem is float. */
+function approximationNote(modelPath: string | undefined, f: GenerateFlags, loaded: LoadedModel, model: Model): string {
+  const exported = loaded.float;
+  if (f.stem === 'int8') {
     const given = f.input || !modelPath ? labelledInputs(modelPath, f, exported) : undefined;
     const inputs = given?.inputs.length ? given.inputs : Array.from({ length: 16 }, (_, k) => randomInput(exported, 1 + k));
     return formatStemCost(stemCost(exported, model, inputs, given?.inputs.length ? given.labels : undefined));
-  };
+  }
+  if (loaded.int8) {
+    const a = agreementOn(loaded, f.input);
+    return `${formatAgreement(a.agreement, loaded.int8.calibration.inputs).join('\n')}\n  (agreement inputs: ${a.from})`;
+  }
+  return hasFloatStem(exported) ? 'stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)' : '';
+}
+
+export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
+  const t0 = performance.now();
+  const loaded = loadedModel(modelPath, { ...f, stem: 'float' }, io.progress);
+  const exported = loaded.float;
+  // --stem int8: the integer stem replaces the float one; --quantize int8: the whole integer model.
+  const model = f.stem === 'int8' ? integerStem(exported) : loaded.model;
+  const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}` : '';
   const dir = f.out ?? join('out', safeName(model.name));
   // Refuse an unusable output folder before any work.
   checkOutputDir(dir, [], { force: f.force });
@@ -60,7 +74,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   if (f.target === 'wasm') {
     if (typeof f.board === 'string') throw new BnnError('--board: the wasm target has no board');
     if (f.format !== 'c') throw new BnnError(`--format ${f.format}: the wasm target writes a WebAssembly module and its loader`);
-    options = `--target wasm --prefix ${f.prefix}`;
+    options = `--target wasm --prefix ${f.prefix}${quantFlags}`;
     // ts-morph (the TypeScript compiler) loads only for this target.
     const { wasmTargetFiles } = await import('../../emit/wasm-target.ts');
     ({ files, info } = await wasmTargetFiles(model, { prefix: f.prefix, optionsText: options, progress: io.progress }));
@@ -72,13 +86,13 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
     const target = getTarget(f.target ?? 'cortex-m4');
     const dirName = basename(resolve(dir));
     if (f.format === 'arduino' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(dirName)) throw new BnnError(`-o: an Arduino library folder name must be letters, digits and _, got '${dirName}'`);
-    options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}`;
+    options = `--target ${target.name} --format ${f.format} --prefix ${f.prefix}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}${quantFlags}`;
     ({ files, info } = generateLibrary(model, { target, prefix: f.prefix, format: f.format, dirName, optionsText: options, ramBudget: f.ramBudget }));
     what = f.format === 'lib' ? `library for ${target.name} (CMake, make fragment)` : `Arduino library for ${target.name}`;
   } else {
     const { target, board } = targetAndBoard(f.target, f.board);
     const given = board ? labelledInputs(modelPath, f, model) : { inputs: [] as Input[], labels: undefined, from: '' };
-    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}${f.stem === 'int8' ? ' --stem int8' : ''}`;
+    options = `--target ${target.name}${board ? ` --board ${board.name}` : ''} --prefix ${f.prefix} --kernels ${f.kernels}${f.ramBudget !== undefined ? ` --ram-budget ${f.ramBudget}` : ''}${f.stem === 'int8' ? ' --stem int8' : ''}${quantFlags}`;
     io.progress.phase('planning and emitting C');
     const g = generate(model, {
       target,
@@ -110,8 +124,8 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   io.out('');
   io.out(modelSummary(info));
   io.out('');
-  if (f.stem === 'int8') io.out(stemNote());
-  else if (hasFloatStem(exported)) io.out('stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)');
+  const approx = approximationNote(modelPath, f, loaded, model);
+  if (approx) io.out(approx);
   io.out(`files: ${Object.keys(files).sort().join(' ')}`);
   if (next) io.out(next);
   return 0;

@@ -117,8 +117,8 @@ export const bconv2d: OpDef<BConv2dLayer, typeof schema> = {
   },
   run: (l, [x]) => bconv2dReference(l, x),
   lower: lowerBConv2d,
-  // bconv2d -> maxpool: the kernel writes the pooled map (b1 only; an i32 accumulator cannot feed a max pool).
-  fuses: { chains: [[{ op: 'maxpool' }]], lower: (l, [pool], ctx) => lowerBConv2dPooled(l, pool as MaxPoolLayer, ctx) },
+  // bconv2d -> maxpool: the kernel writes the pooled map (b1 outputs only: an i32 accumulator's max pool runs alone).
+  fuses: { chains: [[{ op: 'maxpool', when: (head) => (head as BConv2dLayer).threshold !== undefined }]], lower: (l, [pool], ctx) => lowerBConv2dPooled(l, pool as MaxPoolLayer, ctx) },
   cost: (l, [x], out) => ({ binaryMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1], realMacs: 0 }),
   bits(l) {
     const t = thresholdBits(l.threshold);

@@ -1,0 +1,27 @@
+// Helpers of the ops' int8-path conversions (OpDef.quantize; quantize/int8.ts runs them).
+import type { Int8Context, Int8Form } from '../types.ts';
+
+/** int8 weights with one scale per output channel: w ≈ delta[o] * q, delta[o] = max |w_o| / 127 (round half up). */
+export function int8Weights(w: Float32Array, outputs: number): { q: Int8Array; delta: Float64Array } {
+  const per = w.length / outputs;
+  const q = new Int8Array(w.length);
+  const delta = new Float64Array(outputs);
+  for (let o = 0; o < outputs; o++) {
+    let max = 0;
+    for (let k = 0; k < per; k++) max = Math.max(max, Math.abs(w[o * per + k]));
+    delta[o] = max / 127;
+    if (max > 0) for (let k = 0; k < per; k++) q[o * per + k] = Math.round(w[o * per + k] / delta[o]);
+  }
+  return { q, delta };
+}
+
+/** The tensor's form over one integer tensor: a two-term form (a sum) is stored as int8 first. */
+export function oneTermForm(q: Int8Context, tensor: string, reader: string): Int8Form {
+  const f = q.form(tensor);
+  return f.terms.length > 1 ? q.form(q.int8(tensor, reader).name) : f;
+}
+
+/** The same per-channel numbers for every element of a flattened [C, H, W] map. */
+export function perElement(v: Float64Array, H: number, W: number): Float64Array {
+  return Float64Array.from({ length: v.length * H * W }, (_, k) => v[Math.floor(k / (H * W))]);
+}

@@ -1,0 +1,67 @@
+// How far the int8 model is from the float one on inputs kept apart from calibration: argmax agreement, the scores'
+// SNR and every stored int8 map's SNR against the float tensor it stands for (dequantised: scale * (q - zeroPoint)).
+import type { Model } from '../model/ir.ts';
+import { argmax } from '../model/scores.ts';
+import { runReference } from '../reference/interpreter.ts';
+import type { StoredTensor } from './int8.ts';
+
+export interface Agreement {
+  inputs: number;
+  /** Inputs whose int8 argmax equals the float model's. */
+  argmaxAgree: number;
+  /** 10 log10(sum f^2 / sum (f - q)^2) over all inputs, in dB (Infinity when equal). */
+  scoresSnrDb: number;
+  /** Per stored int8 map, in model order. */
+  layers: { tensor: string; snrDb: number; scale: number; zeroPoint: number; min: number; max: number }[];
+}
+
+const snr = (signal: number, noise: number) => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
+
+export function agreement(float: Model, int8: Model, stored: Map<string, StoredTensor>, inputs: (Uint8Array | Int8Array)[]): Agreement {
+  const floatAt = new Map(float.layers.map((l, i) => [l.output, i]));
+  const int8At = new Map(int8.layers.map((l, i) => [l.output, i]));
+  const names = [...stored.keys()].filter((t) => floatAt.has(t) && int8At.has(t));
+  const sums = new Map(names.map((t) => [t, { s: 0, n: 0 }]));
+  let agree = 0, sigS = 0, noiseS = 0;
+  for (const x of inputs) {
+    const f = runReference(float, x);
+    const q = runReference(int8, x);
+    if (argmax(f.scores) === argmax(q.scores)) agree++;
+    f.scores.forEach((v, k) => {
+      sigS += v * v;
+      noiseS += (v - q.scores[k]) ** 2;
+    });
+    for (const t of names) {
+      const g = stored.get(t)!;
+      const fv = f.layers[floatAt.get(t)!].data;
+      const qv = q.layers[int8At.get(t)!].data;
+      const acc = sums.get(t)!;
+      for (let k = 0; k < fv.length; k++) {
+        acc.s += fv[k] * fv[k];
+        acc.n += (fv[k] - g.scale * (qv[k] - g.zeroPoint)) ** 2;
+      }
+    }
+  }
+  return {
+    inputs: inputs.length,
+    argmaxAgree: agree,
+    scoresSnrDb: snr(sigS, noiseS),
+    layers: names.map((t) => {
+      const g = stored.get(t)!;
+      return { tensor: t, snrDb: snr(sums.get(t)!.s, sums.get(t)!.n), scale: g.scale, zeroPoint: g.zeroPoint, min: g.range.min, max: g.range.max };
+    }),
+  };
+}
+
+const db = (v: number) => (v === Infinity ? 'exact' : `${v.toFixed(1)} dB`);
+
+/** The report's lines: agreement first, then the per-map SNR and calibrated range. */
+export function formatAgreement(a: Agreement, calibrationInputs: number): string[] {
+  const pct = a.inputs ? ((100 * a.argmaxAgree) / a.inputs).toFixed(1) : '-';
+  const lines = [
+    `int8 path: calibrated on ${calibrationInputs} input${calibrationInputs === 1 ? '' : 's'}; on ${a.inputs} other input${a.inputs === 1 ? '' : 's'} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
+  ];
+  if (a.inputs === 0) lines.push('  (no inputs left for agreement: give more than the calibration inputs)');
+  for (const l of a.layers) lines.push(`  ${l.tensor}: range [${l.min.toPrecision(4)}, ${l.max.toPrecision(4)}], scale ${l.scale.toPrecision(4)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);
+  return lines;
+}
