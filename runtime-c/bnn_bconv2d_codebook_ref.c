@@ -11,7 +11,7 @@ static inline int32_t bnn_response(uint32_t patch, uint32_t valid, uint32_t nval
     return (int32_t)nvalid - 2 * (int32_t)mism;
 }
 
-void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
+static void bnn_codebook_ref_run(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, const void *skip, int32_t *scratch)
 {
     const bnn_window_t *g = &p->g;
     uint32_t words = BNN_WORDS(g->in_c);
@@ -49,13 +49,29 @@ void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32
                     }
                 }
             }
-            bnn_output_store(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);
+            bnn_output_store_skip(&p->out, acc, g->out_c, out, skip, oy * g->out_w + ox, plane);
         }
     }
+}
+
+void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
+{
+    bnn_codebook_ref_run(p, in, out, NULL, scratch);
+}
+
+/* A requant fused into the output (p->out.rq), reading the skip map at each element (docs/semantics.md §10). */
+void bnn_bconv2d_b1_s8_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch)
+{
+    bnn_codebook_ref_run(p, in, out, skip, scratch);
 }
 
 /* Scratch: the out_c accumulators, then with sharing the n codeword responses of one channel. */
 uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p)
 {
     return p->g.out_c + (p->share ? p->n_codewords : 0u);
+}
+
+uint32_t bnn_bconv2d_b1_s8_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_codebook_ref_scratch_words(p);
 }

@@ -83,8 +83,8 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 }
 
 /* One column tile: output columns x0 .. x0 + TW - 1 of every row (row bit b = input column X0 + b). */
-static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, uint32_t *scratch,
-                           uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
+static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, const void *skip,
+                           uint32_t *scratch, uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t C = g->in_c, O = g->out_c, OW = g->out_w, n = p->n_codewords;
@@ -209,7 +209,17 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
         for (uint32_t o = 0; o < O; o++) {
             const uint32_t *ho = h + o * 16u;
             uint32_t bits = 0;
-            if (p->out.thresh == NULL) {
+            if (p->out.rq.mult != NULL) {
+                /* A fused requant: int8 out, the skip map's element as its second input (docs/semantics.md §10). */
+                const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
+                for (uint32_t i = 0; i < 32u; i++) {
+                    const uint32_t at = lane_at[i];
+                    if (at == 0xFFFFFFFFu) continue;
+                    const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+                    const int32_t b = skip == NULL ? 0 : (p->out.skip_s32 ? ((const int32_t *)skip)[base + at] : (int32_t)((const int8_t *)skip)[base + at]);
+                    ((int8_t *)out)[base + at] = bnn_requant_value(&p->out.rq, o, acc, b);
+                }
+            } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {
                     const uint32_t at = lane_at[i];
@@ -246,7 +256,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     }
 }
 
-void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch_words)
+static void bnn_lanes_run(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, const void *skip, int32_t *scratch_words)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t OW = g->out_w;
@@ -258,8 +268,20 @@ void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
          * when it is one tile at stride 1, else the tile's columns from its first one's left tap on. */
         const int32_t X0 = g->sw == 1u && p->tile_w >= OW && g->in_w <= 32u ? 0 : (int32_t)(x0 * g->sw) - (int32_t)g->pad_left;
         const int32_t sh0 = (int32_t)(x0 * g->sw) - (int32_t)g->pad_left - X0;
-        bnn_lanes_tile(p, in, out, scratch, x0, TW, X0, sh0);
+        bnn_lanes_tile(p, in, out, skip, scratch, x0, TW, X0, sh0);
     }
+}
+
+void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
+{
+    bnn_lanes_run(p, in, out, NULL, scratch);
+}
+
+/* A requant fused into the output (p->out.rq): int8 out; skip is its second input, or NULL. In place (out == skip) is
+ * safe: each element's skip value is read just before the element is written, and nothing else reads it. */
+void bnn_bconv2d_b1_s8_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch)
+{
+    bnn_lanes_run(p, in, out, skip, scratch);
 }
 
 /* Scratch: the input's bit rows [in_c][in_h][sw], the tap planes (96 words per channel of a batch, or 96 shared), the
@@ -268,4 +290,9 @@ uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t
 {
     const uint32_t C = p->g.in_c, H = p->g.in_h * p->g.sw, O = p->g.out_c, n = p->n_codewords, b = p->batch;
     return C * H + 96u * (p->share ? 1u : b) + (p->share ? b * n * 8u : 0u) + 17u * O + 32u;
+}
+
+uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_lanes_scratch_words(p);
 }

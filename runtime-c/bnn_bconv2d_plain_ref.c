@@ -3,7 +3,7 @@
  * constant word of all +1 / all -1 activations. */
 #include "bnn_runtime.h"
 
-void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *acc)
+static void bnn_plain_ref_run(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, const void *skip, int32_t *acc)
 {
     const bnn_window_t *g = &p->g;
     uint32_t words = BNN_WORDS(g->in_c);
@@ -38,10 +38,26 @@ void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t 
                 }
                 acc[o] = s;
             }
-            bnn_output_store(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);
+            bnn_output_store_skip(&p->out, acc, g->out_c, out, skip, oy * g->out_w + ox, plane);
         }
     }
 }
 
+void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
+{
+    bnn_plain_ref_run(p, in, out, NULL, scratch);
+}
+
+/* A requant fused into the output (p->out.rq), reading the skip map at each element (docs/semantics.md §10). */
+void bnn_bconv2d_b1_s8_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch)
+{
+    bnn_plain_ref_run(p, in, out, skip, scratch);
+}
+
 /* Scratch: one int32 accumulator per output channel. */
 uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p) { return p->g.out_c; }
+
+uint32_t bnn_bconv2d_b1_s8_plain_ref_scratch_words(const bnn_bconv2d_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_plain_ref_scratch_words(p);
+}

@@ -1,4 +1,5 @@
-/* Output stage shared by the integer-accumulating kernels: threshold to b1 (max pooled when fused), or store s32. */
+/* Output stage shared by the integer-accumulating kernels: threshold to b1 (max pooled when fused), store s32, or
+ * requantise to int8 (a fused requant layer, with the skip map of a two-input one). */
 #include "bnn_runtime.h"
 
 void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out)
@@ -16,6 +17,20 @@ void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t y
 
 void bnn_output_store(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane)
 {
+    bnn_output_store_skip(o, acc, out_c, out, NULL, pos, plane);
+}
+
+void bnn_output_store_skip(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, const void *skip, uint32_t pos, uint32_t plane)
+{
+    if (o->rq.mult != NULL) {
+        int8_t *dst = (int8_t *)out;
+        for (uint32_t c = 0; c < out_c; c++) {
+            const uint32_t at = c * plane + pos;
+            const int32_t b = skip == NULL ? 0 : (o->skip_s32 ? ((const int32_t *)skip)[at] : (int32_t)((const int8_t *)skip)[at]);
+            dst[at] = bnn_requant_value(&o->rq, c, acc[c], b);
+        }
+        return;
+    }
     if (o->thresh == NULL) {
         int32_t *dst = (int32_t *)out;
         for (uint32_t c = 0; c < out_c; c++) dst[c * plane + pos] = acc[c];

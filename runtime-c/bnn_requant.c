@@ -93,3 +93,20 @@ void bnn_requant_s8s32_s8(const bnn_requant_params_t *p, const int8_t *a, const 
 {
     bnn_requant_run(p, a, 0, b, 1, out);
 }
+
+/* One element, b the second input's value or 0 (kernels that fuse a requant into their output call this per
+ * accumulator). */
+int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b)
+{
+    bnn_requant_chan_t k;
+    k.shift = p->shift;
+    k.half = (int64_t)1 << (k.shift - 1u);
+    k.bias = p->bias[c];
+    k.prelu = p->slope != NULL;
+    k.slope = k.prelu ? p->slope[c] : 0;
+    k.post = k.prelu ? p->post[c] : 0;
+    k.zero_point = p->zero_point;
+    int64_t v = (int64_t)a * p->mult[c];
+    if (b != 0) v += (int64_t)b * p->mult[p->c + c]; /* a one-input requant has no second row (and b is 0) */
+    return bnn_requant_finish(&k, v);
+}

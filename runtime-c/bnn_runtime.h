@@ -92,15 +92,41 @@ void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out);
 /* OR word j (channels 32j..) of input position (y, x) into every pooled position whose window holds it. */
 void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t y, uint32_t x, uint32_t j, uint32_t bits);
 
-/* Integer accumulator -> output. thresh == NULL: s32 planar output; else b1 packed output, pooled when pool.kh. */
+/* ---- integer requantisation to int8 (bnn_requant.c, docs/semantics.md §10 "requant") ----
+ * Per element of channel c, with x_k the k-th input's stored int8 / int32 value:
+ *   V = sum_k x_k * mult[k][c] (int64, exact); U = sat32(((V + 2^(shift-1)) >> shift) + bias[c]);
+ *   slope != NULL: U < 0 -> U = sat32((U * slope[c] + 2^14) >> 15) (Q15 slope); then U = sat32(U + post[c]);
+ *   out = clamp(((U + 128) >> 8) + zero_point, -128, 127).  >> is floor (arithmetic shift). */
+typedef struct {
+    uint16_t c;
+    uint32_t plane;        /* h * w */
+    const int32_t *mult;   /* [inputs][c], |m| <= 2^30 - 1 */
+    const int32_t *bias;   /* [c] */
+    const int32_t *slope;  /* [c], Q15; NULL: no PReLU */
+    const int32_t *post;   /* [c], added to every element when slope != NULL */
+    uint8_t shift;         /* 1..62 */
+    int8_t zero_point;
+} bnn_requant_params_t;
+
+/* The int8 output of element c of a requant whose first input is a (an accumulator) and second b (0 without one). */
+int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b);
+
+/* Integer accumulator -> output. thresh == NULL: s32 planar output, or with rq.mult != NULL int8 planar output through
+ * the requant rq (a requant layer fused into the kernel: the accumulator is its first input and, for a two-input
+ * requant, the kernel's skip map at the same element its second; skip_s32: that map is int32, else int8); else b1
+ * packed output, pooled when pool.kh. */
 typedef struct {
     const int32_t *thresh;
     const uint32_t *flip; /* bit o set: the comparison is acc <= thresh[o] */
     bnn_pool_t pool;
+    bnn_requant_params_t rq;
+    uint8_t skip_s32;
 } bnn_output_t;
 
 /* Write the out_c accumulators of position pos (of plane positions) to a b1 or s32 output. */
 void bnn_output_store(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, uint32_t pos, uint32_t plane);
+/* The same with the fused requant's skip map (NULL for a one-input requant or no requant). */
+void bnn_output_store_skip(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, const void *skip, uint32_t pos, uint32_t plane);
 
 /* ---- real-valued convolution (float32) ---- */
 typedef struct {
@@ -165,6 +191,22 @@ typedef struct {
     bnn_output_t out;
 } bnn_qconv2d_params_t;
 
+/* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output. */
+typedef struct {
+    bnn_window_t g;
+    const uint32_t *wt;    /* [out_c][pairs]: the weights as int16 pairs (tap 2k low, 2k + 1 high; a 0 past the last) */
+    const int32_t *bias;
+    int32_t zero_point;
+    uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */
+    bnn_requant_params_t rq;   /* one input, every mult > 0, no PReLU when pooled */
+    bnn_window_t pool;     /* kh == 0: no pool; in = the conv's output, out = the pooled map */
+} bnn_qconv2d_rows_params_t;
+
+void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch);
+void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
+uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+uint32_t bnn_qconv2d_s8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+
 void bnn_qconv2d_u8_acc(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
 void bnn_qconv2d_s8_acc(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
 uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p);
@@ -199,6 +241,11 @@ void bnn_bconv2d_b1_acc_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t 
 void bnn_bconv2d_b1_acc_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
 uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
+/* With a requant fused into the output (out.rq): int8 output, skip the requant's second input (or NULL). */
+void bnn_bconv2d_b1_s8_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+void bnn_bconv2d_b1_s8_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+uint32_t bnn_bconv2d_b1_s8_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
+uint32_t bnn_bconv2d_b1_s8_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
 
 /* Fast path for 3x3, stride 1 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes; maps wider than 32 in
  * column tiles. */
@@ -218,6 +265,8 @@ typedef struct {
 
 void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
+void bnn_bconv2d_b1_s8_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
 
 /* Fast path for 3x3, stride 1, "same" (pad 1) codebook convolutions with a b1 output, maps up to 32 wide (see
  * bnn_bconv2d_slice.c, docs/kernels.md): sliced over 32 positions, per-channel codeword match counts shared by all
@@ -279,21 +328,6 @@ typedef struct {
 void bnn_qdense_b1_s32(const bnn_qdense_params_t *p, const uint32_t *in, int32_t *out);
 void bnn_qdense_s8_s32(const bnn_qdense_params_t *p, const int8_t *in, int32_t *out);
 
-/* ---- integer requantisation to int8 (bnn_requant.c, docs/semantics.md §10 "requant") ----
- * Per element of channel c, with x_k the k-th input's stored int8 / int32 value:
- *   V = sum_k x_k * mult[k][c] (int64, exact); U = sat32(((V + 2^(shift-1)) >> shift) + bias[c]);
- *   slope != NULL: U < 0 -> U = sat32((U * slope[c] + 2^14) >> 15) (Q15 slope); then U = sat32(U + post[c]);
- *   out = clamp(((U + 128) >> 8) + zero_point, -128, 127).  >> is floor (arithmetic shift). */
-typedef struct {
-    uint16_t c;
-    uint32_t plane;        /* h * w */
-    const int32_t *mult;   /* [inputs][c], |m| <= 2^30 - 1 */
-    const int32_t *bias;   /* [c] */
-    const int32_t *slope;  /* [c], Q15; NULL: no PReLU */
-    const int32_t *post;   /* [c], added to every element when slope != NULL */
-    uint8_t shift;         /* 1..62 */
-    int8_t zero_point;
-} bnn_requant_params_t;
 
 void bnn_requant_s32_s8(const bnn_requant_params_t *p, const int32_t *in, int8_t *out);
 void bnn_requant_s8_s8(const bnn_requant_params_t *p, const int8_t *in, int8_t *out);

@@ -128,6 +128,17 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
       const q = quantizeInt8(m, calibrate(m, inputs(m, 8, 1))).model;
       return { model: q, emitted: emitModel(q, { prefix: `q${k}_`, kernels: (['auto', 'ref', 'fast'] as const)[k % 3] }) };
     });
+    // The int8 path's chains run fused: the stem conv + pool + requant by rows, the shortcut conv + requant, and every
+    // binary conv with its block's requant (the skip added in place): no int32 map is stored (only the scores' vector).
+    for (const c of some) {
+      const kernels = c.emitted.info.layers.map((l) => l.kernel);
+      expect(kernels.filter((k) => /^bnn_qconv2d_u8_s8_rows$/.test(k)), c.model.name).toHaveLength(1);
+      expect(kernels.filter((k) => /^bnn_qconv2d_s8_s8_rows$/.test(k)), c.model.name).toHaveLength(1);
+      const bconvs = c.model.layers.filter((l) => l.op === 'bconv2d').length;
+      expect(kernels.filter((k) => /^bnn_bconv2d_b1_s8_(lanes|codebook_ref)$/.test(k)), c.model.name).toHaveLength(bconvs);
+      const stored = c.emitted.info.layers.filter((l) => l.outOffset !== null && l.output.dtype === 'i32' && l.output.shape[1] * l.output.shape[2] > 1);
+      expect(stored.map((l) => l.name), c.model.name).toEqual([]);
+    }
     const files: Record<string, string> = {};
     for (const c of some) Object.assign(files, c.emitted.files);
     const engine = await WasmEngine.load(await buildWasm({ files, models: some.map((c) => ({ prefix: c.emitted.info.prefix })) }));

@@ -50,6 +50,7 @@ function layerContexts(p: Program) {
       if (a === 'out') return pointer(p, writes, false);
       if (a === 'scratch') return `(int32_t *)(a + ${p.arena.placements.get(`scratch:${i}`)!.offset})`;
       if ('input' in a) return pointer(p, l.inputs[a.input], true);
+      if ('tensor' in a) return pointer(p, a.tensor, true);
       return cValue(a.value);
     };
     const output = p.tensors.get(l.output)!;

@@ -38,6 +38,15 @@ export const add: OpDef<AddLayer, typeof schema> = {
   // int8 path: the terms of both forms (requant sums at most two integer tensors: an operand with two is stored).
   quantize(l, q, at) {
     let [f, g] = l.inputs.map((t) => q.form(t));
+    // Two accumulators, one of a real conv (the downsample shortcut): that one is stored as int8 now (its conv then
+    // writes int8 rows), so the block adds an int8 map to the binary conv's accumulator, in place, and the shortcut's
+    // int32 map (4x larger) is never stored.
+    const conv = [f, g].findIndex((x) => x.terms.length === 1 && !q.isStored(x.terms[0].src) && q.producerOf(x.terms[0].src) === 'qconv2d');
+    const other = [f, g][1 - conv];
+    if (conv >= 0 && other.terms.length === 1 && !q.isStored(other.terms[0].src)) {
+      if (conv === 0) f = q.form(q.int8(l.inputs[0], l.name).name);
+      else g = q.form(q.int8(l.inputs[1], l.name).name);
+    }
     if (f.terms.length + g.terms.length > 2 && g.terms.length > 1) g = q.form(q.int8(l.inputs[1], l.name).name);
     if (f.terms.length + g.terms.length > 2) f = q.form(q.int8(l.inputs[0], l.name).name);
     check(!f.terms.some((t) => g.terms.some((u) => u.src === t.src)), at, 'adds a tensor to itself, which the int8 path does not take');

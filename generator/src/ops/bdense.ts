@@ -63,7 +63,7 @@ export const bdense: OpDef<BDenseLayer, typeof schema> = {
       ] } },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * l.outFeatures,
-      runtime: ['bnn_bdense_ref.c', 'bnn_output.c'],
+      runtime: ['bnn_bdense_ref.c', 'bnn_output.c', 'bnn_requant.c'],
     };
   },
   cost: (l, [x]) => ({ binaryMacs: x.shape[0] * l.outFeatures, realMacs: 0 }),

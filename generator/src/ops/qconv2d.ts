@@ -6,11 +6,13 @@ import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, ThresholdSpec, windowSpec } from '../ir/spec.ts';
-import { INPUT_TENSOR, type LayerBase, type Padding, type Threshold } from '../ir/types.ts';
+import { INPUT_TENSOR, type LayerBase, type Padding, type TensorInfo, type Threshold } from '../ir/types.ts';
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
-import type { OpDef } from './types.ts';
+import type { MaxPoolLayer } from './maxpool.ts';
+import { requantIncreasing, requantStruct, type RequantLayer } from './requant.ts';
+import type { Lowering, LowerContext, OpDef } from './types.ts';
 
 export interface QConv2dLayer extends LayerBase {
   op: 'qconv2d';
@@ -64,6 +66,48 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional() });
+
+/** The weights as int16 pairs per output channel (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows
+ *  kernel's dot products read them (runtime-c/bnn_qconv2d_rows.c). */
+function weightPairs(l: QConv2dLayer, taps: number): Uint32Array {
+  const pairs = (taps + 1) >> 1;
+  const out = new Uint32Array(l.outChannels * pairs);
+  for (let o = 0; o < l.outChannels; o++)
+    for (let k = 0; k < taps; k++) out[o * pairs + (k >> 1)] |= (l.weights[o * taps + k] & 0xffff) << (16 * (k & 1));
+  return out;
+}
+
+/**
+ * qconv2d -> [maxpool ->] requant (the int8 path's stem and 1x1 downsample convs): streamed by conv output rows,
+ * each requantised to int8 as it is made and max pooled into the output; neither the int32 map nor the unpooled
+ * int8 map is stored. Pooling after the requant equals the reference's requant of the pooled accumulators because
+ * the chain's requant is increasing (requantIncreasing).
+ */
+function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const pool = members.length > 1 ? (members[0] as MaxPoolLayer) : undefined;
+  const rq = members[members.length - 1] as RequantLayer;
+  const [OH, OW] = windowDims(x.shape, l);
+  const own: TensorInfo = { dtype: 'i8', shape: [l.outChannels, OH, OW] };
+  const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
+  const pairs = (taps + 1) >> 1;
+  return {
+    kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_s8_rows' : 'bnn_qconv2d_s8_s8_rows',
+    params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
+      { name: 'g', value: windowStruct(x, own, l) },
+      { name: 'wt', value: ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
+      { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
+      { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
+      { name: 'pairs', value: pairs },
+      { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
+      { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
+    ] } },
+    args: ['params', 'in', 'out', 'scratch'],
+    scratchBytes: 4 * (pairs + Math.ceil((l.outChannels * OW) / 4)),
+    runtime: ['bnn_qconv2d_rows.c', 'bnn_requant.c'],
+    why: `int16-pair dot products${ctx.dsp ? ' (SMLAD)' : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
+  };
+}
 
 export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   op: 'qconv2d',
@@ -150,8 +194,16 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
       ] } },
       args: ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * l.outChannels,
-      runtime: ['bnn_qconv2d.c', 'bnn_output.c'],
+      runtime: ['bnn_qconv2d.c', 'bnn_output.c', 'bnn_requant.c'],
     };
+  },
+  // The int8 path's convs: requantised (and max pooled) as the rows are made.
+  fuses: {
+    chains: [
+      [{ op: 'maxpool', when: (h) => !(h as QConv2dLayer).threshold }, { op: 'requant', when: (_h, m) => requantIncreasing(m as RequantLayer) }],
+      [{ op: 'requant', when: (h, m) => !(h as QConv2dLayer).threshold && m.inputs.length === 1 }],
+    ],
+    lower: lowerRows,
   },
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
   bits: (l) => ({ int: 8 * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),

@@ -11,7 +11,7 @@ import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef } from '../ir/spec.ts';
 import { numel, type LayerBase } from '../ir/types.ts';
 import { checkLength, expectDType } from './shared/checks.ts';
-import type { OpDef } from './types.ts';
+import type { CStruct, LowerContext, OpDef } from './types.ts';
 
 export interface RequantLayer extends LayerBase {
   op: 'requant';
@@ -119,6 +119,32 @@ const schema = z.strictObject({
 /** The C kind of an input: s32 for i32, s8 for i8. */
 const kind = (dtype: string) => (dtype === 'i32' ? 's32' : 's8');
 
+/**
+ * The bnn_requant_params_t of a layer for a map of `shape`; `first`: the input whose mult row goes first (a kernel that
+ * fuses the requant feeds its accumulator as the first input, whichever the layer lists first).
+ */
+export function requantStruct(l: RequantLayer, shape: [number, number, number], ctx: LowerContext, first = 0, prefix = ''): CStruct {
+  const [C, H, W] = shape;
+  const rows = first === 0 ? l.mult : [l.mult[first], ...l.mult.filter((_, k) => k !== first)];
+  const mult = new Int32Array(rows.length * C);
+  rows.forEach((m, k) => mult.set(m, k * C));
+  return { fields: [
+    { name: 'c', value: C },
+    { name: 'plane', value: { u32: H * W } },
+    { name: 'mult', value: ctx.table(`${prefix}mult`, 'int32_t', mult, 'int') },
+    { name: 'bias', value: ctx.table(`${prefix}bias`, 'int32_t', l.bias, 'int') },
+    { name: 'slope', value: l.prelu ? ctx.table(`${prefix}slope`, 'int32_t', l.prelu.slope, 'int') : null },
+    { name: 'post', value: l.prelu ? ctx.table(`${prefix}post`, 'int32_t', l.prelu.post, 'int') : null },
+    { name: 'shift', value: l.shift },
+    { name: 'zero_point', value: l.zeroPoint },
+  ] };
+}
+
+/** A requant a kernel may run on its accumulators as they are made and pool afterwards: one input, increasing. */
+export function requantIncreasing(l: RequantLayer): boolean {
+  return l.mult.length === 1 && l.mult[0].every((m) => m > 0) && !l.prelu;
+}
+
 export const requant: OpDef<RequantLayer, typeof schema> = {
   op: 'requant',
   arity: [1, 2],
@@ -178,21 +204,9 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
     return { dtype: 'i8', shape: ins[0].shape, data: out } satisfies Tensor;
   },
   lower(l, ctx) {
-    const [C, H, W] = ctx.inputs[0].shape;
-    const mult = new Int32Array(l.mult.length * C);
-    l.mult.forEach((m, k) => mult.set(m, k * C));
     return {
       kernel: `bnn_requant_${ctx.inputs.map((t) => kind(t.dtype)).join('')}_s8`,
-      params: { type: 'bnn_requant_params_t', value: { fields: [
-        { name: 'c', value: C },
-        { name: 'plane', value: { u32: H * W } },
-        { name: 'mult', value: ctx.table('mult', 'int32_t', mult, 'int') },
-        { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
-        { name: 'slope', value: l.prelu ? ctx.table('slope', 'int32_t', l.prelu.slope, 'int') : null },
-        { name: 'post', value: l.prelu ? ctx.table('post', 'int32_t', l.prelu.post, 'int') : null },
-        { name: 'shift', value: l.shift },
-        { name: 'zero_point', value: l.zeroPoint },
-      ] } },
+      params: { type: 'bnn_requant_params_t', value: requantStruct(l, ctx.output.shape, ctx) },
       args: l.inputs.length > 1 ? ['params', 'in', { input: 1 }, 'out'] : ['params', 'in', 'out'],
       scratchBytes: 0,
       runtime: ['bnn_requant.c'],

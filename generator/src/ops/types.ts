@@ -37,8 +37,9 @@ export interface CStruct {
   inline?: boolean;
 }
 
-/** Kernel arguments: params struct, first input, k-th input, output, scratch, or a value. */
-export type Arg = 'params' | 'in' | { input: number } | 'out' | 'scratch' | { value: CValue };
+/** Kernel arguments: params struct, first input, k-th input, output, scratch, a value, or a tensor by name (an input
+ *  of a fused chain's member). */
+export type Arg = 'params' | 'in' | { input: number } | 'out' | 'scratch' | { value: CValue } | { tensor: string };
 
 export interface Lowering {
   /** The C function, named bnn_<op>_<in>_<out>[_<variant>] (runtime-c/bnn_runtime.h). */
@@ -60,6 +61,9 @@ export interface Lowering {
   estInstructions?: number;
   /** Element-wise with equal sizes: the kernel may write its output over its input when the input dies here. */
   inPlace?: boolean;
+  /** A fused chain's head: the chain's output may be written over this tensor (an input of its tail, read element by
+   *  element just before the same element is written) when nothing reads it later. */
+  inPlaceOf?: string;
 }
 
 /** 'ref': portable _ref kernels only; 'auto': the cost model picks; 'fast': fast kernels wherever eligible (tests). */
@@ -71,6 +75,8 @@ export interface LowerContext {
   modelInput: InputSpec;
   inputs: TensorInfo[];
   output: TensorInfo;
+  /** Any tensor's type (a fused chain's members read tensors the head does not). */
+  typeOf(tensor: string): TensorInfo;
   /** Kernel choice: 'ref' forces the portable reference kernels, 'auto' lets the cost model pick (default). */
   kernels: KernelChoice;
   /** Largest scratch (bytes) a fast kernel may ask for; it picks a smaller working set or falls back to ref. */
@@ -209,6 +215,8 @@ export interface Int8Context {
   setStored(tensor: string, grid: Int8Grid, shape: Shape): void;
   /** Whether the tensor is a stored int8 map. */
   isStored(tensor: string): boolean;
+  /** The op of the new model's layer that makes the tensor (undefined: the model input or a float tensor). */
+  producerOf(tensor: string): string | undefined;
   /** Append a layer to the integer model. */
   push(l: LayerBase & { op: string }): void;
   /** Append an accumulating layer; its int32 output acc stands for the real tensor `real` = delta[o] acc + bias[o]. */

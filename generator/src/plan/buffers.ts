@@ -17,17 +17,22 @@ export const isScratch = (r: BufferRequest): boolean => r.id.startsWith('scratch
 export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowering[], fusion: Fusion, consumers: Map<string, number[]>): { rootOf: Map<string, string>; requests: BufferRequest[] } {
   const rootOf = new Map<string, string>();
   model.layers.forEach((l, i) => {
-    const src = l.inputs[0];
+    // A fused chain's output is written when its head runs, over the tensor the head names (inPlaceOf), if any.
+    const head = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
+    const over = head !== i ? lowered[head].inPlaceOf : lowered[i].inPlace ? l.inputs[0] : undefined;
+    const src = over ?? l.inputs[0];
     const srcRoot = rootOf.get(src) ?? src;
+    // Every reader of the shared buffer (through any alias) must be done when the output is written: before the
+    // head runs, or this tail itself.
+    const done = (c: number) => c <= head || c === i;
     const reuse =
       lowered[i].aliasInput ||
-      (lowered[i].inPlace &&
+      (over !== undefined &&
         srcRoot !== INPUT_TENSOR &&
         l.output !== model.output &&
         tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) &&
-        // Every reader of the shared buffer (through any alias) must be done by this layer.
-        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i)) &&
-        (consumers.get(srcRoot) ?? []).every((c) => c <= i));
+        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every(done)) &&
+        (consumers.get(srcRoot) ?? []).every(done));
     rootOf.set(l.output, reuse ? srcRoot : l.output);
   });
   const lastUse = new Map<string, number>();

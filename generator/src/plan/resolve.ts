@@ -130,6 +130,7 @@ function lowerAll(model: Model, tensors: TensorTable, fusion: Fusion, kernels: K
       modelInput: model.input,
       inputs: layer.inputs.map((t) => tensors.get(t)!),
       output: tensors.get(writes)!,
+      typeOf: (t: string) => tensors.get(t)!,
       kernels,
       scratchLimit: typeof scratchLimit === 'function' ? scratchLimit(index) : scratchLimit,
       dsp,

@@ -108,12 +108,31 @@ class Quantizer implements Int8Context {
     const mults = form.terms.map((t) => t.a.map((a) => a * unit));
     const shift = fixedShift(mults, `--quantize int8: ${layer}`);
     const bias = form.b.map((b, c) => (b + (prelu?.shiftIn ? prelu.shiftIn[c] : 0)) * unit);
+    this.sinkProducers(form.terms.map((t) => t.src).filter((t) => !this.stored.has(t)));
     const fold = prelu && {
       slope: Int32Array.from(prelu.slope, (s) => clamp32(Math.round(s * 32768))),
       post: toInt32(Float64Array.from({ length: C }, (_, c) => (prelu.shiftOut ? prelu.shiftOut[c] : 0) * unit)),
     };
     this.push({ op: 'requant', name: layer, inputs: form.terms.map((t) => t.src), output: tensor, mult: mults.map((m) => toMult(m, shift)), shift, bias: toInt32(bias), zeroPoint: grid.zeroPoint, ...(fold ? { prelu: fold } : {}) } as Layer);
     this.setStored(tensor, grid, form.shape, range);
+  }
+
+  /**
+   * Move the layers making these accumulators to the end (just before the requant that reads them), where nothing in
+   * between reads them: a binary conv then runs after the block's other branch (the downsample shortcut), so it can
+   * fuse with the requant (plan/fusion.ts: a chain's other inputs must exist when its head runs) and its int32 map
+   * is never stored.
+   */
+  sinkProducers(tensors: string[]): void {
+    for (const t of tensors) {
+      const at = this.layers.findIndex((l) => l.output === t);
+      if (at < 0 || this.layers.slice(at + 1).some((l) => l.inputs.includes(t))) continue;
+      this.layers.push(...this.layers.splice(at, 1));
+    }
+  }
+
+  producerOf(tensor: string): string | undefined {
+    return this.layers.find((l) => l.output === tensor)?.op;
   }
 
   convert(l: Layer, i: number): void {

@@ -13,7 +13,8 @@ import { checkThreshold, randomThreshold, readThreshold, thresholdBits, writeThr
 import { randomWindow, readPadding, writeWindow } from '../shared/window.ts';
 import type { OpDef } from '../types.ts';
 import type { MaxPoolLayer } from '../maxpool.ts';
-import { lowerBConv2d, lowerBConv2dPooled } from './lower.ts';
+import { lowerBConv2d, lowerBConv2dPooled, lowerBConv2dRequant } from './lower.ts';
+import type { RequantLayer } from '../requant.ts';
 import { bconv2dReference } from './reference.ts';
 
 export interface CodebookWeights {
@@ -118,7 +119,12 @@ export const bconv2d: OpDef<BConv2dLayer, typeof schema> = {
   run: (l, [x]) => bconv2dReference(l, x),
   lower: lowerBConv2d,
   // bconv2d -> maxpool: the kernel writes the pooled map (b1 outputs only: an i32 accumulator's max pool runs alone).
-  fuses: { chains: [[{ op: 'maxpool', when: (head) => (head as BConv2dLayer).threshold !== undefined }]], lower: (l, [pool], ctx) => lowerBConv2dPooled(l, pool as MaxPoolLayer, ctx) },
+  // bconv2d -> requant (the int8 path's residual block: accumulator + skip -> RPReLU -> int8): one kernel, the int32
+  // map never stored.
+  fuses: {
+    chains: [[{ op: 'maxpool', when: (head) => (head as BConv2dLayer).threshold !== undefined }], [{ op: 'requant', when: (head) => (head as BConv2dLayer).threshold === undefined }]],
+    lower: (l, [next], ctx) => (next.op === 'maxpool' ? lowerBConv2dPooled(l, next as MaxPoolLayer, ctx) : lowerBConv2dRequant(l, next as RequantLayer, ctx)),
+  },
   cost: (l, [x], out) => ({ binaryMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1], realMacs: 0 }),
   bits(l) {
     const t = thresholdBits(l.threshold);

@@ -5,7 +5,7 @@
 // the QEMU icount plugin), and the lowering.
 import { packBits } from '../../ir/packing.ts';
 import type { TensorInfo } from '../../ir/types.ts';
-import { outputStruct } from '../shared/threshold.ts';
+import { outputStruct, type FusedRequant } from '../shared/threshold.ts';
 import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import { kernelIds } from './codewords.ts';
@@ -127,11 +127,11 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
 }
 
 /** The lanes kernel for a plan (planLanes); `ref` is the _ref estimate, for the reason shown in reports. */
-export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, ref: number, pool?: CStruct): Lowering {
+export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, ref: number, pool?: CStruct, rq?: FusedRequant): Lowering {
   const w = l.weights;
   const share = plan.share && w.kind === 'codebook';
   return {
-    kernel: 'bnn_bconv2d_b1_acc_lanes',
+    kernel: rq ? 'bnn_bconv2d_b1_s8_lanes' : 'bnn_bconv2d_b1_acc_lanes',
     params: { type: 'bnn_bconv2d_lanes_params_t', value: { fields: [
       { name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) },
       { name: 'pad_value', value: l.padValue },
@@ -149,11 +149,11 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
           ? ctx.table('indices', 'uint8_t', packBits(w.indices, w.bits, 1), 'indices')
           : ctx.table('kernels', 'uint8_t', packBits(kernelIds(l), 9, 1), 'binary'),
       },
-      { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
+      { name: 'out', value: outputStruct(ctx, l.threshold, pool, rq) },
     ] } },
-    args: ['params', 'in', 'out', 'scratch'],
+    args: rq ? ['params', 'in', rq.skipArg, 'out', 'scratch'] : ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_lanes.c', 'bnn_output.c'],
+    runtime: ['bnn_bconv2d_lanes.c', 'bnn_output.c', 'bnn_requant.c'],
     why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}${plan.tileW < ctx.output.shape[2] ? `, column tiles of ${plan.tileW}` : ''}: est ${plan.estInstructions} vs ref ${ref}`,
     estInstructions: plan.estInstructions,
   };

@@ -1,7 +1,7 @@
 // The portable kernels bnn_bconv2d_b1_acc_plain_ref and bnn_bconv2d_b1_acc_codebook_ref (runtime-c/): any kernel size,
 // stride, padding and pad value; the planner's fallback everywhere, and the only binary kernels on the smallest cores.
 import { packBits } from '../../ir/packing.ts';
-import { outputStruct } from '../shared/threshold.ts';
+import { outputStruct, type FusedRequant } from '../shared/threshold.ts';
 import { windowStruct } from '../shared/window.ts';
 import type { CStruct, Lowering, LowerContext } from '../types.ts';
 import type { BConv2dLayer } from './index.ts';
@@ -88,7 +88,7 @@ export function plainWeightWords(bits: Uint8Array, O: number, C: number, kh: num
 }
 
 /** The _ref kernel; `pool`: a max pool fused into its output (ctx.output is then the pre-pool map). */
-export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering {
+export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct, rq?: FusedRequant): Lowering {
   const x = ctx.inputs[0];
   const C = x.shape[0];
   const O = l.outChannels;
@@ -103,7 +103,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
     const share = n < O;
     return {
       estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
-      kernel: 'bnn_bconv2d_b1_acc_codebook_ref',
+      kernel: rq ? 'bnn_bconv2d_b1_s8_codebook_ref' : 'bnn_bconv2d_b1_acc_codebook_ref',
       params: { type: 'bnn_bconv2d_params_t', value: { fields: [
         ...head,
         { name: 'weights', value: null },
@@ -113,16 +113,16 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
         { name: 'n_codewords', value: n },
         { name: 'index_bits', value: w.bits },
         { name: 'share', value: share ? 1 : 0 },
-        { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
+        { name: 'out', value: outputStruct(ctx, l.threshold, pool, rq) },
       ] } },
-      args: ['params', 'in', 'out', 'scratch'],
+      args: rq ? ['params', 'in', rq.skipArg, 'out', 'scratch'] : ['params', 'in', 'out', 'scratch'],
       scratchBytes: 4 * (O + (share ? n : 0)),
-      runtime: ['bnn_bconv2d_codebook_ref.c', 'bnn_output.c'],
+      runtime: ['bnn_bconv2d_codebook_ref.c', 'bnn_output.c', 'bnn_requant.c'],
     };
   }
   return {
     estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
-    kernel: 'bnn_bconv2d_b1_acc_plain_ref',
+    kernel: rq ? 'bnn_bconv2d_b1_s8_plain_ref' : 'bnn_bconv2d_b1_acc_plain_ref',
     params: { type: 'bnn_bconv2d_params_t', value: { fields: [
       ...head,
       { name: 'weights', value: ctx.table('weights', 'uint32_t', plainWeightWords(w.bits, O, C, l.kernel[0], l.kernel[1]), 'binary') },
@@ -131,10 +131,10 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lo
       { name: 'n_codewords', value: 0 },
       { name: 'index_bits', value: 0 },
       { name: 'share', value: 0 },
-      { name: 'out', value: outputStruct(ctx, l.threshold, pool) },
+      { name: 'out', value: outputStruct(ctx, l.threshold, pool, rq) },
     ] } },
-    args: ['params', 'in', 'out', 'scratch'],
+    args: rq ? ['params', 'in', rq.skipArg, 'out', 'scratch'] : ['params', 'in', 'out', 'scratch'],
     scratchBytes: 4 * O,
-    runtime: ['bnn_bconv2d_plain_ref.c', 'bnn_output.c'],
+    runtime: ['bnn_bconv2d_plain_ref.c', 'bnn_output.c', 'bnn_requant.c'],
   };
 }

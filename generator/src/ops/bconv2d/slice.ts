@@ -276,7 +276,7 @@ export function lowerSlice(l: BConv2dLayer, ctx: LowerContext, plan: SlicePlan, 
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice_mve.c', 'bnn_bconv2d_slice.h', 'bnn_output.c', 'bnn_bits.c'],
+    runtime: ['bnn_bconv2d_slice.c', 'bnn_bconv2d_slice_t1.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice_mve.c', 'bnn_bconv2d_slice.h', 'bnn_output.c', 'bnn_requant.c', 'bnn_bits.c'],
     why: `bit-sliced codebook, ${plan.mode ? 'byte lanes' : 'bit planes'}${plan.ring ? ', row ring' : plan.rowCache ? ', row cache' : ''}${plan.sat ? ', saturating' : plan.wide ? ', wide lanes' : ''}, batch ${plan.batch}${plan.outGroup < O ? `, ${Math.ceil(O / plan.outGroup)} output groups of ${plan.outGroup}` : ''}, ${plan.indexBits}-bit indices: est ${plan.estInstructions}${why}`,
     estInstructions: plan.estInstructions,
   };

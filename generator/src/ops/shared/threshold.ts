@@ -5,7 +5,7 @@ import type { Rand } from '../../ir/random.ts';
 import type { ThresholdSpec } from '../../ir/spec.ts';
 import type { Tensor } from '../../ir/tensor.ts';
 import type { DType, Shape, Threshold } from '../../ir/types.ts';
-import type { CStruct, LowerContext } from '../types.ts';
+import type { Arg, CStruct, LowerContext } from '../types.ts';
 import { check } from '../../core/errors.ts';
 import { checkLength } from './checks.ts';
 
@@ -52,7 +52,17 @@ export function flipWords(flip: Uint8Array): Uint32Array {
 }
 
 /** bnn_output_t: the thresholds and flip words, or NULLs for an s32 output; with a fused max pool, its bnn_pool_t. */
-export function outputStruct(ctx: LowerContext, t: Threshold | undefined, pool?: CStruct): CStruct {
+/** A requant fused into an accumulating kernel's output: its params (accumulator first), the skip map's argument (or
+ *  NULL for one input) and whether that map is int32. */
+export interface FusedRequant {
+  params: CStruct;
+  skipArg: Arg;
+  skipS32: boolean;
+}
+
+export function outputStruct(ctx: LowerContext, t: Threshold | undefined, pool?: CStruct, rq?: FusedRequant): CStruct {
+  // A fused requant (int8 output): its params, and whether the skip map it adds is int32.
+  if (rq) return { fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }, { name: 'rq', value: rq.params }, { name: 'skip_s32', value: rq.skipS32 ? 1 : 0 }] };
   if (!t) return { inline: true, fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }] };
   const thresh = ctx.table('thresh', 'int32_t', t.value, 'thresholds');
   const flip = ctx.table('flip', 'uint32_t', flipWords(t.flip), 'thresholds');
