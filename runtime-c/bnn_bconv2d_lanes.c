@@ -212,12 +212,14 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             if (p->out.rq.mult != NULL) {
                 /* A fused requant: int8 out, the skip map's element as its second input (docs/semantics.md §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
+                bnn_requant_chan_t k;
+                bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
                 for (uint32_t i = 0; i < 32u; i++) {
                     const uint32_t at = lane_at[i];
                     if (at == 0xFFFFFFFFu) continue;
                     const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
                     const int32_t b = skip == NULL ? 0 : (p->out.skip_s32 ? ((const int32_t *)skip)[base + at] : (int32_t)((const int8_t *)skip)[base + at]);
-                    ((int8_t *)out)[base + at] = bnn_requant_value(&p->out.rq, o, acc, b);
+                    ((int8_t *)out)[base + at] = bnn_requant_apply(&k, acc, b);
                 }
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;

@@ -9,31 +9,6 @@
  * document it as arithmetic. */
 #include "bnn_runtime.h"
 
-/* One channel's constants, in locals so the element loop does not reload them (out is int8_t, which may alias). */
-typedef struct {
-    int64_t half;   /* 2^(shift - 1) */
-    uint32_t shift;
-    int32_t bias, slope, post, zero_point;
-    int prelu;
-} bnn_requant_chan_t;
-
-static inline int64_t bnn_requant_sat32(int64_t v)
-{
-    return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
-}
-
-/* V (exact) -> the int8 output. */
-static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
-{
-    int64_t u = bnn_requant_sat32(((v + k->half) >> k->shift) + k->bias);
-    if (k->prelu) {
-        if (u < 0) u = bnn_requant_sat32((u * k->slope + 16384) >> 15);
-        u = bnn_requant_sat32(u + k->post);
-    }
-    int64_t q = ((u + 128) >> 8) + k->zero_point;
-    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
-}
-
 static inline int32_t bnn_requant_load(const void *x, int wide, uint32_t i)
 {
     return wide ? ((const int32_t *)x)[i] : (int32_t)((const int8_t *)x)[i];
@@ -46,15 +21,8 @@ static inline void bnn_requant_run(const bnn_requant_params_t *p, const void *a,
     const uint32_t C = p->c, plane = p->plane;
     for (uint32_t c = 0; c < C; c++) {
         bnn_requant_chan_t k;
-        k.shift = p->shift;
-        k.half = (int64_t)1 << (k.shift - 1u);
-        k.bias = p->bias[c];
-        k.prelu = p->slope != NULL;
-        k.slope = k.prelu ? p->slope[c] : 0;
-        k.post = k.prelu ? p->post[c] : 0;
-        k.zero_point = p->zero_point;
-        const int32_t ma = p->mult[c];
-        const int32_t mb = b ? p->mult[C + c] : 0;
+        bnn_requant_chan(p, c, b != NULL, &k);
+        const int32_t ma = k.mult_a, mb = k.mult_b;
         const uint32_t base = c * plane;
         for (uint32_t i = base; i < base + plane; i++) {
             int64_t v = (int64_t)bnn_requant_load(a, a32, i) * ma;
@@ -94,19 +62,10 @@ void bnn_requant_s8s32_s8(const bnn_requant_params_t *p, const int8_t *a, const 
     bnn_requant_run(p, a, 0, b, 1, out);
 }
 
-/* One element, b the second input's value or 0 (kernels that fuse a requant into their output call this per
- * accumulator). */
+/* One element, b the second input's value or 0 (a one-input requant has no second mult row). */
 int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b)
 {
     bnn_requant_chan_t k;
-    k.shift = p->shift;
-    k.half = (int64_t)1 << (k.shift - 1u);
-    k.bias = p->bias[c];
-    k.prelu = p->slope != NULL;
-    k.slope = k.prelu ? p->slope[c] : 0;
-    k.post = k.prelu ? p->post[c] : 0;
-    k.zero_point = p->zero_point;
-    int64_t v = (int64_t)a * p->mult[c];
-    if (b != 0) v += (int64_t)b * p->mult[p->c + c]; /* a one-input requant has no second row (and b is 0) */
-    return bnn_requant_finish(&k, v);
+    bnn_requant_chan(p, c, b != 0, &k);
+    return bnn_requant_apply(&k, a, b);
 }

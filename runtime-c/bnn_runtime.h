@@ -108,6 +108,52 @@ typedef struct {
     int8_t zero_point;
 } bnn_requant_params_t;
 
+/* One channel's requant constants, set up once for a run of its elements (kernels that fuse a requant hoist them). */
+typedef struct {
+    int64_t half;   /* 2^(shift - 1) */
+    int32_t mult_a, mult_b, bias, slope, post, zero_point;
+    uint32_t shift;
+    int prelu;
+} bnn_requant_chan_t;
+
+/* two: the requant has a second input (its mult row exists). */
+static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, int two, bnn_requant_chan_t *k)
+{
+    k->shift = p->shift;
+    k->half = (int64_t)1 << (k->shift - 1u);
+    k->mult_a = p->mult[c];
+    k->mult_b = two ? p->mult[p->c + c] : 0;
+    k->bias = p->bias[c];
+    k->prelu = p->slope != NULL;
+    k->slope = k->prelu ? p->slope[c] : 0;
+    k->post = k->prelu ? p->post[c] : 0;
+    k->zero_point = p->zero_point;
+}
+
+static inline int64_t bnn_requant_sat32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
+}
+
+/* V (exact, int64: every intermediate fits, bnn_requant.c) -> the int8 output. `>>` on a negative int64_t is taken
+ * to be arithmetic (floor), as gcc, clang and emcc define it. */
+static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
+{
+    int64_t u = bnn_requant_sat32(((v + k->half) >> k->shift) + k->bias);
+    if (k->prelu) {
+        if (u < 0) u = bnn_requant_sat32((u * k->slope + 16384) >> 15);
+        u = bnn_requant_sat32(u + k->post);
+    }
+    int64_t q = ((u + 128) >> 8) + k->zero_point;
+    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+}
+
+/* Element (a, b) of the channel (b: the second input's value, 0 without one). */
+static inline int8_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, int32_t b)
+{
+    return bnn_requant_finish(k, (int64_t)a * k->mult_a + (int64_t)b * k->mult_b);
+}
+
 /* The int8 output of element c of a requant whose first input is a (an accumulator) and second b (0 without one). */
 int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b);
 

@@ -237,6 +237,27 @@ describe.skipIf(!hasTorch)('ONNX import: ReActNet/Bi-Real ResNet-18 from PyTorch
           console.log(`[resnet ${v.key}] QEMU ${v.board}: ${run.stdout.split('\n').filter((l) => /^(PASS|stack)/.test(l)).join('; ')}`);
         },
       );
+
+      // The int8 path (docs/int8.md) on the board with the H743's budget: the integer model's firmware equals its TS
+      // reference bit for bit under QEMU (the golden cases), and generation reports its agreement with the float model.
+      it.skipIf(v.board !== 'mps2-an500-h743' || !haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
+        `int8 path: \`bnn-gen ${v.cli.join(' ')} --quantize int8 --calibrate inputs.npy model.onnx\` firmware passes under QEMU (${v.board})`,
+        async () => {
+          const out = join(fx.dir, 'fw-int8');
+          const inputs = join(fx.dir, 'inputs.npy');
+          const gen = spawnSync(process.execPath, [BIN, ...v.cli, join(fx.dir, 'model.onnx'), '--quantize', 'int8', '--calibrate', inputs, '-o', out, '--input', inputs, '--golden', '3'], { cwd: fx.dir, encoding: 'utf8' });
+          expect(gen.stderr).toBe('');
+          expect(gen.status).toBe(0);
+          expect(gen.stdout).toMatch(/^int8 path: calibrated on 3 inputs; on 3 inputs \(3 of them calibration inputs: not a disjoint measurement\) its argmax agrees with the float model's on \d\/3/m);
+          const model = readFileSync(join(out, 'bnn_model.c'), 'utf8');
+          for (const k of ['bnn_qconv2d_u8_s8_rows', 'bnn_bconv2d_b1_s8_lanes', 'bnn_qdense_s8_s32']) expect(model).toContain(k);
+          expect(model).not.toMatch(/bnn_(conv2d|dense|prelu|add|binarize)_f32/);
+          const run = spawnSync('make', ['-C', out, 'run'], { encoding: 'utf8', timeout: 300_000 });
+          expect(run.stdout).toMatch(/^PASS 3\/3$/m);
+          expect(run.status).toBe(0);
+          console.log(`[resnet int8] QEMU ${v.board}: ${run.stdout.split('\n').filter((l) => /^(PASS|stack)/.test(l)).join('; ')}`);
+        },
+      );
     });
   }
 

@@ -1,6 +1,7 @@
 // Scratch sizes have one truth per kernel: its C companion bnn_<kernel>_scratch_words(params). The generator's
 // planner computes the same figure in TS to lay out the arena; here both are compared for many shapes and every
-// kernel that takes scratch (qconv2d, plain and codebook _ref, lanes, slice in all its modes, bdense), all models
+// kernel that takes scratch (qconv2d and its int8 rows, plain and codebook _ref, lanes, slice in all its modes, bdense,
+// the int8 path's fused variants), all models
 // linked into one host program (one prefix each) built with -DBNN_SCRATCH_CHECK.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { emitModel, type EmitOptions, type ModelInfo } from '../generator/src/emit/model-c.ts';
 import type { Model } from '../generator/src/model/ir.ts';
-import { randomModel } from '../generator/src/model/random.ts';
+import { randomInput, randomModel } from '../generator/src/model/random.ts';
+import { calibrate, quantizeInt8 } from '../generator/src/quantize/index.ts';
+import { residualFloatModel } from './fixtures/residual-float.ts';
 import { haveTool, runTool } from '../generator/src/toolchain/tools.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bnn-scratch-'));
@@ -32,6 +35,12 @@ function cases(): Case[] {
         }
       }
     }
+  }
+  // The int8 path's fused kernels (qconv2d rows with and without a pool, bconv2d with a requant: lanes and _ref).
+  for (let seed = 1; seed <= 6; seed++) {
+    const float = residualFloatModel(300 + seed);
+    const calib = Array.from({ length: 4 }, (_, k) => randomInput(float, k + 1));
+    out.push({ model: quantizeInt8(float, calibrate(float, calib)).model, opts: { kernels: seed % 2 ? 'auto' : 'ref' } });
   }
   return out;
 }

@@ -32,7 +32,7 @@ export function loadOptions(f: ImportFlags): LoadOptions {
 export interface LoadedModel {
   model: Model;
   float: Model;
-  int8?: { calibration: Calibration; stored: Map<string, StoredTensor> };
+  int8?: { calibration: Calibration; stored: Map<string, StoredTensor>; inputs: Input[] };
 }
 
 /** The named model, or the shipped example; --stem int8 / --quantize int8 applied. */
@@ -47,7 +47,7 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
     progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
     const calibration = calibrate(float, inputs);
     const q = quantizeInt8(float, calibration);
-    return { model: q.model, float, int8: { calibration, stored: q.stored } };
+    return { model: q.model, float, int8: { calibration, stored: q.stored, inputs } };
   }
   return { model: f.stem === 'int8' ? integerStem(float) : float, float };
 }

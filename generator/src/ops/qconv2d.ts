@@ -103,7 +103,8 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
-    scratchBytes: 4 * (pairs + Math.ceil((l.outChannels * OW) / 4)),
+    // The patch's pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
+    scratchBytes: 4 * (pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW) / 4)),
     runtime: ['bnn_qconv2d_rows.c', 'bnn_requant.c'],
     why: `int16-pair dot products${ctx.dsp ? ' (SMLAD)' : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };

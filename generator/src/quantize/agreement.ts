@@ -9,6 +9,8 @@ export interface Agreement {
   inputs: number;
   /** Inputs whose int8 argmax equals the float model's. */
   argmaxAgree: number;
+  /** Of the inputs, how many are also calibration inputs (equal bytes): 0 for a disjoint measurement. */
+  seenInCalibration: number;
   /** 10 log10(sum f^2 / sum (f - q)^2) over all inputs, in dB (Infinity when equal). */
   scoresSnrDb: number;
   /** Per stored int8 map, in model order. */
@@ -17,7 +19,9 @@ export interface Agreement {
 
 const snr = (signal: number, noise: number) => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
 
-export function agreement(float: Model, int8: Model, stored: Map<string, StoredTensor>, inputs: (Uint8Array | Int8Array)[]): Agreement {
+export function agreement(float: Model, int8: Model, stored: Map<string, StoredTensor>, inputs: (Uint8Array | Int8Array)[], calibration: (Uint8Array | Int8Array)[] = []): Agreement {
+  const key = (x: Uint8Array | Int8Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+  const seen = new Set(calibration.map(key));
   const floatAt = new Map(float.layers.map((l, i) => [l.output, i]));
   const int8At = new Map(int8.layers.map((l, i) => [l.output, i]));
   const names = [...stored.keys()].filter((t) => floatAt.has(t) && int8At.has(t));
@@ -45,6 +49,7 @@ export function agreement(float: Model, int8: Model, stored: Map<string, StoredT
   return {
     inputs: inputs.length,
     argmaxAgree: agree,
+    seenInCalibration: inputs.filter((x) => seen.has(key(x))).length,
     scoresSnrDb: snr(sigS, noiseS),
     layers: names.map((t) => {
       const g = stored.get(t)!;
@@ -59,7 +64,7 @@ const db = (v: number) => (v === Infinity ? 'exact' : `${v.toFixed(1)} dB`);
 export function formatAgreement(a: Agreement, calibrationInputs: number): string[] {
   const pct = a.inputs ? ((100 * a.argmaxAgree) / a.inputs).toFixed(1) : '-';
   const lines = [
-    `int8 path: calibrated on ${calibrationInputs} input${calibrationInputs === 1 ? '' : 's'}; on ${a.inputs} other input${a.inputs === 1 ? '' : 's'} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
+    `int8 path: calibrated on ${calibrationInputs} input${calibrationInputs === 1 ? '' : 's'}; on ${a.inputs} ${a.seenInCalibration ? '' : 'other '}input${a.inputs === 1 ? '' : 's'}${a.seenInCalibration ? ` (${a.seenInCalibration} of them calibration inputs: not a disjoint measurement)` : ''} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
   ];
   if (a.inputs === 0) lines.push('  (no inputs left for agreement: give more than the calibration inputs)');
   for (const l of a.layers) lines.push(`  ${l.tensor}: range [${l.min.toPrecision(4)}, ${l.max.toPrecision(4)}], scale ${l.scale.toPrecision(4)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);

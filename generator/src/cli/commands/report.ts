@@ -41,5 +41,5 @@ export function agreementOn(loaded: ReturnType<typeof loadedModel>, files: strin
   const given = readAllInputs(files, loaded.float);
   const inputs = given.length ? given : Array.from({ length: 32 }, (_, k) => randomInput(loaded.float, 1000 + k));
   const from = given.length ? (files ?? []).join(', ') : '32 seeded random inputs (synthetic; give yours with --input)';
-  return { agreement: agreement(loaded.float, loaded.model, loaded.int8!.stored, inputs), from };
+  return { agreement: agreement(loaded.float, loaded.model, loaded.int8!.stored, inputs, loaded.int8!.inputs), from };
 }
