@@ -24,76 +24,33 @@ void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out)
     }
 }
 
-void bnn_maxpool_f32_f32(const bnn_window_t *g, const float *in, float *out)
-{
-    for (uint32_t c = 0; c < g->in_c; c++) {
-        for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            for (uint32_t ox = 0; ox < g->out_w; ox++) {
-                int first = 1;
-                float m = 0.0f;
-                for (uint32_t ky = 0; ky < g->kh; ky++) {
-                    int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
-                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                    for (uint32_t kx = 0; kx < g->kw; kx++) {
-                        int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
-                        if (ix < 0 || ix >= (int32_t)g->in_w) continue;
-                        float v = in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix];
-                        if (first || v > m) m = v;
-                        first = 0;
-                    }
-                }
-                out[((size_t)c * g->out_h + oy) * g->out_w + ox] = m;
-            }
-        }
+/* Float, int8 and int32 maps: the first valid tap starts the max, so a padded tap never wins (on int8 it is never
+ * -128 nor the zero point). */
+#define BNN_DEFINE_MAXPOOL(NAME, T)                                                                         \
+    void NAME(const bnn_window_t *g, const T *in, T *out)                                                   \
+    {                                                                                                       \
+        for (uint32_t c = 0; c < g->in_c; c++) {                                                            \
+            for (uint32_t oy = 0; oy < g->out_h; oy++) {                                                    \
+                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                                \
+                    int first = 1;                                                                          \
+                    T m = 0;                                                                                \
+                    for (uint32_t ky = 0; ky < g->kh; ky++) {                                               \
+                        int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;                               \
+                        if (iy < 0 || iy >= (int32_t)g->in_h) continue;                                     \
+                        for (uint32_t kx = 0; kx < g->kw; kx++) {                                           \
+                            int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;                          \
+                            if (ix < 0 || ix >= (int32_t)g->in_w) continue;                                 \
+                            T v = in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix];        \
+                            if (first || v > m) m = v;                                                      \
+                            first = 0;                                                                      \
+                        }                                                                                   \
+                    }                                                                                       \
+                    out[((size_t)c * g->out_h + oy) * g->out_w + ox] = m;                                   \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
     }
-}
 
-/* int8 and int32 maps: the same scan as float (the first valid tap starts the max), so a padded tap never wins, and
- * on int8 it is never -128 nor the zero point. */
-void bnn_maxpool_s8_s8(const bnn_window_t *g, const int8_t *in, int8_t *out)
-{
-    for (uint32_t c = 0; c < g->in_c; c++) {
-        for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            for (uint32_t ox = 0; ox < g->out_w; ox++) {
-                int first = 1;
-                int8_t m = 0;
-                for (uint32_t ky = 0; ky < g->kh; ky++) {
-                    int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
-                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                    for (uint32_t kx = 0; kx < g->kw; kx++) {
-                        int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
-                        if (ix < 0 || ix >= (int32_t)g->in_w) continue;
-                        int8_t v = in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix];
-                        if (first || v > m) m = v;
-                        first = 0;
-                    }
-                }
-                out[((size_t)c * g->out_h + oy) * g->out_w + ox] = m;
-            }
-        }
-    }
-}
-
-void bnn_maxpool_s32_s32(const bnn_window_t *g, const int32_t *in, int32_t *out)
-{
-    for (uint32_t c = 0; c < g->in_c; c++) {
-        for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            for (uint32_t ox = 0; ox < g->out_w; ox++) {
-                int first = 1;
-                int32_t m = 0;
-                for (uint32_t ky = 0; ky < g->kh; ky++) {
-                    int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
-                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                    for (uint32_t kx = 0; kx < g->kw; kx++) {
-                        int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
-                        if (ix < 0 || ix >= (int32_t)g->in_w) continue;
-                        int32_t v = in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix];
-                        if (first || v > m) m = v;
-                        first = 0;
-                    }
-                }
-                out[((size_t)c * g->out_h + oy) * g->out_w + ox] = m;
-            }
-        }
-    }
-}
+BNN_DEFINE_MAXPOOL(bnn_maxpool_f32_f32, float)
+BNN_DEFINE_MAXPOOL(bnn_maxpool_s8_s8, int8_t)
+BNN_DEFINE_MAXPOOL(bnn_maxpool_s32_s32, int32_t)

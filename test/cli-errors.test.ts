@@ -136,3 +136,38 @@ describe('messages that used to mislead', () => {
     expectError(cli('report', 'dir.json'), /cannot read model 'dir.json': is a folder \(EISDIR\)/);
   });
 });
+
+describe('--quantize int8 and its calibration inputs', () => {
+  const P0 = { top: 0, left: 0, bottom: 0, right: 0 };
+  const calib = join(work, 'calib.npy');
+  writeFileSync(calib, npy(new Uint8Array(4 * 28 * 28).map((_, i) => (i * 37) % 256), [4, 1, 28, 28]));
+  const wrongShape = join(work, 'calib-wrong.npy');
+  writeFileSync(wrongShape, npy(new Uint8Array(2 * 3 * 8 * 8), [2, 3, 8, 8]));
+
+  it('flags that do not go together, a missing or wrong calibration file: one line each, nothing written', () => {
+    expectError(cli('--quantize', 'int8', '-o', 'q1'), /--quantize int8: give the calibration inputs with --calibrate FILE/);
+    expectError(cli('--calibrate', calib, '-o', 'q2'), /--calibrate: only with --quantize int8/);
+    expectError(cli('--quantize', 'int8', '--calibrate', join(work, 'missing.npy'), '-o', 'q3'), /--calibrate: cannot read input '.*missing\.npy'/);
+    expectError(cli('--quantize', 'int8', '--calibrate', wrongShape, '-o', 'q4'), /--calibrate: .*calib-wrong\.npy: shape \[2,3,8,8\] does not hold inputs of shape \[1, 28, 28\]/);
+    expectError(cli('--quantize', 'int8', '--calibrate', calib, '--stem', 'int8', '-o', 'q5'), /--quantize int8 already makes the stem integer/);
+    for (const d of ['q1', 'q2', 'q3', 'q4', 'q5']) expect(existsSync(join(work, d))).toBe(false);
+  });
+
+  it('an op the int8 path does not take (softmax on real scores) is named with its layer', () => {
+    const path = join(work, 'softmax', 'model.json');
+    mkdirSync(join(work, 'softmax'), { recursive: true });
+    writeModel({
+      name: 'softmax',
+      input: { shape: [1, 28, 28], dtype: 'u8', zeroPoint: 0, scale: Float32Array.from([1 / 255]), bias: Float32Array.from([0]) },
+      layers: [
+        { op: 'conv2d', name: 'c', inputs: ['input'], output: 'c', outChannels: 2, kernel: [1, 1], stride: [1, 1], pad: P0, weights: Float32Array.from([1, -1]), bias: Float32Array.from([0, 0.5]) },
+        { op: 'globalavgpool', name: 'g', inputs: ['c'], output: 'g' },
+        { op: 'dense', name: 'd', inputs: ['g'], output: 'd', outFeatures: 3, weights: Float32Array.from([1, 0, 0, 1, 1, 1]), bias: Float32Array.from([0, 0, 0]) },
+        { op: 'softmax', name: 'probs', inputs: ['d'], output: 'p', log: false },
+      ],
+      output: 'p',
+    }, path);
+    expectError(cli(path, '--quantize', 'int8', '--calibrate', calib, '-o', 'q6'), /--quantize int8: layers\[3\] \(probs\): softmax on real values is not on the int8 path/);
+    expect(existsSync(join(work, 'q6'))).toBe(false);
+  });
+});

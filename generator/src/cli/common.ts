@@ -43,13 +43,23 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
   progress?.phase(`reading ${path ?? 'the example model'}`);
   const float = loadModel(path ?? DEFAULT_MODEL, loadOptions(f));
   if (f.quantize === 'int8') {
-    const inputs = readInputs(f.calibrate!, float);
+    const inputs = calibrationInputs(f.calibrate!, float);
     progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
     const calibration = calibrate(float, inputs);
     const q = quantizeInt8(float, calibration);
     return { model: q.model, float, int8: { calibration, stored: q.stored, inputs } };
   }
   return { model: f.stem === 'int8' ? integerStem(float) : float, float };
+}
+
+/** --calibrate's inputs; a bad file is named as the calibration file. */
+function calibrationInputs(path: string, model: Model): Input[] {
+  try {
+    return readInputs(path, model);
+  } catch (e) {
+    if (e instanceof BnnError) throw new BnnError(`--calibrate: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The named model, or the shipped example, as the flags make it. */

@@ -58,6 +58,7 @@ function approximationNote(modelPath: string | undefined, f: GenerateFlags, load
 
 export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
   const t0 = performance.now();
+  if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
   const loaded = loadedModel(modelPath, { ...f, stem: 'float' }, io.progress);
   const exported = loaded.float;
   // --stem int8: the integer stem replaces the float one; --quantize int8: the whole integer model.
