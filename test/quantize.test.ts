@@ -139,6 +139,12 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
       const stored = c.emitted.info.layers.filter((l) => l.outOffset !== null && l.output.dtype === 'i32' && l.output.shape[1] * l.output.shape[2] > 1);
       expect(stored.map((l) => l.name), c.model.name).toEqual([]);
     }
+    // An accumulator's threshold (the tiny stem: qconv2d -> threshold) runs as the conv's own thresholded kernel.
+    const tiny = tinyStemModel();
+    const tq = quantizeInt8(tiny, calibrate(tiny, [Uint8Array.from([0, 50, 100, 255])])).model;
+    const te = emitModel(tq, { prefix: 'qtiny_', kernels: 'auto' });
+    expect(te.info.layers.map((l) => l.kernel).slice(0, 2)).toEqual(['bnn_qconv2d_u8_b1_thr', '(fused into 0)']);
+    some.push({ model: tq, emitted: te });
     const files: Record<string, string> = {};
     for (const c of some) Object.assign(files, c.emitted.files);
     const engine = await WasmEngine.load(await buildWasm({ files, models: some.map((c) => ({ prefix: c.emitted.info.prefix })) }));

@@ -12,6 +12,7 @@ import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThre
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
 import type { MaxPoolLayer } from './maxpool.ts';
 import { requantIncreasing, requantStruct, type RequantLayer } from './requant.ts';
+import type { ThresholdLayer } from './threshold.ts';
 import type { Lowering, LowerContext, OpDef } from './types.ts';
 
 export interface QConv2dLayer extends LayerBase {
@@ -110,6 +111,41 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   };
 }
 
+function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
+  // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
+  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX) {
+    const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
+    const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
+    return {
+      kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_b1_thr' : 'bnn_qconv2d_s8_b1_thr',
+      params: { type: 'bnn_qconv2d_thr_params_t', value: { fields: [
+        { name: 'g', value: windowStruct(x, ctx.output, l) },
+        { name: 'wt', value: ctx.table('wt', 'int32_t', qthrRecords(l, x.shape[0]), 'int') },
+        { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
+      ] } },
+      args: ['params', 'in', 'out'],
+      scratchBytes: 0,
+      runtime: ['bnn_qconv2d_thr.c'],
+      why: `bias, threshold and flip folded into one record per channel (${path}${taps === 9 && ctx.dsp ? ', SMLAD' : ''})`,
+    };
+  }
+  return {
+    kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
+    params: { type: 'bnn_qconv2d_params_t', value: { fields: [
+      { name: 'g', value: windowStruct(x, ctx.output, l) },
+      { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
+      { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
+      { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
+      { name: 'out', value: outputStruct(ctx, l.threshold) },
+    ] } },
+    args: ['params', 'in', 'out', 'scratch'],
+    scratchBytes: 4 * l.outChannels,
+    runtime: ['bnn_qconv2d.c', 'bnn_output.c', 'bnn_requant.c'],
+  };
+}
+
 export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   op: 'qconv2d',
   arity: 1,
@@ -164,47 +200,16 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     }
     return applyThreshold(acc, [O, OH, OW], l.threshold) satisfies Tensor;
   },
-  lower(l, ctx) {
-    const x = ctx.inputs[0];
-    const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
-    // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
-    if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX) {
-      const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
-      const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
-      return {
-        kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_b1_thr' : 'bnn_qconv2d_s8_b1_thr',
-        params: { type: 'bnn_qconv2d_thr_params_t', value: { fields: [
-          { name: 'g', value: windowStruct(x, ctx.output, l) },
-          { name: 'wt', value: ctx.table('wt', 'int32_t', qthrRecords(l, x.shape[0]), 'int') },
-          { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
-        ] } },
-        args: ['params', 'in', 'out'],
-        scratchBytes: 0,
-        runtime: ['bnn_qconv2d_thr.c'],
-        why: `bias, threshold and flip folded into one record per channel (${path}${taps === 9 && ctx.dsp ? ', SMLAD' : ''})`,
-      };
-    }
-    return {
-      kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
-      params: { type: 'bnn_qconv2d_params_t', value: { fields: [
-        { name: 'g', value: windowStruct(x, ctx.output, l) },
-        { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
-        { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
-        { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
-        { name: 'out', value: outputStruct(ctx, l.threshold) },
-      ] } },
-      args: ['params', 'in', 'out', 'scratch'],
-      scratchBytes: 4 * l.outChannels,
-      runtime: ['bnn_qconv2d.c', 'bnn_output.c', 'bnn_requant.c'],
-    };
-  },
+  lower: lowerQConv2d,
   // The int8 path's convs: requantised (and max pooled) as the rows are made.
   fuses: {
     chains: [
       [{ op: 'maxpool', when: (h) => !(h as QConv2dLayer).threshold }, { op: 'requant', when: (_h, m) => requantIncreasing(m as RequantLayer) }],
       [{ op: 'requant', when: (h, m) => !(h as QConv2dLayer).threshold && m.inputs.length === 1 }],
+      // The int8 path's threshold of an accumulator is the layer's own threshold (same rule, docs/semantics.md §7).
+      [{ op: 'threshold', when: (h) => !(h as QConv2dLayer).threshold }],
     ],
-    lower: lowerRows,
+    lower: (l, members, ctx) => (members[0].op === 'threshold' ? lowerQConv2d({ ...l, threshold: (members[0] as ThresholdLayer).threshold }, ctx) : lowerRows(l, members, ctx)),
   },
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
   bits: (l) => ({ int: 8 * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),

@@ -15,6 +15,7 @@ import type { OpDef } from '../types.ts';
 import type { MaxPoolLayer } from '../maxpool.ts';
 import { lowerBConv2d, lowerBConv2dPooled, lowerBConv2dRequant } from './lower.ts';
 import type { RequantLayer } from '../requant.ts';
+import type { ThresholdLayer } from '../threshold.ts';
 import { bconv2dReference } from './reference.ts';
 
 export interface CodebookWeights {
@@ -122,8 +123,17 @@ export const bconv2d: OpDef<BConv2dLayer, typeof schema> = {
   // bconv2d -> requant (the int8 path's residual block: accumulator + skip -> RPReLU -> int8): one kernel, the int32
   // map never stored.
   fuses: {
-    chains: [[{ op: 'maxpool', when: (head) => (head as BConv2dLayer).threshold !== undefined }], [{ op: 'requant', when: (head) => (head as BConv2dLayer).threshold === undefined }]],
-    lower: (l, [next], ctx) => (next.op === 'maxpool' ? lowerBConv2dPooled(l, next as MaxPoolLayer, ctx) : lowerBConv2dRequant(l, next as RequantLayer, ctx)),
+    chains: [
+      [{ op: 'maxpool', when: (head) => (head as BConv2dLayer).threshold !== undefined }],
+      [{ op: 'requant', when: (head) => (head as BConv2dLayer).threshold === undefined }],
+      // The int8 path's threshold of an accumulator is the layer's own threshold (same rule, docs/semantics.md §7).
+      [{ op: 'threshold', when: (head) => (head as BConv2dLayer).threshold === undefined }],
+    ],
+    lower: (l, [next], ctx) => {
+      if (next.op === 'maxpool') return lowerBConv2dPooled(l, next as MaxPoolLayer, ctx);
+      if (next.op === 'threshold') return lowerBConv2d({ ...l, threshold: (next as ThresholdLayer).threshold }, ctx);
+      return lowerBConv2dRequant(l, next as RequantLayer, ctx);
+    },
   },
   cost: (l, [x], out) => ({ binaryMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1], realMacs: 0 }),
   bits(l) {
