@@ -82,6 +82,57 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     }
 }
 
+/* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
+ * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
+ * unit), with skip[lane_at[i]] as the second input. */
+static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+                                     int8_t *out, const void *skip, int kind, int prelu)
+{
+#define BNN_LANES_RQ(AT, ACC)                                                                                        \
+    if ((AT) != 0xFFFFFFFFu) {                                                                                      \
+        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
+        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
+        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
+    }
+    for (uint32_t j = 0; j < 16u; j++) {
+        const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];
+        BNN_LANES_RQ(at0, 2 * (int32_t)(v & 0xFFFFu) - cnv[2u * j])
+        BNN_LANES_RQ(at1, 2 * (int32_t)(v >> 16) - cnv[2u * j + 1u])
+    }
+#undef BNN_LANES_RQ
+}
+
+/* Output channel o's lanes through the fused requant p->out.rq; out and skip (when given) from the unit's origin
+ * (base: that origin in the skip map's elements). |acc| <= 9 * in_c (2 * matches - valid taps * in_c), so the fast
+ * form applies unless the channel's constants or an int32 skip map's range rule it out. */
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
+                              const uint32_t *lane_at, int8_t *out, const void *skip, size_t base)
+{
+    const int kind = skip == NULL ? 0 : (p->out.skip_s32 ? 2 : 1);
+    const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
+    bnn_requant_chan_t k;
+    bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
+    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, kind == 0 ? 0u : (kind == 1 ? 128u : 0x80000000u))) {
+        if (k.prelu) {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 1);
+        } else {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 0);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 0);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 0);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < 32u; i++) {
+        const uint32_t at = lane_at[i];
+        if (at == 0xFFFFFFFFu) continue;
+        const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+        const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
+        out[at] = bnn_requant_apply(&k, acc, b);
+    }
+}
+
 /* One column tile: output columns x0 .. x0 + TW - 1 of every row (row bit b = input column X0 + b). */
 static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, const void *skip,
                            uint32_t *scratch, uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
@@ -212,15 +263,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             if (p->out.rq.mult != NULL) {
                 /* A fused requant: int8 out, the skip map's element as its second input (docs/semantics.md §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
-                bnn_requant_chan_t k;
-                bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
-                for (uint32_t i = 0; i < 32u; i++) {
-                    const uint32_t at = lane_at[i];
-                    if (at == 0xFFFFFFFFu) continue;
-                    const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
-                    const int32_t b = skip == NULL ? 0 : (p->out.skip_s32 ? ((const int32_t *)skip)[base + at] : (int32_t)((const int8_t *)skip)[base + at]);
-                    ((int8_t *)out)[base + at] = bnn_requant_apply(&k, acc, b);
-                }
+                bnn_lanes_requant(p, o, ho, cnv, lane_at, (int8_t *)out + base, skip, base);
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {

@@ -4,13 +4,19 @@
  *
  * Per output position the patch (q - zero_point for every tap, 0 for padded taps, in (c, ky, kx) order, padded to an
  * even count) is built once as int16 pairs; every output channel's sum is then a dot product of int16 pairs with its
- * weight pairs: SMLAD on cores with the DSP extension, two multiplies elsewhere. Each product is an int8 weight times
- * a value of magnitude <= 255 and the sum is exact in int32 (the generator checks taps * 127 * 255 < 2^31), so every
- * path gives the reference's accumulator.
+ * weight pairs: SMLAD on cores with the DSP extension, two multiplies elsewhere. Positions go two at a time (their
+ * patches interleaved) and channels four at a time (their weights interleaved), so each weight word loaded serves two
+ * positions and each patch word four channels. Each product is an int8 weight times a value of magnitude <= 255 and
+ * the sum is exact in int32 (the generator checks taps * 127 * 255 < 2^31), so every path gives the reference's
+ * accumulator.
  *
- * Pooling after the requant equals the reference's requant after pooling the accumulators: the requant is
- * non-decreasing in the accumulator (one input, every multiplier > 0, no PReLU: the generator fuses only then), and a
- * window's max is over its valid taps, each of which is >= -128, the value the pooled map starts from. */
+ * With a pool, each conv row's horizontal window maxima are taken on the accumulators and only those are requantised,
+ * then max pooled into the pooled rows whose windows hold the row. This equals the reference's requant after pooling
+ * the accumulators: the requant is non-decreasing in the accumulator (one input, every multiplier > 0, no PReLU: the
+ * generator fuses only then), so it commutes with max, and a window's max is over its valid taps, each of which is
+ * >= -128, the value the pooled map starts from. */
+#include <string.h>
+
 #include "bnn_runtime.h"
 #if BNN_ARCH_DSP
 #include <arm_acle.h>
@@ -22,36 +28,72 @@
 #define BNN_MAC2(acc, w, x) ((acc) += (int32_t)(int16_t)((w) & 0xFFFFu) * (int16_t)((x) & 0xFFFFu) + (int32_t)(int16_t)((w) >> 16) * (int16_t)((x) >> 16))
 #endif
 
-/* The accumulators of one position for every output channel: four channels share each load of the patch. */
-static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *patch, int32_t *acc, uint32_t stride)
-{
-    const uint32_t O = p->g.out_c, P = p->pairs;
-    uint32_t o = 0;
-    for (; o + 4u <= O; o += 4u) {
-        const uint32_t *w0 = p->wt + (size_t)o * P, *w1 = w0 + P, *w2 = w1 + P, *w3 = w2 + P;
-        int32_t a0 = p->bias[o], a1 = p->bias[o + 1u], a2 = p->bias[o + 2u], a3 = p->bias[o + 3u];
-        for (uint32_t k = 0; k < P; k++) {
-            const uint32_t x = patch[k];
-            BNN_MAC2(a0, w0[k], x);
-            BNN_MAC2(a1, w1[k], x);
-            BNN_MAC2(a2, w2[k], x);
-            BNN_MAC2(a3, w3[k], x);
-        }
-        acc[o * stride] = a0;
-        acc[(o + 1u) * stride] = a1;
-        acc[(o + 2u) * stride] = a2;
-        acc[(o + 3u) * stride] = a3;
+/* Two positions' dot products of four channels: A's pair k is patch[2k], B's patch[2k + 1]; w the four channels'
+ * interleaved weights. Each weight word serves both positions. */
+#define BNN_QROWS_STEP4(X, W)                                                                                      \
+    {                                                                                                              \
+        const uint32_t xa = (X)[0], xb = (X)[1];                                                                   \
+        uint32_t t;                                                                                                \
+        t = (W)[0]; BNN_MAC2(a0, t, xa); BNN_MAC2(b0, t, xb);                                                      \
+        t = (W)[1]; BNN_MAC2(a1, t, xa); BNN_MAC2(b1, t, xb);                                                      \
+        t = (W)[2]; BNN_MAC2(a2, t, xa); BNN_MAC2(b2, t, xb);                                                      \
+        t = (W)[3]; BNN_MAC2(a3, t, xa); BNN_MAC2(b3, t, xb);                                                      \
     }
-    for (; o < O; o++) {
-        const uint32_t *w = p->wt + (size_t)o * P;
-        int32_t a = p->bias[o];
-        for (uint32_t k = 0; k < P; k++) BNN_MAC2(a, w[k], patch[k]);
-        acc[o * stride] = a;
+
+/* The accumulators of two neighbouring positions A and B (their patches interleaved by pair) for every output
+ * channel: acc[o * stride] for A and, when two, acc[o * stride + 1] for B. The weights of channels 4g..4g + 3
+ * (g < O / 4) are interleaved by pair, wt[(g * pairs + k) * 4 + j] = pair k of channel 4g + j, so each pass over the
+ * patches reads each weight word once for two positions; the O % 4 last channels follow, one row each. */
+static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *patch, int32_t *acc, uint32_t stride, int two)
+{
+    const uint32_t O = p->g.out_c, P = p->pairs, O4 = O & ~3u;
+    const uint32_t *w = p->wt;
+    const uint32_t *const pe = patch + 2u * (P & ~1u);
+    for (uint32_t o = 0; o < O4; o += 4u) {
+        int32_t a0 = p->bias[o], a1 = p->bias[o + 1u], a2 = p->bias[o + 2u], a3 = p->bias[o + 3u];
+        int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+        const uint32_t *x = patch;
+        for (; x < pe; x += 4, w += 8) {
+            BNN_QROWS_STEP4(x, w)
+            BNN_QROWS_STEP4(x + 2, w + 4)
+        }
+        if (P & 1u) {
+            BNN_QROWS_STEP4(x, w)
+            w += 4;
+        }
+        int32_t *y = acc + (size_t)o * stride;
+        y[0] = a0;
+        y[stride] = a1;
+        y[2u * stride] = a2;
+        y[3u * stride] = a3;
+        if (two) {
+            y[1] = b0;
+            y[stride + 1u] = b1;
+            y[2u * stride + 1u] = b2;
+            y[3u * stride + 1u] = b3;
+        }
+    }
+    for (uint32_t o = O4; o < O; o++, w += P) {
+        int32_t a = p->bias[o], b = a;
+        for (uint32_t k = 0; k < P; k++) {
+            BNN_MAC2(a, w[k], patch[2u * k]);
+            BNN_MAC2(b, w[k], patch[2u * k + 1u]);
+        }
+        acc[(size_t)o * stride] = a;
+        if (two) acc[(size_t)o * stride + 1u] = b;
     }
 }
 
-/* The patch of output position (oy, ox) as int16 pairs: a window inside the map reads every tap at its offset from
- * the window's corner (off[], set once per call); one that overlaps the padding checks each tap. */
+/* One pair of patch values a - zp (low half), b - zp (high half), each in -255..255. */
+#if BNN_ARCH_DSP
+#define BNN_QROWS_PAIR(a, b, zz) __ssub16((uint32_t)(uint16_t)(a) | ((uint32_t)(b) << 16), (zz))
+#else
+#define BNN_QROWS_PAIR(a, b, zz) ((uint32_t)(uint16_t)((a) - zp) | ((uint32_t)((b) - zp) << 16))
+#endif
+
+/* The patch of output position (oy, ox) as int16 pairs into slot `slot` (0, 1) of the interleaved patches: pair k at
+ * patch[2k + slot] (the caller passes patch + slot). A window inside the map reads every tap at its offset from the
+ * window's corner (off[], set once per call); one that overlaps the padding goes by kernel rows, 0 for a padded tap. */
 #define BNN_QROWS_PATCH(IN_T)                                                                               \
     static void bnn_qrows_patch_##IN_T(const bnn_qconv2d_rows_params_t *p, const IN_T *in, uint32_t oy, uint32_t ox, const int32_t *off, uint32_t *patch) \
     {                                                                                                       \
@@ -59,104 +101,227 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
         const int32_t y0 = (int32_t)(oy * g->sh) - g->pad_top, x0 = (int32_t)(ox * g->sw) - g->pad_left;    \
         const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;                                            \
         const int32_t zp = p->zero_point;                                                                   \
+        const uint32_t zz = (uint32_t)(uint16_t)zp * 0x10001u;                                              \
+        (void)zz;                                                                                           \
         if (y0 >= 0 && x0 >= 0 && y0 + g->kh <= g->in_h && x0 + g->kw <= g->in_w) {                        \
             const IN_T *base = in + (size_t)y0 * g->in_w + (uint32_t)x0;                                    \
-            uint32_t t = 0;                                                                                 \
-            for (; t + 2u <= taps; t += 2u)                                                                 \
-                patch[t >> 1] = (uint16_t)(int16_t)((int32_t)base[off[t]] - zp) | ((uint32_t)(uint16_t)(int16_t)((int32_t)base[off[t + 1u]] - zp) << 16); \
-            if (t < taps) patch[t >> 1] = (uint16_t)(int16_t)((int32_t)base[off[t]] - zp);                 \
+            const int32_t *o = off, *const oe = off + (taps & ~1u);                                         \
+            uint32_t *d = patch;                                                                            \
+            for (; o < oe; o += 2, d += 2) {                                                                \
+                const int32_t a = base[o[0]], b = base[o[1]];                                               \
+                *d = BNN_QROWS_PAIR(a, b, zz);                                                              \
+            }                                                                                               \
+            if (taps & 1u) *d = (uint16_t)((int32_t)base[o[0]] - zp);                                      \
             return;                                                                                         \
         }                                                                                                   \
-        int16_t v[2] = {0, 0};                                                                              \
-        uint32_t t = 0;                                                                                     \
+        uint32_t lo = 0, t = 0;                                                                             \
+        const int32_t kw = g->kw, W = g->in_w;                                                              \
         for (uint32_t c = 0; c < g->in_c; c++)                                                              \
             for (uint32_t ky = 0; ky < g->kh; ky++) {                                                       \
                 const int32_t iy = y0 + (int32_t)ky;                                                        \
-                for (uint32_t kx = 0; kx < g->kw; kx++, t++) {                                              \
-                    const int32_t ix = x0 + (int32_t)kx;                                                    \
-                    int32_t q = 0;                                                                          \
-                    if (iy >= 0 && iy < (int32_t)g->in_h && ix >= 0 && ix < (int32_t)g->in_w)               \
-                        q = (int32_t)in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix] - zp; \
-                    v[t & 1u] = (int16_t)q;                                                                 \
-                    if (t & 1u) patch[t >> 1] = (uint16_t)v[0] | ((uint32_t)(uint16_t)v[1] << 16);          \
+                const int rowin = iy >= 0 && iy < (int32_t)g->in_h;                                         \
+                const IN_T *r = in + ((size_t)c * g->in_h + (uint32_t)(rowin ? iy : 0)) * g->in_w;          \
+                for (int32_t kx = 0; kx < kw; kx++, t++) {                                                  \
+                    const int32_t ix = x0 + kx;                                                             \
+                    const uint32_t q = rowin && ix >= 0 && ix < W ? (uint16_t)((int32_t)r[ix] - zp) : 0u;   \
+                    if (t & 1u) patch[t - 1u] = lo | (q << 16);                                             \
+                    else lo = q;                                                                            \
                 }                                                                                           \
             }                                                                                               \
-        if (t & 1u) patch[t >> 1] = (uint16_t)v[0];                                                         \
+        if (t & 1u) patch[t - 1u] = lo;                                                                     \
     }
 BNN_QROWS_PATCH(uint8_t)
 BNN_QROWS_PATCH(int8_t)
 
-/* Scratch layout: the patch's int16 pairs, the taps' offsets, one row of accumulators [out_c][out_w], one requantised
- * row (int8). */
+/* The patches of positions ox (slot 0) and oxb (slot 1) of row oy: when both windows lie inside the map, one pass
+ * reads each tap's offset once for the two (oxb's window is (oxb - ox) * sw columns further); else one by one. */
+#define BNN_QROWS_PATCH2(IN_T)                                                                              \
+    static void bnn_qrows_patch2_##IN_T(const bnn_qconv2d_rows_params_t *p, const IN_T *in, uint32_t oy, uint32_t ox, uint32_t oxb, const int32_t *off, uint32_t *patch) \
+    {                                                                                                       \
+        const bnn_window_t *g = &p->g;                                                                      \
+        const int32_t y0 = (int32_t)(oy * g->sh) - g->pad_top, x0 = (int32_t)(ox * g->sw) - g->pad_left;    \
+        const int32_t x1 = (int32_t)(oxb * g->sw) - g->pad_left;                                            \
+        if (y0 < 0 || x0 < 0 || y0 + g->kh > g->in_h || x1 + g->kw > g->in_w) {                             \
+            bnn_qrows_patch_##IN_T(p, in, oy, ox, off, patch);                                              \
+            bnn_qrows_patch_##IN_T(p, in, oy, oxb, off, patch + 1);                                         \
+            return;                                                                                         \
+        }                                                                                                   \
+        const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;                                            \
+        const int32_t zp = p->zero_point;                                                                   \
+        const uint32_t zz = (uint32_t)(uint16_t)zp * 0x10001u;                                              \
+        (void)zz;                                                                                           \
+        const IN_T *ba = in + (size_t)y0 * g->in_w + (uint32_t)x0, *bb = ba + (x1 - x0);                    \
+        const int32_t *o = off, *const oe = off + (taps & ~1u);                                             \
+        uint32_t *d = patch;                                                                                \
+        for (; o < oe; o += 2, d += 2) {                                                                    \
+            const int32_t o0 = o[0], o1 = o[1];                                                             \
+            const int32_t a0 = ba[o0], a1 = ba[o1], b0 = bb[o0], b1 = bb[o1];                               \
+            d[0] = BNN_QROWS_PAIR(a0, a1, zz);                                                              \
+            d[1] = BNN_QROWS_PAIR(b0, b1, zz);                                                              \
+        }                                                                                                   \
+        if (taps & 1u) {                                                                                    \
+            d[0] = (uint16_t)((int32_t)ba[o[0]] - zp);                                                     \
+            d[1] = (uint16_t)((int32_t)bb[o[0]] - zp);                                                     \
+        }                                                                                                   \
+    }
+BNN_QROWS_PATCH2(uint8_t)
+BNN_QROWS_PATCH2(int8_t)
+
+/* Scratch layout: the two interleaved patches' int16 pairs, the taps' offsets, one row of accumulators
+ * [out_c][out_w], one requantised row (int8). */
 typedef struct {
     uint32_t *patch;
     int32_t *off, *acc;
     int8_t *row;
 } bnn_qrows_scratch_t;
 
-/* One conv output row, requantised: row[o * out_w + ox]. */
-static void bnn_qrows_row(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t oy, const bnn_qrows_scratch_t *s)
+/* The accumulators of conv output row oy: acc[o * out_w + ox]. Positions go in pairs (the last alone when out_w is
+ * odd: its patch fills both slots, B's result is not stored). */
+static void bnn_qrows_acc(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t oy, const bnn_qrows_scratch_t *s)
 {
-    const bnn_window_t *g = &p->g;
-    const uint32_t OW = g->out_w;
-    for (uint32_t ox = 0; ox < OW; ox++) {
-        if (is_u8) bnn_qrows_patch_uint8_t(p, (const uint8_t *)in, oy, ox, s->off, s->patch);
-        else bnn_qrows_patch_int8_t(p, (const int8_t *)in, oy, ox, s->off, s->patch);
-        bnn_qrows_dots(p, s->patch, s->acc + ox, OW);
+    const uint32_t OW = p->g.out_w;
+    for (uint32_t ox = 0; ox < OW; ox += 2u) {
+        const uint32_t oxb = ox + 1u < OW ? ox + 1u : ox;
+        if (is_u8) bnn_qrows_patch2_uint8_t(p, (const uint8_t *)in, oy, ox, oxb, s->off, s->patch);
+        else bnn_qrows_patch2_int8_t(p, (const int8_t *)in, oy, ox, oxb, s->off, s->patch);
+        bnn_qrows_dots(p, s->patch, s->acc + ox, OW, oxb != ox);
     }
+}
+
+/* dst[i] = requant of channel o's accumulator a[i], i < n: the fast form when it applies (|acc| <= |bias| + taps *
+ * 128 * 255: an int8 weight times q - zero_point, |q - zero_point| <= 255). */
+static void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, int8_t *dst)
+{
+    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * (128u * 255u);
+    const int64_t b = p->bias[o];
+    const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
+    bnn_requant_chan_t k;
+    bnn_requant_chan(&p->rq, o, 0, &k);
+    if (!bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u))
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_apply(&k, a[i], 0);
+    else if (k.prelu)
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_fast1(&k, a[i], 1);
+    else
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_fast1(&k, a[i], 0);
+}
+
+/* d[i] = max(d[i], h[i]), i < n. */
+static void bnn_qrows_max8(int8_t *d, const int8_t *h, uint32_t n)
+{
+    uint32_t i = 0;
+#if BNN_ARCH_DSP
+    /* Four lanes per word: SSUB8 sets GE per byte where h >= d, SEL takes those bytes of h. */
+    for (; i + 4u <= n; i += 4u) {
+        uint32_t x, y;
+        memcpy(&x, d + i, 4);
+        memcpy(&y, h + i, 4);
+        (void)__ssub8(y, x);
+        x = __sel(y, x);
+        memcpy(d + i, &x, 4);
+    }
+#endif
+    for (; i < n; i++)
+        if (h[i] > d[i]) d[i] = h[i];
+}
+
+/* The maximum of a[left .. left + kw - 1] over the columns inside 0..w-1 into *m; 0 when there is none. */
+static inline int bnn_qrows_hmax(const int32_t *a, int32_t w, int32_t left, uint32_t kw, int32_t *m)
+{
+    int any = 0;
+    for (uint32_t kx = 0; kx < kw; kx++) {
+        const int32_t x = left + (int32_t)kx;
+        if (x >= 0 && x < w && (!any || a[x] > *m)) {
+            *m = a[x];
+            any = 1;
+        }
+    }
+    return any;
+}
+
+/* Max pool of conv row y (its accumulators in s->acc) into pooled rows py0 .. py1 - 1. Each row's horizontal maxima
+ * are taken on the accumulators, before the requant, which is non-decreasing (the fusion's condition): the requant of
+ * the maximum is the maximum of the requants, and each conv row is requantised at pool.out_w columns only. */
+static void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const bnn_qrows_scratch_t *s, uint32_t py0, uint32_t py1, int8_t *out)
+{
+    const bnn_window_t *g = &p->g, *pl = &p->pool;
+    const uint32_t OW = g->out_w, PH = pl->out_h, PW = pl->out_w, kw = pl->kw, sw = pl->sw, pad = pl->pad_left;
+    /* Pooled columns whose window lies inside the row: [pxa, pxb). */
+    uint32_t pxa = (pad + sw - 1u) / sw, pxb = OW + pad >= kw ? (OW + pad - kw) / sw + 1u : 0u;
+    if (pxa > PW) pxa = PW;
+    if (pxb > PW) pxb = PW;
+    if (pxb < pxa) pxb = pxa;
+    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * (128u * 255u);
+    int8_t *h = s->row;
     for (uint32_t o = 0; o < g->out_c; o++) {
+        const int32_t *a = s->acc + (size_t)o * OW;
+        const int64_t b = p->bias[o];
+        const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
         bnn_requant_chan_t k;
         bnn_requant_chan(&p->rq, o, 0, &k);
-        const int32_t *a = s->acc + (size_t)o * OW;
-        int8_t *r = s->row + (size_t)o * OW;
-        for (uint32_t ox = 0; ox < OW; ox++) r[ox] = bnn_requant_apply(&k, a[ox], 0);
+        const int fast = bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u) && !k.prelu;
+#define BNN_QROWS_Q(m) (fast ? bnn_requant_fast1(&k, (m), 0) : bnn_requant_apply(&k, (m), 0))
+        uint32_t px = 0;
+        int32_t m = 0;
+        /* Border windows (a window with no column inside the row leaves the pool as it is: -128). */
+        for (; px < pxa; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : -128;
+        if (kw == 3u && sw == 2u && fast && px < pxb) {
+            /* 3 wide, stride 2 (the ResNet stem's pool): neighbouring windows share a column. */
+            const int32_t *r = a + (px * 2u - pad);
+            int32_t c = r[0];
+            for (; px < pxb; px++, r += 2) {
+                const int32_t e = r[1], f = r[2];
+                int32_t v = e > c ? e : c;
+                v = f > v ? f : v;
+                c = f;
+                h[px] = bnn_requant_fast1(&k, v, 0);
+            }
+        }
+        for (; px < pxb; px++) {
+            const int32_t *r = a + (px * sw - pad);
+            int32_t v = r[0];
+            for (uint32_t kx = 1; kx < kw; kx++) v = r[kx] > v ? r[kx] : v;
+            h[px] = BNN_QROWS_Q(v);
+        }
+        for (; px < PW; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : -128;
+#undef BNN_QROWS_Q
+        for (uint32_t py = py0; py < py1; py++) bnn_qrows_max8(out + ((size_t)o * PH + py) * PW, h, PW);
     }
 }
 
 static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, int8_t *out, int32_t *scratch)
 {
     const bnn_window_t *g = &p->g, *pl = &p->pool;
-    const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;
+    const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw, OW = g->out_w;
     bnn_qrows_scratch_t s;
     s.patch = (uint32_t *)scratch;
-    s.off = (int32_t *)(s.patch + p->pairs);
+    s.off = (int32_t *)(s.patch + 2u * p->pairs);
     s.acc = s.off + taps;
-    s.row = (int8_t *)(s.acc + (size_t)g->out_c * g->out_w);
+    s.row = (int8_t *)(s.acc + (size_t)g->out_c * OW);
     for (uint32_t c = 0, t = 0; c < g->in_c; c++)
         for (uint32_t ky = 0; ky < g->kh; ky++)
             for (uint32_t kx = 0; kx < g->kw; kx++, t++) s.off[t] = (int32_t)(((size_t)c * g->in_h + ky) * g->in_w + kx);
-    int8_t *row = s.row;
     if (pl->kh == 0) {
-        /* No pool: the rows go straight to the output, one plane per channel. */
+        /* No pool: each row is requantised straight into the output, one plane per channel. */
         for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            bnn_qrows_row(p, in, is_u8, oy, &s);
-            for (uint32_t o = 0; o < g->out_c; o++)
-                for (uint32_t ox = 0; ox < g->out_w; ox++) out[((size_t)o * g->out_h + oy) * g->out_w + ox] = row[(size_t)o * g->out_w + ox];
+            bnn_qrows_acc(p, in, is_u8, oy, &s);
+            for (uint32_t o = 0; o < g->out_c; o++) bnn_qrows_requant(p, o, s.acc + (size_t)o * OW, OW, out + ((size_t)o * g->out_h + oy) * OW);
         }
         return;
     }
     const uint32_t PH = pl->out_h, PW = pl->out_w;
-    for (uint32_t i = 0; i < (uint32_t)g->out_c * PH * PW; i++) out[i] = -128;
+    memset(out, 0x80, (size_t)g->out_c * PH * PW); /* -128 */
     for (uint32_t y = 0; y < g->out_h; y++) {
-        bnn_qrows_row(p, in, is_u8, y, &s);
         /* Pooled rows whose window holds conv row y: py * sh - pad_top <= y < py * sh - pad_top + kh. */
+        uint32_t py0 = PH, py1 = 0;
         for (uint32_t py = 0; py < PH; py++) {
             const int32_t top = (int32_t)(py * pl->sh) - pl->pad_top;
             if ((int32_t)y < top || (int32_t)y >= top + (int32_t)pl->kh) continue;
-            for (uint32_t o = 0; o < g->out_c; o++) {
-                const int8_t *r = row + (size_t)o * g->out_w;
-                int8_t *dst = out + ((size_t)o * PH + py) * PW;
-                for (uint32_t px = 0; px < PW; px++) {
-                    const int32_t left = (int32_t)(px * pl->sw) - pl->pad_left;
-                    int8_t m = dst[px];
-                    for (uint32_t kx = 0; kx < pl->kw; kx++) {
-                        const int32_t x = left + (int32_t)kx;
-                        if (x >= 0 && x < (int32_t)g->out_w && r[x] > m) m = r[x];
-                    }
-                    dst[px] = m;
-                }
-            }
+            if (py < py0) py0 = py;
+            py1 = py + 1u;
         }
+        if (py0 >= py1) continue; /* in no window */
+        bnn_qrows_acc(p, in, is_u8, y, &s);
+        bnn_qrows_pool_row(p, &s, py0, py1, out);
     }
 }
 
@@ -170,11 +335,11 @@ void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in
     bnn_qrows_run(p, in, 0, out, scratch);
 }
 
-/* Scratch (bnn_qrows_scratch_t): the patch's pairs, the taps' offsets, a row of accumulators, a requantised row. */
+/* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, a requantised row. */
 uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
 {
     const uint32_t taps = (uint32_t)p->g.in_c * p->g.kh * p->g.kw, row = (uint32_t)p->g.out_c * p->g.out_w;
-    return p->pairs + taps + row + (row + 3u) / 4u;
+    return 2u * p->pairs + taps + row + (row + 3u) / 4u;
 }
 
 uint32_t bnn_qconv2d_s8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)

@@ -36,6 +36,9 @@
 #include <stdint.h>
 
 #include "bnn_arch.h"
+#if BNN_GNUC && BNN_ARCH_THUMB2
+#include <arm_acle.h>
+#endif
 
 /* Bit-exact float32 needs every multiply and add rounded on its own: never fuse them into an FMA, even when
  * a user's build (an IDE, Arduino, -std=gnu11) leaves GCC at its default -ffp-contract=fast. */
@@ -108,19 +111,24 @@ typedef struct {
     int8_t zero_point;
 } bnn_requant_params_t;
 
-/* One channel's requant constants, set up once for a run of its elements (kernels that fuse a requant hoist them). */
+/* One channel's requant constants, set up once for a run of its elements (kernels that fuse a requant hoist them).
+ * The first fields give the rule as written (bnn_requant_apply); bnn_requant_chan_fast adds the fast form. */
 typedef struct {
-    int64_t half;   /* 2^(shift - 1) */
     int32_t mult_a, mult_b, bias, slope, post, zero_point;
     uint32_t shift;
     int prelu;
+    /* The fast form (bnn_requant_fast), set when fast != 0: hi = the high word of (a << pre) * mult_a + (b << pre) *
+     * mult_b; no PReLU: out = ssat8((hi + cb) >> sh); PReLU: U = (hi + cb) >> sh, U < 0 -> U = smmulr(2U, slope16),
+     * out = ssat8((U + pz) >> 8). */
+    int fast;
+    uint32_t pre, sh;
+    int32_t cb, slope16, pz;
 } bnn_requant_chan_t;
 
 /* two: the requant has a second input (its mult row exists). */
 static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, int two, bnn_requant_chan_t *k)
 {
     k->shift = p->shift;
-    k->half = (int64_t)1 << (k->shift - 1u);
     k->mult_a = p->mult[c];
     k->mult_b = two ? p->mult[p->c + c] : 0;
     k->bias = p->bias[c];
@@ -128,6 +136,7 @@ static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, i
     k->slope = k->prelu ? p->slope[c] : 0;
     k->post = k->prelu ? p->post[c] : 0;
     k->zero_point = p->zero_point;
+    k->fast = 0;
 }
 
 static inline int64_t bnn_requant_sat32(int64_t v)
@@ -139,7 +148,7 @@ static inline int64_t bnn_requant_sat32(int64_t v)
  * to be arithmetic (floor), as gcc, clang and emcc define it. */
 static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
 {
-    int64_t u = bnn_requant_sat32(((v + k->half) >> k->shift) + k->bias);
+    int64_t u = bnn_requant_sat32(((v + ((int64_t)1 << (k->shift - 1u))) >> k->shift) + k->bias);
     if (k->prelu) {
         if (u < 0) u = bnn_requant_sat32((u * k->slope + 16384) >> 15);
         u = bnn_requant_sat32(u + k->post);
@@ -152,6 +161,107 @@ static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
 static inline int8_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, int32_t b)
 {
     return bnn_requant_finish(k, (int64_t)a * k->mult_a + (int64_t)b * k->mult_b);
+}
+
+/* The fast form of the channel, for inputs with |a| <= amax and |b| <= bmax; returns k->fast (0: the channel's
+ * constants fall outside the form's range, so bnn_requant_apply must be used). It equals the rule for every such
+ * input (bnn_requant.c gives the proof; a host check compares the two on random and edge cases):
+ *  - shift s <= 32: the inputs are shifted left by pre = 33 - s (in range: |x| <= 2^(s-2) - 1), which makes the
+ *    rounding shift floor((hi + 1) / 2); s >= 33: floor((hi + 2^(s-33)) / 2^(s-32)). Either way floor((hi + H) / 2^S).
+ *  - cb = H + c * 2^S folds c = bias (without PReLU, bias + 128 + 256 zero_point, with 8 more bits of shift) into H,
+ *    so U needs no saturation: |hi| <= 2^30 (|x << pre| <= 2^31, |mult| < 2^30) and -2^30 <= cb < 2^30.
+ *  - PReLU with -2^15 <= slope < 2^15: U * slope / 2^15 rounded half up is SMMULR(2U, slope * 2^16) and needs no
+ *    saturation (|U| <= 2^30); pz = post + 128 + 256 zero_point with -2^30 <= pz < 2^30 keeps U + pz in int32.
+ *    Without the final clamp's saturation at int32 the result is the same: the clamp to -128..127 saturates far
+ *    inside it.
+ * All in 32 bits: the bounds on c and pz are checked before cb and pz are formed. */
+static inline int bnn_requant_chan_fast(bnn_requant_chan_t *k, uint32_t amax, uint32_t bmax)
+{
+    const uint32_t s = k->shift;
+    const int32_t zk = 128 + 256 * k->zero_point; /* |zk| <= 32640 */
+    uint32_t S, H;
+    k->fast = 0;
+    k->pre = k->sh = 0u;
+    k->cb = k->slope16 = k->pz = 0;
+    /* |mult| <= 2^30 - 1, 2 <= s <= 62. */
+    if ((uint32_t)k->mult_a + 0x3FFFFFFFu > 0x7FFFFFFEu || (uint32_t)k->mult_b + 0x3FFFFFFFu > 0x7FFFFFFEu || s - 2u > 60u) return 0;
+    if (s <= 32u) {
+        const uint32_t lim = (1u << (s - 2u)) - 1u;
+        if (amax > lim || bmax > lim) return 0;
+        k->pre = 33u - s;
+        S = 1u;
+        H = 1u;
+    } else {
+        S = s - 32u;
+        H = 1u << (s - 33u);
+    }
+    /* -2^30 <= H + c * 2^S < 2^30  <=>  -floor((2^30 + H) / 2^S) <= c <= floor((2^30 - 1 - H) / 2^S) (H <= 2^29). */
+    const int32_t clo = -(int32_t)((0x40000000u + H) >> S), chi = (int32_t)((0x3FFFFFFFu - H) >> S);
+    const int32_t off = k->prelu ? 0 : zk; /* c = bias + off; the bounds on bias: clo - off .. chi - off, no overflow */
+    if (k->bias < clo - off || k->bias > chi - off) return 0;
+    k->cb = (int32_t)(H + ((uint32_t)(k->bias + off) << S));
+    if (k->prelu) {
+        if ((uint32_t)k->slope + 0x8000u > 0xFFFFu || k->post < -0x40000000 - zk || k->post > 0x3FFFFFFF - zk) return 0;
+        k->slope16 = (int32_t)((uint32_t)k->slope << 16);
+        k->pz = k->post + zk;
+        k->sh = S;
+    } else {
+        k->sh = S + 8u > 31u ? 31u : S + 8u;
+    }
+    k->fast = 1;
+    return 1;
+}
+
+/* x << n as int32 (the bits shifted out must be copies of the sign: the caller's range guarantees it). */
+static inline int32_t bnn_shl32(int32_t x, uint32_t n)
+{
+    return (int32_t)((uint32_t)x << n);
+}
+
+/* clamp(x, -128, 127): SSAT on Thumb-2. */
+static inline int32_t bnn_ssat8(int32_t x)
+{
+#if BNN_GNUC && BNN_ARCH_THUMB2
+    return __ssat(x, 8);
+#else
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* floor((x * y + 2^31) / 2^32): SMMULR. */
+static inline int32_t bnn_smmulr(int32_t x, int32_t y)
+{
+#if BNN_GNUC && BNN_ARCH_DSP
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+#else
+    return (int32_t)(((int64_t)x * y + 0x80000000LL) >> 32);
+#endif
+}
+
+/* The fast form's output from hi (the high word of the shifted inputs' products); prelu must equal k->prelu (a
+ * constant at the call, so loops specialised on it carry no test). */
+static inline int8_t bnn_requant_fast_hi(const bnn_requant_chan_t *k, int32_t hi, int prelu)
+{
+    int32_t u = (hi + k->cb) >> k->sh;
+    if (!prelu) return (int8_t)bnn_ssat8(u);
+    if (u < 0) u = bnn_smmulr(u * 2, k->slope16);
+    return (int8_t)bnn_ssat8((u + k->pz) >> 8);
+}
+
+/* Element (a, b) by the fast form (k->fast set, |a| <= amax, |b| <= bmax of bnn_requant_chan_fast). */
+static inline int8_t bnn_requant_fast(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu)
+{
+    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a + (int64_t)bnn_shl32(b, k->pre) * k->mult_b;
+    return bnn_requant_fast_hi(k, (int32_t)(v >> 32), prelu);
+}
+
+/* The same for a one-input requant. */
+static inline int8_t bnn_requant_fast1(const bnn_requant_chan_t *k, int32_t a, int prelu)
+{
+    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a;
+    return bnn_requant_fast_hi(k, (int32_t)(v >> 32), prelu);
 }
 
 /* The int8 output of element c of a requant whose first input is a (an accumulator) and second b (0 without one). */
@@ -240,7 +350,7 @@ typedef struct {
 /* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output. */
 typedef struct {
     bnn_window_t g;
-    const uint32_t *wt;    /* [out_c][pairs]: the weights as int16 pairs (tap 2k low, 2k + 1 high; a 0 past the last) */
+    const uint32_t *wt;    /* int16 pairs (tap 2k low, 2k + 1 high; a 0 past the last), 4 channels interleaved (_rows.c) */
     const int32_t *bias;
     int32_t zero_point;
     uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */

@@ -68,13 +68,16 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional() });
 
-/** The weights as int16 pairs per output channel (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows
- *  kernel's dot products read them (runtime-c/bnn_qconv2d_rows.c). */
+/** The weights as int16 pairs (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows kernel's dot products
+ *  read them (runtime-c/bnn_qconv2d_rows.c): channels 4g..4g + 3 (g < O / 4) interleaved by pair, word
+ *  (g * pairs + k) * 4 + j = pair k of channel 4g + j; the O % 4 last channels after them, one row of pairs each. */
 function weightPairs(l: QConv2dLayer, taps: number): Uint32Array {
   const pairs = (taps + 1) >> 1;
+  const O4 = l.outChannels & ~3;
   const out = new Uint32Array(l.outChannels * pairs);
+  const at = (o: number, k: number) => (o < O4 ? ((o >> 2) * pairs + k) * 4 + (o & 3) : o * pairs + k);
   for (let o = 0; o < l.outChannels; o++)
-    for (let k = 0; k < taps; k++) out[o * pairs + (k >> 1)] |= (l.weights[o * taps + k] & 0xffff) << (16 * (k & 1));
+    for (let k = 0; k < taps; k++) out[at(o, k >> 1)] |= (l.weights[o * taps + k] & 0xffff) << (16 * (k & 1));
   return out;
 }
 
@@ -104,8 +107,8 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
-    // The patch's pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
-    scratchBytes: 4 * (pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW) / 4)),
+    // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
+    scratchBytes: 4 * (2 * pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW) / 4)),
     runtime: ['bnn_qconv2d_rows.c', 'bnn_requant.c'],
     why: `int16-pair dot products${ctx.dsp ? ' (SMLAD)' : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
