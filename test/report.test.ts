@@ -85,7 +85,10 @@ describe('model report', () => {
     const text = formatReport(r);
     expect(text).toMatch(/^report: hand: u8\[2x8x8\] -> f32\[10x1x1\]$/m);
     // weight bits of cb: codebook 9·3 + indices 2·32 + thresholds 33·8 = 27 + 64 + 264
-    expect(text).toMatch(/^2 +cb +bconv2d +3x3\/1 codebook τ=2 n=3 \+ threshold +b1\[4x8x8\] +b1\[8x8x8\] +18,432 +18,432 +7,936 +6,912 +2,048 +355$/m);
+    expect(text).toMatch(/^2 +cb +bconv2d +3x3\/1 codebook τ=2 n=3 \+ threshold +b1\[4x8x8\] +b1\[8x8x8\] +18,432 +18,432 +7,936 +6,912 +2,048 +355 +[\d,]+$/m);
+    // RAM in use at that layer: at least its b1 input (4 channels, 64 positions: 256 B) and output (8 channels: 256 B).
+    const ramAt2 = Number(/^2 +cb .* ([\d,]+)$/m.exec(text)![1].replace(/,/g, ''));
+    expect(ramAt2).toBeGreaterThanOrEqual(512);
     expect(text).toMatch(/BOPs dense: +25,088/);
     expect(text).toMatch(/BOPs codebook: +14,592 .*½ × accumulations/);
     expect(text).toMatch(/15,616 .* counting each accumulation as 1 BOP/);

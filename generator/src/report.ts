@@ -35,6 +35,8 @@ export interface LayerReport {
   weightBits: WeightBits;
   /** Bytes of this layer's constant tables in the emitted C. */
   flashBytes: number;
+  /** Arena bytes in use while it runs (maps alive and its scratch): the peak RAM per layer. */
+  liveBytes: number;
 }
 
 export interface ModelReport {
@@ -112,6 +114,7 @@ export function modelReport(model: Model, info: ModelInfo = resolve(model).info)
       bops: b ? { dense: b.dense, ...(b.codebook ? { codebook: b.codebook } : {}) } : null,
       weightBits: layerBits(l),
       flashBytes: Object.values(li.weightBytes).reduce((a, b) => a + b, 0),
+      liveBytes: li.liveBytes,
     };
   });
   const bits = zeroBits();
@@ -172,7 +175,7 @@ function table(rows: string[][], left: number): string {
 }
 
 export function formatReport(r: ModelReport): string {
-  const rows = [['#', 'layer', 'op', 'what', 'input', 'output', 'binary MACs', 'BOPs dense', 'BOPs codebook', 'responses', 'accumulations', 'real MACs', 'weight bits']];
+  const rows = [['#', 'layer', 'op', 'what', 'input', 'output', 'binary MACs', 'BOPs dense', 'BOPs codebook', 'responses', 'accumulations', 'real MACs', 'weight bits', 'RAM in use B']];
   for (const l of r.layers) {
     const cb = l.bops?.codebook;
     const wb = Object.values(l.weightBits).reduce((a, b) => a + b, 0);
@@ -190,12 +193,14 @@ export function formatReport(r: ModelReport): string {
       cb ? num(cb.accumulations) : '',
       l.realMacs ? num(l.realMacs) : '',
       wb ? num(wb) : '',
+      num(l.liveBytes),
     ]);
   }
   const t = r.totals;
   const b = t.weightBits;
   const f = r.flash;
   const mb = (bits: number) => `${si(bits / 8)}B`;
+  const peak = r.layers.reduce((a, l) => (l.liveBytes > a.liveBytes ? l : a), r.layers[0]);
   const lines = [
     `report: ${r.name}: ${shape(r.input)} -> ${shape(r.output)}`,
     '',
@@ -212,6 +217,7 @@ export function formatReport(r: ModelReport): string {
     `  weight bits:        ${num(b.total)} (${mb(b.total)}): codebook ${num(b.codebook)}, indices ${num(b.indices)}, thresholds ${num(b.thresholds)}, plain binary ${num(b.binary)}, real-valued ${num(b.real)}${b.int ? `, integer ${num(b.int)}` : ''}`,
     `  weight flash (emitted C tables): ${num(f.total)} B: codebook ${num(f.codebook)}, indices ${num(f.indices)}, thresholds ${num(f.thresholds)}, binary weights ${num(f.binary)}, real-valued ${num(f.real)}, integer ${num(f.int)}`,
     `  arena:              ${num(r.arenaBytes)} B (exact, as \`bnn-gen --no-board\` plans it: kernels chosen by the cost model, no board RAM limit); lower bound ${num(r.arenaLowerBound)} B (the maps alive at once)`,
+    `  RAM in use:         at most ${num(peak.liveBytes)} B, at layer ${peak.index} (${peak.name}): its maps alive and its scratch (column "RAM in use B"; the arena adds alignment and placement)`,
   ];
   return lines.join('\n');
 }

@@ -48,6 +48,8 @@ export interface LayerInfo {
   outOffset: number | 'scores' | null;
   outBytes: number;
   scratchBytes: number;
+  /** Arena bytes in use while this layer runs: the maps alive at its step and its scratch (unaligned). */
+  liveBytes: number;
   weightBytes: Record<TableCategory, number>;
   cost: Cost;
   /** With -DBNN_BENCH: the marker function called right before this layer's kernel (none if no code runs). */
@@ -223,6 +225,7 @@ export function resolve(model: Model, opts: ResolveOptions = {}): Program {
       outOffset: l.output === model.output ? 'scores' : plan.placements.get(rootOf.get(l.output)!)?.offset ?? null,
       outBytes: tensorBytes(output),
       scratchBytes: low.scratchBytes,
+      liveBytes: liveBytes(requests, i),
       weightBytes,
       cost: opOf(l).cost(l, l.inputs.map((t) => tensors.get(t)!), output),
     };
