@@ -1,4 +1,5 @@
-/* Integer convolution on the raw input: acc = bias + sum of w * (q - zero_point) over valid taps (exact int32). */
+/* Integer convolution: acc = bias + sum of w * (q - zero_point) over valid taps, + w * (pad_q[c] - zero_point) over
+ * padded ones when the layer has pad values (exact int32). */
 #include "bnn_runtime.h"
 
 #define BNN_DEFINE_QCONV2D(NAME, IN_T)                                                          \
@@ -12,14 +13,15 @@
                     int32_t s = p->bias[o];                                                     \
                     for (uint32_t c = 0; c < g->in_c; c++) {                                    \
                         const int8_t *w = p->weights + ((size_t)o * g->in_c + c) * g->kh * g->kw; \
+                        const int32_t pad = p->pad_q != NULL ? p->pad_q[c] - p->zero_point : 0; \
                         for (uint32_t ky = 0; ky < g->kh; ky++) {                               \
                             int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;               \
-                            if (iy < 0 || iy >= (int32_t)g->in_h) continue;                     \
                             for (uint32_t kx = 0; kx < g->kw; kx++) {                           \
                                 int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;          \
-                                if (ix < 0 || ix >= (int32_t)g->in_w) continue;                 \
-                                size_t at = ((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix; \
-                                s += (int32_t)w[ky * g->kw + kx] * ((int32_t)in[at] - p->zero_point); \
+                                int32_t v = pad;                                                \
+                                if (iy >= 0 && iy < (int32_t)g->in_h && ix >= 0 && ix < (int32_t)g->in_w) \
+                                    v = (int32_t)in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix] - p->zero_point; \
+                                s += (int32_t)w[ky * g->kw + kx] * v;                           \
                             }                                                                   \
                         }                                                                       \
                     }                                                                           \

@@ -2,7 +2,8 @@
  * convs), written straight as int8 (docs/semantics.md §10: the requant of the accumulator) and, with a pool, max
  * pooled as each conv row is made, so neither the int32 map nor the full-resolution int8 map is ever stored.
  *
- * Per output position the patch (q - zero_point for every tap, 0 for padded taps, in (c, ky, kx) order, padded to an
+ * Per output position the patch (q - zero_point for every tap, pad_q[c] - zero_point (or 0) for padded taps, in
+ * (c, ky, kx) order, padded to an
  * even count) is built once as int16 pairs; every output channel's sum is then a dot product of int16 pairs with its
  * weight pairs: SMLAD on cores with the DSP extension, two multiplies elsewhere. Positions go two at a time (their
  * patches interleaved) and channels four at a time (their weights interleaved), so each weight word loaded serves two
@@ -91,9 +92,13 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
 #define BNN_QROWS_PAIR(a, b, zz) ((uint32_t)(uint16_t)((a) - zp) | ((uint32_t)((b) - zp) << 16))
 #endif
 
+/* Most input channels with their own pad value (qconv2d's padValues: the raw input only, a few channels). */
+#define BNN_QROWS_PAD_MAX 16u
+
 /* The patch of output position (oy, ox) as int16 pairs into slot `slot` (0, 1) of the interleaved patches: pair k at
  * patch[2k + slot] (the caller passes patch + slot). A window inside the map reads every tap at its offset from the
- * window's corner (off[], set once per call); one that overlaps the padding goes by kernel rows, 0 for a padded tap. */
+ * window's corner (off[], set once per call); one that overlaps the padding goes by kernel rows, a padded tap of
+ * channel c giving pad_q[c] - zero_point (0 without pad_q). */
 #define BNN_QROWS_PATCH(IN_T)                                                                               \
     static void bnn_qrows_patch_##IN_T(const bnn_qconv2d_rows_params_t *p, const IN_T *in, uint32_t oy, uint32_t ox, const int32_t *off, uint32_t *patch) \
     {                                                                                                       \
@@ -116,6 +121,9 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
         }                                                                                                   \
         uint32_t lo = 0, t = 0;                                                                             \
         const int32_t kw = g->kw, W = g->in_w;                                                              \
+        uint32_t pad[BNN_QROWS_PAD_MAX];                                                                    \
+        for (uint32_t c = 0; c < g->in_c && c < BNN_QROWS_PAD_MAX; c++)                                     \
+            pad[c] = p->pad_q != NULL ? (uint16_t)(p->pad_q[c] - zp) : 0u;                                  \
         for (uint32_t c = 0; c < g->in_c; c++)                                                              \
             for (uint32_t ky = 0; ky < g->kh; ky++) {                                                       \
                 const int32_t iy = y0 + (int32_t)ky;                                                        \
@@ -123,7 +131,7 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
                 const IN_T *r = in + ((size_t)c * g->in_h + (uint32_t)(rowin ? iy : 0)) * g->in_w;          \
                 for (int32_t kx = 0; kx < kw; kx++, t++) {                                                  \
                     const int32_t ix = x0 + kx;                                                             \
-                    const uint32_t q = rowin && ix >= 0 && ix < W ? (uint16_t)((int32_t)r[ix] - zp) : 0u;   \
+                    const uint32_t q = rowin && ix >= 0 && ix < W ? (uint16_t)((int32_t)r[ix] - zp) : pad[c]; \
                     if (t & 1u) patch[t - 1u] = lo | (q << 16);                                             \
                     else lo = q;                                                                            \
                 }                                                                                           \

@@ -345,6 +345,7 @@ typedef struct {
     const int32_t *bias;
     int32_t zero_point;
     bnn_output_t out;
+    const int32_t *pad_q;  /* [in_c]: the raw value a padded tap of channel c takes; NULL: the zero point (adds 0) */
 } bnn_qconv2d_params_t;
 
 /* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output. */
@@ -356,6 +357,7 @@ typedef struct {
     uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */
     bnn_requant_params_t rq;   /* one input, every mult > 0, no PReLU when pooled */
     bnn_window_t pool;     /* kh == 0: no pool; in = the conv's output, out = the pooled map */
+    const int32_t *pad_q;  /* [in_c] (at most 16 channels) or NULL, as in bnn_qconv2d_params_t */
 } bnn_qconv2d_rows_params_t;
 
 void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch);

@@ -6,7 +6,7 @@ import { INPUT_TENSOR, type InputSpec, type LayerBase } from '../ir/types.ts';
 import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { Conv2dLayer } from './conv2d.ts';
-import type { QConv2dLayer } from './qconv2d.ts';
+import { PAD_VALUES_MAX, type QConv2dLayer } from './qconv2d.ts';
 import { int8Weights } from './shared/int8-path.ts';
 import type { Int8Context } from './types.ts';
 
@@ -65,8 +65,8 @@ export function conv2dInt8(conv: Conv2dLayer, members: (LayerBase & { op: string
  * The int8 path (`--quantize int8`, docs/int8.md): a qconv2d with int8 weights (one scale per output channel) whose
  * accumulator stands for the conv's output. On a stored int8 map it reads q - zeroPoint (padding is the real 0). On
  * the raw input, real x_c = s_c q + b_c = s_c (q - z) + s_c (z - z_c) with z_c = -b_c / s_c: the kernels take one zero
- * point z for all channels, and the constant part joins the bias as at interior pixels (at the border the padded taps'
- * share of it is dropped: an approximation of the float conv, measured with the rest by the agreement report).
+ * point z for all channels, the constant part joins the bias, and a padded tap of channel c takes the raw value
+ * round(z_c) (padValues), so that it stands for the real 0 up to that rounding, as the float conv's padding does.
  */
 export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void {
   const out = q.type(l.output).shape;
@@ -91,5 +91,9 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
     for (let k = 0; k < C * taps; k++) s += w[o * C * taps + k] * (z - zc[Math.floor(k / taps)]);
     return s;
   });
-  q.accumulator({ ...base, inputs: l.inputs, weights, zeroPoint: z } as LayerBase & { op: string }, l.output, delta, b, out);
+  // Padded taps take the raw value nearest each channel's real 0 (round(z_c)): the border then matches the interior's
+  // bias correction up to that rounding.
+  const padValues = Int32Array.from(zc, (v) => Math.min(hi, Math.max(lo, Math.round(v))));
+  const pads = padValues.some((v) => v !== z) && C <= PAD_VALUES_MAX ? { padValues } : {};
+  q.accumulator({ ...base, inputs: l.inputs, weights, zeroPoint: z, ...pads } as unknown as LayerBase & { op: string }, l.output, delta, b, out);
 }

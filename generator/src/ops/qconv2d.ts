@@ -26,10 +26,16 @@ export interface QConv2dLayer extends LayerBase {
   threshold?: Threshold; // present: output b1, absent: output i32
   /** The input's zero point when it is not the model input (an int8 map of the integer path); absent: the model input's. */
   zeroPoint?: number;
+  /** [C]: the raw value a padded tap of input channel c takes (the int8 path's stem under per-channel normalisation:
+   *  the raw value nearest to the real 0); absent: the zero point, so padded taps add nothing. */
+  padValues?: Int32Array;
 }
 
 /** Most taps (in_c * kh * kw) the _b1_thr kernels take (BNN_QPATCH_MAX in runtime-c/bnn_qconv2d_thr.c). */
 export const QPATCH_MAX = 64;
+
+/** Most input channels with pad values (BNN_QROWS_PAD_MAX in runtime-c/bnn_qconv2d_rows.c). */
+export const PAD_VALUES_MAX = 16;
 
 /** The slot of each tap t = (c * kh + ky) * kw + kx in a _b1_thr record: (c, ky, kx) order, except one input channel
  * 3x3: the columns' (ky = 0, 1) pairs of kx = 0, 1, 2, then row 2 (runtime-c/bnn_qconv2d_thr.c). */
@@ -66,7 +72,7 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
   return rec;
 }
 
-const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional() });
+const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional(), padValues: TensorRef.optional() });
 
 /** The weights as int16 pairs (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows kernel's dot products
  *  read them (runtime-c/bnn_qconv2d_rows.c): channels 4g..4g + 3 (g < O / 4) interleaved by pair, word
@@ -105,6 +111,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'pairs', value: pairs },
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
+      { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
@@ -118,7 +125,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
   // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
-  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX) {
+  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX && !l.padValues) {
     const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
     const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
     return {
@@ -142,6 +149,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'out', value: outputStruct(ctx, l.threshold) },
+      { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: 4 * l.outChannels,
@@ -157,8 +165,9 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     name: s.name, inputs: s.inputs, output: s.output, op: 'qconv2d', outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
     pad: readPadding(s.padding, x, s.kernel, s.stride), weights: blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
     ...(s.zeroPoint !== undefined ? { zeroPoint: s.zeroPoint } : {}),
+    ...(s.padValues !== undefined ? { padValues: blob.i32(s.padValues, `${at}.padValues`) } : {}),
   }),
-  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}) }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}) }),
   infer(l, [x], at) {
     expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
     check(l.inputs[0] === INPUT_TENSOR || l.zeroPoint !== undefined, `${at}.zeroPoint`, `required: '${l.inputs[0]}' is not the model input, whose zero point is the default`);
@@ -167,6 +176,12 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     const O = l.outChannels;
     checkPositive(O, `${at}.outChannels`);
     const C = x.shape[0];
+    if (l.padValues) {
+      checkLength(l.padValues, C, `${at}.padValues`);
+      check(C <= PAD_VALUES_MAX, `${at}.padValues`, `at most ${PAD_VALUES_MAX} input channels take pad values, the input has ${C}`);
+      const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
+      l.padValues.forEach((v, c) => check(v >= lo && v <= hi, `${at}.padValues[${c}]`, `${v} is not a ${x.dtype} value`));
+    }
     checkLength(l.weights, O * C * l.kernel[0] * l.kernel[1], `${at}.weights`);
     checkLength(l.bias, O, `${at}.bias`);
     checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * 128 * 255, at);
@@ -189,11 +204,12 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
           for (let c = 0; c < C; c++) {
             for (let ky = 0; ky < kh; ky++) {
               const iy = oy * sh - l.pad.top + ky;
-              if (iy < 0 || iy >= H) continue;
               for (let kx = 0; kx < kw; kx++) {
                 const ix = ox * sw - l.pad.left + kx;
-                if (ix < 0 || ix >= W) continue;
-                s += l.weights[((o * C + c) * kh + ky) * kw + kx] * (x.data[(c * H + iy) * W + ix] - zeroPoint);
+                const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+                // A padded tap adds nothing, or w * (padValues[c] - zeroPoint) with pad values.
+                const q = inside ? x.data[(c * H + iy) * W + ix] : l.padValues ? l.padValues[c] : zeroPoint;
+                s += l.weights[((o * C + c) * kh + ky) * kw + kx] * (q - zeroPoint);
               }
             }
           }
@@ -224,6 +240,8 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     const O = r.int(1, 9);
     const weights = new Int8Array(O * x.shape[0] * w.kernel[0] * w.kernel[1]).map(() => r.int(-128, 127));
     const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(-128, 127);
-    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}) };
+    const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
+    const padValues = x.shape[0] <= PAD_VALUES_MAX && r.bool(0.3) ? Int32Array.from({ length: x.shape[0] }, () => r.int(lo, hi)) : undefined;
+    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}), ...(padValues ? { padValues } : {}) };
   },
 };
