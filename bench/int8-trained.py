@@ -48,9 +48,10 @@ What it does:
      and prints the `int8 path:` line, the per-map SNR lines with their range, and both accuracies.
 
 Measured (width 8, 32x32, tau 5, 20 epochs, seed 1; 2 cores shared with other work, 1 thread): training 117 s,
-BN recompute 14 s, 22 kernels moved to refill codewords; float test accuracy 89.75 % (2,000 test digits); int8 path:
-argmax agrees with the float model on 1847/2000 (92.3 %), scores SNR 10.7 dB, per-map SNR 8.0 .. 33.3 dB over 24
-stored int8 maps; int8 accuracy 1787/2000 (89.35 %), bnn-gen's float path 1795/2000 (89.75 %, = PyTorch). A second
+BN recompute 14 s, 22 kernels moved to refill codewords; float test accuracy 89.75 % (2,000 test digits); int8 path
+(with the stem's per-channel pad values, e7c43f8): argmax agrees with the float model on 1852/2000 (92.6 %), scores
+SNR 10.9 dB, per-map SNR 8.2 .. 36.0 dB; int8 accuracy 1793/2000 (89.65 %), bnn-gen's float path 1795/2000 (89.75 %, = PyTorch). Before the pad
+values: 1847/2000 (92.3 %), 10.7 dB, per-map SNR 8.0 .. 33.3 dB over 24 stored int8 maps, int8 accuracy 89.35 %. A second
 run gave byte-identical model.onnx and .npy files. --width 16 (same otherwise): training 232 s, float 95.70 %; int8
 agrees on 1932/2000 (96.6 %), scores SNR 12.8 dB, per-map SNR 9.6 .. 33.9 dB; int8 accuracy 1900/2000 (95.00 %).
 """
