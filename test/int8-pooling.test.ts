@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import type { Tensor } from '../generator/src/ir/tensor.ts';
-import type { Layer, Model, Padding, Shape, TensorInfo, Threshold } from '../generator/src/model/ir.ts';
+import type { Layer, Model, Padding, Shape, Threshold } from '../generator/src/model/ir.ts';
 import { Rand, randomInput } from '../generator/src/model/random.ts';
-import { inferLayerOutput, inferModel } from '../generator/src/model/validate.ts';
+import { inferModel } from '../generator/src/model/validate.ts';
 import { opOf } from '../generator/src/ops/registry.ts';
 import { randomWindow } from '../generator/src/ops/shared/window.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -19,6 +19,7 @@ import { compareRun } from '../generator/src/verify/compare.ts';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
+import { Builder } from './fixtures/builder.ts';
 
 const VALID: Padding = { top: 0, left: 0, bottom: 0, right: 0 };
 const INT32_MIN = -2147483648;
@@ -200,33 +201,15 @@ const SEEDS = 16;
 const INPUTS = 3;
 const KERNELS: KernelChoice[] = ['auto', 'ref', 'fast'];
 
-/** A model under construction: the tensor the next layer reads and its type (as test/ops.test.ts builds them). */
-class Builder {
-  readonly layers: Layer[] = [];
-  cur = 'input';
-  info: TensorInfo;
-  constructor(readonly input: Model['input']) {
-    this.info = { dtype: input.dtype, shape: input.shape };
-  }
-  names() {
-    const n = this.layers.length;
-    return { name: `l${n}`, inputs: [this.cur], output: `t${n}` };
-  }
-  add(l: Layer): void {
-    this.info = inferLayerOutput(this.layers.length, l, [this.info]);
-    this.layers.push(l);
-    this.cur = l.output;
-  }
-  /** Flatten, then dense to float scores. */
-  model(r: Rand, name: string): Model {
-    if (this.info.shape[1] * this.info.shape[2] > 1) this.add({ ...this.names(), op: 'flatten' });
-    const K = this.info.shape[0];
-    const N = r.int(2, 6);
-    this.add({ ...this.names(), op: 'dense', outFeatures: N, weights: r.floats(N * K, 0.5), bias: r.floats(N, 0.5) });
-    const model: Model = { name, input: this.input, layers: this.layers, output: this.cur };
-    inferModel(model);
-    return model;
-  }
+/** Flatten, then dense to float scores: the model. */
+function withFloatHead(g: Builder, r: Rand, name: string): Model {
+  if (g.info.shape[1] * g.info.shape[2] > 1) g.add({ ...g.names(), op: 'flatten' });
+  const K = g.info.shape[0];
+  const N = r.int(2, 6);
+  g.add({ ...g.names(), op: 'dense', outFeatures: N, weights: r.floats(N * K, 0.5), bias: r.floats(N, 0.5) });
+  const model: Model = { name, input: g.input, layers: g.layers, output: g.cur };
+  inferModel(model);
+  return model;
 }
 
 /**
@@ -262,7 +245,7 @@ function int8Model(seed: number): Model {
     g.add(op === 'maxpool' ? { ...g.names(), op, ...w } : { ...g.names(), op, ...w, countIncludePad: !padded && r.bool() });
   }
   g.add({ ...g.names(), op: 'threshold', threshold: thresholdAt(r, g, seed, 140) });
-  return g.model(r, `int8-${seed}`);
+  return withFloatHead(g, r, `int8-${seed}`);
 }
 
 /** Seeded: a u8 input, a 1x1 qconv2d to i32, an i32 max pool, an i32 threshold, a float head. */
@@ -275,7 +258,7 @@ function int32Model(seed: number): Model {
   const w = randomWindow(r, g.info.shape);
   if (w) g.add({ ...g.names(), op: 'maxpool', ...w });
   g.add({ ...g.names(), op: 'threshold', threshold: thresholdAt(r, g, seed, 8000) });
-  return g.model(r, `int32-${seed}`);
+  return withFloatHead(g, r, `int32-${seed}`);
 }
 
 interface Case {

@@ -4,9 +4,9 @@
 // the registry; this file does not list ops.
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
-import type { Layer, Model, TensorInfo } from '../generator/src/model/ir.ts';
+import type { Layer, Model } from '../generator/src/model/ir.ts';
 import { Rand, randomInput } from '../generator/src/model/random.ts';
-import { inferLayerOutput, inferModel } from '../generator/src/model/validate.ts';
+import { inferModel } from '../generator/src/model/validate.ts';
 import { OP_NAMES, OPS, type OpName } from '../generator/src/ops/registry.ts';
 import { randomThreshold } from '../generator/src/ops/shared/threshold.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -16,30 +16,11 @@ import { compareRun } from '../generator/src/verify/compare.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildHost, runHost } from '../generator/src/verify/host.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
+import { Builder } from './fixtures/builder.ts';
 
 const SEEDS = 16;
 const INPUTS = 3;
 const KERNELS: KernelChoice[] = ['auto', 'ref', 'fast'];
-
-/** A model under construction: the tensor the next layer reads and its type. */
-class Builder {
-  readonly layers: Layer[] = [];
-  cur = 'input';
-  info: TensorInfo;
-  constructor(readonly input: Model['input']) {
-    this.info = { dtype: input.dtype, shape: input.shape };
-  }
-  names() {
-    const n = this.layers.length;
-    return { name: `l${n}`, inputs: [this.cur], output: `t${n}` };
-  }
-  add(l: Layer): void {
-    const infos = l.inputs.map((t) => (t === this.cur ? this.info : undefined));
-    this.info = inferLayerOutput(this.layers.length, l, infos as TensorInfo[]);
-    this.layers.push(l);
-    this.cur = l.output;
-  }
-}
 
 type Stem = (r: Rand, g: Builder) => void;
 

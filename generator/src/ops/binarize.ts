@@ -5,12 +5,8 @@ import { f32, type Tensor } from '../ir/tensor.ts';
 import { layerBase, TensorRef } from '../ir/spec.ts';
 import type { LayerBase } from '../ir/types.ts';
 import { checkVector, expectDType } from './shared/checks.ts';
-import { oneTermForm } from './shared/int8-path.ts';
+import { clamp32, INT32_MAX, INT32_MIN, oneTermForm } from './shared/int8-path.ts';
 import type { OpDef } from './types.ts';
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const clampInt32 = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
 
 export interface BinarizeLayer extends LayerBase {
   op: 'binarize';
@@ -69,8 +65,8 @@ export const binarize: OpDef<BinarizeLayer, typeof schema> = {
     for (let c = 0; c < C; c++) {
       const d = b[c] + (l.shift ? l.shift[c] : 0);
       if (a[c] === 0) value[c] = d >= 0 ? INT32_MIN : INT32_MAX; // a constant: always +1 / -1 (but at x = INT32_MAX)
-      else if (a[c] > 0) value[c] = clampInt32(Math.ceil(-d / a[c]));
-      else [value[c], flip[c]] = [clampInt32(Math.floor(-d / a[c])), 1];
+      else if (a[c] > 0) value[c] = clamp32(Math.ceil(-d / a[c]));
+      else [value[c], flip[c]] = [clamp32(Math.floor(-d / a[c])), 1];
     }
     q.push({ op: 'threshold', name: l.name, inputs: [src], output: l.output, threshold: { value, flip } } as LayerBase & { op: string });
   },

@@ -7,11 +7,9 @@ import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { Conv2dLayer } from './conv2d.ts';
 import { PAD_VALUES_MAX, type QConv2dLayer } from './qconv2d.ts';
-import { int8Weights } from './shared/int8-path.ts';
+import { clamp32, int8Weights, INT32_MAX, INT32_MIN } from './shared/int8-path.ts';
 import type { Int8Context } from './types.ts';
 
-const INT32_MAX = 2 ** 31 - 1;
-const INT32_MIN = -(2 ** 31);
 
 /**
  * The chain as a qconv2d (docs/semantics.md §2, §7). Per output channel o the float chain computes
@@ -35,7 +33,6 @@ export function conv2dInt8(conv: Conv2dLayer, members: (LayerBase & { op: string
   const weights = new Int8Array(O * C * taps);
   const value = new Int32Array(O);
   const flip = new Uint8Array(O);
-  const clamp = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
   for (let o = 0; o < O; o++) {
     let max = 0;
     for (let c = 0; c < C; c++) for (let k = 0; k < taps; k++) max = Math.max(max, Math.abs(conv.weights[(o * C + c) * taps + k] * scale[c]));
@@ -49,9 +46,9 @@ export function conv2dInt8(conv: Conv2dLayer, members: (LayerBase & { op: string
       continue;
     }
     const t = (-d / a - conv.bias[o]) / delta;
-    if (a * delta > 0) value[o] = clamp(Math.ceil(t));
+    if (a * delta > 0) value[o] = clamp32(Math.ceil(t));
     else {
-      value[o] = clamp(Math.floor(t));
+      value[o] = clamp32(Math.floor(t));
       flip[o] = 1;
     }
   }

@@ -11,6 +11,7 @@ import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef } from '../ir/spec.ts';
 import { numel, type LayerBase } from '../ir/types.ts';
 import { checkLength, expectDType } from './shared/checks.ts';
+import { INT32_MAX, INT32_MIN } from './shared/int8-path.ts';
 import type { CStruct, LowerContext, OpDef } from './types.ts';
 
 export interface RequantLayer extends LayerBase {
@@ -28,8 +29,6 @@ export interface RequantLayer extends LayerBase {
 }
 
 export const REQUANT_MULT_MAX = 2 ** 30 - 1;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 const TWO53 = 2 ** 53;
 
 /**

@@ -1,15 +1,13 @@
 // Real multipliers as the integer ops take them: requant's mult / 2^shift (ops/requant.ts), and the int8 scale and
 // zero point of a calibrated range.
 import { BnnError } from '../core/errors.ts';
+import { clamp32 } from '../ops/shared/int8-path.ts';
 import type { Int8Grid } from '../ops/types.ts';
 import type { TensorRange } from './calibrate.ts';
 
-export const INT32_MIN = -(2 ** 31);
-export const INT32_MAX = 2 ** 31 - 1;
 /** requant's largest |mult| (docs/semantics.md §10). */
 export const MULT_MAX = 2 ** 30 - 1;
 
-export const clamp32 = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
 
 
 export function int8Grid(r: TensorRange): Int8Grid {

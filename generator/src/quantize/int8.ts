@@ -14,7 +14,8 @@ import { inferModel } from '../model/validate.ts';
 import { opOf } from '../ops/registry.ts';
 import type { Int8Context, Int8Form, Int8Grid } from '../ops/types.ts';
 import type { Calibration, TensorRange } from './calibrate.ts';
-import { clamp32, fixedShift, int8Grid, toInt32, toMult } from './fixed-point.ts';
+import { clamp32 } from '../ops/shared/int8-path.ts';
+import { fixedShift, int8Grid, toInt32, toMult } from './fixed-point.ts';
 
 export interface StoredTensor extends Int8Grid {
   range: TensorRange;

@@ -15,7 +15,7 @@ import { formatAgreement } from '../../quantize/index.ts';
 import { agreementOn } from './report.ts';
 import type { Io } from '../io.ts';
 import { modelSummary } from '../summary.ts';
-import { formatStemCost, hasFloatStem, integerStem, stemCost } from '../../compact/index.ts';
+import { formatStemCost, hasFloatStem, stemCost } from '../../compact/index.ts';
 import { randomInput } from '../../model/random.ts';
 
 export interface GenerateFlags extends ImportFlags {
@@ -58,11 +58,9 @@ function approximationNote(modelPath: string | undefined, f: GenerateFlags, load
 
 export async function generateCommand(modelPath: string | undefined, f: GenerateFlags, io: Io): Promise<number> {
   const t0 = performance.now();
-  if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
-  const loaded = loadedModel(modelPath, { ...f, stem: 'float' }, io.progress);
-  const exported = loaded.float;
   // --stem int8: the integer stem replaces the float one; --quantize int8: the whole integer model.
-  const model = f.stem === 'int8' ? integerStem(exported) : loaded.model;
+  const loaded = loadedModel(modelPath, f, io.progress);
+  const model = loaded.model;
   const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}` : '';
   const dir = f.out ?? join('out', safeName(model.name));
   // Refuse an unusable output folder before any work.

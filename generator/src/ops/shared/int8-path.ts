@@ -1,6 +1,11 @@
 // Helpers of the ops' int8-path conversions (OpDef.quantize; quantize/int8.ts runs them).
 import type { Int8Context, Int8Form } from '../types.ts';
 
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+/** Clamped to the int32 range (thresholds and tables folded from real values). */
+export const clamp32 = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
+
 /** int8 weights with one scale per output channel: w ≈ delta[o] * q, delta[o] = max |w_o| / 127 (round half up). */
 export function int8Weights(w: Float32Array, outputs: number): { q: Int8Array; delta: Float64Array } {
   const per = w.length / outputs;
