@@ -25,6 +25,45 @@
 #define BNN_LO4 0x0F0F0F0Fu
 #define BNN_LO8 0x00FF00FFu
 
+#ifdef BNN_LANES_PROF
+#define LN_PROF_DEFINE(name) void name(void); __attribute__((noinline, noipa, used)) void name(void) { __asm__ volatile ("" ::: "memory"); }
+LN_PROF_DEFINE(bnn_lp_transpose)
+LN_PROF_DEFINE(bnn_lp_rows)
+LN_PROF_DEFINE(bnn_lp_sums)
+LN_PROF_DEFINE(bnn_lp_resp)
+LN_PROF_DEFINE(bnn_lp_gather)
+LN_PROF_DEFINE(bnn_lp_epi)
+LN_PROF_DEFINE(bnn_lp_end)
+#define LN_PROF(name) name()
+#else
+#define LN_PROF(name) ((void)0)
+#endif
+
+/* Shared codebook responses (share = 1): the input channels of a batch in groups of F, one index word each (F fields
+ * of index_bits); a group holds, for each codeword k, SL slots of 8 lane words (slot j: the group's channel j), SL = F
+ * rounded up to a power of two >= 4, so a channel's words are at group + (k SL + j) 8. Batches are whole groups. */
+static inline uint32_t bnn_lanes_fields(uint32_t bits)
+{
+    const uint32_t f = 32u / bits;
+    return f > 16u ? 16u : f;
+}
+
+static inline uint32_t bnn_lanes_slots(uint32_t f)
+{
+    return f <= 4u ? 4u : (f <= 8u ? 8u : 16u);
+}
+
+#if BNN_T2_DSP_ASM
+#include "bnn_bconv2d_slice.h"
+/* The gather of one batch (bnn_bconv2d_lanes_t2.c), SL = 8 and 4- or 5-bit indices: for each of nout outputs (h: 16
+ * words each, idx: idx_stride bytes apart), over ngroups (>= 1) groups of F channels (8 or 6), channel j of a group
+ * adds the 8 words at resp + 256 * field j + 32 * j bytes (resp advancing gstride bytes a group) into byte lanes,
+ * which are then folded into h as the C loop does (bytes 0 and 2 of word i into h[2i], 1 and 3 into h[2i + 1]). */
+typedef struct { uint32_t *h; const uint32_t *resp; const uint32_t *idx; uint32_t idx_stride, ngroups, nout, gstride; } bnn_ln_gather_args_t;
+void bnn_ln_gather4(const bnn_ln_gather_args_t *a);
+void bnn_ln_gather5(const bnn_ln_gather_args_t *a);
+#endif
+
 /* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
  * Stride 1 across: tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); stride 2: bit
  * ox + (kx >> 1) of phase kx & 1 (sh0 = 0). The tile is tw columns wide. */
@@ -33,21 +72,33 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
                               uint32_t tw, int32_t sh0)
 {
     const bnn_window_t *g = &p->g;
+    uint32_t taps[18]; /* [ky][P0, N0, P1, N1, P2, N2] */
     for (uint32_t ky = 0; ky < 3u; ky++) {
-        uint32_t P[3], N[3];
-        for (uint32_t kx = 0; kx < 3u; kx++) {
-            uint32_t t = 0;
-            if (g->sw == 1u && g->sh == 1u) {
-                /* Stride 1: the loop as it was before strides (the common case stays as fast). */
-                const int32_t sh = (int32_t)kx + sh0;
-                for (uint32_t r = 0; r < nrows; r++) {
-                    int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
-                    if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                    uint32_t row = rows[iy];
-                    uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
-                    t |= (x & colmask[kx]) << (r * tw);
+        uint32_t t[3] = { 0, 0, 0 };
+        if (g->sw == 1u && g->sh == 1u) {
+            /* Stride 1: each input row once, shifted for the three taps (tile column ox reads bit ox + kx + sh0);
+             * sh0 is -1 (one tile, pad 1) or 0 (column tiles) but for other paddings. */
+            const uint32_t cm0 = colmask[0], cm1 = colmask[1], cm2 = colmask[2];
+            uint32_t t0 = 0, t1 = 0, t2 = 0;
+            for (uint32_t r = 0; r < nrows; r++) {
+                const int32_t iy = (int32_t)(oy0 + r + ky) - (int32_t)g->pad_top;
+                if (iy < 0 || iy >= (int32_t)g->in_h) continue;
+                const uint32_t row = rows[iy], at = r * tw;
+                if (sh0 == -1) {
+                    t0 |= ((row << 1) & cm0) << at; t1 |= (row & cm1) << at; t2 |= ((row >> 1) & cm2) << at;
+                } else if (sh0 == 0) {
+                    t0 |= (row & cm0) << at; t1 |= ((row >> 1) & cm1) << at; t2 |= ((row >> 2) & cm2) << at;
+                } else {
+                    for (uint32_t kx = 0; kx < 3u; kx++) {
+                        const int32_t sh = (int32_t)kx + sh0;
+                        const uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
+                        t[kx] |= (x & colmask[kx]) << at;
+                    }
                 }
-            } else {
+            }
+            t[0] |= t0; t[1] |= t1; t[2] |= t2;
+        } else {
+            for (uint32_t kx = 0; kx < 3u; kx++) {
                 const uint32_t sw = g->sw, phase = sw == 1u ? 0u : kx & 1u;
                 const int32_t sh = sw == 1u ? (int32_t)kx + sh0 : (int32_t)(kx >> 1);
                 for (uint32_t r = 0; r < nrows; r++) {
@@ -55,20 +106,36 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
                     if (iy < 0 || iy >= (int32_t)g->in_h) continue;
                     uint32_t row = rows[(uint32_t)iy * sw + phase];
                     uint32_t x = sh >= 0 ? row >> (uint32_t)sh : row << (uint32_t)(-sh);
-                    t |= (x & colmask[kx]) << (r * tw);
+                    t[kx] |= (x & colmask[kx]) << (r * tw);
                 }
             }
-            uint32_t v = valid[ky * 3u + kx];
-            if (p->pad_value > 0) t |= unit_mask & ~v;
-            if (p->pad_value != 0) v = unit_mask;
-            P[kx] = t;
-            N[kx] = v & ~t;
         }
+        if (p->pad_value == 0) {
+            const uint32_t *v = valid + ky * 3u;
+            uint32_t *tp = taps + 6u * ky;
+            tp[0] = t[0]; tp[1] = v[0] & ~t[0];
+            tp[2] = t[1]; tp[3] = v[1] & ~t[1];
+            tp[4] = t[2]; tp[5] = v[2] & ~t[2];
+        } else
+            for (uint32_t kx = 0; kx < 3u; kx++) {
+                /* A +-1 pad value: every tap is valid, the padded ones as +1 (P) or -1 (N). */
+                uint32_t tk = t[kx];
+                if (p->pad_value > 0) tk |= unit_mask & ~valid[ky * 3u + kx];
+                taps[6u * ky + 2u * kx] = tk;
+                taps[6u * ky + 2u * kx + 1u] = unit_mask & ~tk;
+            }
+    }
+    LN_PROF(bnn_lp_sums);
+#if BNN_T2_DSP_ASM
+    bnn_sl_rows_lanes(S, taps, 3u);
+#else
+    for (uint32_t ky = 0; ky < 3u; ky++) {
+        const uint32_t *tk = taps + 6u * ky;
         uint32_t *s = S + ky * 32u;
         for (uint32_t w = 0; w < 4u; w++) {
-            uint32_t p0 = (P[0] >> w) & BNN_NIB, n0 = (N[0] >> w) & BNN_NIB;
-            uint32_t p1 = (P[1] >> w) & BNN_NIB, n1 = (N[1] >> w) & BNN_NIB;
-            uint32_t p2 = (P[2] >> w) & BNN_NIB, n2 = (N[2] >> w) & BNN_NIB;
+            uint32_t p0 = (tk[0] >> w) & BNN_NIB, n0 = (tk[1] >> w) & BNN_NIB;
+            uint32_t p1 = (tk[2] >> w) & BNN_NIB, n1 = (tk[3] >> w) & BNN_NIB;
+            uint32_t p2 = (tk[4] >> w) & BNN_NIB, n2 = (tk[5] >> w) & BNN_NIB;
             uint32_t q0 = n1 + n2, q1 = p1 + n2, q2 = n1 + p2, q3 = p1 + p2;
             s[0 * 4 + w] = n0 + q0;
             s[1 * 4 + w] = p0 + q0;
@@ -80,19 +147,32 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
             s[7 * 4 + w] = p0 + q3;
         }
     }
+#endif
 }
 
 /* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
  * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
  * unit), with skip[lane_at[i]] as the second input. */
-static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
-                                     int8_t *out, const void *skip, int kind, int prelu)
+static inline __attribute__((always_inline)) void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv,
+                                                                    const uint32_t *lane_at, int8_t *out, const void *skip, int kind, int prelu)
 {
+    /* The constants in locals: int8 stores may alias anything, so fields read through k would be read again after
+     * every store. The arithmetic is bnn_requant_fast's. */
+    const uint32_t pre = k->pre, sh = k->sh;
+    const int32_t ma = k->mult_a, mb = k->mult_b, cb = k->cb, s16 = k->slope16, pz = k->pz;
+    const int8_t *s8 = (const int8_t *)skip;
+    const int32_t *s32 = (const int32_t *)skip;
 #define BNN_LANES_RQ(AT, ACC)                                                                                        \
     if ((AT) != 0xFFFFFFFFu) {                                                                                      \
-        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
-        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
-        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
+        int64_t v_ = (int64_t)bnn_shl32((ACC), pre) * ma;                                                           \
+        if (kind == 1) v_ += (int64_t)bnn_shl32(s8[AT], pre) * mb;                                                  \
+        else if (kind == 2) v_ += (int64_t)bnn_shl32(s32[AT], pre) * mb;                                            \
+        int32_t u_ = ((int32_t)(v_ >> 32) + cb) >> sh;                                                              \
+        if (prelu) {                                                                                                \
+            if (u_ < 0) u_ = bnn_smmulr(u_ * 2, s16);                                                               \
+            u_ = (u_ + pz) >> 8;                                                                                    \
+        }                                                                                                           \
+        out[AT] = (int8_t)bnn_ssat8(u_);                                                                            \
     }
     for (uint32_t j = 0; j < 16u; j++) {
         const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];
@@ -142,24 +222,47 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     const uint32_t in_words = BNN_WORDS(C), out_words = BNN_WORDS(O);
     const uint32_t plane = (uint32_t)g->out_h * OW;
     const uint32_t sw = g->sw, rw = g->in_h * sw;                    /* words of one channel's rows */
+    const uint32_t bits = p->index_bits, F = p->share ? bnn_lanes_fields(bits) : 1u, SL = bnn_lanes_slots(F);
+    const uint32_t gwords = n * SL * 8u;                            /* share: words of one group's responses */
+    const uint32_t iwords = (C + F - 1u) / F;                       /* share: index words of one output */
     uint32_t *rows = scratch;                                       /* [C][in_h][sw] input bit rows */
     uint32_t *S = rows + C * rw;                                    /* share: [96]; else [batch][96] */
-    uint32_t *resp = S + 96u * (p->share ? 1u : p->batch);          /* share: [batch][n][8] */
-    uint32_t *h = resp + (p->share ? (uint32_t)p->batch * n * 8u : 0u); /* [O][16] 16-bit lanes */
+    uint32_t *resp = S + 96u * (p->share ? 1u : p->batch);          /* share: [batch / F][n][SL][8] */
+    uint32_t *cwp = resp + (p->share ? (uint32_t)p->batch / F * gwords : 0u); /* share: [n][3] row-sum addresses */
+    uint32_t *h = cwp + (p->share ? 3u * n : 0u);                   /* [O][16] 16-bit lanes */
     uint32_t *obits = h + O * 16u;                                  /* [O] output bits of the unit */
     uint32_t *nv = obits + O;                                       /* [32] valid taps per position */
+#if BNN_T2_DSP_ASM
+    /* The codeword counts' routine reads each codeword's three row sums through addresses (32-bit here). */
+    const uint32_t **cwa = (const uint32_t **)(void *)cwp;
+    if (p->share)
+        for (uint32_t k = 0; k < n; k++)
+            for (uint32_t ky = 0; ky < 3u; ky++) cwa[3u * k + ky] = S + 32u * ky + 4u * ((p->codewords[k] >> (3u * ky)) & 7u);
+    const int cw_asm = p->share && SL == 8u && (n & 1u) == 0u;
+#endif
 
+    LN_PROF(bnn_lp_transpose);
     /* Transpose the channel-packed input into bit rows. */
     /* The tile's input columns: X0 .. X0 + sw (TW - 1) + 2 (inside the map). */
     const int32_t xend = X0 + (int32_t)(sw * (TW - 1u) + 3u);
     const uint32_t xlo = X0 < 0 ? 0u : (uint32_t)X0;
     const uint32_t xhi = xend < (int32_t)g->in_w ? (uint32_t)xend : g->in_w;
-    for (uint32_t i = 0; i < C * rw; i++) rows[i] = 0;
+    /* 32 columns (one phase of them at stride 2 across) by 32 channels at a time: column b's channel word into A[b],
+     * transposed, channel c's row word is A[c]. Columns outside xlo .. xhi - 1 read as 0. */
+    uint32_t A[32];
     for (uint32_t y = 0; y < g->in_h; y++)
-        for (uint32_t x = xlo; x < xhi; x++) {
-            const uint32_t *a = in + ((size_t)y * g->in_w + x) * in_words;
-            const uint32_t b = (uint32_t)((int32_t)x - X0), word = y * sw + (sw == 1u ? 0u : b & 1u), bit = sw == 1u ? b : b >> 1;
-            for (uint32_t c = 0; c < C; c++) rows[c * rw + word] |= ((a[c >> 5] >> (c & 31u)) & 1u) << bit;
+        for (uint32_t j = 0; j < in_words; j++) {
+            const uint32_t cn = C - 32u * j < 32u ? C - 32u * j : 32u;
+            const uint32_t *a = in + (size_t)y * g->in_w * in_words + j;
+            for (uint32_t q = 0; q < sw; q++) {
+                for (uint32_t b = 0; b < 32u; b++) {
+                    const int32_t x = X0 + (int32_t)(sw * b + q);
+                    A[b] = x >= (int32_t)xlo && x < (int32_t)xhi ? a[(uint32_t)x * in_words] : 0u;
+                }
+                bnn_transpose32(A);
+                uint32_t *r = rows + 32u * j * rw + y * sw + q;
+                for (uint32_t c = 0; c < cn; c++) r[c * rw] = A[c];
+            }
         }
 
     /* Columns each kx can read: tile column ox reads input column (x0 + ox) * sw - pad_left + kx. */
@@ -196,10 +299,18 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             const uint32_t nb = C - c0 < p->batch ? C - c0 : p->batch;
             for (uint32_t cl = 0; cl < nb; cl++) {
                 uint32_t *s = p->share ? S : S + 96u * cl;
+                LN_PROF(bnn_lp_rows);
                 bnn_lanes_rowsums(p, rows + (c0 + cl) * rw, oy0, nrows, valid, colmask, unit_mask, s, TW, sh0);
                 if (!p->share) continue;
-                uint32_t *rk = resp + cl * n * 8u;
-                for (uint32_t k = 0; k < n; k++, rk += 8) {
+                LN_PROF(bnn_lp_resp);
+                uint32_t *rk = resp + cl / F * gwords + cl % F * 8u;
+#if BNN_T2_DSP_ASM
+                if (cw_asm) {
+                    bnn_sl_cw_lanes(rk, cwa, cwa + 3u * n);
+                    continue;
+                }
+#endif
+                for (uint32_t k = 0; k < n; k++, rk += SL * 8u) {
                     uint32_t id = p->codewords[k];
                     const uint32_t *s0 = s + (id & 7u) * 4u, *s1 = s + 32u + ((id >> 3) & 7u) * 4u, *s2 = s + 64u + (id >> 6) * 4u;
                     for (uint32_t w = 0; w < 4u; w++) {
@@ -209,15 +320,34 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
                     }
                 }
             }
+            LN_PROF(bnn_lp_gather);
+            const uint32_t ng = (nb + F - 1u) / F;
+            if (p->share && nb % F != 0u) {
+                /* The last group's channels past in_c have index 0: codeword 0's slots for them count nothing. */
+                uint32_t *z = resp + (ng - 1u) * gwords;
+                for (uint32_t j = nb % F; j < F; j++)
+                    for (uint32_t w = 0; w < 8u; w++) z[8u * j + w] = 0u;
+            }
+#if BNN_T2_DSP_ASM
+            if (p->share && SL == 8u && (bits == 4u || bits == 5u)) {
+                const bnn_ln_gather_args_t ga = { h, resp, p->index_words + c0 / F, 4u * iwords, ng, O, 4u * gwords };
+                if (bits == 4u) bnn_ln_gather4(&ga);
+                else bnn_ln_gather5(&ga);
+                continue;
+            }
+#endif
             for (uint32_t o = 0; o < O; o++) {
                 uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
                 if (p->share) {
-                    const uint32_t j0 = o * C + c0;
+                    const uint32_t *iw = p->index_words + (size_t)o * iwords + c0 / F, mask = (1u << bits) - 1u;
                     const uint32_t *base = resp;
-                    for (uint32_t cl = 0; cl < nb; cl++, base += n * 8u) {
-                        const uint32_t *r = base + bnn_read_index(p->indices, j0 + cl, p->index_bits) * 8u;
-                        a0 += r[0]; a1 += r[1]; a2 += r[2]; a3 += r[3];
-                        a4 += r[4]; a5 += r[5]; a6 += r[6]; a7 += r[7];
+                    for (uint32_t gi = 0; gi < ng; gi++, base += gwords) {
+                        uint32_t word = iw[gi];
+                        for (uint32_t j = 0; j < F; j++, word >>= bits) {
+                            const uint32_t *r = base + ((word & mask) * SL + j) * 8u;
+                            a0 += r[0]; a1 += r[1]; a2 += r[2]; a3 += r[3];
+                            a4 += r[4]; a5 += r[5]; a6 += r[6]; a7 += r[7];
+                        }
                     }
                 } else {
                     const uint32_t j0 = o * C + c0;
@@ -247,6 +377,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
 
         /* acc per (o, position) -> output. Lane i of the 16-bit words (word i >> 1, halfword i & 1) holds the
          * position bit lane_bit[i]; cnv[i] = valid taps * C there (a lane past the unit gets a bound no acc meets). */
+        LN_PROF(bnn_lp_epi);
         int32_t cnv[32];
         uint8_t lane_bit[32];
         uint32_t lane_at[32]; /* i32 output: the lane's offset in the output plane from (oy0, x0); past the unit: ~0 */
@@ -315,6 +446,7 @@ static void bnn_lanes_run(const bnn_bconv2d_lanes_params_t *p, const uint32_t *i
         const int32_t sh0 = (int32_t)(x0 * g->sw) - (int32_t)g->pad_left - X0;
         bnn_lanes_tile(p, in, out, skip, scratch, x0, TW, X0, sh0);
     }
+    LN_PROF(bnn_lp_end);
 }
 
 void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch)
@@ -330,11 +462,13 @@ void bnn_bconv2d_b1_s8_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t
 }
 
 /* Scratch: the input's bit rows [in_c][in_h][sw], the tap planes (96 words per channel of a batch, or 96 shared), the
- * shared codeword counts [batch][n][8], 17 words per output (accumulator lanes and bits) and a 32-word transpose. */
+ * shared codeword counts [batch / F][n][SL][8] and their row-sum addresses [n][3], 17 words per output (accumulator
+ * lanes and bits) and 32 valid-tap counts. */
 uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
     const uint32_t C = p->g.in_c, H = p->g.in_h * p->g.sw, O = p->g.out_c, n = p->n_codewords, b = p->batch;
-    return C * H + 96u * (p->share ? 1u : b) + (p->share ? b * n * 8u : 0u) + 17u * O + 32u;
+    const uint32_t F = p->share ? bnn_lanes_fields(p->index_bits) : 1u;
+    return C * H + 96u * (p->share ? 1u : b) + (p->share ? b / F * n * bnn_lanes_slots(F) * 8u + 3u * n : 0u) + 17u * O + 32u;
 }
 
 uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)

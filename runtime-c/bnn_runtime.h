@@ -417,7 +417,9 @@ typedef struct {
     uint16_t n_codewords;    /* codebook: n */
     uint8_t index_bits;      /* bits per entry of `indices` */
     const uint16_t *codewords; /* codebook: n codeword ids; NULL: `indices` hold 9-bit kernel ids (tap t = bit t) */
-    const uint8_t *indices;  /* [out_c][in_c] entries, LSB-first stream + 1 spare byte (the same table as _ref) */
+    const uint8_t *indices;  /* share = 0: [out_c][in_c] entries, LSB-first stream + 1 spare byte (the same table as _ref) */
+    const uint32_t *index_words; /* share = 1: [out_c][ceil(in_c / F)] words of F = min(32 / index_bits, 16) fields:
+                              * channel F g + j's index in bits [j index_bits, (j + 1) index_bits) of word g */
     bnn_output_t out;
 } bnn_bconv2d_lanes_params_t;
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { limitFor, withPadValue, withPool } from './fixtures/layers.ts';
+import { accOut, limitFor, strided, withPadValue, withPool } from './fixtures/layers.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomInput, randomModel } from '../generator/src/model/random.ts';
 import type { KernelChoice } from '../generator/src/ops/types.ts';
@@ -30,16 +30,6 @@ function makeCase(name: string, model: Model, tag: string, scratchLimit?: number
   return { name, model, emitted };
 }
 
-
-/** The model's binary convolution without its threshold (i32 accumulators out), with no padding if `valid`. */
-function accOut(m: Model, valid = false): Model {
-  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, threshold: undefined, ...(valid ? { pad: { top: 0, left: 0, bottom: 0, right: 0 } } : {}) } : l)) };
-}
-
-/** The model's binary convolution with stride (sh, sw) and `pad` on every side. */
-function strided(m: Model, sh: number, sw: number, pad: number): Model {
-  return { ...m, layers: m.layers.map((l) => (l.op === 'bconv2d' ? { ...l, stride: [sh, sw] as [number, number], pad: { top: pad, left: pad, bottom: pad, right: pad } } : l)) };
-}
 
 /** A case whose scratch limit pins the slice kernel's working set (`want` matches the planner's reason). */
 const pinned = (name: string, model: Model, tag: string, want: RegExp) => makeCase(name, model, tag, limitFor(model, want));

@@ -10,7 +10,10 @@ import { loadBoard } from '../generator/src/model/board.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
-import { limitFor, withPadValue, withPool, withThresholds } from './fixtures/layers.ts';
+import { accOut, limitFor, strided, withPadValue, withPool, withThresholds } from './fixtures/layers.ts';
+import { Builder } from './fixtures/builder.ts';
+import { Rand } from '../generator/src/model/random.ts';
+import { inferModel } from '../generator/src/model/validate.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeTree } from '../generator/src/core/files.ts';
 import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
@@ -89,6 +92,49 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       expect(r.stdout).toMatch(/^PASS 3\/3$/m);
     });
   }
+
+  // bnn_bconv2d_b1_acc_lanes with a shared codebook runs Thumb-2 assembly in optimised M4-class builds: the gather of
+  // 4- and 5-bit index words (bnn_bconv2d_lanes_t2.c), the row sums and codeword counts (bnn_bconv2d_slice_t2.c).
+  // Codebook layers the sliced kernel cannot take (i32 out, maps wider than 32, stride 2) get it with 'fast'.
+  const lanesCases: [string, Model, RegExp][] = [
+    ['6x40x45 tau 5, i32: column tiles, two batches, a partial group', accOut(standardLayerModel(45, 6, 40, 5, 31)), /lanes shared codebook, batch 24, 6 indices a word, column tiles/],
+    ['8x8x40 tau 4, i32: two batches of whole groups', accOut(standardLayerModel(40, 8, 8, 4, 32)), /lanes shared codebook, batch 24, 8 indices a word/],
+    ['5x9x13 tau 5, pad +1, i32: one partial batch', withPadValue(accOut(standardLayerModel(13, 5, 9, 5, 33)), 1), /lanes shared codebook, batch 18, 6 indices/],
+    ['9x11x21 tau 4, pad -1, stride 2, i32', withPadValue(strided(accOut(standardLayerModel(21, 9, 11, 4, 34)), 2, 2, 1), -1), /lanes shared codebook, batch 24, 8 indices/],
+    ['4x36x30 tau 5, thresholded, column tiles', standardLayerModel(30, 4, 36, 5, 35), /lanes shared codebook, batch 24, 6 indices a word, column tiles/],
+    ['6x40x12 tau 4, thresholded, a fused 2x2 max pool', withPool(standardLayerModel(12, 6, 40, 4, 36), [2, 2], [2, 2]), /lanes shared codebook, batch 16, 8 indices.*max pool fused/],
+    ['7x7x70 tau 3 (10 indices a word: the C loop), i32', accOut(standardLayerModel(70, 7, 7, 3, 37)), /lanes shared codebook, batch 20, 10 indices/],
+  ];
+  for (const [i, [name, model, mode]] of lanesCases.entries()) {
+    it(`byte-lane kernel, shared codebook, on the M4: ${name}`, async () => {
+      const r = await firmwareRun(model, `lanes-${i}`, 3, 'fast');
+      const conv = r.info.layers.find((l) => l.name === 'conv')!;
+      expect(conv.kernel).toBe('bnn_bconv2d_b1_acc_lanes');
+      expect(conv.why).toMatch(mode);
+      expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+    });
+  }
+
+  // bnn_threshold_s8_b1 compares four int8 positions a step with SSUB8/SEL on cores with the DSP extension: channels
+  // past a word, a tail of positions, thresholds at and past both ends of int8 (constant channels), flips.
+  it('int8 thresholds, four positions a step, on the M4', async () => {
+    const r = new Rand(4242);
+    for (const [C, H, W] of [[40, 7, 9], [33, 8, 8], [5, 3, 11]] as const) {
+      const g = new Builder({ shape: [C, H, W], dtype: 'i8', zeroPoint: 3, scale: new Float32Array(C).fill(0.05), bias: new Float32Array(C) });
+      const edges = [-300, -129, -128, -127, -1, 0, 1, 126, 127, 128, 300];
+      // Every edge on several channels, flipped and not (x == 127 or -128 must occur for some of them to tell).
+      const value = new Int32Array(C).map((_, c) => (c % 4 === 3 ? r.int(-100, 100) : edges[r.int(0, edges.length - 1)]));
+      g.add({ ...g.names(), op: 'threshold', threshold: { value, flip: new Uint8Array(C).map(() => r.int(0, 1)) } });
+      g.add({ ...g.names(), op: 'flatten' });
+      const K = C * H * W;
+      g.add({ ...g.names(), op: 'dense', outFeatures: 4, weights: Float32Array.from({ length: 4 * K }, () => r.int(-8, 8) / 8), bias: new Float32Array(4) });
+      const model: Model = { name: `thr-${C}x${H}x${W}`, input: g.input, layers: g.layers, output: g.cur };
+      inferModel(model);
+      const run = await firmwareRun(model, `thr-${C}`, 4);
+      expect(run.info.layers.find((l) => l.kernel === 'bnn_threshold_s8_b1')).toBeDefined();
+      expect(run.stdout).toMatch(/^PASS 4\/4$/m);
+    }
+  });
 
   it('every runtime kernel compiles warning-free for every Cortex-M target', async () => {
     const sources = readdirSync(RUNTIME_DIR).filter((f) => f.endsWith('.c'));

@@ -55,7 +55,7 @@ export const threshold: OpDef<ThresholdLayer, typeof schema> = {
       ] } },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
-      runtime: ['bnn_threshold.c'],
+      runtime: ['bnn_threshold.c', 'bnn_bits.c'],
     };
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),

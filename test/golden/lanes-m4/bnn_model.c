@@ -90,6 +90,7 @@ static const bnn_bconv2d_lanes_params_t L1_params = {
     .index_bits = 9,
     .codewords = NULL,
     .indices = L1_kernels,
+    .index_words = NULL,
     .out = { .thresh = L1_thresh, .flip = L1_flip },
 };
 

@@ -40,8 +40,29 @@ export function lanesEligible(l: BConv2dLayer, x: TensorInfo, _y: TensorInfo): s
   return null;
 }
 
-export function lanesScratchWords(C: number, H: number, O: number, n: number, share: boolean, batch: number): number {
-  return C * H + 96 * (share ? 1 : batch) + (share ? batch * n * 8 : 0) + 17 * O + 32;
+/** Shared codebook (runtime-c/bnn_bconv2d_lanes.c): a batch's channels in groups of F, one index word of F fields
+ *  each; a group's responses hold SL slots of 8 words per codeword (SL: F rounded up to a power of two >= 4). */
+export function lanesFields(bits: number): number {
+  return Math.min(16, Math.floor(32 / bits));
+}
+function lanesSlots(F: number): number {
+  return F <= 4 ? 4 : F <= 8 ? 8 : 16;
+}
+
+/** Index words of the shared kernel: per output, ceil(C / F) words; channel F g + j in field j of word g. */
+export function lanesIndexWords(indices: ArrayLike<number>, O: number, C: number, bits: number): Uint32Array {
+  const F = lanesFields(bits);
+  const rowWords = Math.ceil(C / F);
+  const out = new Uint32Array(O * rowWords);
+  for (let o = 0; o < O; o++)
+    for (let c = 0; c < C; c++) out[o * rowWords + Math.floor(c / F)] |= indices[o * C + c] << ((c % F) * bits);
+  return out;
+}
+
+/** `bits`: index bits of a shared codebook (its batch a multiple of lanesFields(bits)). */
+export function lanesScratchWords(C: number, H: number, O: number, n: number, share: boolean, batch: number, bits = 0): number {
+  const F = share ? lanesFields(bits) : 1;
+  return C * H + 96 * (share ? 1 : batch) + (share ? (batch / F) * n * lanesSlots(F) * 8 + 3 * n : 0) + 17 * O + 32;
 }
 
 /**
@@ -114,9 +135,12 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
   const tileW = lanesTileWidth(W, OW, sw);
   const rowsPerUnit = Math.max(1, Math.min(OH, Math.floor(32 / tileW)));
   let best: LanesPlan | null = null;
+  const bits = l.weights.kind === 'codebook' ? l.weights.bits : 9;
   for (const share of l.weights.kind === 'codebook' && n <= 256 ? [true, false] : [false]) {
-    for (let batch = Math.min(MAX_BATCH, C); batch >= 1; batch--) {
-      const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch);
+    // Shared: whole groups of F channels a batch (one index word each), no more groups than the channels fill.
+    const step = share ? lanesFields(bits) : 1;
+    for (let batch = Math.min(Math.floor(MAX_BATCH / step), Math.ceil(C / step)) * step; batch >= 1; batch -= step) {
+      const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch, bits);
       if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
       const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold, sw);
       if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, tileW, batch, rowsPerUnit, scratchBytes, estInstructions: est };
@@ -139,22 +163,27 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
       { name: 'rows_per_unit', value: plan.rowsPerUnit },
       { name: 'share', value: share ? 1 : 0 },
       { name: 'batch', value: plan.batch },
-      // Weights stay as compact as for _ref: tau-bit indices into the codebook, or 9-bit kernel ids for plain weights.
+      // Weights stay nearly as compact as for _ref: tau-bit indices into the codebook (shared: whole fields a word,
+      // 30 of 32 bits used at tau 5), or 9-bit kernel ids for plain weights.
       { name: 'n_codewords', value: w.kind === 'codebook' ? w.codewords.length : 0 },
       { name: 'index_bits', value: w.kind === 'codebook' ? w.bits : 9 },
       { name: 'codewords', value: w.kind === 'codebook' ? ctx.table('codewords', 'uint16_t', w.codewords, 'codebook') : null },
       {
         name: 'indices',
-        value: w.kind === 'codebook'
+        value: share ? null : w.kind === 'codebook'
           ? ctx.table('indices', 'uint8_t', packBits(w.indices, w.bits, 1), 'indices')
           : ctx.table('kernels', 'uint8_t', packBits(kernelIds(l), 9, 1), 'binary'),
+      },
+      {
+        name: 'index_words',
+        value: share && w.kind === 'codebook' ? ctx.table('indices', 'uint32_t', lanesIndexWords(w.indices, ctx.output.shape[0], ctx.inputs[0].shape[0], w.bits), 'indices') : null,
       },
       { name: 'out', value: outputStruct(ctx, l.threshold, pool, rq) },
     ] } },
     args: rq ? ['params', 'in', rq.skipArg, 'out', 'scratch'] : ['params', 'in', 'out', 'scratch'],
     scratchBytes: plan.scratchBytes,
-    runtime: ['bnn_bconv2d_lanes.c', 'bnn_output.c', 'bnn_requant.c'],
-    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}${plan.tileW < ctx.output.shape[2] ? `, column tiles of ${plan.tileW}` : ''}: est ${plan.estInstructions} vs ref ${ref}`,
+    runtime: ['bnn_bconv2d_lanes.c', 'bnn_bconv2d_lanes_t2.c', 'bnn_bconv2d_slice_t2.c', 'bnn_bconv2d_slice.h', 'bnn_bits.c', 'bnn_output.c', 'bnn_requant.c'],
+    why: `lanes ${share ? 'shared codebook' : 'per kernel'}, batch ${plan.batch}${share && w.kind === 'codebook' ? `, ${lanesFields(w.bits)} indices a word` : ''}${plan.tileW < ctx.output.shape[2] ? `, column tiles of ${plan.tileW}` : ''}: est ${plan.estInstructions} vs ref ${ref}`,
     estInstructions: plan.estInstructions,
   };
 }

@@ -3,5 +3,5 @@
 #   BNN_DIR := path/to/this/folder
 #   include $(BNN_DIR)/bnn_model.mk
 BNN_DIR ?= $(dir $(lastword $(MAKEFILE_LIST)))
-BNN_SRCS := $(BNN_DIR)src/bnn_add.c $(BNN_DIR)src/bnn_affine.c $(BNN_DIR)src/bnn_bconv2d_lanes.c $(BNN_DIR)src/bnn_bdense_ref.c $(BNN_DIR)src/bnn_binarize.c $(BNN_DIR)src/bnn_bits.c $(BNN_DIR)src/bnn_conv2d.c $(BNN_DIR)src/bnn_flatten.c $(BNN_DIR)src/bnn_model.c $(BNN_DIR)src/bnn_output.c $(BNN_DIR)src/bnn_prelu.c $(BNN_DIR)src/bnn_requant.c 
+BNN_SRCS := $(BNN_DIR)src/bnn_add.c $(BNN_DIR)src/bnn_affine.c $(BNN_DIR)src/bnn_bconv2d_lanes.c $(BNN_DIR)src/bnn_bconv2d_lanes_t2.c $(BNN_DIR)src/bnn_bconv2d_slice_t2.c $(BNN_DIR)src/bnn_bdense_ref.c $(BNN_DIR)src/bnn_binarize.c $(BNN_DIR)src/bnn_bits.c $(BNN_DIR)src/bnn_conv2d.c $(BNN_DIR)src/bnn_flatten.c $(BNN_DIR)src/bnn_model.c $(BNN_DIR)src/bnn_output.c $(BNN_DIR)src/bnn_prelu.c $(BNN_DIR)src/bnn_requant.c 
 BNN_CFLAGS := -I$(BNN_DIR)include -I$(BNN_DIR)src -ffp-contract=off

@@ -153,6 +153,7 @@ static const bnn_bconv2d_lanes_params_t L4_params = {
     .index_bits = 1,
     .codewords = L4_codewords,
     .indices = L4_indices,
+    .index_words = NULL,
     .out = { .thresh = NULL, .flip = NULL },
 };
 /* layer 5: affine 'l5' i32[3x2x7] -> f32[3x2x7] */
@@ -191,6 +192,7 @@ static const bnn_bconv2d_lanes_params_t L9_params = {
     .index_bits = 9,
     .codewords = NULL,
     .indices = L9_kernels,
+    .index_words = NULL,
     .out = { .thresh = L9_thresh, .flip = L9_flip },
 };
 /* layer 11: bdense 'l11' b1[238x1x1] -> i32[5x1x1] */
