@@ -49,14 +49,23 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
 {
     const uint32_t O = p->g.out_c, P = p->pairs, O4 = O & ~3u;
     const uint32_t *w = p->wt;
-    const uint32_t *const pe = patch + 2u * (P & ~1u);
+    /* Four pairs a pass (the loop's own instructions once per 32 multiplies), then a pair of pairs, then one. */
+    const uint32_t *const pe4 = patch + 2u * (P & ~3u), *const pe = patch + 2u * (P & ~1u);
     for (uint32_t o = 0; o < O4; o += 4u) {
         int32_t a0 = p->bias[o], a1 = p->bias[o + 1u], a2 = p->bias[o + 2u], a3 = p->bias[o + 3u];
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         const uint32_t *x = patch;
-        for (; x < pe; x += 4, w += 8) {
+        for (; x < pe4; x += 8, w += 16) {
             BNN_QROWS_STEP4(x, w)
             BNN_QROWS_STEP4(x + 2, w + 4)
+            BNN_QROWS_STEP4(x + 4, w + 8)
+            BNN_QROWS_STEP4(x + 6, w + 12)
+        }
+        if (x < pe) {
+            BNN_QROWS_STEP4(x, w)
+            BNN_QROWS_STEP4(x + 2, w + 4)
+            x += 4;
+            w += 8;
         }
         if (P & 1u) {
             BNN_QROWS_STEP4(x, w)

@@ -1,0 +1,52 @@
+// What limits the int8 path's agreement with the float model (docs/int8.md): the float model is run with only the
+// maps the int8 model stores rounded onto their grids (8 bits as --quantize int8 stores them, or the same range with
+// 2^(b-8) times finer steps: b = 10, 12, 16), everything else in float32. Its argmax agreement with the plain float
+// model says how much of the int8 model's disagreement comes from storing maps at 8 bits, and how much a wider
+// residual stream would win back; the rest of the gap to the int8 model is weight and fixed-point rounding.
+//   npx tsx bench/int8-storage-bits.ts DIR [N]
+// DIR holds model.onnx, calib.npy and heldout.npy as bench/int8-trained.py writes them; N: held-out inputs (all).
+import { join } from 'node:path';
+import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
+import { readInputs } from '../generator/src/import/inputs.ts';
+import type { Tensor } from '../generator/src/ir/tensor.ts';
+import { INPUT_TENSOR, type Model } from '../generator/src/model/ir.ts';
+import { argmax } from '../generator/src/model/scores.ts';
+import { opOf } from '../generator/src/ops/registry.ts';
+import { inferModel } from '../generator/src/model/validate.ts';
+import { calibrate, quantizeInt8 } from '../generator/src/quantize/index.ts';
+import type { StoredTensor } from '../generator/src/quantize/int8.ts';
+
+/** x rounded onto the grid with 2^(bits-8) times finer steps than g (bits 8: g itself), clamped to its range. */
+function roundOnto(d: Float32Array, g: StoredTensor, bits: number): void {
+  const f = 2 ** (bits - 8), s = g.scale / f, z = g.zeroPoint * f;
+  const lo = -(2 ** (bits - 1)), hi = 2 ** (bits - 1) - 1;
+  for (let k = 0; k < d.length; k++) d[k] = s * (Math.min(hi, Math.max(lo, Math.round(d[k] / s) + z)) - z);
+}
+
+/** The float model's scores with the stored maps rounded (bits null: none; a function: per map, by its shape). */
+function scores(model: Model, stored: Map<string, StoredTensor>, x: Uint8Array | Int8Array, bits: number | null | ((shape: number[]) => number)): Float32Array {
+  const tensors = new Map<string, Tensor>([[INPUT_TENSOR, { dtype: model.input.dtype, shape: model.input.shape, data: model.input.dtype === 'u8' ? Uint8Array.from(x) : Int8Array.from(x) }]]);
+  for (const l of model.layers) {
+    const y = opOf(l).run(l, l.inputs.map((t) => tensors.get(t)!), { input: model.input });
+    const g = stored.get(l.output);
+    if (bits !== null && g && y.dtype === 'f32') roundOnto(y.data as Float32Array, g, typeof bits === 'number' ? bits : bits(y.shape));
+    tensors.set(l.output, y);
+  }
+  return tensors.get(model.output)!.data as Float32Array;
+}
+
+const [dir, n] = process.argv.slice(2);
+if (!dir) throw new Error('usage: npx tsx bench/int8-storage-bits.ts DIR [N]');
+const float = importOnnxFile(join(dir, 'model.onnx'), { name: 'model' }).model;
+const held = readInputs(join(dir, 'heldout.npy'), float).slice(0, n ? Number(n) : undefined);
+const { stored } = quantizeInt8(float, calibrate(float, readInputs(join(dir, 'calib.npy'), float)));
+const plain = held.map((x) => argmax(scores(float, stored, x, null)));
+console.log(`${dir}: ${stored.size} stored maps, ${held.length} held-out inputs; argmax agreement with the float model when only the stored maps are rounded:`);
+// Mixed: the maps of the largest spatial size (the first stage, where 16 bits costs the most RAM) at 8 bits.
+const types = inferModel(float);
+const largest = Math.max(...[...stored.keys()].map((t) => types.get(t)!.shape[1] * types.get(t)!.shape[2]));
+const variants: [string, number | ((shape: number[]) => number)][] = [['8 bits', 8], ['10 bits', 10], ['12 bits', 12], ['16 bits', 16], ['16 bits, the largest maps 8', (s) => (s[1] * s[2] === largest ? 8 : 16)]];
+for (const [name, bits] of variants) {
+  const agree = held.filter((x, i) => argmax(scores(float, stored, x, bits)) === plain[i]).length;
+  console.log(`  ${name.padEnd(28)} ${agree}/${held.length} (${((100 * agree) / held.length).toFixed(1)} %)`);
+}
