@@ -66,67 +66,80 @@ export function lanesScratchWords(C: number, H: number, O: number, n: number, sh
 }
 
 /**
- * Instructions per unit of work: per input pixel and channel (transpose); per unit; per (unit, channel) (row sums);
- * per channel and output row (its tap rows); per (unit, channel, codeword) when shared; per (unit, output, channel);
- * per (unit, output, batch) (the fold into 16-bit lanes); per (unit, output) and per (output, position) of the output
- * stage, for i32 accumulators (acc) or thresholded bits (thr). Least-squares fits to exact QEMU counts, each core on
- * its own: 'm4' on mps2-an386, 'm7' on mps2-an500 and 'm0' (ARMv6-M code) on mps2-an385, 95 layers each (C 8..128,
- * maps 2x2..32x32 and non-square, O != C, tau 3..6 and dense, shared and per kernel, smaller batches, threshold and
- * i32 output, "same" and no padding, pad value 0 and +-1), each within 1.8 % of every one and of 46 held-out layers of
- * other shapes; 'm55' on mps3-an547, 109 layers, within 2.1 %. The M4's figures serve the M3 and M33 within 2.5 %, but
- * for their cheaper i32 output stage (up to 7 % over on 2x2 maps). Why per core and per term: the M0 takes ~1.4x the
- * M4's instructions (no Thumb-2 data processing: shifts, masks and constants cost extra instructions); gcc for v8.1-M
- * turns the M55's short inner loops into low-overhead loops (the row sums' tap-row loops ~25 % fewer instructions than
- * on the M4, the fold ~40 % fewer); and the output stage runs per position of the map, not 32 a unit: one scale of the
- * terms for every Thumb-2 core, as before, was off by 0.82..1.18 on the M4 and by up to 46 % on the M55.
+ * Instructions per unit of work: per input row, phase and 32-channel word of a column tile (the transpose, 32 columns
+ * by 32 channels at a time); per unit; per (unit, channel) (row sums); per channel and output row of a tile (its tap
+ * rows: chanRow at stride 1, which reads each input row once; chanRowS2 at stride 2, the general loop, ~3x dearer); per
+ * (unit, channel, codeword) when shared; per (unit, output, channel) (shared: channels rounded up to whole index
+ * words); per (unit, output, batch) (the fold into 16-bit lanes); per (unit, output) and per (output, position) of the
+ * output stage, for i32 accumulators (acc) or thresholded bits (thr). On DSP cores the Thumb-2 routines (lanesT2) do
+ * some index widths' codeword counts, gather and fold at 40..50 % of the C loops' cost: the *T2 constants.
+ * Fitted by bench/fit-lanes.ts (relative least squares to exact QEMU icount counts), each core on its own: 'm4' on
+ * mps2-an386, 'm7' on mps2-an500, 'm0' (ARMv6-M code) on mps2-an385, 'm55' on mps3-an547; 48 layers each (C 8..128,
+ * O != C, maps 2x2..40x40, non-square and wider than 32, stride 2, tau 2..8 shared, odd n, tau 9 and dense per kernel,
+ * smaller batches, threshold and i32 output, "same" and no padding, pad value 0 and +-1). Largest error on them and on
+ * 17 held-out layers of other shapes: m4 2.6 % and 3.4 %, m7 2.7 % and 3.5 %, m0 3.3 % and 4.6 %, m55 2.8 % and 3.9 %
+ * (the largest misses: ~2.5 % low for +-1 padding, ~4 % high for one-row units of maps 28..30 wide). The M4's figures
+ * serve the M33 within 3 %, and the M3 (no DSP: the C loops, lanesCost's dsp = false) within 5 %.
  */
-interface LanesConstants {
-  pixel: number; unit: number; chanUnit: number; chanRow: number; codeword: number; pairShared: number; pairOwn: number; outBatch: number;
-  outAcc: number; posAcc: number; outThr: number; posThr: number;
+export interface LanesConstants {
+  rowWord: number; unit: number; chanUnit: number; chanRow: number; chanRowS2: number; codeword: number; pairShared: number; pairOwn: number;
+  outBatch: number; outAcc: number; posAcc: number; outThr: number; posThr: number;
+  /** The Thumb-2 routines of DSP cores (lanesT2); absent where there are none (ARMv6-M). */
+  codewordT2?: number; pairSharedT2?: number; outBatchT2?: number;
 }
-const LANES: Record<CostCore, LanesConstants> = {
+export const LANES: Record<CostCore, LanesConstants> = {
   m4: {
-    pixel: 17.9, unit: 3930, chanUnit: 713, chanRow: 180, codeword: 68.2, pairShared: 34.8, pairOwn: 74.6, outBatch: 125,
-    outAcc: 446, posAcc: 4.1, outThr: 573, posThr: 7.7,
+    rowWord: 838, unit: 4170, chanUnit: 663, chanRow: 90.3, chanRowS2: 294, codeword: 67.5, pairShared: 28.4,
+    pairOwn: 75.4, outBatch: 130, outAcc: 347, posAcc: 5.56, outThr: 470, posThr: 11.7, codewordT2: 26,
+    pairSharedT2: 14.9, outBatchT2: 51.7,
   },
   m7: {
-    pixel: 17.4, unit: 4040, chanUnit: 728, chanRow: 155, codeword: 68.3, pairShared: 34.8, pairOwn: 74.6, outBatch: 125,
-    outAcc: 411, posAcc: 5.3, outThr: 570, posThr: 8.1,
+    rowWord: 877, unit: 4170, chanUnit: 645, chanRow: 90.1, chanRowS2: 296, codeword: 67.5, pairShared: 28.4,
+    pairOwn: 75.4, outBatch: 130, outAcc: 345, posAcc: 5.61, outThr: 467, posThr: 11.8, codewordT2: 26,
+    pairSharedT2: 14.9, outBatchT2: 51.8,
   },
   m0: {
-    pixel: 27.6, unit: 5120, chanUnit: 955, chanRow: 222, codeword: 95.5, pairShared: 55.8, pairOwn: 106, outBatch: 176,
-    outAcc: 522, posAcc: 9.3, outThr: 771, posThr: 6.7,
+    rowWord: 1250, unit: 7510, chanUnit: 1060, chanRow: 128, chanRowS2: 444, codeword: 90.1, pairShared: 44.4,
+    pairOwn: 98.3, outBatch: 183, outAcc: 292, posAcc: 11.5, outThr: 434, posThr: 15.9,
   },
   m55: {
-    pixel: 16, unit: 3700, chanUnit: 445, chanRow: 166, codeword: 65, pairShared: 32, pairOwn: 77, outBatch: 89,
-    outAcc: 294, posAcc: 9.2, outThr: 554, posThr: 7.9,
+    rowWord: 591, unit: 4350, chanUnit: 665, chanRow: 96.6, chanRowS2: 296, codeword: 65.7, pairShared: 27.6,
+    pairOwn: 75.8, outBatch: 99.3, outAcc: 238, posAcc: 8.89, outThr: 450, posThr: 11.4, codewordT2: 26,
+    pairSharedT2: 15, outBatchT2: 51.8,
   },
 };
 
-/** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
- *  i32 accumulators). */
-export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true, sw = 1): number {
-  // Column tiles (and stride 2 across): each as a map of its own width, transposing the tile's input columns.
-  const tw = lanesTileWidth(W, OW, sw);
-  if (tw < OW || sw !== 1) {
-    let sum = 0;
-    for (let x0 = 0; x0 < OW; x0 += tw) {
-      const t = Math.min(tw, OW - x0);
-      sum += lanesCost(C, H, Math.min(W, sw * t + 3 - sw), O, OH, t, n, share, batch, core, thresholded);
-    }
-    return sum;
-  }
-  const R = Math.max(1, Math.min(OH, Math.floor(32 / OW)));
-  const units = Math.ceil(OH / R);
-  const batches = Math.ceil(C / batch);
-  const k = LANES[core];
-  const [out, pos] = thresholded ? [k.outThr, k.posThr] : [k.outAcc, k.posAcc];
-  const perUnitC = k.chanUnit + (share ? k.codeword * n : 0);
-  const perUnitO = C * (share ? k.pairShared : k.pairOwn) + k.outBatch * batches + out;
-  return Math.round(C * H * W * k.pixel + C * OH * k.chanRow + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
+/** Which shared-codebook loops run as Thumb-2 routines (runtime-c/bnn_bconv2d_lanes.c, BNN_T2_DSP_ASM): the codeword
+ *  counts when a group has 8 slots (4- to 6-bit indices) and n is even, the gather for 4- and 5-bit indices. */
+export function lanesT2(bits: number, n: number): { codeword: boolean; gather: boolean } {
+  return { codeword: lanesSlots(lanesFields(bits)) === 8 && n % 2 === 0, gather: bits === 4 || bits === 5 };
 }
 
-export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: CostCore = 'm4'): LanesPlan | null {
+/** Estimated instructions of bnn_bconv2d_b1_acc_lanes on `core`; `thresholded`: the output is thresholded bits (else
+ *  i32 accumulators); `bits`: index bits of a shared codebook. */
+export function lanesCost(C: number, H: number, W: number, O: number, OH: number, OW: number, n: number, share: boolean, batch: number, core: CostCore = 'm4', thresholded = true, sw = 1, sh = 1, bits = 0, dsp = true): number {
+  // Column tiles as the kernel runs them: each transposes its rows and has its own units (rows per unit from the
+  // planned tile width).
+  const tw = lanesTileWidth(W, OW, sw);
+  const tiles = Math.ceil(OW / tw);
+  const units = tiles * Math.ceil(OH / Math.max(1, Math.min(OH, Math.floor(32 / tw))));
+  const batches = Math.ceil(C / batch);
+  const k = LANES[core];
+  // The routines exist only in DSP builds: a core without DSP (the M3 on the M4's constants) runs the C loops.
+  const t2 = share && dsp ? lanesT2(bits, n) : { codeword: false, gather: false };
+  const [out, pos] = thresholded ? [k.outThr, k.posThr] : [k.outAcc, k.posAcc];
+  const perCodeword = t2.codeword && k.codewordT2 !== undefined ? k.codewordT2 : k.codeword;
+  const gatherT2 = t2.gather && k.pairSharedT2 !== undefined && k.outBatchT2 !== undefined;
+  const perPair = !share ? k.pairOwn : gatherT2 ? k.pairSharedT2! : k.pairShared;
+  const perRow = sh === 1 && sw === 1 ? k.chanRow : k.chanRowS2;
+  // The shared gather runs whole index words: the channels rounded up to F.
+  const F = share ? lanesFields(bits) : 1;
+  const perUnitC = k.chanUnit + (share ? perCodeword * n : 0);
+  const perUnitO = F * Math.ceil(C / F) * perPair + (gatherT2 ? k.outBatchT2! : k.outBatch) * batches + out;
+  return Math.round(tiles * (H * sw * Math.ceil(C / 32) * k.rowWord + C * OH * perRow) + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
+}
+
+export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: CostCore = 'm4', dsp = true): LanesPlan | null {
   if (lanesEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O, OH, OW] = y.shape;
@@ -142,7 +155,7 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
     for (let batch = Math.min(Math.floor(MAX_BATCH / step), Math.ceil(C / step)) * step; batch >= 1; batch -= step) {
       const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch, bits);
       if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
-      const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold, sw);
+      const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold, sw, l.stride[0], bits, dsp);
       if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, tileW, batch, rowsPerUnit, scratchBytes, estInstructions: est };
       break; // the largest batch that fits is the cheapest for this variant
     }

@@ -21,7 +21,7 @@ function lowerFast(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct): Lowering
   const y = ctx.output;
   const core = costCore(ctx);
   const ref = refCost(l, x.shape, y.shape, core);
-  const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast', core);
+  const lanes = planLanes(l, x, y, ctx.scratchLimit, ctx.kernels === 'fast', core, ctx.dsp);
   // Bit-sliced codebook kernel: forced wherever eligible with 'fast', else when the cost model says it is cheapest.
   const sp = planSlice(l, x, y, ctx.scratchLimit, ctx.dsp, core, !!pool);
   if (sp && (ctx.kernels === 'fast' || (sp.estInstructions < ref && (!lanes || sp.estInstructions < lanes.estInstructions)))) {
@@ -59,7 +59,7 @@ export function lowerBConv2dRequant(l: BConv2dLayer, rq: RequantLayer, ctx: Lowe
   const fused: FusedRequant = { params: requantStruct(rq, ctx.output.shape, ctx, first, 'rq_'), skipArg: skip === undefined ? { value: null } : { tensor: skip }, skipS32: skipType?.dtype === 'i32' };
   const core = costCore(ctx);
   const ref = refCost(l, ctx.inputs[0].shape, ctx.output.shape, core);
-  const lanes = ctx.kernels === 'ref' ? null : planLanes(l, ctx.inputs[0], ctx.output, ctx.scratchLimit, ctx.kernels === 'fast', core);
+  const lanes = ctx.kernels === 'ref' ? null : planLanes(l, ctx.inputs[0], ctx.output, ctx.scratchLimit, ctx.kernels === 'fast', core, ctx.dsp);
   const low = lanes && (ctx.kernels === 'fast' || lanes.estInstructions < ref) ? lowerLanes(l, ctx, lanes, ref, undefined, fused) : lowerRef(l, ctx, undefined, fused);
   const inPlace = skipType?.dtype === 'i8' ? { inPlaceOf: skip } : {};
   return { ...low, ...inPlace, why: `${low.why ? `${low.why}; ` : ''}requant fused${skip ? ` (+ ${skip})` : ''}` };
