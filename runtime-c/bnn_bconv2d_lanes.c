@@ -62,6 +62,20 @@ static inline uint32_t bnn_lanes_slots(uint32_t f)
 typedef struct { uint32_t *h; const uint32_t *resp; const uint32_t *idx; uint32_t idx_stride, ngroups, nout, gstride; } bnn_ln_gather_args_t;
 void bnn_ln_gather4(const bnn_ln_gather_args_t *a);
 void bnn_ln_gather5(const bnn_ln_gather_args_t *a);
+/* The fused requant by its fast form over one output channel's lanes inside the unit, the skip map int8: lanes holds
+ * [at, cnv << 5 | i] pairs up to lanes_end; out[at] = the requant of (2 h_i - cnv, skip[at]) with h_i halfword i of
+ * ho (bnn_requant_fast, PReLU or not: bnn_ln_rq_s8_prelu, bnn_ln_rq_s8). */
+typedef struct {
+    const uint32_t *lanes, *lanes_end, *ho;
+    const int8_t *skip;
+    int8_t *out;
+    uint32_t pre;
+    int32_t mult_a, mult_b, cb;
+    uint32_t sh;
+    int32_t slope16, pz;
+} bnn_ln_rq_args_t;
+void bnn_ln_rq_s8(const bnn_ln_rq_args_t *a);
+void bnn_ln_rq_s8_prelu(const bnn_ln_rq_args_t *a);
 #endif
 
 /* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
@@ -186,13 +200,24 @@ static inline __attribute__((always_inline)) void bnn_lanes_rq_fast(const bnn_re
  * (base: that origin in the skip map's elements). |acc| <= 9 * in_c (2 * matches - valid taps * in_c), so the fast
  * form applies unless the channel's constants or an int32 skip map's range rule it out. */
 static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
-                              const uint32_t *lane_at, int8_t *out, const void *skip, size_t base)
+                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
 {
     const int kind = skip == NULL ? 0 : (p->out.skip_s32 ? 2 : 1);
     const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
     bnn_requant_chan_t k;
     bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
     if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, kind == 0 ? 0u : (kind == 1 ? 128u : 0x80000000u))) {
+#if BNN_T2_DSP_ASM
+        if (kind == 1) {
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
+            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
+            else bnn_ln_rq_s8(&a);
+            return;
+        }
+#else
+        (void)lanes;
+        (void)nl;
+#endif
         if (k.prelu) {
             if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
             else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
@@ -381,12 +406,17 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
         int32_t cnv[32];
         uint8_t lane_bit[32];
         uint32_t lane_at[32]; /* i32 output: the lane's offset in the output plane from (oy0, x0); past the unit: ~0 */
+        uint32_t lanes[64], nl = 0; /* the lanes inside the unit: [offset, valid taps * C << 5 | lane] */
         for (uint32_t i = 0; i < 32u; i++) {
             uint32_t hj = i >> 1, H = i & 1u;
             uint32_t b = 16u * H + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
             lane_bit[i] = (uint8_t)b;
             lane_at[i] = b < nbits ? (b / TW) * OW + b % TW : 0xFFFFFFFFu;
             cnv[i] = (int32_t)(nv[b] * C);
+            if (b < nbits) {
+                lanes[2u * nl] = lane_at[i];
+                lanes[2u * nl++ + 1u] = (uint32_t)cnv[i] << 5 | i;
+            }
         }
         for (uint32_t o = 0; o < O; o++) {
             const uint32_t *ho = h + o * 16u;
@@ -394,7 +424,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             if (p->out.rq.mult != NULL) {
                 /* A fused requant: int8 out, the skip map's element as its second input (docs/semantics.md §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
-                bnn_lanes_requant(p, o, ho, cnv, lane_at, (int8_t *)out + base, skip, base);
+                bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, (int8_t *)out + base, skip, base);
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {

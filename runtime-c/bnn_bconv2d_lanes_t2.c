@@ -1,8 +1,10 @@
-/* Thumb-2 assembly of the byte-lane binary convolution's gather (bnn_bconv2d_lanes.c), for Cortex-M cores with the DSP
- * extension in optimised GCC builds (BNN_T2_DSP_ASM, bnn_arch.h): every output channel of one channel batch adds the
- * 8 lane words of its codeword for each channel, in eight registers, and folds them into its 16-bit lanes. GCC's
- * code for the same loop spills the accumulators (about 40 instructions per channel instead of 14). What the routines
- * compute is stated with their prototype in bnn_bconv2d_lanes.c; other builds compile this file to nothing. */
+/* Thumb-2 assembly of the byte-lane binary convolution (bnn_bconv2d_lanes.c), for Cortex-M cores with the DSP
+ * extension in optimised GCC builds (BNN_T2_DSP_ASM, bnn_arch.h): the gather, where every output channel of one
+ * channel batch adds the 8 lane words of its codeword for each channel, in eight registers, and folds them into its
+ * 16-bit lanes (GCC's code for the same loop spills the accumulators: about 40 instructions per channel instead of
+ * 14), and the fused requant's loop over a unit's lanes (20 instructions an element instead of GCC's ~31). What the
+ * routines compute is stated with their prototypes in bnn_bconv2d_lanes.c; other builds compile this file to
+ * nothing. */
 #include "bnn_runtime.h"
 
 #if BNN_T2_DSP_ASM
@@ -56,4 +58,34 @@ LNG_ROUTINE(bnn_ln_gather4, LNG_CH(0, 4, 0) LNG_CH(4, 4, 32) LNG_CH(8, 4, 64) LN
 /* 5-bit indices, 6 channels a word (bits 30 and 31 unused). */
 LNG_ROUTINE(bnn_ln_gather5, LNG_CH(0, 5, 0) LNG_CH(5, 5, 32) LNG_CH(10, 5, 64) LNG_CH(15, 5, 96)
                             LNG_CH(20, 5, 128) LNG_CH(25, 5, 160));
+
+/* The fused requant of one output channel's lanes, int8 skip map (bnn_ln_rq_args_t in bnn_bconv2d_lanes.c): per lane
+ * [at, cnv << 5 | i]: acc = 2 h[i] - cnv, then bnn_requant_fast's arithmetic (the fast form: pre-shifted inputs, the
+ * high word of SMULL/SMLAL, cb, the shift sh; PReLU: SMMULR by slope16 below 0, + pz, then >> 8; SSAT). Registers:
+ * r0 lanes, r1 their end, r2 h, r3 skip, r4 out, r5 pre, r6 mult_a, r7 mult_b, r8 cb, r9 sh; [sp] slope16,
+ * [sp + 4] pz. */
+#define LNR_HEAD(name)                                                                                                \
+    "\t.pushsection .text." #name ",\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"                   \
+    "\t.global " #name "\n\t.type " #name ", %function\n\t.thumb_func\n" #name ":\n\t"                               \
+    "push {r4-r11, lr}\n\tsub sp, sp, #8\n\t"                                                                         \
+    "ldr r1, [r0, #40]\n\tstr r1, [sp, #0]\n\tldr r1, [r0, #44]\n\tstr r1, [sp, #4]\n\t"                                 \
+    "ldr r5, [r0, #20]\n\tldr r6, [r0, #24]\n\tldr r7, [r0, #28]\n\tldr r8, [r0, #32]\n\tldr r9, [r0, #36]\n\t"          \
+    "ldr r1, [r0, #4]\n\tldr r2, [r0, #8]\n\tldr r3, [r0, #12]\n\tldr r4, [r0, #16]\n\tldr r0, [r0, #0]\n\t"             \
+    "cmp r0, r1\n\tbeq 9f\n"                                                                                          \
+    "1:\n\t"                                                                                                           \
+    "ldrd r10, r11, [r0], #8\n\tand r12, r11, #31\n\tldrh r12, [r2, r12, lsl #1]\n\t"                                   \
+    "lsl r12, r12, #1\n\tsub r12, r12, r11, lsr #5\n\tlsl r12, r12, r5\n\t"                                             \
+    "ldrsb r11, [r3, r10]\n\tlsl r11, r11, r5\n\t"                                                                    \
+    "smull lr, r12, r12, r6\n\tsmlal lr, r12, r11, r7\n\tadd r12, r12, r8\n\t"
+#define LNR_TAIL(name)                                                                                                \
+    "strb r12, [r4, r10]\n\tcmp r0, r1\n\tbne 1b\n"                                                                    \
+    "9:\n\tadd sp, sp, #8\n\tpop {r4-r11, pc}\n\t"                                                                     \
+    ".size " #name ", .-" #name "\n\t.popsection\n"
+__asm__(LNR_HEAD(bnn_ln_rq_s8)
+        "asr r12, r12, r9\n\tssat r12, #8, r12\n\t"
+        LNR_TAIL(bnn_ln_rq_s8));
+__asm__(LNR_HEAD(bnn_ln_rq_s8_prelu)
+        "asrs r12, r12, r9\n\tbpl 2f\n\tlsl r12, r12, #1\n\tldr r11, [sp, #0]\n\tsmmulr r12, r12, r11\n"
+        "2:\n\tldr r11, [sp, #4]\n\tadd r12, r12, r11\n\tssat r12, #8, r12, asr #8\n\t"
+        LNR_TAIL(bnn_ln_rq_s8_prelu));
 #endif /* BNN_T2_DSP_ASM */

@@ -12,7 +12,9 @@ import { randomModel } from '../generator/src/model/random.ts';
 import { standardLayerModel } from '../generator/src/bench/standard.ts';
 import { accOut, limitFor, strided, withPadValue, withPool, withThresholds } from './fixtures/layers.ts';
 import { Builder } from './fixtures/builder.ts';
-import { Rand } from '../generator/src/model/random.ts';
+import { Rand, randomInput } from '../generator/src/model/random.ts';
+import { calibrate, quantizeInt8 } from '../generator/src/quantize/index.ts';
+import { residualFloatModel } from './fixtures/residual-float.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { writeTree } from '../generator/src/core/files.ts';
@@ -112,6 +114,20 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       expect(conv.kernel).toBe('bnn_bconv2d_b1_acc_lanes');
       expect(conv.why).toMatch(mode);
       expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+    });
+  }
+
+  // The int8 path's residual blocks: bconv2d -> requant (+ the int8 shortcut, with and without RPReLU) fused into the
+  // lanes kernel, whose requant loop over a unit's lanes is Thumb-2 assembly here (bnn_ln_rq_s8, bnn_ln_rq_s8_prelu).
+  for (const prelu of [true, false]) {
+    it(`int8 residual models, ${prelu ? 'with' : 'without'} RPReLU, requant fused into the lanes kernel, on the M4`, async () => {
+      for (const seed of [1, 2, 3]) {
+        const float = residualFloatModel(300 + seed, { prelu, size: 16 });
+        const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, seed * 17 + k)))).model;
+        const r = await firmwareRun(model, `int8-res-${prelu}-${seed}`, 3, 'fast');
+        expect(r.info.layers.filter((l) => l.kernel === 'bnn_bconv2d_b1_s8_lanes').length).toBeGreaterThan(0);
+        expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+      }
     });
   }
 

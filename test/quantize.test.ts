@@ -99,6 +99,19 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
     }
   });
 
+  it('blocks without RPReLU convert: a residual sum read by a pool or the head is stored by a requant named after that reader', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const m = residualFloatModel(200 + seed, { prelu: false });
+      const q = quantizeInt8(m, calibrate(m, inputs(m, 4, 1)));
+      const requants = q.model.layers.filter((l) => l.op === 'requant');
+      expect(requants.every((l) => !l.prelu)).toBe(true);
+      // The last block's sum feeds the global average pool: its requant takes the pool's name.
+      const gap = m.layers.find((l) => l.op === 'globalavgpool')!;
+      expect(requants.map((l) => l.name)).toContain(`${gap.name}:requant`);
+      expect(() => runReference(q.model, inputs(m, 1, 7)[0])).not.toThrow();
+    }
+  });
+
   it('the first stored map (stem, one block) is within int8 rounding of the float map on unseen inputs', () => {
     for (const m of models) {
       const q = quantizeInt8(m, calibrate(m, inputs(m, 16, 1)));

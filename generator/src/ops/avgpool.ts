@@ -82,7 +82,7 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]}`,
   // int8 path: the mean of the stored int8 map on the same grid (unpadded: countIncludePad changes nothing).
   quantize(l, q, at) {
-    const x = q.int8(l.inputs[0], at);
+    const x = q.int8(l.inputs[0], l.name);
     const unpadded = l.pad.top + l.pad.left + l.pad.bottom + l.pad.right === 0;
     q.push({ ...l, inputs: [x.name], countIncludePad: unpadded ? false : l.countIncludePad } as AvgPoolLayer);
     q.setStored(l.output, x.grid, q.type(l.output).shape);

@@ -70,7 +70,7 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const O = l.outChannels;
   const base = { op: 'qconv2d', name: l.name, output: `${l.output}:acc`, outChannels: O, kernel: l.kernel, stride: l.stride, pad: l.pad, bias: new Int32Array(O) };
   if (l.inputs[0] !== INPUT_TENSOR) {
-    const x = q.int8(l.inputs[0], at);
+    const x = q.int8(l.inputs[0], l.name);
     const { q: weights, delta } = int8Weights(l.weights, O);
     q.accumulator({ ...base, inputs: [x.name], weights, zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), Float64Array.from(l.bias), out);
     return;

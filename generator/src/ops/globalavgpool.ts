@@ -60,7 +60,7 @@ export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   describe: () => '',
   // int8 path: the mean of the stored int8 map on the same grid.
   quantize(l, q, at) {
-    const x = q.int8(l.inputs[0], at);
+    const x = q.int8(l.inputs[0], l.name);
     q.push({ ...l, inputs: [x.name] });
     q.setStored(l.output, x.grid, q.type(l.output).shape);
   },

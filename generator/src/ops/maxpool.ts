@@ -85,7 +85,7 @@ export const maxpool: OpDef<MaxPoolLayer, typeof schema> = {
       q.setForm(l.output, { terms: [{ src, a: f.terms[0].a }], b: f.b, shape: out });
       return;
     }
-    const x = q.int8(l.inputs[0], at);
+    const x = q.int8(l.inputs[0], l.name);
     q.push({ ...l, inputs: [x.name] });
     q.setStored(l.output, x.grid, out);
   },
