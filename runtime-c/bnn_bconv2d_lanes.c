@@ -406,14 +406,14 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
         int32_t cnv[32];
         uint8_t lane_bit[32];
         uint32_t lane_at[32]; /* i32 output: the lane's offset in the output plane from (oy0, x0); past the unit: ~0 */
-        uint32_t lanes[64], nl = 0; /* the lanes inside the unit: [offset, valid taps * C << 5 | lane] */
+        uint32_t lanes[64], nl = 0; /* fused requant: the lanes inside the unit, [offset, valid taps * C << 5 | lane] */
         for (uint32_t i = 0; i < 32u; i++) {
             uint32_t hj = i >> 1, H = i & 1u;
             uint32_t b = 16u * H + 8u * (hj & 1u) + 4u * ((hj >> 1) & 1u) + (hj >> 2);
             lane_bit[i] = (uint8_t)b;
             lane_at[i] = b < nbits ? (b / TW) * OW + b % TW : 0xFFFFFFFFu;
             cnv[i] = (int32_t)(nv[b] * C);
-            if (b < nbits) {
+            if (p->out.rq.mult != NULL && b < nbits) {
                 lanes[2u * nl] = lane_at[i];
                 lanes[2u * nl++ + 1u] = (uint32_t)cnv[i] << 5 | i;
             }
