@@ -167,26 +167,14 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 /* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
  * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
  * unit), with skip[lane_at[i]] as the second input. */
-static inline __attribute__((always_inline)) void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv,
-                                                                    const uint32_t *lane_at, int8_t *out, const void *skip, int kind, int prelu)
+static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+                                     int8_t *out, const void *skip, int kind, int prelu)
 {
-    /* The constants in locals: int8 stores may alias anything, so fields read through k would be read again after
-     * every store. The arithmetic is bnn_requant_fast's. */
-    const uint32_t pre = k->pre, sh = k->sh;
-    const int32_t ma = k->mult_a, mb = k->mult_b, cb = k->cb, s16 = k->slope16, pz = k->pz;
-    const int8_t *s8 = (const int8_t *)skip;
-    const int32_t *s32 = (const int32_t *)skip;
 #define BNN_LANES_RQ(AT, ACC)                                                                                        \
     if ((AT) != 0xFFFFFFFFu) {                                                                                      \
-        int64_t v_ = (int64_t)bnn_shl32((ACC), pre) * ma;                                                           \
-        if (kind == 1) v_ += (int64_t)bnn_shl32(s8[AT], pre) * mb;                                                  \
-        else if (kind == 2) v_ += (int64_t)bnn_shl32(s32[AT], pre) * mb;                                            \
-        int32_t u_ = ((int32_t)(v_ >> 32) + cb) >> sh;                                                              \
-        if (prelu) {                                                                                                \
-            if (u_ < 0) u_ = bnn_smmulr(u_ * 2, s16);                                                               \
-            u_ = (u_ + pz) >> 8;                                                                                    \
-        }                                                                                                           \
-        out[AT] = (int8_t)bnn_ssat8(u_);                                                                            \
+        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
+        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
+        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
     }
     for (uint32_t j = 0; j < 16u; j++) {
         const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];

@@ -31,15 +31,12 @@ BNN_DEFINE_THR_ROW(bnn_thr_row_s32, int32_t)
 #if !BNN_THR_SIMD
 BNN_DEFINE_THR_ROW(bnn_thr_row_s8, int8_t)
 #else
-/* Four positions a step: x <= t is !(x >= t + 1); a threshold no int8 meets (or that every int8 meets) is a constant
- * word. */
+BNN_DEFINE_THR_ROW(bnn_thr_row_s8_each, int8_t)
+/* Four positions a step (a tail of fewer than 32 one by one): x <= t is !(x >= t + 1); a threshold no int8 meets (or
+ * that every int8 meets) is a constant word. */
 static inline uint32_t bnn_thr_row_s8(const int8_t *x, uint32_t np, int32_t t, uint32_t flip)
 {
-    if (np < 32u) {
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < np; i++) m |= (uint32_t)BNN_THR_MASK((int32_t)x[i], t, flip) << i;
-        return m;
-    }
+    if (np < 32u) return bnn_thr_row_s8_each(x, np, t, flip);
     const int32_t ge = flip ? (t >= 127 ? 128 : t + 1) : t; /* on = (x >= ge) XOR flip */
     uint32_t m;
     if (ge <= -128) m = 0xFFFFFFFFu;
