@@ -41,6 +41,13 @@
         t = (W)[3]; BNN_MAC2(a3, t, xa); BNN_MAC2(b3, t, xb);                                                      \
     }
 
+#if BNN_T2_DSP_ASM
+/* Thumb-2 assembly (bnn_qconv2d_rows_t2.c): `passes` (>= 1) passes of BNN_QROWS_STEP4 over weight pairs 4i..4i + 3
+ * (patch words x[8i ..], weight words w[16i ..]), the sums acc[0..3] (A's a0..a3) and acc[4..7] (B's b0..b3) in
+ * and out. Each pass also loads pair 4(i + 1)'s first words, so pair 4 * passes must exist (the caller keeps one). */
+void bnn_qr_dots4(const uint32_t *x, const uint32_t *w, uint32_t passes, int32_t *acc);
+#endif
+
 /* The accumulators of two neighbouring positions A and B (their patches interleaved by pair) for every output
  * channel: acc[o * stride] for A and, when two, acc[o * stride + 1] for B. The weights of channels 4g..4g + 3
  * (g < O / 4) are interleaved by pair, wt[(g * pairs + k) * 4 + j] = pair k of channel 4g + j, so each pass over the
@@ -55,6 +62,18 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
         int32_t a0 = p->bias[o], a1 = p->bias[o + 1u], a2 = p->bias[o + 2u], a3 = p->bias[o + 3u];
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         const uint32_t *x = patch;
+#if BNN_T2_DSP_ASM
+        if (p->dual_issue && P > 4u) {
+            /* All but the last 1..4 pairs in assembly, a load next to each SMLAD (the M7 issues the two together;
+             * single-issue cores run GCC's grouped loads, which they pipeline, faster); the C loops finish them. */
+            const uint32_t passes = (P - 1u) / 4u;
+            int32_t s[8] = {a0, a1, a2, a3, b0, b1, b2, b3};
+            bnn_qr_dots4(x, w, passes, s);
+            a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3], b0 = s[4], b1 = s[5], b2 = s[6], b3 = s[7];
+            x += 8u * passes;
+            w += 16u * passes;
+        }
+#endif
         for (; x < pe4; x += 8, w += 16) {
             BNN_QROWS_STEP4(x, w)
             BNN_QROWS_STEP4(x + 2, w + 4)

@@ -355,6 +355,7 @@ typedef struct {
     const int32_t *bias;
     int32_t zero_point;
     uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */
+    uint8_t dual_issue;    /* 1: the dot products scheduled for a dual-issue core (the M7), where built (_rows_t2.c) */
     bnn_requant_params_t rq;   /* one input, every mult > 0, no PReLU when pooled */
     bnn_window_t pool;     /* kh == 0: no pool; in = the conv's output, out = the pooled map */
     const int32_t *pad_q;  /* [in_c] (at most 16 channels) or NULL, as in bnn_qconv2d_params_t */

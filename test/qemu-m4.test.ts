@@ -24,12 +24,13 @@ import { haveTool, runTool } from '../generator/src/toolchain/tools.ts';
 const work = mkdtempSync(join(tmpdir(), 'bnn-qemu-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto', scratchLimit?: number) {
-  const g = generate(model, { target: getTarget('cortex-m4'), board: loadBoard('mps2-an386'), goldenCount: golden, seed: 7, kernels, scratchLimit });
+async function firmwareRun(model: Model, name: string, golden = 4, kernels: 'ref' | 'auto' | 'fast' = 'auto', scratchLimit?: number, boardName = 'mps2-an386') {
+  const board = loadBoard(boardName);
+  const g = generate(model, { target: getTarget(board.cpu), board, goldenCount: golden, seed: 7, kernels, scratchLimit });
   const dir = join(work, name);
   writeTree(dir, g.files);
   const { elf } = await buildFirmware(dir);
-  return { ...(await runQemu(elf, loadBoard('mps2-an386'))), info: g.info };
+  return { ...(await runQemu(elf, board)), info: g.info };
 }
 
 
@@ -130,6 +131,23 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       }
     });
   }
+
+  // The rows conv's dot products: GCC's code on the M4; on the M7 Thumb-2 assembly scheduled for dual issue
+  // (bnn_qr_dots4, bnn_qconv2d_rows_t2.c) for all but the last 1..4 weight pairs. Stems of 7x7, 5x5 and 3x3 taps (74,
+  // 38, 14 pairs), 1x1 shortcuts of 4 pairs (C only) and of 5..8 (one pass, then a tail of 1..4 pairs), output
+  // channel counts of every remainder mod 4.
+  it('int8 rows convs (stem and 1x1 shortcuts) on the M4 and, dot products in assembly, on the M7', async () => {
+    for (const [W, K] of [[7, 7], [9, 5], [11, 3], [14, 7], [16, 3]] as const) {
+      const float = residualFloatModel(400 + W, { width: W, stemKernel: K, size: 12, blocks: 1 });
+      const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, W * 17 + k)))).model;
+      for (const board of ['mps2-an386', 'mps2-an500']) {
+        const r = await firmwareRun(model, `int8-rows-${W}-${board}`, 3, 'fast', undefined, board);
+        const rows = r.info.layers.filter((l) => /^bnn_qconv2d_[us]8_s8_rows$/.test(l.kernel));
+        expect(rows.map((l) => /dual issue/.test(l.why ?? ''))).toEqual([board === 'mps2-an500', board === 'mps2-an500']);
+        expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+      }
+    }
+  });
 
   // bnn_threshold_s8_b1 compares four int8 positions a step with SSUB8/SEL on cores with the DSP extension: channels
   // past a word, a tail of positions, thresholds at and past both ends of int8 (constant channels), flips.

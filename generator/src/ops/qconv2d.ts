@@ -109,6 +109,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'pairs', value: pairs },
+      { name: 'dual_issue', value: ctx.m7 ? 1 : 0 },
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
       { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
@@ -116,8 +117,8 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
     args: ['params', 'in', 'out', 'scratch'],
     // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
     scratchBytes: 4 * (2 * pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW) / 4)),
-    runtime: ['bnn_qconv2d_rows.c', 'bnn_requant.c'],
-    why: `int16-pair dot products${ctx.dsp ? ' (SMLAD)' : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
+    runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
+    why: `int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
 }
 
