@@ -4,16 +4,17 @@
  * in registers and every load sits next to an SMLAD, which the M7 issues together: a pass is 61 instructions and
  * about 35 cycles. GCC's code runs its loads together (LDRD for the patch words), which single-issue cores such as
  * the M4 pipeline but the M7 cannot pair with the multiplies. On the full ReActNet-ResNet-18's 7x7 stem at 224x224
- * (M7 model, bench/results/reactnet18-m7.txt) this takes 92.8 M est. cycles to 86.2 M. What the routine computes is
+ * (M7 model, bench/results/reactnet18-m7.txt) this takes 92.8 M est. cycles to 86.8 M. What the routine computes is
  * stated with its prototype in bnn_qconv2d_rows.c; other builds compile this file to nothing. */
 #include "bnn_runtime.h"
 
 #if BNN_T2_DSP_ASM
 #define QR_S(x) #x
-/* One weight pair k of the pass (patch words at r0 + 8k, weights at r1 + 16k bytes). On entry r2, r3 hold the two
- * positions' pair k and r12 channel 0's weight word; on exit they hold pair k + 1 and its channel-0 word, loaded at
- * (xo, wo) bytes from the pointers as they are then (the last step moves the pointers first). Sums: a0..a3 in r4-r7
- * (position A, r2), b0..b3 in r8-r11 (position B, r3). */
+/* One weight pair k of the pass (patch words at r0 + 8k, weights at r1 + 16k bytes; w1..w3 the byte offsets of
+ * channels 1..3's words). On entry r2, r3 hold the two positions' pair k and r12 channel 0's weight word; on exit
+ * they hold pair k + 1 and its channel-0 word, loaded at xnext and wnext bytes from the pointers as they are then
+ * (the last step moves the pointers on in xmid). Sums: a0..a3 in r4-r7 (position A, r2), b0..b3 in r8-r11
+ * (position B, r3). */
 #define QR_STEP(w1, w2, w3, xmid, wnext, xnext)                                                                \
     "smlad r4, r12, r2, r4\n\tldr lr, [r1, #" QR_S(w1) "]\n\t"                                                 \
     "smlad r8, r12, r3, r8\n\tldr r12, [r1, #" QR_S(w2) "]\n\t"                                                \
