@@ -3,8 +3,10 @@
 // 2^(b-8) times finer steps: b = 10, 12, 16), everything else in float32. Its argmax agreement with the plain float
 // model says how much of the int8 model's disagreement comes from storing maps at 8 bits, and how much a wider
 // residual stream would win back; the rest of the gap to the int8 model is weight and fixed-point rounding.
-//   npx tsx bench/int8-storage-bits.ts DIR [N]
+//   npx tsx bench/int8-storage-bits.ts DIR [N] [--each-first-stage-map]
 // DIR holds model.onnx, calib.npy and heldout.npy as bench/int8-trained.py writes them; N: held-out inputs (all).
+// --each-first-stage-map adds one variant per map of the largest size: 16 bits everywhere but that map, at 8 (which
+// of the first stage's maps an int16 plan could leave int8).
 import { join } from 'node:path';
 import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
 import { readInputs } from '../generator/src/import/inputs.ts';
@@ -23,19 +25,24 @@ function roundOnto(d: Float32Array, g: StoredTensor, bits: number): void {
   for (let k = 0; k < d.length; k++) d[k] = s * (Math.min(hi, Math.max(lo, Math.round(d[k] / s) + z)) - z);
 }
 
-/** The float model's scores with the stored maps rounded (bits null: none; a function: per map, by its shape). */
-function scores(model: Model, stored: Map<string, StoredTensor>, x: Uint8Array | Int8Array, bits: number | null | ((shape: number[]) => number)): Float32Array {
+/** Bits per stored map: one count for all, or per map by its tensor name and shape. */
+type Bits = number | ((name: string, shape: number[]) => number);
+
+/** The float model's scores with the stored maps rounded (bits null: none). */
+function scores(model: Model, stored: Map<string, StoredTensor>, x: Uint8Array | Int8Array, bits: Bits | null): Float32Array {
   const tensors = new Map<string, Tensor>([[INPUT_TENSOR, { dtype: model.input.dtype, shape: model.input.shape, data: model.input.dtype === 'u8' ? Uint8Array.from(x) : Int8Array.from(x) }]]);
   for (const l of model.layers) {
     const y = opOf(l).run(l, l.inputs.map((t) => tensors.get(t)!), { input: model.input });
     const g = stored.get(l.output);
-    if (bits !== null && g && y.dtype === 'f32') roundOnto(y.data as Float32Array, g, typeof bits === 'number' ? bits : bits(y.shape));
+    if (bits !== null && g && y.dtype === 'f32') roundOnto(y.data as Float32Array, g, typeof bits === 'number' ? bits : bits(l.output, y.shape));
     tensors.set(l.output, y);
   }
   return tensors.get(model.output)!.data as Float32Array;
 }
 
-const [dir, n] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const eachMap = args.includes('--each-first-stage-map');
+const [dir, n] = args.filter((a) => !a.startsWith('--'));
 if (!dir) throw new Error('usage: npx tsx bench/int8-storage-bits.ts DIR [N]');
 const float = importOnnxFile(join(dir, 'model.onnx'), { name: 'model' }).model;
 const held = readInputs(join(dir, 'heldout.npy'), float).slice(0, n ? Number(n) : undefined);
@@ -44,8 +51,10 @@ const plain = held.map((x) => argmax(scores(float, stored, x, null)));
 console.log(`${dir}: ${stored.size} stored maps, ${held.length} held-out inputs; argmax agreement with the float model when only the stored maps are rounded:`);
 // Mixed: the maps of the largest spatial size (the first stage, where 16 bits costs the most RAM) at 8 bits.
 const types = inferModel(float);
-const largest = Math.max(...[...stored.keys()].map((t) => types.get(t)!.shape[1] * types.get(t)!.shape[2]));
-const variants: [string, number | ((shape: number[]) => number)][] = [['8 bits', 8], ['10 bits', 10], ['12 bits', 12], ['16 bits', 16], ['16 bits, the largest maps 8', (s) => (s[1] * s[2] === largest ? 8 : 16)]];
+const area = (t: string) => types.get(t)!.shape[1] * types.get(t)!.shape[2];
+const largest = Math.max(...[...stored.keys()].map(area));
+const variants: [string, Bits][] = [['8 bits', 8], ['10 bits', 10], ['12 bits', 12], ['16 bits', 16], ['16 bits, the largest maps 8', (_t, s) => (s[1] * s[2] === largest ? 8 : 16)]];
+if (eachMap) for (const m of [...stored.keys()].filter((t) => area(t) === largest)) variants.push([`16 bits, only ${m} 8`, (t) => (t === m ? 8 : 16)]);
 for (const [name, bits] of variants) {
   const agree = held.filter((x, i) => argmax(scores(float, stored, x, bits)) === plain[i]).length;
   console.log(`  ${name.padEnd(28)} ${agree}/${held.length} (${((100 * agree) / held.length).toFixed(1)} %)`);
