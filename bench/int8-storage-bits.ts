@@ -3,10 +3,11 @@
 // 2^(b-8) times finer steps: b = 10, 12, 16), everything else in float32. Its argmax agreement with the plain float
 // model says how much of the int8 model's disagreement comes from storing maps at 8 bits, and how much a wider
 // residual stream would win back; the rest of the gap to the int8 model is weight and fixed-point rounding.
-//   npx tsx bench/int8-storage-bits.ts DIR [N] [--each-first-stage-map]
+//   npx tsx bench/int8-storage-bits.ts DIR [N] [--each-first-stage-map] [--percentile P]
 // DIR holds model.onnx, calib.npy and heldout.npy as bench/int8-trained.py writes them; N: held-out inputs (all).
 // --each-first-stage-map adds one variant per map of the largest size: 16 bits everywhere but that map, at 8 (which
-// of the first stage's maps an int16 plan could leave int8).
+// of the first stage's maps an int16 plan could leave int8). --percentile: what the grids span, as
+// --calibrate-percentile (default 100, the full range, as --quantize int8).
 import { join } from 'node:path';
 import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
 import { readInputs } from '../generator/src/import/inputs.ts';
@@ -15,7 +16,7 @@ import { INPUT_TENSOR, type Model } from '../generator/src/model/ir.ts';
 import { argmax } from '../generator/src/model/scores.ts';
 import { opOf } from '../generator/src/ops/registry.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
-import { calibrate, quantizeInt8 } from '../generator/src/quantize/index.ts';
+import { calibrate, DEFAULT_PERCENTILE, quantizeInt8 } from '../generator/src/quantize/index.ts';
 import type { StoredTensor } from '../generator/src/quantize/int8.ts';
 
 /** x rounded onto the grid with 2^(bits-8) times finer steps than g (bits 8: g itself), clamped to its range. */
@@ -42,13 +43,15 @@ function scores(model: Model, stored: Map<string, StoredTensor>, x: Uint8Array |
 
 const args = process.argv.slice(2);
 const eachMap = args.includes('--each-first-stage-map');
+const at = args.indexOf('--percentile');
+const percentile = at >= 0 ? Number(args.splice(at, 2)[1]) : DEFAULT_PERCENTILE;
 const [dir, n] = args.filter((a) => !a.startsWith('--'));
 if (!dir) throw new Error('usage: npx tsx bench/int8-storage-bits.ts DIR [N]');
 const float = importOnnxFile(join(dir, 'model.onnx'), { name: 'model' }).model;
 const held = readInputs(join(dir, 'heldout.npy'), float).slice(0, n ? Number(n) : undefined);
-const { stored } = quantizeInt8(float, calibrate(float, readInputs(join(dir, 'calib.npy'), float)));
+const { stored } = quantizeInt8(float, calibrate(float, readInputs(join(dir, 'calib.npy'), float), percentile));
 const plain = held.map((x) => argmax(scores(float, stored, x, null)));
-console.log(`${dir}: ${stored.size} stored maps, ${held.length} held-out inputs; argmax agreement with the float model when only the stored maps are rounded:`);
+console.log(`${dir}: ${stored.size} stored maps (grids to percentile ${percentile}), ${held.length} held-out inputs; argmax agreement with the float model when only the stored maps are rounded:`);
 // Mixed: the maps of the largest spatial size (the first stage, where 16 bits costs the most RAM) at 8 bits.
 const types = inferModel(float);
 const area = (t: string) => types.get(t)!.shape[1] * types.get(t)!.shape[2];

@@ -23,7 +23,7 @@ import { generate } from '../generator/src/generate.ts';
 import { importOnnxFile } from '../generator/src/import/onnx/index.ts';
 import { loadBoard, type Board } from '../generator/src/model/board.ts';
 import { readInputs } from '../generator/src/import/inputs.ts';
-import { agreement, calibrate, formatAgreement, quantizeInt8, type Agreement } from '../generator/src/quantize/index.ts';
+import { agreement, calibrate, DEFAULT_PERCENTILE, formatAgreement, quantizeInt8, type Agreement } from '../generator/src/quantize/index.ts';
 import type { Model } from '../generator/src/model/ir.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 
@@ -107,7 +107,7 @@ for (const r of results) {
   out(`tau ${r.tau}, ${r.path} on ${r.board}: export ${r.exportS.toFixed(1)} s, import ${r.importS.toFixed(1)} s${r.path === 'int8' ? `, calibrate + quantise ${r.quantizeS.toFixed(1)} s` : ''}, generate ${r.generateS.toFixed(1)} s (goal < 60 s); firmware PASS 1/1 under QEMU`);
   out(`  ${num(t.instructions)} instructions, ${num(Math.round(t.cycles))} est. cycles per inference = ${ms.toFixed(0)} ms at 480 MHz (${(ms / MCUNET_MS).toFixed(2)}x MCUNet's ${MCUNET_MS} ms)`);
   out(`  weights ${num(t.weightBytes)} B (${(100 * t.weightBytes / H743.flash).toFixed(0)} % of the H743's flash), arena ${num(t.arenaBytes)} B (${(100 * t.arenaBytes / H743.ram).toFixed(0)} % of its 512 KiB)`);
-  if (r.agreement) out(`  ${formatAgreement(r.agreement, CALIBRATE)[0]} (random weights: docs/int8.md)`);
+  if (r.agreement) out(`  ${formatAgreement(r.agreement, { inputs: CALIBRATE, percentile: DEFAULT_PERCENTILE })[0]} (random weights: docs/int8.md)`);
   // Where the cycles go, by op.
   const byOp = new Map<string, { cycles: number; instructions: number }>();
   for (const row of r.bench.rows) {

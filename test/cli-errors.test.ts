@@ -150,7 +150,10 @@ describe('--quantize int8 and its calibration inputs', () => {
     expectError(cli('--quantize', 'int8', '--calibrate', join(work, 'missing.npy'), '-o', 'q3'), /--calibrate: cannot read input '.*missing\.npy'/);
     expectError(cli('--quantize', 'int8', '--calibrate', wrongShape, '-o', 'q4'), /--calibrate: .*calib-wrong\.npy: shape \[2,3,8,8\] does not hold inputs of shape \[1, 28, 28\]/);
     expectError(cli('--quantize', 'int8', '--calibrate', calib, '--stem', 'int8', '-o', 'q5'), /--quantize int8 already makes the stem integer/);
-    for (const d of ['q1', 'q2', 'q3', 'q4', 'q5']) expect(existsSync(join(work, d))).toBe(false);
+    expectError(cli('--calibrate-percentile', '99.9', '-o', 'q7'), /--calibrate-percentile: only with --quantize int8 --calibrate FILE/);
+    for (const bad of ['50', '100.5', 'abc', ''])
+      expectError(cli('--quantize', 'int8', '--calibrate', calib, '--calibrate-percentile', bad, '-o', 'q8'), new RegExp(`--calibrate-percentile: expected a number above 50 and at most 100, got '${bad}'`));
+    for (const d of ['q1', 'q2', 'q3', 'q4', 'q5', 'q7', 'q8']) expect(existsSync(join(work, d))).toBe(false);
   });
 
   it('an op the int8 path does not take (softmax on real scores) is named with its layer', () => {

@@ -6,6 +6,9 @@ import { emitModel } from '../generator/src/emit/model-c.ts';
 import type { Layer, Model } from '../generator/src/model/ir.ts';
 import { randomInput } from '../generator/src/model/random.ts';
 import { calibrate, quantizeInt8, agreement } from '../generator/src/quantize/index.ts';
+import { tailRank } from '../generator/src/quantize/percentile.ts';
+import { Tails } from '../generator/src/quantize/tails.ts';
+import { Rand } from '../generator/src/model/random.ts';
 import { int8Weights } from '../generator/src/ops/shared/int8-path.ts';
 import { fixedShift, int8Grid, MULT_MAX, toMult } from '../generator/src/quantize/fixed-point.ts';
 import { runReference } from '../generator/src/reference/interpreter.ts';
@@ -42,6 +45,49 @@ describe('fixed-point helpers (hand-checked)', () => {
     expect(Array.from(delta)).toEqual([0.5 / 127, 2 / 127]);
     // 0.5 -> 127, -0.25 -> -63.5 -> round half up (Math.round) -63, 2 -> 127, -1 -> -63.5 -> -63, 0.5 -> 31.75 -> 32.
     expect(Array.from(q)).toEqual([127, -63, 0, 127, -63, 32]);
+  });
+});
+
+describe('calibration at a percentile (hand-checked, and against sorting)', () => {
+  it('the bound is the k-th most extreme value: at most floor(n (100 - p) / 100) values lie beyond it', () => {
+    expect(tailRank(9999, 99.99)).toBe(1); // 0.9999 values may lie beyond: none
+    expect(tailRank(10000, 99.99)).toBe(2);
+    expect(tailRank(1000, 99)).toBe(11);
+    expect(tailRank(123456, 100)).toBe(1);
+    const t = new Tails(2);
+    t.add(Float32Array.from([5, -1, 3]));
+    t.add(Float32Array.from([9, NaN, -7, 0]));
+    expect([t.lower, t.upper]).toEqual([-1, 5]); // second smallest of -7 -1 0 3 5 9, second largest
+  });
+
+  it('Tails gives the order statistics of sorting, over seeded streams in chunks', () => {
+    const r = new Rand(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const chunks = Array.from({ length: r.int(1, 6) }, () => Float32Array.from({ length: r.int(1, 300) }, () => (r.bool(0.2) ? r.int(-3, 3) : (r.next() - 0.5) * 100)));
+      const all = chunks.flatMap((c) => Array.from(c)).sort((a, b) => a - b);
+      const k = r.int(1, all.length);
+      const t = new Tails(k);
+      for (const c of chunks) t.add(c);
+      expect([t.lower, t.upper]).toEqual([all[k - 1], all[all.length - k]]);
+    }
+  });
+
+  it("calibrate: each f32 tensor's grid range is its percentile bounds over all inputs; extremes kept apart", () => {
+    const m = residualFloatModel(3, { size: 16, width: 8 });
+    const xs = inputs(m, 6, 100);
+    const outs = xs.map((x) => runReference(m, x).layers);
+    for (const p of [100, 99.99, 99.5, 97]) {
+      const cal = calibrate(m, xs, p);
+      expect(cal.percentile).toBe(p);
+      m.layers.forEach((l, i) => {
+        if (outs[0][i].dtype !== 'f32') return;
+        const all = outs.flatMap((o) => Array.from(o[i].data)).sort((a, b) => a - b);
+        const k = tailRank(all.length, p);
+        expect(cal.ranges.get(l.output), `${l.output} at ${p}`).toEqual({ min: all[k - 1], max: all[all.length - k] });
+        expect(cal.extremes.get(l.output)).toEqual({ min: all[0], max: all[all.length - 1] });
+      });
+    }
+    expect(() => calibrate(m, xs, 50)).toThrow(/--calibrate-percentile: must be above 50 and at most 100, got 50/);
   });
 });
 

@@ -22,6 +22,8 @@ export interface ImportFlags {
   /** --quantize int8: every real-valued part as integer layers (quantize/int8.ts), calibrated on --calibrate. */
   quantize?: QuantizeScheme;
   calibrate?: string;
+  /** --calibrate-percentile: what the int8 grids span (quantize/calibrate.ts); default DEFAULT_PERCENTILE. */
+  calibratePercentile?: number;
 }
 
 export function loadOptions(f: ImportFlags): LoadOptions {
@@ -38,6 +40,7 @@ export interface LoadedModel {
 /** The named model, or the shipped example; --stem int8 / --quantize int8 applied. */
 export function loadedModel(path: string | undefined, f: ImportFlags, progress?: Progress): LoadedModel {
   if (f.calibrate !== undefined && f.quantize !== 'int8') throw new BnnError('--calibrate: only with --quantize int8');
+  if (f.calibratePercentile !== undefined && f.calibrate === undefined) throw new BnnError('--calibrate-percentile: only with --quantize int8 --calibrate FILE');
   if (f.quantize === 'int8' && f.calibrate === undefined) throw new BnnError('--quantize int8: give the calibration inputs with --calibrate FILE (.npy or raw bytes, like --input)');
   if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
   progress?.phase(`reading ${path ?? 'the example model'}`);
@@ -45,7 +48,7 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
   if (f.quantize === 'int8') {
     const inputs = calibrationInputs(f.calibrate!, float);
     progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
-    const calibration = calibrate(float, inputs);
+    const calibration = calibrate(float, inputs, f.calibratePercentile);
     const q = quantizeInt8(float, calibration);
     return { model: q.model, float, int8: { calibration, stored: q.stored, inputs } };
   }

@@ -16,3 +16,12 @@ export function positiveNumber(name: string) {
     return x;
   };
 }
+
+/** A number in (lo, hi]: --calibrate-percentile. */
+export function numberAbove(name: string, lo: number, hi: number) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!(v.trim() !== '' && Number.isFinite(x) && x > lo && x <= hi)) throw new BnnError(`${name}: expected a number above ${lo} and at most ${hi}, got '${v}'`);
+    return x;
+  };
+}

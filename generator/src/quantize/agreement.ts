@@ -14,7 +14,7 @@ export interface Agreement {
   /** 10 log10(sum f^2 / sum (f - q)^2) over all inputs, in dB (Infinity when equal). */
   scoresSnrDb: number;
   /** Per stored int8 map, in model order. */
-  layers: { tensor: string; snrDb: number; scale: number; zeroPoint: number; min: number; max: number }[];
+  layers: { tensor: string; snrDb: number; scale: number; zeroPoint: number; min: number; max: number; seenMin: number; seenMax: number }[];
 }
 
 const snr = (signal: number, noise: number) => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
@@ -53,20 +53,35 @@ export function agreement(float: Model, int8: Model, stored: Map<string, StoredT
     scoresSnrDb: snr(sigS, noiseS),
     layers: names.map((t) => {
       const g = stored.get(t)!;
-      return { tensor: t, snrDb: snr(sums.get(t)!.s, sums.get(t)!.n), scale: g.scale, zeroPoint: g.zeroPoint, min: g.range.min, max: g.range.max };
+      return { tensor: t, snrDb: snr(sums.get(t)!.s, sums.get(t)!.n), scale: g.scale, zeroPoint: g.zeroPoint, min: g.range.min, max: g.range.max, seenMin: g.seen.min, seenMax: g.seen.max };
     }),
   };
 }
 
 const db = (v: number) => (v === Infinity ? 'exact' : `${v.toFixed(1)} dB`);
 
+/** How the grids were calibrated: on how many inputs, up to which percentile (calibrate.ts). */
+export type CalibrationSummary = { inputs: number; percentile: number };
+
+const num = (v: number) => v.toPrecision(4);
+
+/** Which part of the values the grids span, in words. */
+function spanned(percentile: number): string {
+  if (percentile === 100) return 'grids span the full range';
+  return `grids span percentiles ${+(100 - percentile).toFixed(6)} to ${percentile} of the values`;
+}
+
 /** The report's lines: agreement first, then the per-map SNR and calibrated range. */
-export function formatAgreement(a: Agreement, calibrationInputs: number): string[] {
+export function formatAgreement(a: Agreement, cal: CalibrationSummary): string[] {
   const pct = a.inputs ? ((100 * a.argmaxAgree) / a.inputs).toFixed(1) : '-';
+  const n = cal.inputs;
   const lines = [
-    `int8 path: calibrated on ${calibrationInputs} input${calibrationInputs === 1 ? '' : 's'}; on ${a.inputs} ${a.seenInCalibration ? '' : 'other '}input${a.inputs === 1 ? '' : 's'}${a.seenInCalibration ? ` (${a.seenInCalibration} of them calibration inputs: not a disjoint measurement)` : ''} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
+    `int8 path: calibrated on ${n} input${n === 1 ? '' : 's'} (${spanned(cal.percentile)}); on ${a.inputs} ${a.seenInCalibration ? '' : 'other '}input${a.inputs === 1 ? '' : 's'}${a.seenInCalibration ? ` (${a.seenInCalibration} of them calibration inputs: not a disjoint measurement)` : ''} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
   ];
   if (a.inputs === 0) lines.push('  (no inputs left for agreement: give more than the calibration inputs)');
-  for (const l of a.layers) lines.push(`  ${l.tensor}: range [${l.min.toPrecision(4)}, ${l.max.toPrecision(4)}], scale ${l.scale.toPrecision(4)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);
+  for (const l of a.layers) {
+    const seen = l.seenMin !== l.min || l.seenMax !== l.max ? ` of values in [${num(l.seenMin)}, ${num(l.seenMax)}]` : '';
+    lines.push(`  ${l.tensor}: range [${num(l.min)}, ${num(l.max)}]${seen}, scale ${num(l.scale)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);
+  }
   return lines;
 }

@@ -18,7 +18,10 @@ import { clamp32 } from '../ops/shared/int8-path.ts';
 import { fixedShift, int8Grid, toInt32, toMult } from './fixed-point.ts';
 
 export interface StoredTensor extends Int8Grid {
+  /** What the grid spans: the calibrated percentile range, widened to 0 by int8Grid. */
   range: TensorRange;
+  /** The smallest and largest value calibration saw. */
+  seen: TensorRange;
 }
 
 export interface Int8Result {
@@ -75,7 +78,8 @@ class Quantizer implements Int8Context {
   }
 
   setStored(tensor: string, grid: Int8Grid, shape: Shape, range?: TensorRange): void {
-    this.stored.set(tensor, { ...grid, range: range ?? this.range(tensor, tensor) });
+    const r = range ?? this.range(tensor, tensor);
+    this.stored.set(tensor, { ...grid, range: r, seen: this.cal.extremes.get(tensor) ?? r });
     this.forms.set(tensor, { terms: [{ src: tensor, a: fill(shape[0], grid.scale) }], b: fill(shape[0], -grid.scale * grid.zeroPoint), shape });
   }
 
@@ -168,8 +172,8 @@ export function quantizeInt8(model: Model, cal: Calibration): Int8Result {
   const q = new Quantizer(model, cal);
   model.layers.forEach((l, i) => q.convert(l, i));
   q.finish();
-  const stored = Object.fromEntries([...q.stored].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, min: v.range.min, max: v.range.max }]));
-  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', calibrationInputs: cal.inputs, stored } } };
+  const stored = Object.fromEntries([...q.stored].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, min: v.range.min, max: v.range.max, seenMin: v.seen.min, seenMax: v.seen.max }]));
+  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', calibrationInputs: cal.inputs, percentile: cal.percentile, stored } } };
   inferModel(int8);
   return { model: int8, stored: q.stored };
 }

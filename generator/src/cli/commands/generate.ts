@@ -51,7 +51,7 @@ function approximationNote(modelPath: string | undefined, f: GenerateFlags, load
   }
   if (loaded.int8) {
     const a = agreementOn(loaded, f.input);
-    return `${formatAgreement(a.agreement, loaded.int8.calibration.inputs).join('\n')}\n  (agreement inputs: ${a.from})`;
+    return `${formatAgreement(a.agreement, loaded.int8.calibration).join('\n')}\n  (agreement inputs: ${a.from})`;
   }
   return hasFloatStem(exported) ? 'stem: float32, exact to the exported model (--stem int8 quantises it for cores without an FPU)' : '';
 }
@@ -61,7 +61,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   // --stem int8: the integer stem replaces the float one; --quantize int8: the whole integer model.
   const loaded = loadedModel(modelPath, f, io.progress);
   const model = loaded.model;
-  const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}` : '';
+  const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}${f.calibratePercentile !== undefined ? ` --calibrate-percentile ${f.calibratePercentile}` : ''}` : '';
   const dir = f.out ?? join('out', safeName(model.name));
   // Refuse an unusable output folder before any work.
   checkOutputDir(dir, [], { force: f.force });

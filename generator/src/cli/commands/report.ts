@@ -25,13 +25,13 @@ export function reportCommand(modelPath: string | undefined, f: ReportFlags, io:
   io.progress.phase('measuring the int8 model against the float one');
   const a = agreementOn(loaded, f.input);
   if (f.json) {
-    io.out(JSON.stringify({ int8: JSON.parse(reportJson(r)), float: JSON.parse(reportJson(fr)), agreement: a.agreement, calibrationInputs: loaded.int8.calibration.inputs, agreementInputs: a.from }, null, 2));
+    io.out(JSON.stringify({ int8: JSON.parse(reportJson(r)), float: JSON.parse(reportJson(fr)), agreement: a.agreement, calibrationInputs: loaded.int8.calibration.inputs, calibrationPercentile: loaded.int8.calibration.percentile, agreementInputs: a.from }, null, 2));
     return 0;
   }
   io.out(formatReport(r));
   io.out('');
   io.out(`float model (as exported): weight flash ${num(fr.flash.total)} B, arena ${num(fr.arenaBytes)} B; int8 model: weight flash ${num(r.flash.total)} B, arena ${num(r.arenaBytes)} B`);
-  io.out(formatAgreement(a.agreement, loaded.int8.calibration.inputs).join('\n'));
+  io.out(formatAgreement(a.agreement, loaded.int8.calibration).join('\n'));
   io.out(`  (agreement inputs: ${a.from})`);
   return 0;
 }
