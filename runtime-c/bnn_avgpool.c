@@ -1,4 +1,4 @@
-/* Average pooling of real and int8 maps, with or without the padded taps in the divisor. */
+/* Average pooling of real, int8 and int16 maps, with or without the padded taps in the divisor. */
 #include "bnn_runtime.h"
 
 /* Average pooling: acc = +0; acc = acc + v over valid taps in ky, kx order; out = acc / divisor, where divisor is
@@ -28,26 +28,30 @@ void bnn_avgpool_f32_f32(const bnn_avgpool_params_t *p, const float *in, float *
     }
 }
 
-/* int8: S = the int32 sum of the valid taps' q in ky, kx order; out = floor((2S + n) / (2n)) (bnn_mean_s8), n as above.
- * The generator refuses count_include_pad with padding here (a padded tap would have to be the zero point).
- * Windows inside the map (every one of ResNet's 2x2 / 2 downsample pools) take no bounds checks, n = kh kw, and
- * the division is a shift when n is a power of two (>> on a negative int32 floors, as gcc, clang and emcc define it). */
-static int8_t bnn_avgpool_s8_border(const bnn_avgpool_params_t *p, const int8_t *plane, uint32_t oy, uint32_t ox)
-{
-    const bnn_window_t *g = &p->g;
-    int32_t s = 0, n = 0;
-    for (uint32_t ky = 0; ky < g->kh; ky++) {
-        int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;
-        if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-        for (uint32_t kx = 0; kx < g->kw; kx++) {
-            int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;
-            if (ix < 0 || ix >= (int32_t)g->in_w) continue;
-            s += plane[(uint32_t)iy * g->in_w + (uint32_t)ix];
-            n++;
-        }
+/* int8, int16: S = the int32 sum of the valid taps' q in ky, kx order; out = floor((2S + n) / (2n)) (bnn_mean_s32),
+ * n as above. The generator refuses count_include_pad with padding here (a padded tap would have to be the zero
+ * point). Windows inside the map (every one of ResNet's 2x2 / 2 downsample pools) take no bounds checks, n = kh kw,
+ * and the division is a shift when n is a power of two (>> on a negative int32 floors, as gcc, clang and emcc define
+ * it). */
+#define BNN_DEFINE_AVGPOOL_BORDER(NAME, T)                                                                   \
+    static T NAME(const bnn_avgpool_params_t *p, const T *plane, uint32_t oy, uint32_t ox)                  \
+    {                                                                                                        \
+        const bnn_window_t *g = &p->g;                                                                       \
+        int32_t s = 0, n = 0;                                                                                \
+        for (uint32_t ky = 0; ky < g->kh; ky++) {                                                            \
+            int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;                                            \
+            if (iy < 0 || iy >= (int32_t)g->in_h) continue;                                                  \
+            for (uint32_t kx = 0; kx < g->kw; kx++) {                                                        \
+                int32_t ix = (int32_t)(ox * g->sw + kx) - g->pad_left;                                       \
+                if (ix < 0 || ix >= (int32_t)g->in_w) continue;                                              \
+                s += plane[(uint32_t)iy * g->in_w + (uint32_t)ix];                                           \
+                n++;                                                                                         \
+            }                                                                                                \
+        }                                                                                                    \
+        return (T)bnn_mean_s32(s, p->count_include_pad ? (int32_t)g->kh * g->kw : n);                        \
     }
-    return bnn_mean_s8(s, p->count_include_pad ? (int32_t)g->kh * g->kw : n);
-}
+BNN_DEFINE_AVGPOOL_BORDER(bnn_avgpool_s8_border, int8_t)
+BNN_DEFINE_AVGPOOL_BORDER(bnn_avgpool_s16_border, int16_t)
 
 /* [lo, hi): the output indices whose window lies inside 0 .. in - 1 (k taps, stride st, pad before). */
 static void bnn_avgpool_inside(uint32_t out, uint32_t in, uint32_t k, uint32_t st, uint32_t pad, uint32_t *lo, uint32_t *hi)
@@ -58,36 +62,39 @@ static void bnn_avgpool_inside(uint32_t out, uint32_t in, uint32_t k, uint32_t s
     if (*lo > *hi) *lo = *hi;
 }
 
-void bnn_avgpool_s8_s8(const bnn_avgpool_params_t *p, const int8_t *in, int8_t *out)
-{
-    const bnn_window_t *g = &p->g;
-    const uint32_t n = (uint32_t)g->kh * g->kw, W = g->in_w;
-    uint32_t lg = 0;
-    while ((1u << lg) < n) lg++;
-    const int pow2 = (1u << lg) == n;
-    uint32_t ylo, yhi, xlo, xhi;
-    bnn_avgpool_inside(g->out_h, g->in_h, g->kh, g->sh, g->pad_top, &ylo, &yhi);
-    bnn_avgpool_inside(g->out_w, g->in_w, g->kw, g->sw, g->pad_left, &xlo, &xhi);
-    for (uint32_t c = 0; c < g->in_c; c++) {
-        const int8_t *plane = in + (size_t)c * g->in_h * W;
-        for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            int8_t *o = out + ((size_t)c * g->out_h + oy) * g->out_w;
-            const int inside = oy >= ylo && oy < yhi;
-            for (uint32_t ox = 0; ox < g->out_w; ox++) {
-                if (!inside || ox < xlo || ox >= xhi) {
-                    o[ox] = bnn_avgpool_s8_border(p, plane, oy, ox);
-                    continue;
-                }
-                const int8_t *r = plane + (oy * g->sh - g->pad_top) * W + (ox * g->sw - g->pad_left);
-                int32_t s;
-                if (n == 4u && g->kw == 2u) s = (int32_t)r[0] + r[1] + r[W] + r[W + 1u];
-                else {
-                    s = 0;
-                    for (uint32_t ky = 0; ky < g->kh; ky++, r += W)
-                        for (uint32_t kx = 0; kx < g->kw; kx++) s += r[kx];
-                }
-                o[ox] = pow2 ? (int8_t)((2 * s + (int32_t)n) >> (lg + 1u)) : bnn_mean_s8(s, (int32_t)n);
-            }
-        }
+#define BNN_DEFINE_AVGPOOL(NAME, T, BORDER)                                                                    \
+    void NAME(const bnn_avgpool_params_t *p, const T *in, T *out)                                              \
+    {                                                                                                          \
+        const bnn_window_t *g = &p->g;                                                                         \
+        const uint32_t n = (uint32_t)g->kh * g->kw, W = g->in_w;                                               \
+        uint32_t lg = 0;                                                                                       \
+        while ((1u << lg) < n) lg++;                                                                           \
+        const int pow2 = (1u << lg) == n;                                                                      \
+        uint32_t ylo, yhi, xlo, xhi;                                                                           \
+        bnn_avgpool_inside(g->out_h, g->in_h, g->kh, g->sh, g->pad_top, &ylo, &yhi);                           \
+        bnn_avgpool_inside(g->out_w, g->in_w, g->kw, g->sw, g->pad_left, &xlo, &xhi);                          \
+        for (uint32_t c = 0; c < g->in_c; c++) {                                                               \
+            const T *plane = in + (size_t)c * g->in_h * W;                                                     \
+            for (uint32_t oy = 0; oy < g->out_h; oy++) {                                                       \
+                T *o = out + ((size_t)c * g->out_h + oy) * g->out_w;                                           \
+                const int inside = oy >= ylo && oy < yhi;                                                      \
+                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                                   \
+                    if (!inside || ox < xlo || ox >= xhi) {                                                    \
+                        o[ox] = BORDER(p, plane, oy, ox);                                                      \
+                        continue;                                                                              \
+                    }                                                                                          \
+                    const T *r = plane + (oy * g->sh - g->pad_top) * W + (ox * g->sw - g->pad_left);           \
+                    int32_t s;                                                                                 \
+                    if (n == 4u && g->kw == 2u) s = (int32_t)r[0] + r[1] + r[W] + r[W + 1u];                   \
+                    else {                                                                                     \
+                        s = 0;                                                                                 \
+                        for (uint32_t ky = 0; ky < g->kh; ky++, r += W)                                        \
+                            for (uint32_t kx = 0; kx < g->kw; kx++) s += r[kx];                                \
+                    }                                                                                          \
+                    o[ox] = (T)(pow2 ? (2 * s + (int32_t)n) >> (lg + 1u) : bnn_mean_s32(s, (int32_t)n));       \
+                }                                                                                              \
+            }                                                                                                  \
+        }                                                                                                      \
     }
-}
+BNN_DEFINE_AVGPOOL(bnn_avgpool_s8_s8, int8_t, bnn_avgpool_s8_border)
+BNN_DEFINE_AVGPOOL(bnn_avgpool_s16_s16, int16_t, bnn_avgpool_s16_border)

@@ -65,6 +65,11 @@ void bnn_bconv2d_b1_s8_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_
     bnn_codebook_ref_run(p, in, out, skip, scratch);
 }
 
+void bnn_bconv2d_b1_s16_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch)
+{
+    bnn_codebook_ref_run(p, in, out, skip, scratch);
+}
+
 /* Scratch: the out_c accumulators, then with sharing the n codeword responses of one channel. */
 uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p)
 {
@@ -72,6 +77,11 @@ uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_
 }
 
 uint32_t bnn_bconv2d_b1_s8_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_codebook_ref_scratch_words(p);
+}
+
+uint32_t bnn_bconv2d_b1_s16_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p)
 {
     return bnn_bconv2d_b1_acc_codebook_ref_scratch_words(p);
 }

@@ -165,16 +165,20 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 }
 
 /* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
- * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
- * unit), with skip[lane_at[i]] as the second input. */
+ * map's kind (0: none, 1: int8, 2: int32, 3: int16), PReLU and the output's width (wide: int16, else int8): lane i's
+ * accumulator goes to out[lane_at[i]] (~0: past the unit), with skip[lane_at[i]] as the second input. */
 static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
-                                     int8_t *out, const void *skip, int kind, int prelu)
+                                     void *out, const void *skip, int kind, int prelu, int wide)
 {
 #define BNN_LANES_RQ(AT, ACC)                                                                                        \
     if ((AT) != 0xFFFFFFFFu) {                                                                                      \
-        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
-        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
-        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
+        int32_t q;                                                                                                  \
+        if (kind == 0) q = bnn_requant_fast1q(k, (ACC), prelu, wide);                                               \
+        else if (kind == 1) q = bnn_requant_fastq(k, (ACC), ((const int8_t *)skip)[AT], prelu, wide);               \
+        else if (kind == 2) q = bnn_requant_fastq(k, (ACC), ((const int32_t *)skip)[AT], prelu, wide);              \
+        else q = bnn_requant_fastq(k, (ACC), ((const int16_t *)skip)[AT], prelu, wide);                             \
+        if (wide) ((int16_t *)out)[AT] = (int16_t)q;                                                                \
+        else ((int8_t *)out)[AT] = (int8_t)q;                                                                       \
     }
     for (uint32_t j = 0; j < 16u; j++) {
         const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];
@@ -184,20 +188,38 @@ static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t
 #undef BNN_LANES_RQ
 }
 
-/* Output channel o's lanes through the fused requant p->out.rq; out and skip (when given) from the unit's origin
- * (base: that origin in the skip map's elements). |acc| <= 9 * in_c (2 * matches - valid taps * in_c), so the fast
- * form applies unless the channel's constants or an int32 skip map's range rule it out. */
-static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
-                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
+/* bnn_lanes_rq_fast with the skip kind as a constant (a switch of calls, so each call is specialised). */
+static inline void bnn_lanes_rq_kind(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+                                     void *out, const void *skip, int kind, int prelu, int wide)
 {
-    const int kind = skip == NULL ? 0 : (p->out.skip_s32 ? 2 : 1);
-    const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
+    switch (kind) {
+    case 0: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 0, prelu, wide); break;
+    case 1: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 1, prelu, wide); break;
+    case 2: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 2, prelu, wide); break;
+    default: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 3, prelu, wide); break;
+    }
+}
+
+/* Output channel o's lanes through the fused requant p->out.rq (int8 out, or int16 with rq.out16); out and skip (when
+ * given) from the unit's origin (base: that origin in the maps' elements). |acc| <= 9 * in_c (2 * matches - valid
+ * taps * in_c), so the fast form applies unless the channel's constants or the skip map's range rule it out. */
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
+                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, void *out, const void *skip, size_t base)
+{
+    const uint32_t sk_kind = p->out.skip_kind;
+    const int kind = skip == NULL ? 0 : (sk_kind == BNN_SKIP_S32 ? 2 : (sk_kind == BNN_SKIP_S16 ? 3 : 1));
+    const int wide = p->out.rq.out16 != 0;
+    const void *sk = kind == 0 ? NULL
+                   : kind == 1 ? (const void *)((const int8_t *)skip + base)
+                   : kind == 2 ? (const void *)((const int32_t *)skip + base) : (const void *)((const int16_t *)skip + base);
+    void *ob = wide ? (void *)((int16_t *)out + base) : (void *)((int8_t *)out + base);
     bnn_requant_chan_t k;
     bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
-    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, kind == 0 ? 0u : (kind == 1 ? 128u : 0x80000000u))) {
+    const uint32_t bmax = kind == 0 ? 0u : (kind == 1 ? 128u : (kind == 3 ? 32768u : 0x80000000u));
+    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, bmax)) {
 #if BNN_T2_DSP_ASM
-        if (kind == 1) {
-            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
+        if (kind == 1 && !wide) {
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, (int8_t *)ob, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
             if (k.prelu) bnn_ln_rq_s8_prelu(&a);
             else bnn_ln_rq_s8(&a);
             return;
@@ -206,14 +228,12 @@ static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, c
         (void)lanes;
         (void)nl;
 #endif
-        if (k.prelu) {
-            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
-            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
-            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 1);
+        if (wide) {
+            if (k.prelu) bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
+            else bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
         } else {
-            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 0);
-            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 0);
-            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 0);
+            if (k.prelu) bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 1, 0);
+            else bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 0, 0);
         }
         return;
     }
@@ -221,8 +241,10 @@ static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, c
         const uint32_t at = lane_at[i];
         if (at == 0xFFFFFFFFu) continue;
         const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
-        const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
-        out[at] = bnn_requant_apply(&k, acc, b);
+        const int32_t b = kind == 0 ? 0 : kind == 2 ? ((const int32_t *)sk)[at] : kind == 3 ? ((const int16_t *)sk)[at] : ((const int8_t *)sk)[at];
+        const int32_t q = bnn_requant_apply(&k, acc, b);
+        if (wide) ((int16_t *)ob)[at] = (int16_t)q;
+        else ((int8_t *)ob)[at] = (int8_t)q;
     }
 }
 
@@ -410,9 +432,10 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             const uint32_t *ho = h + o * 16u;
             uint32_t bits = 0;
             if (p->out.rq.mult != NULL) {
-                /* A fused requant: int8 out, the skip map's element as its second input (docs/semantics.md §10). */
+                /* A fused requant: int8 or int16 out, the skip map's element as its second input (docs/semantics.md
+                 * §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
-                bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, (int8_t *)out + base, skip, base);
+                bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, out, skip, base);
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {
@@ -479,6 +502,12 @@ void bnn_bconv2d_b1_s8_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t
     bnn_lanes_run(p, in, out, skip, scratch);
 }
 
+/* The same with int16 out (rq.out16). */
+void bnn_bconv2d_b1_s16_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch)
+{
+    bnn_lanes_run(p, in, out, skip, scratch);
+}
+
 /* Scratch: the input's bit rows [in_c][in_h][sw], the tap planes (96 words per channel of a batch, or 96 shared), the
  * shared codeword counts [batch / F][n][SL][8] and their row-sum addresses [n][3], 17 words per output (accumulator
  * lanes and bits) and 32 valid-tap counts. */
@@ -490,6 +519,11 @@ uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t
 }
 
 uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_lanes_scratch_words(p);
+}
+
+uint32_t bnn_bconv2d_b1_s16_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
     return bnn_bconv2d_b1_acc_lanes_scratch_words(p);
 }

@@ -54,10 +54,20 @@ void bnn_bconv2d_b1_s8_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *
     bnn_plain_ref_run(p, in, out, skip, scratch);
 }
 
+void bnn_bconv2d_b1_s16_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch)
+{
+    bnn_plain_ref_run(p, in, out, skip, scratch);
+}
+
 /* Scratch: one int32 accumulator per output channel. */
 uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *p) { return p->g.out_c; }
 
 uint32_t bnn_bconv2d_b1_s8_plain_ref_scratch_words(const bnn_bconv2d_params_t *p)
+{
+    return bnn_bconv2d_b1_acc_plain_ref_scratch_words(p);
+}
+
+uint32_t bnn_bconv2d_b1_s16_plain_ref_scratch_words(const bnn_bconv2d_params_t *p)
 {
     return bnn_bconv2d_b1_acc_plain_ref_scratch_words(p);
 }

@@ -34,14 +34,17 @@ void bnn_globalavgpool_b1_f32(uint16_t c, uint16_t h, uint16_t w, const uint32_t
     }
 }
 
-/* int8 -> int8: S = the int32 sum of the channel's q; out = floor((2S + n) / (2n)), n = h * w (bnn_mean_s8; the
- * generator keeps n small enough for 2S + n to fit int32). */
-void bnn_globalavgpool_s8_s8(uint16_t c, uint16_t h, uint16_t w, const int8_t *in, int8_t *out)
-{
-    uint32_t plane = (uint32_t)h * w;
-    for (uint32_t ch = 0; ch < c; ch++) {
-        int32_t s = 0;
-        for (uint32_t i = 0; i < plane; i++) s += in[ch * plane + i];
-        out[ch] = bnn_mean_s8(s, (int32_t)plane);
+/* int8 -> int8, int16 -> int16: S = the int32 sum of the channel's q; out = floor((2S + n) / (2n)), n = h * w
+ * (bnn_mean_s32; the generator keeps n small enough for 2S + n to fit int32). */
+#define BNN_DEFINE_GAP(NAME, T)                                                                    \
+    void NAME(uint16_t c, uint16_t h, uint16_t w, const T *in, T *out)                             \
+    {                                                                                              \
+        uint32_t plane = (uint32_t)h * w;                                                          \
+        for (uint32_t ch = 0; ch < c; ch++) {                                                      \
+            int32_t s = 0;                                                                         \
+            for (uint32_t i = 0; i < plane; i++) s += in[ch * plane + i];                          \
+            out[ch] = (T)bnn_mean_s32(s, (int32_t)plane);                                          \
+        }                                                                                          \
     }
-}
+BNN_DEFINE_GAP(bnn_globalavgpool_s8_s8, int8_t)
+BNN_DEFINE_GAP(bnn_globalavgpool_s16_s16, int16_t)

@@ -53,4 +53,5 @@ void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out)
 
 BNN_DEFINE_MAXPOOL(bnn_maxpool_f32_f32, float)
 BNN_DEFINE_MAXPOOL(bnn_maxpool_s8_s8, int8_t)
+BNN_DEFINE_MAXPOOL(bnn_maxpool_s16_s16, int16_t)
 BNN_DEFINE_MAXPOOL(bnn_maxpool_s32_s32, int32_t)

@@ -1,5 +1,5 @@
 /* Output stage shared by the integer-accumulating kernels: threshold to b1 (max pooled when fused), store s32, or
- * requantise to int8 (a fused requant layer, with the skip map of a two-input one). */
+ * requantise to int8 or int16 (a fused requant layer, with the skip map of a two-input one). */
 #include "bnn_runtime.h"
 
 void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out)
@@ -23,11 +23,15 @@ void bnn_output_store(const bnn_output_t *o, const int32_t *acc, uint32_t out_c,
 void bnn_output_store_skip(const bnn_output_t *o, const int32_t *acc, uint32_t out_c, void *out, const void *skip, uint32_t pos, uint32_t plane)
 {
     if (o->rq.mult != NULL) {
-        int8_t *dst = (int8_t *)out;
         for (uint32_t c = 0; c < out_c; c++) {
             const uint32_t at = c * plane + pos;
-            const int32_t b = skip == NULL ? 0 : (o->skip_s32 ? ((const int32_t *)skip)[at] : (int32_t)((const int8_t *)skip)[at]);
-            dst[at] = bnn_requant_value(&o->rq, c, acc[c], b);
+            int32_t b = 0;
+            if (skip != NULL)
+                b = o->skip_kind == BNN_SKIP_S32 ? ((const int32_t *)skip)[at]
+                  : o->skip_kind == BNN_SKIP_S16 ? ((const int16_t *)skip)[at] : ((const int8_t *)skip)[at];
+            const int32_t q = bnn_requant_value(&o->rq, c, acc[c], b);
+            if (o->rq.out16) ((int16_t *)out)[at] = (int16_t)q;
+            else ((int8_t *)out)[at] = (int8_t)q;
         }
         return;
     }

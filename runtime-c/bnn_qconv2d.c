@@ -1,6 +1,11 @@
 /* Integer convolution: acc = bias + sum of w * (q - zero_point) over valid taps, + w * (pad_q[c] - zero_point) over
- * padded ones when the layer has pad values (exact int32). */
+ * padded ones when the layer has pad values (exact int32). The weights are int8, or int16 (w16). */
 #include "bnn_runtime.h"
+
+static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k)
+{
+    return p->w16 ? ((const int16_t *)p->weights)[k] : ((const int8_t *)p->weights)[k];
+}
 
 #define BNN_DEFINE_QCONV2D(NAME, IN_T)                                                          \
     void NAME(const bnn_qconv2d_params_t *p, const IN_T *in, void *out, int32_t *acc)           \
@@ -12,7 +17,7 @@
                 for (uint32_t o = 0; o < g->out_c; o++) {                                       \
                     int32_t s = p->bias[o];                                                     \
                     for (uint32_t c = 0; c < g->in_c; c++) {                                    \
-                        const int8_t *w = p->weights + ((size_t)o * g->in_c + c) * g->kh * g->kw; \
+                        const size_t w0 = ((size_t)o * g->in_c + c) * g->kh * g->kw;             \
                         const int32_t pad = p->pad_q != NULL ? p->pad_q[c] - p->zero_point : 0; \
                         for (uint32_t ky = 0; ky < g->kh; ky++) {                               \
                             int32_t iy = (int32_t)(oy * g->sh + ky) - g->pad_top;               \
@@ -21,7 +26,7 @@
                                 int32_t v = pad;                                                \
                                 if (iy >= 0 && iy < (int32_t)g->in_h && ix >= 0 && ix < (int32_t)g->in_w) \
                                     v = (int32_t)in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix] - p->zero_point; \
-                                s += (int32_t)w[ky * g->kw + kx] * v;                           \
+                                s += bnn_qconv2d_weight(p, w0 + ky * g->kw + kx) * v;           \
                             }                                                                   \
                         }                                                                       \
                     }                                                                           \

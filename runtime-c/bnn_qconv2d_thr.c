@@ -7,8 +7,10 @@
  * The reference's bit is flip ? bias + S <= T : bias + S >= T with S = sum over valid taps of w * (q - zero_point),
  * all exact integers. The generator (ops/qconv2d.ts, qthrRecords) folds bias, threshold and flip into each output
  * channel's record: with w' = flip ? -w : w and T' = flip ? bias - T : T - bias the bit is S' >= T', S' = sum of
- * w' * (q - zp). It stores the negated weights u = -w' (in [-128, 128]: int16) and init = T' - 1 with T' clamped to
- * [-B, B + 1], B = taps * 128 * 255 >= |S'| (clamping keeps an always / never true compare so), so that
+ * w' * (q - zp). It stores the negated weights u = -w' (int8 weights: in [-128, 128]; int16 weights, which the
+ * generator keeps within -32767..32767: the same) as int16 and init = T' - 1 with T' clamped to [-B, B + 1],
+ * B = taps * wmax * 255 >= |S'| (wmax 128, or 32768 for int16 weights; clamping keeps an always / never true compare
+ * so), so that
  *   acc = init + sum u * (q - zp) = T' - 1 - S'   and   bit = acc < 0 = the sign bit of acc,
  * and |acc| <= 2B + 1 never overflows (taps <= BNN_QPATCH_MAX). The record of a channel is int32 words: the
  * weights as halfword pairs (slot 2k in the low half of word k, slot 2k+1 in the high half, a zero weight in the

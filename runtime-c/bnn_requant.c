@@ -1,4 +1,4 @@
-/* Integer requantisation of one or two integer maps (int32 accumulators, int8 activations) to int8, with an optional
+/* Integer requantisation of one or two integer maps (int32 accumulators, int8 or int16 maps) to int8 or int16, with an optional
  * integer PReLU (ReActNet's RPReLU): docs/semantics.md §10 "requant", the rule restated in bnn_runtime.h.
  *
  * Every intermediate fits int64_t: |x| <= 2^31 and |mult| <= 2^30 - 1 give |V| < 2^62 for two inputs, and
@@ -21,9 +21,14 @@
  * document it as arithmetic. */
 #include "bnn_runtime.h"
 
-static inline int32_t bnn_requant_load(const void *x, int wide, uint32_t i)
+/* Input kinds: an int8, int16 or int32 map. */
+enum { BNN_RQ_S8, BNN_RQ_S16, BNN_RQ_S32 };
+
+static inline int32_t bnn_requant_load(const void *x, int kind, uint32_t i)
 {
-    return wide ? ((const int32_t *)x)[i] : (int32_t)((const int8_t *)x)[i];
+    if (kind == BNN_RQ_S32) return ((const int32_t *)x)[i];
+    if (kind == BNN_RQ_S16) return ((const int16_t *)x)[i];
+    return ((const int8_t *)x)[i];
 }
 
 /* |x| <= lim, lim < 2^31 (the fast form's input range when lim is what bnn_requant_chan_fast accepted). */
@@ -32,77 +37,75 @@ static inline int bnn_requant_in(int32_t x, uint32_t lim)
     return (uint32_t)x + lim <= 2u * lim;
 }
 
-/* The loop of every kernel: input a (int32 when a32, else int8) and, when b != NULL, input b likewise; prelu as the
- * layer's (a constant here, so each loop below is specialised on it). An int8 input is always in the fast form's
- * range when the channel takes it (|x| <= 128); an int32 one is checked element by element (shift <= 32:
- * |x| <= 2^(s-2) - 1; beyond, any). Elements outside, and channels whose constants rule the fast form out, take the
- * rule as written. */
-static inline void bnn_requant_loop(const bnn_requant_params_t *p, const void *a, int a32, const void *b, int b32, int8_t *out, int prelu)
+static inline void bnn_requant_store(void *out, int wide, uint32_t i, int32_t q)
+{
+    if (wide) ((int16_t *)out)[i] = (int16_t)q;
+    else ((int8_t *)out)[i] = (int8_t)q;
+}
+
+/* The loop of every kernel: input a of kind ka and, when b != NULL, input b of kind kb; output int16 when wide (the
+ * params' out16), else int8; prelu as the layer's. All are constants here, so each loop is specialised on them. An
+ * int8 or int16 input is always in the fast form's range when the channel takes it (|x| <= 128, 32768); an int32
+ * one is checked element by element (shift <= 32: |x| <= 2^(s-2) - 1; beyond, any). Elements outside, and channels
+ * whose constants rule the fast form out, take the rule as written. */
+static inline void bnn_requant_loop(const bnn_requant_params_t *p, const void *a, int ka, const void *b, int kb, void *out, int wide, int prelu)
 {
     const uint32_t C = p->c, plane = p->plane;
     const uint32_t lim = p->shift >= 33u ? 0xFFFFFFFFu : (p->shift >= 2u ? (1u << (p->shift - 2u)) - 1u : 0u);
-    const uint32_t wide = lim > 0x7FFFFFFFu;
+    const uint32_t any = lim > 0x7FFFFFFFu;
+    const int a32 = ka == BNN_RQ_S32, b32 = kb == BNN_RQ_S32;
+    const uint32_t amax = a32 ? lim : (ka == BNN_RQ_S16 ? 32768u : 128u), bmax = b32 ? lim : (kb == BNN_RQ_S16 ? 32768u : 128u);
     for (uint32_t c = 0; c < C; c++) {
         bnn_requant_chan_t k;
         bnn_requant_chan(p, c, b != NULL, &k);
         const int32_t ma = k.mult_a, mb = k.mult_b;
         const uint32_t base = c * plane;
-        if (!bnn_requant_chan_fast(&k, a32 ? lim : 128u, b == NULL ? 0u : (b32 ? lim : 128u))) {
+        if (!bnn_requant_chan_fast(&k, amax, b == NULL ? 0u : bmax)) {
             for (uint32_t i = base; i < base + plane; i++) {
-                int64_t v = (int64_t)bnn_requant_load(a, a32, i) * ma;
-                if (b) v += (int64_t)bnn_requant_load(b, b32, i) * mb;
-                out[i] = bnn_requant_finish(&k, v);
+                int64_t v = (int64_t)bnn_requant_load(a, ka, i) * ma;
+                if (b) v += (int64_t)bnn_requant_load(b, kb, i) * mb;
+                bnn_requant_store(out, wide, i, bnn_requant_finish(&k, v));
             }
             continue;
         }
         for (uint32_t i = base; i < base + plane; i++) {
-            const int32_t x = bnn_requant_load(a, a32, i), y = b ? bnn_requant_load(b, b32, i) : 0;
-            if (((a32 && !wide && !bnn_requant_in(x, lim)) || (b32 && !wide && !bnn_requant_in(y, lim))))
-                out[i] = bnn_requant_apply(&k, x, y);
+            const int32_t x = bnn_requant_load(a, ka, i), y = b ? bnn_requant_load(b, kb, i) : 0;
+            int32_t q;
+            if (((a32 && !any && !bnn_requant_in(x, lim)) || (b32 && !any && !bnn_requant_in(y, lim))))
+                q = bnn_requant_apply(&k, x, y);
             else
-                out[i] = b ? bnn_requant_fast(&k, x, y, prelu) : bnn_requant_fast1(&k, x, prelu);
+                q = b ? bnn_requant_fastq(&k, x, y, prelu, wide) : bnn_requant_fast1q(&k, x, prelu, wide);
+            bnn_requant_store(out, wide, i, q);
         }
     }
 }
 
-static inline void bnn_requant_run(const bnn_requant_params_t *p, const void *a, int a32, const void *b, int b32, int8_t *out)
+static inline void bnn_requant_run(const bnn_requant_params_t *p, const void *a, int ka, const void *b, int kb, void *out, int wide)
 {
-    if (p->slope != NULL) bnn_requant_loop(p, a, a32, b, b32, out, 1);
-    else bnn_requant_loop(p, a, a32, b, b32, out, 0);
+    if (p->slope != NULL) bnn_requant_loop(p, a, ka, b, kb, out, wide, 1);
+    else bnn_requant_loop(p, a, ka, b, kb, out, wide, 0);
 }
 
-void bnn_requant_s32_s8(const bnn_requant_params_t *p, const int32_t *in, int8_t *out)
-{
-    bnn_requant_run(p, in, 1, NULL, 0, out);
-}
-
-void bnn_requant_s8_s8(const bnn_requant_params_t *p, const int8_t *in, int8_t *out)
-{
-    bnn_requant_run(p, in, 0, NULL, 0, out);
-}
-
-void bnn_requant_s32s8_s8(const bnn_requant_params_t *p, const int32_t *a, const int8_t *b, int8_t *out)
-{
-    bnn_requant_run(p, a, 1, b, 0, out);
-}
-
-void bnn_requant_s32s32_s8(const bnn_requant_params_t *p, const int32_t *a, const int32_t *b, int8_t *out)
-{
-    bnn_requant_run(p, a, 1, b, 1, out);
-}
-
-void bnn_requant_s8s8_s8(const bnn_requant_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
-{
-    bnn_requant_run(p, a, 0, b, 0, out);
-}
-
-void bnn_requant_s8s32_s8(const bnn_requant_params_t *p, const int8_t *a, const int32_t *b, int8_t *out)
-{
-    bnn_requant_run(p, a, 0, b, 1, out);
-}
+#define BNN_RQ_KIND_s8 BNN_RQ_S8
+#define BNN_RQ_KIND_s16 BNN_RQ_S16
+#define BNN_RQ_KIND_s32 BNN_RQ_S32
+#define BNN_RQ_WIDE_s8 0
+#define BNN_RQ_WIDE_s16 1
+#define BNN_REQUANT_DEF1(A, TA, O, TO)                                                          \
+    void bnn_requant_##A##_##O(const bnn_requant_params_t *p, const TA *in, TO *out)            \
+    {                                                                                           \
+        bnn_requant_run(p, in, BNN_RQ_KIND_##A, NULL, BNN_RQ_S8, out, BNN_RQ_WIDE_##O);         \
+    }
+#define BNN_REQUANT_DEF2(A, TA, B, TB, O, TO)                                                   \
+    void bnn_requant_##A##B##_##O(const bnn_requant_params_t *p, const TA *a, const TB *b, TO *out) \
+    {                                                                                           \
+        bnn_requant_run(p, a, BNN_RQ_KIND_##A, b, BNN_RQ_KIND_##B, out, BNN_RQ_WIDE_##O);       \
+    }
+BNN_REQUANT_KINDS(BNN_REQUANT_DEF1, BNN_REQUANT_DEF2, s8, int8_t)
+BNN_REQUANT_KINDS(BNN_REQUANT_DEF1, BNN_REQUANT_DEF2, s16, int16_t)
 
 /* One element, b the second input's value or 0 (a one-input requant has no second mult row). */
-int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b)
+int32_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b)
 {
     bnn_requant_chan_t k;
     bnn_requant_chan(p, c, b != 0, &k);

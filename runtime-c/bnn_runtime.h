@@ -95,11 +95,11 @@ void bnn_pool_clear(const bnn_pool_t *pl, uint32_t out_c, uint32_t *out);
 /* OR word j (channels 32j..) of input position (y, x) into every pooled position whose window holds it. */
 void bnn_pool_or(const bnn_pool_t *pl, uint32_t *out, uint32_t words, uint32_t y, uint32_t x, uint32_t j, uint32_t bits);
 
-/* ---- integer requantisation to int8 (bnn_requant.c, docs/semantics.md §10 "requant") ----
- * Per element of channel c, with x_k the k-th input's stored int8 / int32 value:
+/* ---- integer requantisation to int8 or int16 (bnn_requant.c, docs/semantics.md §10 "requant") ----
+ * Per element of channel c, with x_k the k-th input's stored int8 / int16 / int32 value:
  *   V = sum_k x_k * mult[k][c] (int64, exact); U = sat32(((V + 2^(shift-1)) >> shift) + bias[c]);
  *   slope != NULL: U < 0 -> U = sat32((U * slope[c] + 2^14) >> 15) (Q15 slope); then U = sat32(U + post[c]);
- *   out = clamp(((U + 128) >> 8) + zero_point, -128, 127).  >> is floor (arithmetic shift). */
+ *   out = clamp(((U + 128) >> 8) + zero_point, -128, 127), or -32768..32767 when out16.  >> is floor. */
 typedef struct {
     uint16_t c;
     uint32_t plane;        /* h * w */
@@ -108,13 +108,14 @@ typedef struct {
     const int32_t *slope;  /* [c], Q15; NULL: no PReLU */
     const int32_t *post;   /* [c], added to every element when slope != NULL */
     uint8_t shift;         /* 1..62 */
-    int8_t zero_point;
+    uint8_t out16;         /* 1: int16 output */
+    int32_t zero_point;    /* within the output's range */
 } bnn_requant_params_t;
 
 /* One channel's requant constants, set up once for a run of its elements (kernels that fuse a requant hoist them).
  * The first fields give the rule as written (bnn_requant_apply); bnn_requant_chan_fast adds the fast form. */
 typedef struct {
-    int32_t mult_a, mult_b, bias, slope, post, zero_point;
+    int32_t mult_a, mult_b, bias, slope, post, zero_point, qmin, qmax;
     uint32_t shift;
     int prelu;
     /* The fast form (bnn_requant_fast), set when fast != 0: hi = the high word of (a << pre) * mult_a + (b << pre) *
@@ -136,6 +137,8 @@ static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, i
     k->slope = k->prelu ? p->slope[c] : 0;
     k->post = k->prelu ? p->post[c] : 0;
     k->zero_point = p->zero_point;
+    k->qmin = p->out16 ? -32768 : -128;
+    k->qmax = p->out16 ? 32767 : 127;
     k->fast = 0;
 }
 
@@ -144,9 +147,9 @@ static inline int64_t bnn_requant_sat32(int64_t v)
     return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
 }
 
-/* V (exact, int64: every intermediate fits, bnn_requant.c) -> the int8 output. `>>` on a negative int64_t is taken
- * to be arithmetic (floor), as gcc, clang and emcc define it. */
-static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
+/* V (exact, int64: every intermediate fits, bnn_requant.c) -> the output (int8 or int16 by the params). `>>` on a
+ * negative int64_t is taken to be arithmetic (floor), as gcc, clang and emcc define it. */
+static inline int32_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
 {
     int64_t u = bnn_requant_sat32(((v + ((int64_t)1 << (k->shift - 1u))) >> k->shift) + k->bias);
     if (k->prelu) {
@@ -154,11 +157,11 @@ static inline int8_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
         u = bnn_requant_sat32(u + k->post);
     }
     int64_t q = ((u + 128) >> 8) + k->zero_point;
-    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+    return (int32_t)(q < k->qmin ? k->qmin : (q > k->qmax ? k->qmax : q));
 }
 
 /* Element (a, b) of the channel (b: the second input's value, 0 without one). */
-static inline int8_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, int32_t b)
+static inline int32_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, int32_t b)
 {
     return bnn_requant_finish(k, (int64_t)a * k->mult_a + (int64_t)b * k->mult_b);
 }
@@ -172,13 +175,13 @@ static inline int8_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, i
  *    so U needs no saturation: |hi| <= 2^30 (|x << pre| <= 2^31, |mult| < 2^30) and -2^30 <= cb < 2^30.
  *  - PReLU with -2^15 <= slope < 2^15: U * slope / 2^15 rounded half up is SMMULR(2U, slope * 2^16) and needs no
  *    saturation (|U| <= 2^30); pz = post + 128 + 256 zero_point with -2^30 <= pz < 2^30 keeps U + pz in int32.
- *    Without the final clamp's saturation at int32 the result is the same: the clamp to -128..127 saturates far
- *    inside it.
+ *    Without the final clamp's saturation at int32 the result is the same: the clamp to -128..127 (-32768..32767)
+ *    saturates far inside it.
  * All in 32 bits: the bounds on c and pz are checked before cb and pz are formed. */
 static inline int bnn_requant_chan_fast(bnn_requant_chan_t *k, uint32_t amax, uint32_t bmax)
 {
     const uint32_t s = k->shift;
-    const int32_t zk = 128 + 256 * k->zero_point; /* |zk| <= 32640 */
+    const int32_t zk = 128 + 256 * k->zero_point; /* |zk| <= 2^23 */
     uint32_t S, H;
     k->fast = 0;
     k->pre = k->sh = 0u;
@@ -240,43 +243,76 @@ static inline int32_t bnn_smmulr(int32_t x, int32_t y)
 #endif
 }
 
-/* The fast form's output from hi (the high word of the shifted inputs' products); prelu must equal k->prelu (a
- * constant at the call, so loops specialised on it carry no test). */
-static inline int8_t bnn_requant_fast_hi(const bnn_requant_chan_t *k, int32_t hi, int prelu)
+/* clamp(x, -32768, 32767): SSAT on Thumb-2. */
+static inline int32_t bnn_ssat16(int32_t x)
+{
+#if BNN_GNUC && BNN_ARCH_THUMB2
+    return __ssat(x, 16);
+#else
+    return x < -32768 ? -32768 : (x > 32767 ? 32767 : x);
+#endif
+}
+
+/* The fast form's output from hi (the high word of the shifted inputs' products), int8 or, when wide, int16 (wide
+ * must match the params' out16); prelu must equal k->prelu. Both are constants at the call, so loops specialised on
+ * them carry no test. */
+static inline int32_t bnn_requant_fast_hiq(const bnn_requant_chan_t *k, int32_t hi, int prelu, int wide)
 {
     int32_t u = (hi + k->cb) >> k->sh;
-    if (!prelu) return (int8_t)bnn_ssat8(u);
-    if (u < 0) u = bnn_smmulr(u * 2, k->slope16);
-    return (int8_t)bnn_ssat8((u + k->pz) >> 8);
+    if (prelu) {
+        if (u < 0) u = bnn_smmulr(u * 2, k->slope16);
+        u = (u + k->pz) >> 8;
+    }
+    return wide ? bnn_ssat16(u) : bnn_ssat8(u);
+}
+
+static inline int8_t bnn_requant_fast_hi(const bnn_requant_chan_t *k, int32_t hi, int prelu)
+{
+    return (int8_t)bnn_requant_fast_hiq(k, hi, prelu, 0);
 }
 
 /* Element (a, b) by the fast form (k->fast set, |a| <= amax, |b| <= bmax of bnn_requant_chan_fast). */
-static inline int8_t bnn_requant_fast(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu)
+static inline int32_t bnn_requant_fastq(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu, int wide)
 {
     const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a + (int64_t)bnn_shl32(b, k->pre) * k->mult_b;
-    return bnn_requant_fast_hi(k, (int32_t)(v >> 32), prelu);
+    return bnn_requant_fast_hiq(k, (int32_t)(v >> 32), prelu, wide);
 }
 
 /* The same for a one-input requant. */
-static inline int8_t bnn_requant_fast1(const bnn_requant_chan_t *k, int32_t a, int prelu)
+static inline int32_t bnn_requant_fast1q(const bnn_requant_chan_t *k, int32_t a, int prelu, int wide)
 {
     const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a;
-    return bnn_requant_fast_hi(k, (int32_t)(v >> 32), prelu);
+    return bnn_requant_fast_hiq(k, (int32_t)(v >> 32), prelu, wide);
 }
 
-/* The int8 output of element c of a requant whose first input is a (an accumulator) and second b (0 without one). */
-int8_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b);
+/* The int8 forms of the two above. */
+static inline int8_t bnn_requant_fast(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu)
+{
+    return (int8_t)bnn_requant_fastq(k, a, b, prelu, 0);
+}
 
-/* Integer accumulator -> output. thresh == NULL: s32 planar output, or with rq.mult != NULL int8 planar output through
+static inline int8_t bnn_requant_fast1(const bnn_requant_chan_t *k, int32_t a, int prelu)
+{
+    return (int8_t)bnn_requant_fast1q(k, a, prelu, 0);
+}
+
+/* The output (int8 or int16 by the params) of element c of a requant whose first input is a (an accumulator) and
+ * second b (0 without one). */
+int32_t bnn_requant_value(const bnn_requant_params_t *p, uint32_t c, int32_t a, int32_t b);
+
+/* Integer accumulator -> output. thresh == NULL: s32 planar output, or with rq.mult != NULL int8 or int16 (rq.out16) planar output through
  * the requant rq (a requant layer fused into the kernel: the accumulator is its first input and, for a two-input
- * requant, the kernel's skip map at the same element its second; skip_s32: that map is int32, else int8); else b1
+ * requant, the kernel's skip map at the same element its second; skip_kind: that map is int8, int32 or int16);
+ * else b1
  * packed output, pooled when pool.kh. */
+enum { BNN_SKIP_S8 = 0, BNN_SKIP_S32 = 1, BNN_SKIP_S16 = 2 };
+
 typedef struct {
     const int32_t *thresh;
     const uint32_t *flip; /* bit o set: the comparison is acc <= thresh[o] */
     bnn_pool_t pool;
     bnn_requant_params_t rq;
-    uint8_t skip_s32;
+    uint8_t skip_kind;
 } bnn_output_t;
 
 /* Write the out_c accumulators of position pos (of plane positions) to a b1 or s32 output. */
@@ -338,17 +374,18 @@ typedef struct {
 void bnn_conv2d_u8_b1_thr(const bnn_conv2d_thr_params_t *p, const uint8_t *in, uint32_t *out);
 void bnn_conv2d_s8_b1_thr(const bnn_conv2d_thr_params_t *p, const int8_t *in, uint32_t *out);
 
-/* ---- integer convolution on the raw input (int8 weights) ---- */
+/* ---- integer convolution on the raw input or an int8 map (int8 or int16 weights) ---- */
 typedef struct {
     bnn_window_t g;
-    const int8_t *weights; /* [out_c][in_c][kh][kw] */
+    const void *weights;   /* [out_c][in_c][kh][kw], int8_t, or int16_t when w16 */
+    uint8_t w16;
     const int32_t *bias;
     int32_t zero_point;
     bnn_output_t out;
     const int32_t *pad_q;  /* [in_c]: the raw value a padded tap of channel c takes; NULL: the zero point (adds 0) */
 } bnn_qconv2d_params_t;
 
-/* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output. */
+/* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output, or int16 (rq.out16). */
 typedef struct {
     bnn_window_t g;
     const uint32_t *wt;    /* int16 pairs (tap 2k low, 2k + 1 high; a 0 past the last), 4 channels interleaved (_rows.c) */
@@ -365,6 +402,10 @@ void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *i
 void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
 uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
 uint32_t bnn_qconv2d_s8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+void bnn_qconv2d_u8_s16_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int16_t *out, int32_t *scratch);
+void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int16_t *out, int32_t *scratch);
+uint32_t bnn_qconv2d_u8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+uint32_t bnn_qconv2d_s8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
 
 void bnn_qconv2d_u8_acc(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
 void bnn_qconv2d_s8_acc(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
@@ -402,9 +443,13 @@ uint32_t bnn_bconv2d_b1_acc_plain_ref_scratch_words(const bnn_bconv2d_params_t *
 uint32_t bnn_bconv2d_b1_acc_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
 /* With a requant fused into the output (out.rq): int8 output, skip the requant's second input (or NULL). */
 void bnn_bconv2d_b1_s8_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+void bnn_bconv2d_b1_s16_plain_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch);
 void bnn_bconv2d_b1_s8_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+void bnn_bconv2d_b1_s16_codebook_ref(const bnn_bconv2d_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch);
 uint32_t bnn_bconv2d_b1_s8_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
+uint32_t bnn_bconv2d_b1_s16_plain_ref_scratch_words(const bnn_bconv2d_params_t *p);
 uint32_t bnn_bconv2d_b1_s8_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
+uint32_t bnn_bconv2d_b1_s16_codebook_ref_scratch_words(const bnn_bconv2d_params_t *p);
 
 /* Fast path for 3x3, stride 1 (see bnn_bconv2d_lanes.c): spatially sliced, byte lanes; maps wider than 32 in
  * column tiles. */
@@ -427,7 +472,9 @@ typedef struct {
 void bnn_bconv2d_b1_acc_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, int32_t *scratch);
 uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
 void bnn_bconv2d_b1_s8_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, const void *skip, int8_t *out, int32_t *scratch);
+void bnn_bconv2d_b1_s16_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, const void *skip, int16_t *out, int32_t *scratch);
 uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
+uint32_t bnn_bconv2d_b1_s16_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p);
 
 /* Fast path for 3x3, stride 1, "same" (pad 1) codebook convolutions with a b1 output, maps up to 32 wide (see
  * bnn_bconv2d_slice.c, docs/kernels.md): sliced over 32 positions, per-channel codeword match counts shared by all
@@ -489,13 +536,18 @@ typedef struct {
 void bnn_qdense_b1_s32(const bnn_qdense_params_t *p, const uint32_t *in, int32_t *out);
 void bnn_qdense_s8_s32(const bnn_qdense_params_t *p, const int8_t *in, int32_t *out);
 
-
-void bnn_requant_s32_s8(const bnn_requant_params_t *p, const int32_t *in, int8_t *out);
-void bnn_requant_s8_s8(const bnn_requant_params_t *p, const int8_t *in, int8_t *out);
-void bnn_requant_s32s8_s8(const bnn_requant_params_t *p, const int32_t *a, const int8_t *b, int8_t *out);
-void bnn_requant_s32s32_s8(const bnn_requant_params_t *p, const int32_t *a, const int32_t *b, int8_t *out);
-void bnn_requant_s8s8_s8(const bnn_requant_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
-void bnn_requant_s8s32_s8(const bnn_requant_params_t *p, const int8_t *a, const int32_t *b, int8_t *out);
+/* bnn_requant_<inputs>_<output>: one or two inputs, each s8, s16 or s32 (int8_t, int16_t, int32_t), output s8 or
+ * s16 (the params' out16 says which); bnn_requant.c defines them all with the same list. */
+#define BNN_REQUANT_KINDS(X1, X2, O, TO) \
+    X1(s8, int8_t, O, TO) X1(s16, int16_t, O, TO) X1(s32, int32_t, O, TO) \
+    X2(s8, int8_t, s8, int8_t, O, TO) X2(s8, int8_t, s16, int16_t, O, TO) X2(s8, int8_t, s32, int32_t, O, TO) \
+    X2(s16, int16_t, s8, int8_t, O, TO) X2(s16, int16_t, s16, int16_t, O, TO) X2(s16, int16_t, s32, int32_t, O, TO) \
+    X2(s32, int32_t, s8, int8_t, O, TO) X2(s32, int32_t, s16, int16_t, O, TO) X2(s32, int32_t, s32, int32_t, O, TO)
+#define BNN_REQUANT_DECL1(A, TA, O, TO) void bnn_requant_##A##_##O(const bnn_requant_params_t *p, const TA *in, TO *out);
+#define BNN_REQUANT_DECL2(A, TA, B, TB, O, TO) \
+    void bnn_requant_##A##B##_##O(const bnn_requant_params_t *p, const TA *a, const TB *b, TO *out);
+BNN_REQUANT_KINDS(BNN_REQUANT_DECL1, BNN_REQUANT_DECL2, s8, int8_t)
+BNN_REQUANT_KINDS(BNN_REQUANT_DECL1, BNN_REQUANT_DECL2, s16, int16_t)
 
 /* ---- element-wise and pooling ---- */
 typedef struct {
@@ -513,6 +565,7 @@ typedef struct {
 } bnn_threshold_params_t;
 
 void bnn_threshold_s8_b1(const bnn_threshold_params_t *p, const int8_t *in, uint32_t *out);
+void bnn_threshold_s16_b1(const bnn_threshold_params_t *p, const int16_t *in, uint32_t *out);
 void bnn_threshold_s32_b1(const bnn_threshold_params_t *p, const int32_t *in, uint32_t *out);
 
 typedef struct {
@@ -566,29 +619,32 @@ typedef struct {
 } bnn_avgpool_params_t;
 
 void bnn_avgpool_f32_f32(const bnn_avgpool_params_t *p, const float *in, float *out);
-/* int8: the mean of the valid taps' q (divisor as above) rounded half up, bnn_mean_s8. */
+/* int8, int16: the mean of the valid taps' q (divisor as above) rounded half up, bnn_mean_s32. */
 void bnn_avgpool_s8_s8(const bnn_avgpool_params_t *p, const int8_t *in, int8_t *out);
+void bnn_avgpool_s16_s16(const bnn_avgpool_params_t *p, const int16_t *in, int16_t *out);
 
-/* The mean of n >= 1 int8 values summing to s, rounded half up: floor((2s + n) / (2n)), a floor also for a negative
+/* The mean of n >= 1 integers summing to s, rounded half up: floor((2s + n) / (2n)), a floor also for a negative
  * numerator (C's / truncates toward 0, so one less when there is a remainder). 2s + n must fit int32. */
-static inline int8_t bnn_mean_s8(int32_t s, int32_t n)
+static inline int32_t bnn_mean_s32(int32_t s, int32_t n)
 {
     int32_t num = 2 * s + n, den = 2 * n;
     int32_t q = num / den;
     if (num % den != 0 && num < 0) q--;
-    return (int8_t)q;
+    return q;
 }
 
 void bnn_maxpool_b1_b1(const bnn_window_t *g, const uint32_t *in, uint32_t *out);
 void bnn_maxpool_f32_f32(const bnn_window_t *g, const float *in, float *out);
 void bnn_maxpool_s8_s8(const bnn_window_t *g, const int8_t *in, int8_t *out);
+void bnn_maxpool_s16_s16(const bnn_window_t *g, const int16_t *in, int16_t *out);
 void bnn_maxpool_s32_s32(const bnn_window_t *g, const int32_t *in, int32_t *out);
 
 void bnn_globalavgpool_f32_f32(uint16_t c, uint16_t h, uint16_t w, const float *in, float *out);
 void bnn_globalavgpool_s32_f32(uint16_t c, uint16_t h, uint16_t w, const int32_t *in, float *out);
 void bnn_globalavgpool_b1_f32(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, float *out);
-/* int8 -> int8: the mean of each channel's q rounded half up (bnn_mean_s8, n = h * w). */
+/* int8 -> int8, int16 -> int16: the mean of each channel's q rounded half up (bnn_mean_s32, n = h * w). */
 void bnn_globalavgpool_s8_s8(uint16_t c, uint16_t h, uint16_t w, const int8_t *in, int8_t *out);
+void bnn_globalavgpool_s16_s16(uint16_t c, uint16_t h, uint16_t w, const int16_t *in, int16_t *out);
 
 /* b1 [C][H][W] (channel-packed per position) -> b1 vector in (c, y, x) order. */
 void bnn_flatten_b1_b1(uint16_t c, uint16_t h, uint16_t w, const uint32_t *in, uint32_t *out);

@@ -1,5 +1,5 @@
-/* Integer maps to binary activations: a per-channel threshold on int8 or int32 values (docs/semantics.md §7, §10),
- * the exact integer form of sign(x + shift) on an int8 residual stream.
+/* Integer maps to binary activations: a per-channel threshold on int8, int16 or int32 values (docs/semantics.md §7,
+ * §10), the exact integer form of sign(x + shift) on an int8 or int16 residual stream.
  *
  * The input is planar (CHW) and the output channel-packed per position, so the work goes in blocks of 32 positions by
  * 32 channels: each channel's 32 comparisons become one word (bit i: position pos0 + i), and a 32x32 bit transpose
@@ -28,6 +28,7 @@
         return m;                                                                                                 \
     }
 BNN_DEFINE_THR_ROW(bnn_thr_row_s32, int32_t)
+BNN_DEFINE_THR_ROW(bnn_thr_row_s16, int16_t)
 #if !BNN_THR_SIMD
 BNN_DEFINE_THR_ROW(bnn_thr_row_s8, int8_t)
 #else
@@ -82,4 +83,5 @@ static inline uint32_t bnn_thr_row_s8(const int8_t *x, uint32_t np, int32_t t, u
     }
 
 BNN_DEFINE_THRESHOLD(bnn_threshold_s8_b1, int8_t, bnn_thr_row_s8)
+BNN_DEFINE_THRESHOLD(bnn_threshold_s16_b1, int16_t, bnn_thr_row_s16)
 BNN_DEFINE_THRESHOLD(bnn_threshold_s32_b1, int32_t, bnn_thr_row_s32)

@@ -153,7 +153,9 @@ describe('--quantize int8 and its calibration inputs', () => {
     expectError(cli('--calibrate-percentile', '99.9', '-o', 'q7'), /--calibrate-percentile: only with --quantize int8 --calibrate FILE/);
     for (const bad of ['50', '100.5', 'abc', ''])
       expectError(cli('--quantize', 'int8', '--calibrate', calib, '--calibrate-percentile', bad, '-o', 'q8'), new RegExp(`--calibrate-percentile: expected a number above 50 and at most 100, got '${bad}'`));
-    for (const d of ['q1', 'q2', 'q3', 'q4', 'q5', 'q7', 'q8']) expect(existsSync(join(work, d))).toBe(false);
+    expectError(cli('--map-bits', '16', '-o', 'q9'), /--map-bits: only with --quantize int8/);
+    expectError(cli('--quantize', 'int8', '--calibrate', calib, '--map-bits', '12', '-o', 'q10'), /--map-bits: expected 8 or 16, got '12'/);
+    for (const d of ['q1', 'q2', 'q3', 'q4', 'q5', 'q7', 'q8', 'q9', 'q10']) expect(existsSync(join(work, d))).toBe(false);
   });
 
   it('an op the int8 path does not take (softmax on real scores) is named with its layer', () => {

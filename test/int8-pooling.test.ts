@@ -166,7 +166,7 @@ describe('threshold: i8 or i32 -> b1, +1 iff (flip ? x <= T : x >= T)', () => {
 
   it('refuses other input types and a threshold of the wrong length', () => {
     const l = threshold(thr([0, 0], [0, 0]));
-    expect(() => opOf(l).infer(l, [{ dtype: 'f32', shape: [2, 1, 1] }], 'layers[1]')).toThrow(/layers\[1\].*takes i8 or i32/);
+    expect(() => opOf(l).infer(l, [{ dtype: 'f32', shape: [2, 1, 1] }], 'layers[1]')).toThrow(/layers\[1\].*takes i8 or i16 or i32/);
     expect(() => opOf(l).infer(l, [{ dtype: 'i8', shape: [3, 1, 1] }], 'layers[1]')).toThrow(/layers\[1\]\.threshold\.value/);
   });
 });

@@ -24,7 +24,8 @@ const KERNELS: KernelChoice[] = ['auto', 'ref', 'fast'];
 
 type Stem = (r: Rand, g: Builder) => void;
 
-/** Ways to reach each input type from a u8/i8 image: raw, real map, bit map, int map, int8 map, and each as a vector. */
+/** Ways to reach each input type from a u8/i8 image: raw, real map, bit map, int map, int8 and int16 maps, and each as
+ * a vector. */
 const STEMS: Record<string, Stem> = {
   raw: () => {},
   f32: (r, g) => {
@@ -39,6 +40,12 @@ const STEMS: Record<string, Stem> = {
     qconv(r, g, false);
     const [C] = g.info.shape;
     g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(C).map(() => r.int(-(2 ** 18), 2 ** 18))], shift: 20, bias: new Int32Array(C).map(() => r.int(-9000, 9000)), zeroPoint: r.int(-20, 20) });
+  },
+  // An int16 map (--map-bits 16): the accumulator requantised onto a grid 256 times finer.
+  i16: (r, g) => {
+    qconv(r, g, false);
+    const [C] = g.info.shape;
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(C).map(() => r.int(-(2 ** 26), 2 ** 26))], shift: 20, bias: new Int32Array(C).map(() => r.int(-9000, 9000)), zeroPoint: r.int(-5000, 5000), bits: 16 });
   },
 };
 
@@ -56,6 +63,11 @@ function head(r: Rand, g: Builder): void {
   if (g.info.shape[1] !== 1 || g.info.shape[2] !== 1) g.add({ ...g.names(), op: 'flatten' });
   const last = g.layers[g.layers.length - 1];
   if ((g.info.dtype === 'f32' || g.info.dtype === 'i32') && !OPS[last.op].reshapesOnly) return;
+  if (g.info.dtype === 'i16') {
+    // To int8 first: qdense takes int8 vectors (the int8 path narrows int16 maps the same way).
+    const [C] = g.info.shape;
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(C).map(() => r.int(1, 2 ** 12))], shift: 12, bias: new Int32Array(C).map(() => r.int(-500, 500)), zeroPoint: r.int(-20, 20) });
+  }
   const K = g.info.shape[0];
   if (g.info.dtype === 'i8') {
     const N = r.int(2, 10);
@@ -125,6 +137,13 @@ describe('every registered op, alone between a stem and a head', () => {
     const per = new Map<string, number>();
     for (const c of all) per.set(c.op, (per.get(c.op) ?? 0) + 1);
     expect(OP_NAMES.filter((op) => (per.get(op) ?? 0) < SEEDS / 2)).toEqual([]);
+  });
+
+  it('the int16 maps (--map-bits 16) reach each kernel that reads or writes them', () => {
+    const c = Object.values(Object.fromEntries(all.flatMap((x) => Object.entries(x.emitted.files)))).join('\n');
+    const missing = ['bnn_threshold_s16_b1(', 'bnn_avgpool_s16_s16(', 'bnn_maxpool_s16_s16(', 'bnn_globalavgpool_s16_s16(', 'bnn_requant_s16_s8(', 'bnn_requant_s16_s16(', 'bnn_qconv2d_u8_s16_rows(']
+      .filter((k) => !c.includes(k));
+    expect(missing).toEqual([]);
   });
 
   it.skipIf(!haveTool('emcc'))('WebAssembly build == TS reference at every layer', async () => {

@@ -132,6 +132,22 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     });
   }
 
+  // --map-bits 16: int16 residual maps and stem weights. The lanes kernel's fused requant to int16 (its C loop), the
+  // rows convs' int16 output and max pool (SSUB16/SEL), the int16 thresholds; on the M7 the rows dot products in
+  // assembly with the stem's int16 weights.
+  it('int16 residual models (--map-bits 16) on the M4 and the M7', async () => {
+    for (const seed of [1, 2]) {
+      const float = residualFloatModel(500 + seed, { size: 16 });
+      const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, seed * 19 + k))), 16).model;
+      for (const board of ['mps2-an386', 'mps2-an500']) {
+        const r = await firmwareRun(model, `int16-res-${seed}-${board}`, 3, 'fast', undefined, board);
+        const kernels = r.info.layers.map((l) => l.kernel);
+        for (const k of ['bnn_bconv2d_b1_s16_lanes', 'bnn_qconv2d_u8_s16_rows', 'bnn_threshold_s16_b1']) expect(kernels, `${board}: ${k}`).toContain(k);
+        expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+      }
+    }
+  });
+
   // The rows conv's dot products: GCC's code on the M4; on the M7 Thumb-2 assembly scheduled for dual issue
   // (bnn_qr_dots4, bnn_qconv2d_rows_t2.c) for all but the last 1..4 weight pairs. Stems of 7x7, 5x5 and 3x3 taps (74,
   // 38, 14 pairs), 1x1 shortcuts of 4 pairs (C only) and of 5..8 (one pass, then a tail of 1..4 pairs), output

@@ -24,9 +24,12 @@ const inputs = (m: Model, n: number, seed: number) => Array.from({ length: n }, 
 describe('fixed-point helpers (hand-checked)', () => {
   it('int8 grid of a range: 255 steps over [min(lo,0), max(hi,0)], 0 on the grid', () => {
     // [-1, 3]: scale 4/255; zero point round(-128 + 1 / (4/255)) = round(-64.25) = -64.
-    expect(int8Grid({ min: -1, max: 3 })).toEqual({ scale: 4 / 255, zeroPoint: -64 });
+    expect(int8Grid({ min: -1, max: 3 })).toEqual({ scale: 4 / 255, zeroPoint: -64, bits: 8 });
     // [0.5, 2]: the range is widened to 0: scale 2/255, zero point -128.
-    expect(int8Grid({ min: 0.5, max: 2 })).toEqual({ scale: 2 / 255, zeroPoint: -128 });
+    expect(int8Grid({ min: 0.5, max: 2 })).toEqual({ scale: 2 / 255, zeroPoint: -128, bits: 8 });
+    // 16 bits: 65535 steps; [-1, 3]: zero point round(-32768 + 1 / (4/65535)) = round(-16384.25) = -16384.
+    expect(int8Grid({ min: -1, max: 3 }, 16)).toEqual({ scale: 4 / 65535, zeroPoint: -16384, bits: 16 });
+    expect(int8Grid({ min: -2, max: -1 }, 16)).toEqual({ scale: 2 / 65535, zeroPoint: 32767, bits: 16 });
   });
 
   it('one shift for all multipliers: the largest uses ~30 bits and none exceeds 2^30 - 1', () => {
@@ -183,18 +186,21 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
   });
 
   it.skipIf(!haveTool('emcc'))('the emitted C of the integer models == the TS reference at every layer (WebAssembly)', async () => {
-    const some = models.slice(0, 12).map((m, k) => {
-      const q = quantizeInt8(m, calibrate(m, inputs(m, 8, 1))).model;
-      return { model: q, emitted: emitModel(q, { prefix: `q${k}_`, kernels: (['auto', 'ref', 'fast'] as const)[k % 3] }) };
+    // The first 12 with int8 maps, 6 more with int16 maps (--map-bits 16).
+    const some = models.slice(0, 18).map((m, k) => {
+      const bits = k < 12 ? 8 : 16;
+      const q = quantizeInt8(m, calibrate(m, inputs(m, 8, 1)), bits).model;
+      return { bits, model: q, emitted: emitModel(q, { prefix: `q${k}_`, kernels: (['auto', 'ref', 'fast'] as const)[k % 3] }) };
     });
     // The int8 path's chains run fused: the stem conv + pool + requant by rows, the shortcut conv + requant, and every
     // binary conv with its block's requant (the skip added in place): no int32 map is stored (only the scores' vector).
     for (const c of some) {
       const kernels = c.emitted.info.layers.map((l) => l.kernel);
-      expect(kernels.filter((k) => /^bnn_qconv2d_u8_s8_rows$/.test(k)), c.model.name).toHaveLength(1);
-      expect(kernels.filter((k) => /^bnn_qconv2d_s8_s8_rows$/.test(k)), c.model.name).toHaveLength(1);
+      const out = c.bits === 16 ? 's16' : 's8';
+      expect(kernels.filter((k) => k === `bnn_qconv2d_u8_${out}_rows`), c.model.name).toHaveLength(1);
+      expect(kernels.filter((k) => k === `bnn_qconv2d_s8_${out}_rows`), c.model.name).toHaveLength(1);
       const bconvs = c.model.layers.filter((l) => l.op === 'bconv2d').length;
-      expect(kernels.filter((k) => /^bnn_bconv2d_b1_s8_(lanes|codebook_ref)$/.test(k)), c.model.name).toHaveLength(bconvs);
+      expect(kernels.filter((k) => new RegExp(`^bnn_bconv2d_b1_${out}_(lanes|codebook_ref)$`).test(k)), c.model.name).toHaveLength(bconvs);
       const stored = c.emitted.info.layers.filter((l) => l.outOffset !== null && l.output.dtype === 'i32' && l.output.shape[1] * l.output.shape[2] > 1);
       expect(stored.map((l) => l.name), c.model.name).toEqual([]);
     }
@@ -203,7 +209,7 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
     const tq = quantizeInt8(tiny, calibrate(tiny, [Uint8Array.from([0, 50, 100, 255])])).model;
     const te = emitModel(tq, { prefix: 'qtiny_', kernels: 'auto' });
     expect(te.info.layers.map((l) => l.kernel).slice(0, 2)).toEqual(['bnn_qconv2d_u8_b1_thr', '(fused into 0)']);
-    some.push({ model: tq, emitted: te });
+    some.push({ bits: 8, model: tq, emitted: te });
     const files: Record<string, string> = {};
     for (const c of some) Object.assign(files, c.emitted.files);
     const engine = await WasmEngine.load(await buildWasm({ files, models: some.map((c) => ({ prefix: c.emitted.info.prefix })) }));

@@ -31,6 +31,7 @@ interface One {
   bias?: number;
   prelu?: [number, number]; // slope, post
   zeroPoint?: number;
+  bits?: 16;
 }
 
 function layerOf(o: One, C = 1): RequantLayer {
@@ -40,11 +41,12 @@ function layerOf(o: One, C = 1): RequantLayer {
     mult: o.mult.map(rep), shift: o.shift, bias: rep(o.bias ?? 0),
     ...(o.prelu ? { prelu: { slope: rep(o.prelu[0]), post: rep(o.prelu[1]) } } : {}),
     zeroPoint: o.zeroPoint ?? 0,
+    ...(o.bits ? { bits: o.bits } : {}),
   };
 }
 
 function tensor(kind: DType, shape: Shape, values: number[]): Tensor {
-  return { dtype: kind, shape, data: kind === 'i8' ? Int8Array.from(values) : Int32Array.from(values) };
+  return { dtype: kind, shape, data: kind === 'i8' ? Int8Array.from(values) : kind === 'i16' ? Int16Array.from(values) : Int32Array.from(values) };
 }
 
 /** The reference's output for one element (validated first). */
@@ -158,6 +160,17 @@ describe('requant: hand-computed elements', () => {
     expect(q({ x: [2000], mult: [1], shift: 1, zeroPoint: -10 })).toBe(-6);
   });
 
+  it('bits 16: the same U, the clamp to -32768..32767', () => {
+    // U = 1000: floor(1128 / 256) = 4, + zeroPoint -20000 = -19996.
+    expect(q({ x: [2000], mult: [1], shift: 1, zeroPoint: -20000, bits: 16 })).toBe(-19996);
+    // U = 256 * 40000: 40000 + 0 -> 32767; U = -256 * 40000 - 256: -40001 -> -32768.
+    expect(q({ x: [2 * 256 * 40000], mult: [1], shift: 1, bits: 16 })).toBe(32767);
+    expect(q({ x: [-2 * (256 * 40000 + 256)], mult: [1], shift: 1, bits: 16 })).toBe(-32768);
+    // U = 2^31 - 1 (saturated): floor((2^31 + 127) / 256) = 2^23 -> 32767; an int16 input and skip of 2 (x 2^7).
+    expect(q({ x: [2 ** 30, 3], kinds: ['i32', 'i16'], mult: [M30, 1], shift: 1, bits: 16 })).toBe(32767);
+    expect(q({ x: [-300, 2], kinds: ['i16', 'i16'], mult: [2, 128], shift: 1, bits: 16, zeroPoint: 5 })).toBe(5 + Math.floor((-300 + 128 + 128) / 256));
+  });
+
   it('V beyond 2^53, just below a tie (a double would round onto the tie)', () => {
     // x0 = 2^25 + 2^10 + 1, m0 = 2^29 + 1: x0 m0 = 2^54 + 2^39 + 2^29 + 2^25 + 2^10 + 1.
     // x1 = -2 (i8), m1 = 2^28 + 2^24 + 513: x1 m1 = -(2^29 + 2^25 + 1026).  V = 2^54 + 2^39 - 1.
@@ -193,7 +206,7 @@ describe('requant: validation, figures and the model file', () => {
     expect(infer(base())).toEqual({ dtype: 'i8', shape: [2, 3, 3] });
     expect(infer({ ...base(), inputs: ['a'], mult: [Int32Array.of(1, 2)] }, [info('i8', [2, 1, 1])])).toEqual({ dtype: 'i8', shape: [2, 1, 1] });
     expect(() => infer({ ...base(), inputs: ['a', 'b', 'c'] }, [info('i32'), info('i8'), info('i8')])).toThrow(`${at}.inputs: expected 1 to 2 inputs, got 3`);
-    expect(() => infer(base(), [info('i32'), info('f32')])).toThrow(`${at}: input 'b' has type f32; this layer takes i32 or i8`);
+    expect(() => infer(base(), [info('i32'), info('f32')])).toThrow(`${at}: input 'b' has type f32; this layer takes i32 or i8 or i16`);
     expect(() => infer(base(), [info('i32'), info('i8', [2, 3, 2])])).toThrow(`${at}.inputs: shapes differ: 'a' is [2,3,3], 'b' is [2,3,2]`);
     expect(() => infer({ ...base(), mult: [Int32Array.of(1, 2)] })).toThrow(`${at}.mult: expected 2 multiplier tables (one per input), got 1`);
     expect(() => infer({ ...base(), mult: [Int32Array.of(1, 2), Int32Array.of(3)] })).toThrow(`${at}.mult[1]: expected 2 values, got 1`);
@@ -203,6 +216,11 @@ describe('requant: validation, figures and the model file', () => {
     expect(() => infer({ ...base(), bias: Int32Array.of(1) })).toThrow(`${at}.bias: expected 2 values, got 1`);
     expect(() => infer({ ...base(), prelu: { slope: Int32Array.of(1, 2), post: Int32Array.of(1, 2, 3) } })).toThrow(`${at}.prelu.post: expected 2 values, got 3`);
     expect(() => infer({ ...base(), zeroPoint: 128 })).toThrow(`${at}.zeroPoint: must be an integer -128..127, got 128`);
+    // 16-bit output: i16, its zero point within int16; int16 inputs.
+    expect(infer({ ...base(), bits: 16, zeroPoint: 128 })).toEqual({ dtype: 'i16', shape: [2, 3, 3] });
+    expect(infer({ ...base(), inputs: ['a'], mult: [Int32Array.of(1, 2)] }, [info('i16', [2, 1, 1])])).toEqual({ dtype: 'i8', shape: [2, 1, 1] });
+    expect(() => infer({ ...base(), bits: 16, zeroPoint: 32768 })).toThrow(`${at}.zeroPoint: must be an integer -32768..32767, got 32768`);
+    expect(() => infer({ ...base(), bits: 12 as 16 })).toThrow(`${at}.bits: must be 16 or absent (8), got 12`);
     // Existing ops keep their message.
     expect(() => inferLayerOutput(0, { name: 'f', op: 'flatten', inputs: ['a', 'b'], output: 'y' }, [info('f32'), info('f32')])).toThrow('layers[0] (f).inputs: expected 1 input, got 2');
   });
@@ -215,8 +233,8 @@ describe('requant: validation, figures and the model file', () => {
     expect(OPS.requant.describe({ ...l, inputs: ['a'], prelu: undefined })).toBe('1 in');
   });
 
-  it('model file: write then read gives the same layer (with and without prelu)', () => {
-    for (const l of [base(), { ...base(), prelu: undefined, inputs: ['a'], mult: [Int32Array.of(MIN32 + 1, MAX32)] }]) {
+  it('model file: write then read gives the same layer (with and without prelu, int8 and int16 out)', () => {
+    for (const l of [base(), { ...base(), prelu: undefined, inputs: ['a'], mult: [Int32Array.of(MIN32 + 1, MAX32)] }, { ...base(), bits: 16 as const, zeroPoint: -20000 }]) {
       const w = new BlobWriter();
       const entry = { name: l.name, inputs: l.inputs, output: l.output, op: l.op, ...OPS.requant.write(l, w, [info('i32'), info('i8')]) };
       const spec = OPS.requant.schema.parse(JSON.parse(JSON.stringify(entry)));
@@ -242,10 +260,11 @@ interface CCase {
   ins: Tensor[];
 }
 
-/** Values of a kind with the corners: int32 extremes, small accumulators, the i8 range. */
+/** Values of a kind with the corners: int32 extremes, small accumulators, the i8 and i16 ranges. */
 function values(r: Rand, kind: DType, n: number): number[] {
   return Array.from({ length: n }, () => {
     if (kind === 'i8') return r.int(-128, 127);
+    if (kind === 'i16') return r.bool(0.1) ? r.pick([-32768, 32767, 0]) : r.int(-32768, 32767);
     const u = r.next();
     return u < 0.1 ? r.pick([MIN32, MAX32, MIN32 + 1, 0]) : u < 0.6 ? r.int(-5000, 5000) : r.int(-200000, 200000);
   });
@@ -254,7 +273,7 @@ function values(r: Rand, kind: DType, n: number): number[] {
 function cCases(): CCase[] {
   const out: CCase[] = [];
   const r = new Rand(20240611);
-  const kindSets: DType[][] = [['i32'], ['i8'], ['i32', 'i8'], ['i32', 'i32'], ['i8', 'i8'], ['i8', 'i32']];
+  const kindSets: DType[][] = [['i32'], ['i8'], ['i16'], ['i32', 'i8'], ['i32', 'i32'], ['i32', 'i16'], ['i8', 'i8'], ['i8', 'i32'], ['i16', 'i16'], ['i16', 'i8'], ['i8', 'i16'], ['i16', 'i32']];
   for (const kinds of kindSets) {
     for (let n = 0; n < 12; n++) {
       const shape: Shape = [r.int(1, 5), r.int(1, 4), r.int(1, 4)];
@@ -286,13 +305,14 @@ function driver(cases: CCase[]): string {
   const lines = ['#include <stdio.h>', '#include "bnn_runtime.h"', 'int main(void) {'];
   cases.forEach(({ layer: l, ins }, i) => {
     const [C, H, W] = ins[0].shape;
-    const kinds = ins.map((t) => (t.dtype === 'i32' ? 's32' : 's8'));
+    const kinds = ins.map((t) => ({ i32: 's32', i16: 's16' })[t.dtype as 'i32'] ?? 's8');
+    const [out, ot] = l.bits === 16 ? ['s16', 'int16_t'] : ['s8', 'int8_t'];
     const mult = l.mult.flatMap((m) => Array.from(m));
     lines.push(`    { ${arr('int32_t', 'm', mult)} ${arr('int32_t', 'bi', l.bias)}`);
     if (l.prelu) lines.push(`      ${arr('int32_t', 'sl', l.prelu.slope)} ${arr('int32_t', 'po', l.prelu.post)}`);
-    ins.forEach((t, k) => lines.push(`      ${arr(t.dtype === 'i32' ? 'int32_t' : 'int8_t', `x${k}`, t.data)}`));
-    lines.push(`      static const bnn_requant_params_t p = { .c = ${C}, .plane = ${H * W}u, .mult = m, .bias = bi, .slope = ${l.prelu ? 'sl' : 'NULL'}, .post = ${l.prelu ? 'po' : 'NULL'}, .shift = ${l.shift}, .zero_point = ${l.zeroPoint} };`);
-    lines.push(`      static int8_t y[${C * H * W}]; bnn_requant_${kinds.join('')}_s8(&p, ${ins.map((_, k) => `x${k}`).join(', ')}, y);`);
+    ins.forEach((t, k) => lines.push(`      ${arr(({ i32: 'int32_t', i16: 'int16_t' })[t.dtype as 'i32'] ?? 'int8_t', `x${k}`, t.data)}`));
+    lines.push(`      static const bnn_requant_params_t p = { .c = ${C}, .plane = ${H * W}u, .mult = m, .bias = bi, .slope = ${l.prelu ? 'sl' : 'NULL'}, .post = ${l.prelu ? 'po' : 'NULL'}, .shift = ${l.shift}, .out16 = ${l.bits === 16 ? 1 : 0}, .zero_point = ${l.zeroPoint} };`);
+    lines.push(`      static ${ot} y[${C * H * W}]; bnn_requant_${kinds.join('')}_${out}(&p, ${ins.map((_, k) => `x${k}`).join(', ')}, y);`);
     lines.push(`      printf("${i}"); for (int j = 0; j < ${C * H * W}; j++) printf(" %d", y[j]); printf("\\n"); }`);
   });
   lines.push('    return 0;', '}');
@@ -300,7 +320,7 @@ function driver(cases: CCase[]): string {
 }
 
 describe.skipIf(!haveTool('gcc'))('requant C kernels (host, ASan + UBSan)', () => {
-  it('all six variants equal the reference, element for element', async () => {
+  it('every variant (inputs s8, s16, s32; output s8, s16) equals the reference, element for element', async () => {
     const cases = [...handCCases(), ...cCases()];
     const ctx = { input: { shape: [1, 1, 1] as Shape, dtype: 'i8' as const, zeroPoint: 0, scale: Float32Array.of(1), bias: Float32Array.of(0) } };
     writeFileSync(join(work, 'main.c'), driver(cases));
@@ -317,7 +337,12 @@ describe.skipIf(!haveTool('gcc'))('requant C kernels (host, ASan + UBSan)', () =
     });
     expect(failures).toEqual([]);
     // The outputs are not all saturated: the random layers reach the middle of the range.
-    const all = got.flatMap((g) => g.split(' ').slice(1).map(Number));
-    expect(all.filter((v) => v > -128 && v < 127).length).toBeGreaterThan(all.length / 4);
+    const inside = cases.flatMap(({ layer }, i) => {
+      const top = layer.bits === 16 ? 32767 : 127;
+      return got[i].split(' ').slice(1).map((v) => Math.abs(Number(v) + 0.5) < top + 0.5);
+    });
+    expect(inside.filter(Boolean).length).toBeGreaterThan(inside.length / 4);
+    // Both outputs occur.
+    expect(new Set(cases.map((c) => c.layer.bits ?? 8))).toEqual(new Set([8, 16]));
   });
 });

@@ -24,6 +24,8 @@ export interface ImportFlags {
   calibrate?: string;
   /** --calibrate-percentile: what the int8 grids span (quantize/calibrate.ts); default DEFAULT_PERCENTILE. */
   calibratePercentile?: number;
+  /** --map-bits: 8 or 16, the bits of the int8 path's stored maps (quantize/int8.ts); default 8. */
+  mapBits?: number;
 }
 
 export function loadOptions(f: ImportFlags): LoadOptions {
@@ -41,6 +43,7 @@ export interface LoadedModel {
 export function loadedModel(path: string | undefined, f: ImportFlags, progress?: Progress): LoadedModel {
   if (f.calibrate !== undefined && f.quantize !== 'int8') throw new BnnError('--calibrate: only with --quantize int8');
   if (f.calibratePercentile !== undefined && f.calibrate === undefined) throw new BnnError('--calibrate-percentile: only with --quantize int8 --calibrate FILE');
+  if (f.mapBits !== undefined && f.quantize !== 'int8') throw new BnnError('--map-bits: only with --quantize int8');
   if (f.quantize === 'int8' && f.calibrate === undefined) throw new BnnError('--quantize int8: give the calibration inputs with --calibrate FILE (.npy or raw bytes, like --input)');
   if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
   progress?.phase(`reading ${path ?? 'the example model'}`);
@@ -49,7 +52,7 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
     const inputs = calibrationInputs(f.calibrate!, float);
     progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
     const calibration = calibrate(float, inputs, f.calibratePercentile);
-    const q = quantizeInt8(float, calibration);
+    const q = quantizeInt8(float, calibration, f.mapBits === 16 ? 16 : 8);
     return { model: q.model, float, int8: { calibration, stored: q.stored, inputs } };
   }
   return { model: f.stem === 'int8' ? integerStem(float) : float, float };

@@ -25,3 +25,12 @@ export function numberAbove(name: string, lo: number, hi: number) {
     return x;
   };
 }
+
+/** One of a few integers: --map-bits. */
+export function intChoice(name: string, allowed: number[]) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || !allowed.includes(x)) throw new BnnError(`${name}: expected ${allowed.join(' or ')}, got '${v}'`);
+    return x;
+  };
+}

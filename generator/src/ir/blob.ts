@@ -4,7 +4,7 @@ import { BnnError } from '../core/errors.ts';
 import { packBits, packedBytes, unpackBits } from './packing.ts';
 import type { TensorRef } from './spec.ts';
 
-const ELEMENT_BYTES = { float32: 4, int32: 4, int8: 1, uint8: 1, uint16: 2 } as const;
+const ELEMENT_BYTES = { float32: 4, int32: 4, int16: 2, int8: 1, uint8: 1, uint16: 2 } as const;
 const ALIGN = 16;
 
 function count(shape: number[]): number {
@@ -51,6 +51,13 @@ export class BlobReader {
   i8(ref: TensorRef, at: string): Int8Array {
     const o = this.slice(ref, at, 'int8');
     return Int8Array.from(new Int8Array(this.bytes.buffer, this.bytes.byteOffset + o, count(ref.shape)));
+  }
+
+  i16(ref: TensorRef, at: string): Int16Array {
+    const o = this.slice(ref, at, 'int16');
+    const out = new Int16Array(count(ref.shape));
+    for (let i = 0; i < out.length; i++) out[i] = this.view.getInt16(o + 2 * i, true);
+    return out;
   }
 
   u16(ref: TensorRef, at: string): Uint16Array {
@@ -103,6 +110,13 @@ export class BlobWriter {
 
   i8(a: Int8Array, shape: number[]): TensorRef {
     return this.put(new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.length)), { dtype: 'int8', shape });
+  }
+
+  i16(a: Int16Array, shape: number[]): TensorRef {
+    const b = new Uint8Array(a.length * 2);
+    const v = new DataView(b.buffer);
+    a.forEach((x, i) => v.setInt16(2 * i, x, true));
+    return this.put(b, { dtype: 'int16', shape });
   }
 
   u16(a: Uint16Array, shape: number[]): TensorRef {

@@ -21,6 +21,8 @@ export function tensorBytes(t: TensorInfo): number {
     case 'u8':
     case 'i8':
       return C * H * W;
+    case 'i16':
+      return C * H * W * 2;
   }
 }
 
@@ -37,6 +39,8 @@ export function cType(t: TensorInfo): string {
       return 'uint8_t';
     case 'i8':
       return 'int8_t';
+    case 'i16':
+      return 'int16_t';
   }
 }
 
@@ -72,6 +76,11 @@ export function decodeTensor(t: TensorInfo, bytes: Uint8Array): Tensor {
       return { dtype: 'u8', shape: t.shape, data: Uint8Array.from(bytes.subarray(0, n)) };
     case 'i8':
       return { dtype: 'i8', shape: t.shape, data: Int8Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, n)) };
+    case 'i16': {
+      const d = new Int16Array(n);
+      for (let i = 0; i < n; i++) d[i] = view.getInt16(2 * i, true);
+      return { dtype: 'i16', shape: t.shape, data: d };
+    }
   }
 }
 

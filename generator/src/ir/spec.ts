@@ -12,7 +12,7 @@ export const finite = z.number({ error: typeError('must be a finite number') });
 /** A tensor stored in the weights file. */
 export const TensorRef = z.strictObject({
   offset: nonneg,
-  dtype: z.enum(['float32', 'int32', 'int8', 'uint8', 'uint16', 'packed']),
+  dtype: z.enum(['float32', 'int32', 'int16', 'int8', 'uint8', 'uint16', 'packed']),
   /** For dtype "packed": bits per value (1..16), LSB-first stream. */
   bits: int.min(1).max(16).optional(),
   shape: z.array(nonneg).min(1).max(4),

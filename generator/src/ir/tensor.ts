@@ -1,12 +1,12 @@
 // Tensors as the reference sees them: plain arrays in C, H, W order, one element per value.
 import type { DType, Shape } from './types.ts';
 
-export type TensorData = Float32Array | Int32Array | Int8Array | Uint8Array;
+export type TensorData = Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
 export interface Tensor {
   dtype: DType;
   shape: Shape;
-  /** f32: Float32Array; i32: Int32Array; b1: Int8Array of +1/-1; u8: Uint8Array; i8: Int8Array. */
+  /** f32: Float32Array; i32: Int32Array; b1: Int8Array of +1/-1; u8: Uint8Array; i8: Int8Array; i16: Int16Array. */
   data: TensorData;
 }
 

@@ -4,7 +4,8 @@
 /** Element types of tensors flowing between layers. */
 export type DType =
   | 'u8' // raw model input, unsigned
-  | 'i8' // raw model input, signed
+  | 'i8' // raw model input, signed; int8 maps of the int8 path
+  | 'i16' // int16 maps of the int8 path (--map-bits 16)
   | 'f32' // real values, float32, CHW
   | 'i32' // integer accumulators, CHW
   | 'b1'; // binary activations: +1 / -1 (one bit each in C), CHW

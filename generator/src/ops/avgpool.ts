@@ -1,8 +1,9 @@
 // avgpool: average over each window of an f32 map: acc = +0; over the valid taps in ky, kx order acc = fround(acc + v);
 // y = fround(acc / fround(divisor)), divisor kh*kw with countIncludePad (PyTorch's default), else the valid count.
-// On an i8 map (-> i8): S = the int32 sum of the valid taps' q, n the same divisor, y = floor((2S + n) / (2n)) (the
+// On an i8 or i16 map (same type out): S = the int32 sum of the valid taps' q, n the same divisor, y = floor((2S + n) / (2n)) (the
 // mean rounded half up); countIncludePad with padding is refused (a padded tap would have to be the zero point).
 // Kernel: runtime-c/bnn_avgpool.c.
+import { intMapData, isIntMap, type IntMapType } from './shared/int8-path.ts';
 import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
@@ -31,9 +32,9 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   read: (s, _blob, x) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'avgpool', kernel: s.kernel, stride: s.stride, pad: readPadding(s.padding, x, s.kernel, s.stride), countIncludePad: s.countIncludePad }),
   write: (l) => ({ ...writeWindow(l), countIncludePad: l.countIncludePad }),
   infer(l, [x], at) {
-    expectDType(x, ['f32', 'i8'], at, l.inputs[0]);
+    expectDType(x, ['f32', 'i8', 'i16'], at, l.inputs[0]);
     checkWindow(l.kernel, l.stride, l.pad, at);
-    if (x.dtype === 'i8') check(!l.countIncludePad || !padded(l.pad), `${at}.countIncludePad`, `an int8 input '${l.inputs[0]}' with padding needs countIncludePad false (a padded tap would count as the zero point, which this layer does not know)`);
+    if (isIntMap(x.dtype)) check(!l.countIncludePad || !padded(l.pad), `${at}.countIncludePad`, `an integer input '${l.inputs[0]}' with padding needs countIncludePad false (a padded tap would count as the zero point, which this layer does not know)`);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
     return { dtype: x.dtype, shape: [x.shape[0], oh, ow] };
   },
@@ -42,8 +43,8 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
     const [kh, kw] = l.kernel;
     const [sh, sw] = l.stride;
     const [OH, OW] = windowDims(x.shape, l);
-    const int8 = x.dtype === 'i8';
-    const out = int8 ? new Int8Array(C * OH * OW) : new Float32Array(C * OH * OW);
+    const integer = isIntMap(x.dtype);
+    const out = isIntMap(x.dtype) ? intMapData(x.dtype, C * OH * OW) : new Float32Array(C * OH * OW);
     for (let c = 0; c < C; c++) {
       for (let oy = 0; oy < OH; oy++) {
         for (let ox = 0; ox < OW; ox++) {
@@ -56,13 +57,13 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
               const ix = ox * sw - l.pad.left + kx;
               if (ix < 0 || ix >= W) continue;
               const v = x.data[(c * H + iy) * W + ix];
-              acc = int8 ? acc + v : f32(acc + v);
+              acc = integer ? acc + v : f32(acc + v);
               n++;
             }
           }
           const d = l.countIncludePad ? kh * kw : n;
-          // int8: exact integers; the mean rounded half up, floor((2S + d) / (2d)), also for a negative sum.
-          out[(c * OH + oy) * OW + ox] = int8 ? Math.floor((2 * acc + d) / (2 * d)) : f32(acc / f32(d));
+          // int8, int16: exact integers; the mean rounded half up, floor((2S + d) / (2d)), also for a negative sum.
+          out[(c * OH + oy) * OW + ox] = integer ? Math.floor((2 * acc + d) / (2 * d)) : f32(acc / f32(d));
         }
       }
     }
@@ -70,7 +71,7 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
   },
   lower(l, ctx) {
     return {
-      kernel: ctx.inputs[0].dtype === 'i8' ? 'bnn_avgpool_s8_s8' : 'bnn_avgpool_f32_f32',
+      kernel: { i8: 'bnn_avgpool_s8_s8', i16: 'bnn_avgpool_s16_s16' }[ctx.inputs[0].dtype as IntMapType] ?? 'bnn_avgpool_f32_f32',
       params: { type: 'bnn_avgpool_params_t', value: { fields: [{ name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) }, { name: 'count_include_pad', value: l.countIncludePad ? 1 : 0 }] } },
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
@@ -88,7 +89,7 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
     q.setStored(l.output, x.grid, q.type(l.output).shape);
   },
   random(r, x, names) {
-    if (x.dtype !== 'f32' && x.dtype !== 'i8') return null;
+    if (x.dtype !== 'f32' && !isIntMap(x.dtype)) return null;
     const w = randomWindow(r, x.shape);
     if (!w) return null;
     // int8: countIncludePad only without padding (infer refuses it with padding).

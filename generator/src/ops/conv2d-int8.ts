@@ -70,7 +70,7 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const O = l.outChannels;
   const base = { op: 'qconv2d', name: l.name, output: `${l.output}:acc`, outChannels: O, kernel: l.kernel, stride: l.stride, pad: l.pad, bias: new Int32Array(O) };
   if (l.inputs[0] !== INPUT_TENSOR) {
-    const x = q.int8(l.inputs[0], l.name);
+    const x = q.int8Only(l.inputs[0], l.name);
     const { q: weights, delta } = int8Weights(l.weights, O);
     q.accumulator({ ...base, inputs: [x.name], weights, zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), Float64Array.from(l.bias), out);
     return;
@@ -82,7 +82,9 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const [lo, hi] = dtype === 'u8' ? [0, 255] : [-128, 127];
   const z = Math.min(hi, Math.max(lo, Math.round(zc.reduce((a, b) => a + b, 0) / C)));
   const w = Float32Array.from(l.weights, (v, k) => v * scale[Math.floor(k / taps) % C]);
-  const { q: weights, delta } = int8Weights(w, O);
+  // The stem's weights follow the maps' bits: its kernels multiply int16 pairs either way (runtime-c/bnn_qconv2d_rows.c),
+  // so int16 weights cost only flash, and at 16-bit maps the int8 weights' rounding is the stem's largest error.
+  const { q: weights, delta } = int8Weights(w, O, q.mapBits);
   const b = Float64Array.from(l.bias, (v, o) => {
     let s = v;
     for (let k = 0; k < C * taps; k++) s += w[o * C * taps + k] * (z - zc[Math.floor(k / taps)]);

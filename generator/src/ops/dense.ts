@@ -69,7 +69,7 @@ export const dense: OpDef<DenseLayer, typeof schema> = {
     const bias = Float64Array.from(l.bias);
     const out = q.type(l.output).shape;
     if (q.type(l.inputs[0]).dtype === 'b1') return q.accumulator({ ...base, inputs: l.inputs }, l.output, delta, bias, out);
-    const x = q.int8(l.inputs[0], l.name);
+    const x = q.int8Only(l.inputs[0], l.name);
     q.accumulator({ ...base, inputs: [x.name], zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), bias, out);
   },
   random(r, x, names) {

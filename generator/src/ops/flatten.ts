@@ -22,7 +22,7 @@ export const flatten: OpDef<FlattenLayer, typeof schema> = {
   read: (s) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'flatten' }),
   write: () => ({}),
   infer(l, [x], at) {
-    expectDType(x, ['b1', 'f32', 'i32', 'i8'], at, l.inputs[0]);
+    expectDType(x, ['b1', 'f32', 'i32', 'i8', 'i16'], at, l.inputs[0]);
     return { dtype: x.dtype, shape: [x.shape[0] * x.shape[1] * x.shape[2], 1, 1] };
   },
   run: (_l, [x]) => ({ dtype: x.dtype, shape: [x.shape[0] * x.shape[1] * x.shape[2], 1, 1], data: x.data }) satisfies Tensor,
@@ -42,5 +42,5 @@ export const flatten: OpDef<FlattenLayer, typeof schema> = {
     q.push({ ...l, inputs: [f.terms[0].src], output: src });
     q.setForm(l.output, { terms: [{ src, a: perElement(f.terms[0].a, H, W) }], b: perElement(f.b, H, W), shape: [C * H * W, 1, 1] });
   },
-  random: (_r, x, names) => (x.dtype === 'b1' || x.dtype === 'f32' || x.dtype === 'i32' || x.dtype === 'i8' ? { ...names, op: 'flatten' } : null),
+  random: (_r, x, names) => (x.dtype === 'b1' || x.dtype === 'f32' || x.dtype === 'i32' || x.dtype === 'i8' || x.dtype === 'i16' ? { ...names, op: 'flatten' } : null),
 };

@@ -1,6 +1,7 @@
 // globalavgpool: mean of each channel's H x W map -> [C, 1, 1] f32: acc = +0; for y, x: acc = fround(acc + fround(v));
-// out = fround(acc / fround(H * W)) (a b1 value is +1 or -1). On an i8 map -> i8 [C, 1, 1]: S = the int32 sum of the
+// out = fround(acc / fround(H * W)) (a b1 value is +1 or -1). On an i8 or i16 map -> the same type [C, 1, 1]: S = the int32 sum of the
 // channel's q, n = H * W, out = floor((2S + n) / (2n)) (the mean rounded half up). Kernel: runtime-c/bnn_globalavgpool.c.
+import { INT_MAPS, intMapData, isIntMap } from './shared/int8-path.ts';
 import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
@@ -14,9 +15,9 @@ export interface GlobalAvgPoolLayer extends LayerBase {
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('globalavgpool') });
-const KERNEL = { b1: 'bnn_globalavgpool_b1_f32', f32: 'bnn_globalavgpool_f32_f32', i32: 'bnn_globalavgpool_s32_f32', i8: 'bnn_globalavgpool_s8_s8' } as const;
-/** int8: 2S + n must fit int32 with |S| <= 128 n, so n = H * W <= (2^31 - 1) / 257. */
-const MAX_INT8_PLANE = Math.floor((2 ** 31 - 1) / 257);
+const KERNEL = { b1: 'bnn_globalavgpool_b1_f32', f32: 'bnn_globalavgpool_f32_f32', i32: 'bnn_globalavgpool_s32_f32', i8: 'bnn_globalavgpool_s8_s8', i16: 'bnn_globalavgpool_s16_s16' } as const;
+/** 2S + n must fit int32 with |S| <= 2^(bits-1) n, so n = H * W <= (2^31 - 1) / (2^bits + 1). */
+const maxPlane = (bits: number) => Math.floor((2 ** 31 - 1) / (2 ** bits + 1));
 
 export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   op: 'globalavgpool',
@@ -25,23 +26,24 @@ export const globalavgpool: OpDef<GlobalAvgPoolLayer, typeof schema> = {
   read: (s) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'globalavgpool' }),
   write: () => ({}),
   infer(l, [x], at) {
-    expectDType(x, ['b1', 'f32', 'i32', 'i8'], at, l.inputs[0]);
-    if (x.dtype !== 'i8') return { dtype: 'f32', shape: [x.shape[0], 1, 1] };
+    expectDType(x, ['b1', 'f32', 'i32', 'i8', 'i16'], at, l.inputs[0]);
+    if (!isIntMap(x.dtype)) return { dtype: 'f32', shape: [x.shape[0], 1, 1] };
     const n = x.shape[1] * x.shape[2];
-    check(n <= MAX_INT8_PLANE, at, `an int8 map of ${x.shape[1]}x${x.shape[2]} = ${n} positions is too large to average in int32 (at most ${MAX_INT8_PLANE})`);
-    return { dtype: 'i8', shape: [x.shape[0], 1, 1] };
+    const max = maxPlane(INT_MAPS[x.dtype].bits);
+    check(n <= max, at, `an ${x.dtype === 'i8' ? 'int8' : 'int16'} map of ${x.shape[1]}x${x.shape[2]} = ${n} positions is too large to average in int32 (at most ${max})`);
+    return { dtype: x.dtype, shape: [x.shape[0], 1, 1] };
   },
   run(_l, [x]) {
     const [C, H, W] = x.shape;
-    if (x.dtype === 'i8') {
+    if (isIntMap(x.dtype)) {
       const n = H * W;
-      const q = new Int8Array(C);
+      const q = intMapData(x.dtype, C);
       for (let c = 0; c < C; c++) {
         let s = 0;
         for (let i = 0; i < n; i++) s += x.data[c * n + i];
         q[c] = Math.floor((2 * s + n) / (2 * n)); // the mean rounded half up (floor also for a negative sum)
       }
-      return { dtype: 'i8', shape: [C, 1, 1], data: q } satisfies Tensor;
+      return { dtype: x.dtype, shape: [C, 1, 1], data: q } satisfies Tensor;
     }
     const out = new Float32Array(C);
     for (let c = 0; c < C; c++) {

@@ -18,8 +18,8 @@ export interface MaxPoolLayer extends LayerBase {
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('maxpool'), ...windowSpec });
-const KERNEL = { b1: 'bnn_maxpool_b1_b1', f32: 'bnn_maxpool_f32_f32', i8: 'bnn_maxpool_s8_s8', i32: 'bnn_maxpool_s32_s32' } as const;
-const DATA = { b1: Int8Array, f32: Float32Array, i8: Int8Array, i32: Int32Array } as const;
+const KERNEL = { b1: 'bnn_maxpool_b1_b1', f32: 'bnn_maxpool_f32_f32', i8: 'bnn_maxpool_s8_s8', i16: 'bnn_maxpool_s16_s16', i32: 'bnn_maxpool_s32_s32' } as const;
+const DATA = { b1: Int8Array, f32: Float32Array, i8: Int8Array, i16: Int16Array, i32: Int32Array } as const;
 
 export const maxpool: OpDef<MaxPoolLayer, typeof schema> = {
   op: 'maxpool',
@@ -28,7 +28,7 @@ export const maxpool: OpDef<MaxPoolLayer, typeof schema> = {
   read: (s, _blob, x) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'maxpool', kernel: s.kernel, stride: s.stride, pad: readPadding(s.padding, x, s.kernel, s.stride) }),
   write: (l) => writeWindow(l),
   infer(l, [x], at) {
-    expectDType(x, ['b1', 'f32', 'i8', 'i32'], at, l.inputs[0]);
+    expectDType(x, ['b1', 'f32', 'i8', 'i16', 'i32'], at, l.inputs[0]);
     checkWindow(l.kernel, l.stride, l.pad, at);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
     return { dtype: x.dtype, shape: [x.shape[0], oh, ow] };

@@ -1,11 +1,13 @@
-// qconv2d: integer convolution on the raw model input: int8 weights, int32 bias, acc = bias + sum over valid taps of
-// w * (q - zeroPoint), exact in int32; then a threshold to b1, or the i32 accumulator. For cores without an FPU.
+// qconv2d: integer convolution on the raw model input or an int8 map: int8 weights (or int16: the int8 path's stem with
+// --map-bits 16), int32 bias, acc = bias + sum over valid taps of w * (q - zeroPoint), exact in int32; then a threshold
+// to b1, or the i32 accumulator. For cores without an FPU.
 // Kernels: runtime-c/bnn_qconv2d.c, bnn_qconv2d_{u8,s8}_acc (the generic loop: 'ref' and the i32 output); for a b1 output
 // runtime-c/bnn_qconv2d_thr.c, bnn_qconv2d_{u8,s8}_b1_thr (bias, threshold and flip folded into one record per channel).
 import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef, ThresholdSpec, windowSpec } from '../ir/spec.ts';
+import type { BlobWriter } from '../ir/blob.ts';
 import { INPUT_TENSOR, type LayerBase, type Padding, type TensorInfo, type Threshold } from '../ir/types.ts';
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
@@ -21,7 +23,7 @@ export interface QConv2dLayer extends LayerBase {
   kernel: [number, number];
   stride: [number, number];
   pad: Padding;
-  weights: Int8Array; // [O, C, kh, kw]
+  weights: Int8Array | Int16Array; // [O, C, kh, kw]
   bias: Int32Array; // [O]
   threshold?: Threshold; // present: output b1, absent: output i32
   /** The input's zero point when it is not the model input (an int8 map of the integer path); absent: the model input's. */
@@ -29,6 +31,14 @@ export interface QConv2dLayer extends LayerBase {
   /** [C]: the raw value a padded tap of input channel c takes (the int8 path's stem under per-channel normalisation:
    *  the raw value nearest to the real 0); absent: the zero point, so padded taps add nothing. */
   padValues?: Int32Array;
+}
+
+/** The weights' bits (8 or 16) and the largest magnitude they can take. */
+export const weightBits = (l: QConv2dLayer) => (l.weights instanceof Int16Array ? 16 : 8);
+const weightMax = (l: QConv2dLayer) => (l.weights instanceof Int16Array ? 32768 : 128);
+
+function writeWeights(blob: BlobWriter, w: Int8Array | Int16Array, shape: number[]): TensorRef {
+  return w instanceof Int16Array ? blob.i16(w, shape) : blob.i8(w, shape);
 }
 
 /** Most taps (in_c * kh * kw) the _b1_thr kernels take (BNN_QPATCH_MAX in runtime-c/bnn_qconv2d_thr.c). */
@@ -55,7 +65,7 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
   const taps = C * kh * kw;
   const pairs = (taps + 1) >> 1;
   const slots = qthrSlots(C, kh, kw);
-  const B = taps * 128 * 255;
+  const B = taps * weightMax(l) * 255;
   const t = l.threshold!;
   const rec = new Int32Array(l.outChannels * (pairs + 1));
   for (let o = 0; o < l.outChannels; o++) {
@@ -89,7 +99,7 @@ function weightPairs(l: QConv2dLayer, taps: number): Uint32Array {
 
 /**
  * qconv2d -> [maxpool ->] requant (the int8 path's stem and 1x1 downsample convs): streamed by conv output rows,
- * each requantised to int8 as it is made and max pooled into the output; neither the int32 map nor the unpooled
+ * each requantised to int8 (int16 with --map-bits 16) as it is made and max pooled into the output; neither the int32 map nor the unpooled
  * int8 map is stored. Pooling after the requant equals the reference's requant of the pooled accumulators because
  * the chain's requant is increasing (requantIncreasing).
  */
@@ -98,11 +108,12 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   const pool = members.length > 1 ? (members[0] as MaxPoolLayer) : undefined;
   const rq = members[members.length - 1] as RequantLayer;
   const [OH, OW] = windowDims(x.shape, l);
-  const own: TensorInfo = { dtype: 'i8', shape: [l.outChannels, OH, OW] };
+  const wide = rq.bits === 16;
+  const own: TensorInfo = { dtype: wide ? 'i16' : 'i8', shape: [l.outChannels, OH, OW] };
   const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
   const pairs = (taps + 1) >> 1;
   return {
-    kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_s8_rows' : 'bnn_qconv2d_s8_s8_rows',
+    kernel: `bnn_qconv2d_${x.dtype === 'u8' ? 'u8' : 's8'}_${wide ? 's16' : 's8'}_rows`,
     params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, own, l) },
       { name: 'wt', value: ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
@@ -116,7 +127,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
-    scratchBytes: 4 * (2 * pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW) / 4)),
+    scratchBytes: 4 * (2 * pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW * (wide ? 2 : 1)) / 4)),
     runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
     why: `int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
@@ -146,7 +157,8 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
     kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
     params: { type: 'bnn_qconv2d_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, ctx.output, l) },
-      { name: 'weights', value: ctx.table('weights', 'int8_t', l.weights, 'int') },
+      { name: 'weights', value: ctx.table('weights', l.weights instanceof Int16Array ? 'int16_t' : 'int8_t', l.weights, 'int') },
+      { name: 'w16', value: l.weights instanceof Int16Array ? 1 : 0 },
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'out', value: outputStruct(ctx, l.threshold) },
@@ -164,11 +176,11 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   schema,
   read: (s, blob, x, at) => ({
     name: s.name, inputs: s.inputs, output: s.output, op: 'qconv2d', outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
-    pad: readPadding(s.padding, x, s.kernel, s.stride), weights: blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
+    pad: readPadding(s.padding, x, s.kernel, s.stride), weights: s.weights.dtype === 'int16' ? blob.i16(s.weights, `${at}.weights`) : blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
     ...(s.zeroPoint !== undefined ? { zeroPoint: s.zeroPoint } : {}),
     ...(s.padValues !== undefined ? { padValues: blob.i32(s.padValues, `${at}.padValues`) } : {}),
   }),
-  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: blob.i8(l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}) }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: writeWeights(blob, l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}) }),
   infer(l, [x], at) {
     expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
     check(l.inputs[0] === INPUT_TENSOR || l.zeroPoint !== undefined, `${at}.zeroPoint`, `required: '${l.inputs[0]}' is not the model input, whose zero point is the default`);
@@ -184,8 +196,10 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
       l.padValues.forEach((v, c) => check(v >= lo && v <= hi, `${at}.padValues[${c}]`, `${v} is not a ${x.dtype} value`));
     }
     checkLength(l.weights, O * C * l.kernel[0] * l.kernel[1], `${at}.weights`);
+    // int16 weights stay symmetric, so that a negated weight (the _b1_thr records) is an int16 too.
+    if (l.weights instanceof Int16Array) check(!l.weights.includes(-32768), `${at}.weights`, 'int16 weights must lie within -32767..32767');
     checkLength(l.bias, O, `${at}.bias`);
-    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * 128 * 255, at);
+    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * weightMax(l) * 255, at);
     const dtype = checkThreshold(l.threshold, O, at);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
     return { dtype, shape: [O, oh, ow] };
@@ -232,14 +246,17 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     lower: (l, members, ctx) => (members[0].op === 'threshold' ? lowerQConv2d({ ...l, threshold: (members[0] as ThresholdLayer).threshold }, ctx) : lowerRows(l, members, ctx)),
   },
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
-  bits: (l) => ({ int: 8 * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),
-  describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} int8${l.threshold ? ' + threshold' : ''}`,
+  bits: (l) => ({ int: weightBits(l) * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),
+  describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} int${weightBits(l)}${l.threshold ? ' + threshold' : ''}`,
   random(r, x, names) {
     if (x.dtype !== 'u8' && x.dtype !== 'i8') return null;
     const w = randomWindow(r, x.shape);
     if (!w) return null;
     const O = r.int(1, 9);
-    const weights = new Int8Array(O * x.shape[0] * w.kernel[0] * w.kernel[1]).map(() => r.int(-128, 127));
+    // int16 weights now and then (the int8 path's stem at --map-bits 16), where the int32 sums allow them.
+    const taps = x.shape[0] * w.kernel[0] * w.kernel[1];
+    const n = O * taps;
+    const weights = taps <= 200 && r.bool(0.25) ? new Int16Array(n).map(() => r.int(-32767, 32767)) : new Int8Array(n).map(() => r.int(-128, 127));
     const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(-128, 127);
     const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
     const padValues = x.shape[0] <= PAD_VALUES_MAX && r.bool(0.3) ? Int32Array.from({ length: x.shape[0] }, () => r.int(lo, hi)) : undefined;

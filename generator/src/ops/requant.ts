@@ -1,9 +1,10 @@
-// requant: integer requantisation of one or two integer tensors (i32 accumulators, i8 activations) to i8, with an
-// optional integer PReLU (ReActNet's RPReLU): per element of channel c (docs/semantics.md §10, "requant"),
+// requant: integer requantisation of one or two integer tensors (i32 accumulators, i8 or i16 maps) to an i8 map, or
+// an i16 one (bits 16), with an optional integer PReLU (ReActNet's RPReLU): per element of channel c
+// (docs/semantics.md §10, "requant"),
 //   V = sum_k x_k * mult[k][c] (exact), U = sat32(roundShift(V, shift) + bias[c]),
 //   with prelu: U < 0 -> U = sat32(roundShift(U * slope[c], 15)); then U = sat32(U + post[c]),
-//   q = clamp(floor((U + 128) / 256) + zeroPoint, -128, 127).
-// Kernels: runtime-c/bnn_requant.c, bnn_requant_<in kinds>_s8 (s32, s8, and the two-input s32s8, s32s32, s8s8, s8s32).
+//   q = clamp(floor((U + 128) / 256) + zeroPoint, -2^(bits-1), 2^(bits-1) - 1).
+// Kernels: runtime-c/bnn_requant.c, bnn_requant_<in kinds>_<s8|s16> (each input s32, s8 or s16).
 import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import type { Rand } from '../ir/random.ts';
@@ -11,7 +12,7 @@ import type { Tensor } from '../ir/tensor.ts';
 import { int, layerBase, TensorRef } from '../ir/spec.ts';
 import { numel, type LayerBase } from '../ir/types.ts';
 import { checkLength, expectDType } from './shared/checks.ts';
-import { INT32_MAX, INT32_MIN } from './shared/int8-path.ts';
+import { INT32_MAX, INT32_MIN, INT_MAPS, intMapData, intMapType, isIntMap, type IntMapType } from './shared/int8-path.ts';
 import type { CStruct, LowerContext, OpDef } from './types.ts';
 
 export interface RequantLayer extends LayerBase {
@@ -24,8 +25,10 @@ export interface RequantLayer extends LayerBase {
   bias: Int32Array;
   /** [C] each; slope is Q15 (32768 = 1.0), applied when U < 0; post is added to every element. */
   prelu?: { slope: Int32Array; post: Int32Array };
-  /** Output zero point, -128..127. */
+  /** Output zero point, within the output's range. */
   zeroPoint: number;
+  /** The output's bits: 8 (i8, the default) or 16 (i16). */
+  bits?: 16;
 }
 
 export const REQUANT_MULT_MAX = 2 ** 30 - 1;
@@ -61,8 +64,8 @@ function exactProduct(a: number, b: number): number | bigint {
   return Math.abs(p) < TWO53 ? p : BigInt(a) * BigInt(b);
 }
 
-/** One element: U from V (exact integer), then the PReLU, then the int8 output. */
-function requantOne(l: RequantLayer, c: number, v: number | bigint): number {
+/** One element: U from V (exact integer), then the PReLU, then the output in [lo, hi]. */
+function requantOne(l: RequantLayer, c: number, v: number | bigint, lo: number, hi: number): number {
   const r = typeof v === 'bigint' ? roundShift(v, l.shift) : roundShift(v, l.shift);
   // number path: |r| <= 2^52, so r + bias is exact; bigint path: exact in bigint, then clamped.
   let u = typeof r === 'bigint' ? sat32(r + BigInt(l.bias[c])) : sat32(r + l.bias[c]);
@@ -74,7 +77,7 @@ function requantOne(l: RequantLayer, c: number, v: number | bigint): number {
     u = sat32(u + l.prelu.post[c]); // two int32 values: exact
   }
   const q = Math.floor((u + 128) / 256) + l.zeroPoint;
-  return Math.min(127, Math.max(-128, q));
+  return Math.min(hi, Math.max(lo, q));
 }
 
 type ScaleMode = 'fit' | 'tie' | 'edge' | 'corner';
@@ -87,7 +90,7 @@ type ScaleMode = 'fit' | 'tie' | 'edge' | 'corner';
  * with the smallest or largest shifts (saturation).
  */
 function randomScale(r: Rand, dtype: string, K: number, C: number, mode: ScaleMode): { mult: Int32Array[]; shift: number } {
-  const log2x = dtype === 'i32' ? 15 : 7;
+  const log2x = dtype === 'i32' || dtype === 'i16' ? 15 : 7;
   if (mode === 'tie') {
     const oddMax = dtype === 'i32' ? 3 : 511;
     const shift = r.int(1, 31 - Math.ceil(Math.log2(oddMax + 1)));
@@ -113,10 +116,13 @@ const schema = z.strictObject({
   bias: TensorRef,
   prelu: z.strictObject({ slope: TensorRef, post: TensorRef }).optional(),
   zeroPoint: int.default(0),
+  bits: z.literal(16).optional(),
 });
 
-/** The C kind of an input: s32 for i32, s8 for i8. */
-const kind = (dtype: string) => (dtype === 'i32' ? 's32' : 's8');
+/** The C kind of an input: s32 for i32, s8 for i8, s16 for i16. */
+const kind = (dtype: string) => (dtype === 'i32' ? 's32' : dtype === 'i16' ? 's16' : 's8');
+/** The layer's output map type. */
+export const requantOut = (l: RequantLayer): IntMapType => intMapType(l.bits ?? 8);
 
 /**
  * The bnn_requant_params_t of a layer for a map of `shape`; `first`: the input whose mult row goes first (a kernel that
@@ -135,6 +141,7 @@ export function requantStruct(l: RequantLayer, shape: [number, number, number], 
     { name: 'slope', value: l.prelu ? ctx.table(`${prefix}slope`, 'int32_t', l.prelu.slope, 'int') : null },
     { name: 'post', value: l.prelu ? ctx.table(`${prefix}post`, 'int32_t', l.prelu.post, 'int') : null },
     { name: 'shift', value: l.shift },
+    { name: 'out16', value: l.bits === 16 ? 1 : 0 },
     { name: 'zero_point', value: l.zeroPoint },
   ] };
 }
@@ -155,6 +162,7 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
     bias: blob.i32(s.bias, `${at}.bias`),
     ...(s.prelu ? { prelu: { slope: blob.i32(s.prelu.slope, `${at}.prelu.slope`), post: blob.i32(s.prelu.post, `${at}.prelu.post`) } } : {}),
     zeroPoint: s.zeroPoint,
+    ...(s.bits ? { bits: s.bits } : {}),
   }),
   write: (l, blob) => ({
     mult: l.mult.map((m) => blob.i32(m, [m.length])),
@@ -162,10 +170,11 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
     bias: blob.i32(l.bias, [l.bias.length]),
     ...(l.prelu ? { prelu: { slope: blob.i32(l.prelu.slope, [l.prelu.slope.length]), post: blob.i32(l.prelu.post, [l.prelu.post.length]) } } : {}),
     zeroPoint: l.zeroPoint,
+    ...(l.bits ? { bits: l.bits } : {}),
   }),
   infer(l, ins, at) {
     const x = ins[0];
-    ins.forEach((t, k) => expectDType(t, ['i32', 'i8'], at, l.inputs[k]));
+    ins.forEach((t, k) => expectDType(t, ['i32', 'i8', 'i16'], at, l.inputs[k]));
     ins.forEach((t, k) => check(t.shape.join() === x.shape.join(), `${at}.inputs`, `shapes differ: '${l.inputs[0]}' is [${x.shape}], '${l.inputs[k]}' is [${t.shape}]`));
     const C = x.shape[0];
     check(l.mult.length === ins.length, `${at}.mult`, `expected ${ins.length} multiplier table${ins.length > 1 ? 's' : ''} (one per input), got ${l.mult.length}`);
@@ -179,14 +188,18 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
       checkLength(l.prelu.slope, C, `${at}.prelu.slope`);
       checkLength(l.prelu.post, C, `${at}.prelu.post`);
     }
-    check(Number.isInteger(l.zeroPoint) && l.zeroPoint >= -128 && l.zeroPoint <= 127, `${at}.zeroPoint`, `must be an integer -128..127, got ${l.zeroPoint}`);
-    return { dtype: 'i8', shape: x.shape };
+    check(l.bits === undefined || l.bits === 16, `${at}.bits`, `must be 16 or absent (8), got ${l.bits}`);
+    const out = INT_MAPS[requantOut(l)];
+    check(Number.isInteger(l.zeroPoint) && l.zeroPoint >= out.min && l.zeroPoint <= out.max, `${at}.zeroPoint`, `must be an integer ${out.min}..${out.max}, got ${l.zeroPoint}`);
+    return { dtype: requantOut(l), shape: x.shape };
   },
   run(l, ins) {
     const [C, H, W] = ins[0].shape;
     const plane = H * W;
     const [a, b] = ins.map((t) => t.data);
-    const out = new Int8Array(C * plane);
+    const dtype = requantOut(l);
+    const { min, max } = INT_MAPS[dtype];
+    const out = intMapData(dtype, C * plane);
     for (let c = 0; c < C; c++) {
       const ma = l.mult[0][c];
       const mb = b ? l.mult[1][c] : 0;
@@ -197,14 +210,14 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
         // rounded product is at most the rounded sum, and rounding is monotone); otherwise exact in bigint.
         const exact = Math.abs(xa * ma) + Math.abs(xb * mb) < TWO53;
         const v = exact ? xa * ma + xb * mb : BigInt(xa) * BigInt(ma) + BigInt(xb) * BigInt(mb);
-        out[i] = requantOne(l, c, v);
+        out[i] = requantOne(l, c, v, min, max);
       }
     }
-    return { dtype: 'i8', shape: ins[0].shape, data: out } satisfies Tensor;
+    return { dtype, shape: ins[0].shape, data: out } satisfies Tensor;
   },
   lower(l, ctx) {
     return {
-      kernel: `bnn_requant_${ctx.inputs.map((t) => kind(t.dtype)).join('')}_s8`,
+      kernel: `bnn_requant_${ctx.inputs.map((t) => kind(t.dtype)).join('')}_${INT_MAPS[requantOut(l)].c}`,
       params: { type: 'bnn_requant_params_t', value: requantStruct(l, ctx.output.shape, ctx) },
       args: l.inputs.length > 1 ? ['params', 'in', { input: 1 }, 'out'] : ['params', 'in', 'out'],
       scratchBytes: 0,
@@ -213,14 +226,15 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
   },
   cost: (l, [x]) => ({ binaryMacs: 0, realMacs: numel(x) * l.inputs.length }),
   bits: (l) => ({ int: 32 * (l.mult.reduce((n, m) => n + m.length, 0) + l.bias.length + (l.prelu ? l.prelu.slope.length + l.prelu.post.length : 0)) }),
-  describe: (l) => `${l.inputs.length} in${l.prelu ? ', prelu' : ''}`,
+  describe: (l) => `${l.inputs.length} in${l.prelu ? ', prelu' : ''}${l.bits ? `, ${l.bits}-bit` : ''}`,
   random(r, x, names) {
-    if (x.dtype !== 'i32' && x.dtype !== 'i8') return null;
+    if (x.dtype !== 'i32' && !isIntMap(x.dtype)) return null;
     const C = x.shape[0];
     const inputs = r.bool(0.5) ? [names.inputs[0], names.inputs[0]] : [names.inputs[0]];
     const mode = r.pick(['fit', 'tie', 'tie', 'edge', 'edge', 'corner'] as const);
     const { mult, shift } = randomScale(r, x.dtype, inputs.length, C, mode);
     const extremes = r.bool(mode === 'corner' ? 0.3 : 0.03);
+    const wide16 = r.bool(x.dtype === 'i16' ? 0.7 : 0.3);
     const wide = (lim: number) => new Int32Array(C).map(() => (extremes && r.bool(0.5) ? r.pick([INT32_MIN, INT32_MAX]) : r.int(-lim, lim)));
     // 'edge': U = V / 2^s + bias within a few units of a /256 boundary (256 k - 128), and after the PReLU the same.
     const boundary = () => 256 * r.int(-3, 3) - 128;
@@ -234,7 +248,8 @@ export const requant: OpDef<RequantLayer, typeof schema> = {
     return {
       ...names, inputs, op: 'requant', mult, shift, bias,
       ...(r.bool(0.6) ? { prelu: { slope, post } } : {}),
-      zeroPoint: r.bool(0.3) ? 0 : r.int(-128, 127),
+      ...(wide16 ? { bits: 16 as const } : {}),
+      zeroPoint: r.bool(0.3) ? 0 : wide16 ? r.int(-32768, 32767) : r.int(-128, 127),
     };
   },
 };

@@ -1,4 +1,4 @@
-// threshold: an integer tensor (i8 or i32) -> b1, same shape: +1 iff (flip[c] ? x <= value[c] : x >= value[c])
+// threshold: an integer tensor (i8, i16 or i32) -> b1, same shape: +1 iff (flip[c] ? x <= value[c] : x >= value[c])
 // (docs/semantics.md §7 applied to the tensor itself, §10). It is how a binarize sign(x + shift) of an int8 residual
 // stream folds exactly into an integer comparison. Kernels: runtime-c/bnn_threshold.c.
 import { z } from 'zod';
@@ -16,15 +16,18 @@ export interface ThresholdLayer extends LayerBase {
 }
 
 const schema = z.strictObject({ ...layerBase, op: z.literal('threshold'), threshold: ThresholdSpec });
-const KERNEL = { i8: 'bnn_threshold_s8_b1', i32: 'bnn_threshold_s32_b1' } as const;
+const KERNEL = { i8: 'bnn_threshold_s8_b1', i16: 'bnn_threshold_s16_b1', i32: 'bnn_threshold_s32_b1' } as const;
 
 /** Thresholds that make both outcomes happen: int8 values around -130..130 (past either end: a constant channel),
- *  i32 values within +-12000 of 0 (the ops test's qconv2d stems), now and then the constant -2^31; flip half the time. */
-function randomIntThreshold(r: Rand, C: number, int8: boolean): Threshold {
+ *  int16 ones anywhere around -33000..33000 or near 0, i32 values within +-12000 of 0 (the ops test's qconv2d stems),
+ *  now and then the constant -2^31; flip half the time. */
+function randomIntThreshold(r: Rand, C: number, dtype: string): Threshold {
   const value = new Int32Array(C);
   const flip = new Uint8Array(C);
   for (let c = 0; c < C; c++) {
-    value[c] = int8 ? r.int(-130, 130) : r.bool(0.1) ? -(2 ** 31) : r.int(-12000, 12000);
+    if (dtype === 'i8') value[c] = r.int(-130, 130);
+    else if (dtype === 'i16') value[c] = r.bool(0.5) ? r.int(-33000, 33000) : r.int(-300, 300);
+    else value[c] = r.bool(0.1) ? -(2 ** 31) : r.int(-12000, 12000);
     flip[c] = r.bool() ? 1 : 0;
   }
   return { value, flip };
@@ -37,7 +40,7 @@ export const threshold: OpDef<ThresholdLayer, typeof schema> = {
   read: (s, blob, _x, at) => ({ name: s.name, inputs: s.inputs, output: s.output, op: 'threshold', threshold: readThreshold(blob, s.threshold, at)! }),
   write: (l, blob) => writeThreshold(blob, l.threshold),
   infer(l, [x], at) {
-    expectDType(x, ['i8', 'i32'], at, l.inputs[0]);
+    expectDType(x, ['i8', 'i16', 'i32'], at, l.inputs[0]);
     return { dtype: checkThreshold(l.threshold, x.shape[0], at), shape: x.shape };
   },
   run: (l, [x]) => applyThreshold(Int32Array.from(x.data), x.shape, l.threshold) satisfies Tensor,
@@ -61,5 +64,5 @@ export const threshold: OpDef<ThresholdLayer, typeof schema> = {
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: (l) => ({ thresholds: thresholdBits(l.threshold) }),
   describe: () => 'x >= T (flip: x <= T)',
-  random: (r, x, names) => (x.dtype in KERNEL ? { ...names, op: 'threshold', threshold: randomIntThreshold(r, x.shape[0], x.dtype === 'i8') } : null),
+  random: (r, x, names) => (x.dtype in KERNEL ? { ...names, op: 'threshold', threshold: randomIntThreshold(r, x.shape[0], x.dtype) } : null),
 };

@@ -12,7 +12,7 @@ import type { InputSpec, LayerBase, Shape, TensorInfo } from '../ir/types.ts';
 
 /** What a table of weights is, for the flash summary. */
 export type TableCategory = 'codebook' | 'indices' | 'binary' | 'thresholds' | 'real' | 'int';
-export type CType = 'float' | 'int32_t' | 'uint32_t' | 'uint16_t' | 'int8_t' | 'uint8_t';
+export type CType = 'float' | 'int32_t' | 'uint32_t' | 'uint16_t' | 'int16_t' | 'int8_t' | 'uint8_t';
 
 export interface CTable {
   name: string;
@@ -194,10 +194,11 @@ export interface Int8Form {
   shape: Shape;
 }
 
-/** An int8 map's grid: real = scale * (q - zeroPoint). */
+/** A stored map's grid: real = scale * (q - zeroPoint), q an int8 (bits 8) or int16 (bits 16). */
 export interface Int8Grid {
   scale: number;
   zeroPoint: number;
+  bits: 8 | 16;
 }
 
 /** What quantize/int8.ts offers an op converting its layer (docs/int8.md). */
@@ -205,12 +206,17 @@ export interface Int8Context {
   /** The float model's type of a tensor. */
   type(tensor: string): TensorInfo;
   modelInput: InputSpec;
+  /** --map-bits: the stored maps' bits (8 or 16); 16 also gives the stem int16 weights. */
+  mapBits: 8 | 16;
   /** The form of a real tensor (an int32 tensor read as real: the identity over itself). */
   form(tensor: string): Int8Form;
   setForm(tensor: string, f: Int8Form): void;
   /** The tensor as an int8 map on its calibrated grid (a requant layer named after `reader` unless already stored);
    *  with `prelu`, the form of its input with RPReLU folded in is stored under the tensor's name. */
   int8(tensor: string, reader: string, prelu?: { slope: Float32Array; shiftIn: Float32Array | null; shiftOut: Float32Array | null; input: string }): { name: string; grid: Int8Grid };
+  /** The tensor as an int8 map even where stored maps are int16 (--map-bits 16), for kernels whose int32 sums need
+   *  8-bit inputs (qconv2d, qdense): the int16 map requantised onto the int8 grid of its range. */
+  int8Only(tensor: string, reader: string): { name: string; grid: Int8Grid };
   /** Record that `tensor` is an int8 map on `grid` (a pool of a stored map keeps its grid). */
   setStored(tensor: string, grid: Int8Grid, shape: Shape): void;
   /** Whether the tensor is a stored int8 map. */

@@ -110,7 +110,7 @@ export interface Program {
 }
 
 const CATEGORIES: TableCategory[] = ['codebook', 'indices', 'binary', 'thresholds', 'real', 'int'];
-const ELEMENT_BYTES: Record<CType, number> = { float: 4, int32_t: 4, uint32_t: 4, uint16_t: 2, int8_t: 1, uint8_t: 1 };
+const ELEMENT_BYTES: Record<CType, number> = { float: 4, int32_t: 4, uint32_t: 4, uint16_t: 2, int16_t: 2, int8_t: 1, uint8_t: 1 };
 
 function zeroBytes(): Record<TableCategory, number> {
   return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<TableCategory, number>;

@@ -14,7 +14,7 @@ export interface Agreement {
   /** 10 log10(sum f^2 / sum (f - q)^2) over all inputs, in dB (Infinity when equal). */
   scoresSnrDb: number;
   /** Per stored int8 map, in model order. */
-  layers: { tensor: string; snrDb: number; scale: number; zeroPoint: number; min: number; max: number; seenMin: number; seenMax: number }[];
+  layers: { tensor: string; bits: 8 | 16; snrDb: number; scale: number; zeroPoint: number; min: number; max: number; seenMin: number; seenMax: number }[];
 }
 
 const snr = (signal: number, noise: number) => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
@@ -53,7 +53,7 @@ export function agreement(float: Model, int8: Model, stored: Map<string, StoredT
     scoresSnrDb: snr(sigS, noiseS),
     layers: names.map((t) => {
       const g = stored.get(t)!;
-      return { tensor: t, snrDb: snr(sums.get(t)!.s, sums.get(t)!.n), scale: g.scale, zeroPoint: g.zeroPoint, min: g.range.min, max: g.range.max, seenMin: g.seen.min, seenMax: g.seen.max };
+      return { tensor: t, bits: g.bits, snrDb: snr(sums.get(t)!.s, sums.get(t)!.n), scale: g.scale, zeroPoint: g.zeroPoint, min: g.range.min, max: g.range.max, seenMin: g.seen.min, seenMax: g.seen.max };
     }),
   };
 }
@@ -76,12 +76,12 @@ export function formatAgreement(a: Agreement, cal: CalibrationSummary): string[]
   const pct = a.inputs ? ((100 * a.argmaxAgree) / a.inputs).toFixed(1) : '-';
   const n = cal.inputs;
   const lines = [
-    `int8 path: calibrated on ${n} input${n === 1 ? '' : 's'} (${spanned(cal.percentile)}); on ${a.inputs} ${a.seenInCalibration ? '' : 'other '}input${a.inputs === 1 ? '' : 's'}${a.seenInCalibration ? ` (${a.seenInCalibration} of them calibration inputs: not a disjoint measurement)` : ''} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
+    `int8 path${a.layers.some((l) => l.bits === 16) ? ' (--map-bits 16)' : ''}: calibrated on ${n} input${n === 1 ? '' : 's'} (${spanned(cal.percentile)}); on ${a.inputs} ${a.seenInCalibration ? '' : 'other '}input${a.inputs === 1 ? '' : 's'}${a.seenInCalibration ? ` (${a.seenInCalibration} of them calibration inputs: not a disjoint measurement)` : ''} its argmax agrees with the float model's on ${a.argmaxAgree}/${a.inputs} (${pct} %), scores SNR ${db(a.scoresSnrDb)}`,
   ];
   if (a.inputs === 0) lines.push('  (no inputs left for agreement: give more than the calibration inputs)');
   for (const l of a.layers) {
     const seen = l.seenMin !== l.min || l.seenMax !== l.max ? ` of values in [${num(l.seenMin)}, ${num(l.seenMax)}]` : '';
-    lines.push(`  ${l.tensor}: range [${num(l.min)}, ${num(l.max)}]${seen}, scale ${num(l.scale)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);
+    lines.push(`  ${l.tensor}${l.bits === 16 ? ' (int16)' : ''}: range [${num(l.min)}, ${num(l.max)}]${seen}, scale ${num(l.scale)}, zero point ${l.zeroPoint}, SNR ${db(l.snrDb)}`);
   }
   return lines;
 }

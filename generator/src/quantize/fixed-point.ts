@@ -10,12 +10,15 @@ export const MULT_MAX = 2 ** 30 - 1;
 
 
 
-export function int8Grid(r: TensorRange): Int8Grid {
+/** The grid of a calibrated range on `bits`-bit integers: [min, max] widened to hold 0, spread over every step. */
+export function int8Grid(r: TensorRange, bits: 8 | 16 = 8): Int8Grid {
   const lo = Math.min(r.min, 0);
   const hi = Math.max(r.max, 0);
-  const scale = hi > lo ? (hi - lo) / 255 : 1;
-  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - lo / scale)));
-  return { scale, zeroPoint };
+  const qmin = -(2 ** (bits - 1));
+  const qmax = 2 ** (bits - 1) - 1;
+  const scale = hi > lo ? (hi - lo) / (qmax - qmin) : 1;
+  const zeroPoint = Math.min(qmax, Math.max(qmin, Math.round(qmin - lo / scale)));
+  return { scale, zeroPoint, bits };
 }
 
 /**

@@ -42,7 +42,7 @@ class Quantizer implements Int8Context {
   readonly readers = new Map<string, number>();
   readonly modelInput: Model['input'];
 
-  constructor(readonly model: Model, readonly cal: Calibration) {
+  constructor(readonly model: Model, readonly cal: Calibration, readonly mapBits: 8 | 16) {
     this.types = inferModel(model);
     this.modelInput = model.input;
     for (const l of model.layers) for (const t of l.inputs) this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
@@ -102,11 +102,22 @@ class Quantizer implements Int8Context {
     return { name: tensor, grid: this.stored.get(tensor)! };
   }
 
-  /** A requant layer writing the form (of `prelu.input`, RPReLU folded in, when given) as int8 under `tensor`. */
-  store(tensor: string, layer: string, prelu?: PreluFold): void {
+  int8Only(tensor: string, reader: string): { name: string; grid: Int8Grid } {
+    const x = this.int8(tensor, reader);
+    if (x.grid.bits === 8) return x;
+    const name = `${tensor}:int8`;
+    if (!this.stored.has(name)) this.store(tensor, this.unique(`${reader}:int8`), undefined, name, 8);
+    return { name, grid: this.stored.get(name)! };
+  }
+
+  /**
+   * A requant layer writing the form of `tensor` (of `prelu.input`, RPReLU folded in, when given) on the grid of
+   * tensor's calibrated range, as `output` (default: the tensor itself) with `bits` (default: --map-bits).
+   */
+  store(tensor: string, layer: string, prelu?: PreluFold, output = tensor, bits = this.mapBits): void {
     const form = this.form(prelu ? prelu.input : tensor);
     const range = this.range(tensor, layer);
-    const grid = int8Grid(range);
+    const grid = int8Grid(range, bits);
     const C = form.shape[0];
     // requant's U counts 1/256 output steps (docs/semantics.md §10): multipliers and offsets in those units.
     const unit = 256 / grid.scale;
@@ -118,8 +129,8 @@ class Quantizer implements Int8Context {
       slope: Int32Array.from(prelu.slope, (s) => clamp32(Math.round(s * 32768))),
       post: toInt32(Float64Array.from({ length: C }, (_, c) => (prelu.shiftOut ? prelu.shiftOut[c] : 0) * unit)),
     };
-    this.push({ op: 'requant', name: layer, inputs: form.terms.map((t) => t.src), output: tensor, mult: mults.map((m) => toMult(m, shift)), shift, bias: toInt32(bias), zeroPoint: grid.zeroPoint, ...(fold ? { prelu: fold } : {}) } as Layer);
-    this.setStored(tensor, grid, form.shape, range);
+    this.push({ op: 'requant', name: layer, inputs: form.terms.map((t) => t.src), output, mult: mults.map((m) => toMult(m, shift)), shift, bias: toInt32(bias), zeroPoint: grid.zeroPoint, ...(bits === 16 ? { bits } : {}), ...(fold ? { prelu: fold } : {}) } as Layer);
+    this.setStored(output, grid, form.shape, range);
   }
 
   /**
@@ -167,13 +178,16 @@ class Quantizer implements Int8Context {
   }
 }
 
-/** The int8 model of `model`, calibrated by `cal` (the float model's ranges on the user's inputs). */
-export function quantizeInt8(model: Model, cal: Calibration): Int8Result {
-  const q = new Quantizer(model, cal);
+/**
+ * The int8 model of `model`, calibrated by `cal` (the float model's ranges on the user's inputs); mapBits 16 stores
+ * its maps as int16 (docs/int8.md).
+ */
+export function quantizeInt8(model: Model, cal: Calibration, mapBits: 8 | 16 = 8): Int8Result {
+  const q = new Quantizer(model, cal, mapBits);
   model.layers.forEach((l, i) => q.convert(l, i));
   q.finish();
-  const stored = Object.fromEntries([...q.stored].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, min: v.range.min, max: v.range.max, seenMin: v.seen.min, seenMax: v.seen.max }]));
-  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', calibrationInputs: cal.inputs, percentile: cal.percentile, stored } } };
+  const stored = Object.fromEntries([...q.stored].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, bits: v.bits, min: v.range.min, max: v.range.max, seenMin: v.seen.min, seenMax: v.seen.max }]));
+  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', mapBits, calibrationInputs: cal.inputs, percentile: cal.percentile, stored } } };
   inferModel(int8);
   return { model: int8, stored: q.stored };
 }

@@ -168,7 +168,7 @@ export function lowerLanes(l: BConv2dLayer, ctx: LowerContext, plan: LanesPlan, 
   const w = l.weights;
   const share = plan.share && w.kind === 'codebook';
   return {
-    kernel: rq ? 'bnn_bconv2d_b1_s8_lanes' : 'bnn_bconv2d_b1_acc_lanes',
+    kernel: rq ? `bnn_bconv2d_b1_${rq.wide ? 's16' : 's8'}_lanes` : 'bnn_bconv2d_b1_acc_lanes',
     params: { type: 'bnn_bconv2d_lanes_params_t', value: { fields: [
       { name: 'g', value: windowStruct(ctx.inputs[0], ctx.output, l) },
       { name: 'pad_value', value: l.padValue },

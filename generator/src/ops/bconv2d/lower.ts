@@ -48,19 +48,21 @@ export function lowerBConv2dPooled(l: BConv2dLayer, pool: MaxPoolLayer, ctx: Low
 }
 
 /**
- * bconv2d -> requant as one kernel: the accumulators go through the requant as they are made (int8 out), its other
- * input read element by element; the output may overwrite that input (inPlaceOf) when it is int8 and dies here. The
+ * bconv2d -> requant as one kernel: the accumulators go through the requant as they are made (int8 or int16 out),
+ * its other input read element by element; the output may overwrite that input (inPlaceOf) when both have the same
+ * type and the input dies here. The
  * byte-lane kernel where it is eligible, else _ref (the sliced kernels write b1 only).
  */
 export function lowerBConv2dRequant(l: BConv2dLayer, rq: RequantLayer, ctx: LowerContext): Lowering {
   const first = rq.inputs.indexOf(l.output);
   const skip = rq.inputs.length > 1 ? rq.inputs[1 - first] : undefined;
   const skipType = skip === undefined ? undefined : ctx.typeOf(skip);
-  const fused: FusedRequant = { params: requantStruct(rq, ctx.output.shape, ctx, first, 'rq_'), skipArg: skip === undefined ? { value: null } : { tensor: skip }, skipS32: skipType?.dtype === 'i32' };
+  const skipKind = skipType?.dtype === 'i32' ? 1 : skipType?.dtype === 'i16' ? 2 : 0;
+  const fused: FusedRequant = { params: requantStruct(rq, ctx.output.shape, ctx, first, 'rq_'), skipArg: skip === undefined ? { value: null } : { tensor: skip }, skipKind, wide: rq.bits === 16 };
   const core = costCore(ctx);
   const ref = refCost(l, ctx.inputs[0].shape, ctx.output.shape, core);
   const lanes = ctx.kernels === 'ref' ? null : planLanes(l, ctx.inputs[0], ctx.output, ctx.scratchLimit, ctx.kernels === 'fast', core, ctx.dsp);
   const low = lanes && (ctx.kernels === 'fast' || lanes.estInstructions < ref) ? lowerLanes(l, ctx, lanes, ref, undefined, fused) : lowerRef(l, ctx, undefined, fused);
-  const inPlace = skipType?.dtype === 'i8' ? { inPlaceOf: skip } : {};
+  const inPlace = skipType?.dtype === ctx.output.dtype ? { inPlaceOf: skip } : {};
   return { ...low, ...inPlace, why: `${low.why ? `${low.why}; ` : ''}requant fused${skip ? ` (+ ${skip})` : ''}` };
 }

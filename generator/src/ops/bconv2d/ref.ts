@@ -103,7 +103,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct, rq?
     const share = n < O;
     return {
       estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
-      kernel: rq ? 'bnn_bconv2d_b1_s8_codebook_ref' : 'bnn_bconv2d_b1_acc_codebook_ref',
+      kernel: rq ? `bnn_bconv2d_b1_${rq.wide ? 's16' : 's8'}_codebook_ref` : 'bnn_bconv2d_b1_acc_codebook_ref',
       params: { type: 'bnn_bconv2d_params_t', value: { fields: [
         ...head,
         { name: 'weights', value: null },
@@ -122,7 +122,7 @@ export function lowerRef(l: BConv2dLayer, ctx: LowerContext, pool?: CStruct, rq?
   }
   return {
     estInstructions: refCost(l, x.shape, ctx.output.shape, costCore(ctx)),
-    kernel: rq ? 'bnn_bconv2d_b1_s8_plain_ref' : 'bnn_bconv2d_b1_acc_plain_ref',
+    kernel: rq ? `bnn_bconv2d_b1_${rq.wide ? 's16' : 's8'}_plain_ref` : 'bnn_bconv2d_b1_acc_plain_ref',
     params: { type: 'bnn_bconv2d_params_t', value: { fields: [
       ...head,
       { name: 'weights', value: ctx.table('weights', 'uint32_t', plainWeightWords(w.bits, O, C, l.kernel[0], l.kernel[1]), 'binary') },

@@ -53,16 +53,18 @@ export function flipWords(flip: Uint8Array): Uint32Array {
 
 /** bnn_output_t: the thresholds and flip words, or NULLs for an s32 output; with a fused max pool, its bnn_pool_t. */
 /** A requant fused into an accumulating kernel's output: its params (accumulator first), the skip map's argument (or
- *  NULL for one input) and whether that map is int32. */
+ *  NULL for one input) and that map's C kind (bnn_runtime.h's BNN_SKIP_*: 0 int8 or none, 1 int32, 2 int16). */
 export interface FusedRequant {
   params: CStruct;
   skipArg: Arg;
-  skipS32: boolean;
+  skipKind: 0 | 1 | 2;
+  /** int16 output (the kernels' _s16_ entry points), else int8. */
+  wide: boolean;
 }
 
 export function outputStruct(ctx: LowerContext, t: Threshold | undefined, pool?: CStruct, rq?: FusedRequant): CStruct {
-  // A fused requant (int8 output): its params, and whether the skip map it adds is int32.
-  if (rq) return { fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }, { name: 'rq', value: rq.params }, { name: 'skip_s32', value: rq.skipS32 ? 1 : 0 }] };
+  // A fused requant (int8 or int16 output): its params, and the kind of the skip map it adds.
+  if (rq) return { fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }, { name: 'rq', value: rq.params }, { name: 'skip_kind', value: rq.skipKind }] };
   if (!t) return { inline: true, fields: [{ name: 'thresh', value: null }, { name: 'flip', value: null }] };
   const thresh = ctx.table('thresh', 'int32_t', t.value, 'thresholds');
   const flip = ctx.table('flip', 'uint32_t', flipWords(t.flip), 'thresholds');
