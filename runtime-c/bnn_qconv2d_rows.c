@@ -7,8 +7,9 @@
  * even count) is built once as int16 pairs; every output channel's sum is then a dot product of int16 pairs with its
  * weight pairs: SMLAD on cores with the DSP extension, two multiplies elsewhere. Positions go two at a time (their
  * patches interleaved) and channels four at a time (their weights interleaved), so each weight word loaded serves two
- * positions and each patch word four channels. Each product is an int8 weight times a value of magnitude <= 255 and
- * the sum is exact in int32 (the generator checks taps * 127 * 255 < 2^31), so every path gives the reference's
+ * positions and each patch word four channels. Each product is an int8 (or int16, w16) weight times a value of
+ * magnitude <= 255 and the sum is exact in int32 (the generator checks |bias| + taps * wmax * 255 < 2^31, wmax 128 or
+ * 32768), so every path gives the reference's
  * accumulator.
  *
  * With a pool, each conv row's horizontal window maxima are taken on the accumulators and only those are requantised,
@@ -232,10 +233,11 @@ static inline void bnn_qrows_put(void *dst, int wide, uint32_t i, int32_t q)
 }
 
 /* dst[i] = requant of channel o's accumulator a[i], i < n (int16 when wide, the params' out16): the fast form when it
- * applies (|acc| <= |bias| + taps * 128 * 255: an int8 weight times q - zero_point, |q - zero_point| <= 255). */
+ * applies (|acc| <= |bias| + taps * wmax * 255: a weight (|w| <= wmax, 128 or 32768 with w16) times q - zero_point,
+ * |q - zero_point| <= 255). */
 static inline void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, void *dst, int wide)
 {
-    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * (128u * 255u);
+    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * ((p->w16 ? 32768u : 128u) * 255u);
     const int64_t b = p->bias[o];
     const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
     bnn_requant_chan_t k;
@@ -311,7 +313,7 @@ static inline void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const 
     if (pxa > PW) pxa = PW;
     if (pxb > PW) pxb = PW;
     if (pxb < pxa) pxb = pxa;
-    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * (128u * 255u);
+    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * ((p->w16 ? 32768u : 128u) * 255u);
     void *h = s->row;
     const int32_t qmin = wide ? -32768 : -128;
     for (uint32_t o = 0; o < g->out_c; o++) {

@@ -392,6 +392,7 @@ typedef struct {
     const int32_t *bias;
     int32_t zero_point;
     uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */
+    uint8_t w16;           /* the weights are int16 (|w| <= 32767), else int8: bounds the accumulators */
     uint8_t dual_issue;    /* 1: the dot products scheduled for a dual-issue core (the M7), where built (_rows_t2.c) */
     bnn_requant_params_t rq;   /* one input, every mult > 0, no PReLU when pooled */
     bnn_window_t pool;     /* kh == 0: no pool; in = the conv's output, out = the pooled map */

@@ -17,6 +17,7 @@ import { compareRun } from '../generator/src/verify/compare.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 import { residualFloatModel } from './fixtures/residual-float.ts';
+import { Builder } from './fixtures/builder.ts';
 
 const P0 = { top: 0, left: 0, bottom: 0, right: 0 };
 const inputs = (m: Model, n: number, seed: number) => Array.from({ length: n }, (_, k) => randomInput(m, seed + k));
@@ -183,6 +184,33 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
     // Random weights make chaotic networks (docs/int8.md: 0.1 % noise on the stem weights alone moves the argmax of
     // a random ReActNet on 22 % of inputs); this only guards against a broken pass (which agrees ~1/classes).
     expect(agree / total).toBeGreaterThan(0.5);
+  });
+
+  // int16 weights make accumulators 256x larger than int8 ones could: the rows kernel's fast requant must know (its
+  // input bound decides whether the fast form applies). Weights near +-32767 on a bright input, and a shift (24)
+  // whose fast-form range holds the int8 bound (27 * 128 * 255) but not these accumulators (up to 27 * 32767 * 255).
+  it.skipIf(!haveTool('emcc'))('int16 weights through the rows kernel and its fused requant: accumulators past the int8 bound (WebAssembly)', async () => {
+    const r = new Rand(77);
+    const g = new Builder({ shape: [3, 9, 9], dtype: 'u8', zeroPoint: 0, scale: new Float32Array(3).fill(1 / 255), bias: new Float32Array(3) });
+    const O = 6;
+    const weights = new Int16Array(O * 27).map(() => (r.bool() ? 1 : -1) * r.int(28000, 32767));
+    g.add({ ...g.names(), op: 'qconv2d', outChannels: O, kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, weights, bias: new Int32Array(O) } as Layer);
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).map(() => r.int(900, 1100))], shift: 24, bias: new Int32Array(O), zeroPoint: 0, bits: 16 } as Layer);
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).fill(2 ** 20)], shift: 20, bias: new Int32Array(O), zeroPoint: 0 } as Layer);
+    g.add({ ...g.names(), op: 'flatten' } as Layer);
+    g.add({ ...g.names(), op: 'qdense', outFeatures: 3, weights: new Int8Array(3 * O * 81).map(() => r.int(-5, 5)), bias: new Int32Array(3), zeroPoint: 0 } as Layer);
+    const model: Model = { name: 'w16', input: g.input, layers: g.layers, output: g.cur };
+    const emitted = emitModel(model, { prefix: 'w16_', kernels: 'auto' });
+    expect(emitted.info.layers[0].kernel).toBe('bnn_qconv2d_u8_s16_rows');
+    const engine = await WasmEngine.load(await buildWasm({ files: emitted.files, models: [{ prefix: 'w16_' }] }));
+    const xs = [new Uint8Array(243).fill(255), new Uint8Array(243).map(() => r.int(200, 255)), new Uint8Array(243).map(() => r.int(0, 255))];
+    for (const x of xs) {
+      const ref = runReference(model, x);
+      // The accumulators do pass the int8 bound, and the int16 map is not all saturated.
+      expect(Math.max(...Array.from(ref.layers[0].data as Int32Array, Math.abs))).toBeGreaterThan(27 * 128 * 255);
+      const mm = compareRun(model, emitted.info, ref, engine.run(engineModel(emitted.info), x, { trace: true }));
+      expect(mm?.message).toBeUndefined();
+    }
   });
 
   it.skipIf(!haveTool('emcc'))('the emitted C of the integer models == the TS reference at every layer (WebAssembly)', async () => {

@@ -71,7 +71,10 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const base = { op: 'qconv2d', name: l.name, output: `${l.output}:acc`, outChannels: O, kernel: l.kernel, stride: l.stride, pad: l.pad, bias: new Int32Array(O) };
   if (l.inputs[0] !== INPUT_TENSOR) {
     const x = q.int8Only(l.inputs[0], l.name);
-    const { q: weights, delta } = int8Weights(l.weights, O);
+    // With --map-bits 16, int16 weights where the int32 sum allows them (taps * 32768 * 255 < 2^31: up to 256 taps,
+    // ResNet's 1x1 shortcuts): like the stem's, they cost no flash or time in the rows kernel's int16 pairs.
+    const wide = q.mapBits === 16 && (l.weights.length / O) * 32768 * 255 < 2 ** 31;
+    const { q: weights, delta } = int8Weights(l.weights, O, wide ? 16 : 8);
     q.accumulator({ ...base, inputs: [x.name], weights, zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), Float64Array.from(l.bias), out);
     return;
   }

@@ -120,6 +120,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'pairs', value: pairs },
+      { name: 'w16', value: l.weights instanceof Int16Array ? 1 : 0 },
       { name: 'dual_issue', value: ctx.m7 ? 1 : 0 },
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
