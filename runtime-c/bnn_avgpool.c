@@ -98,3 +98,32 @@ static void bnn_avgpool_inside(uint32_t out, uint32_t in, uint32_t k, uint32_t s
     }
 BNN_DEFINE_AVGPOOL(bnn_avgpool_s8_s8, int8_t, bnn_avgpool_s8_border)
 BNN_DEFINE_AVGPOOL(bnn_avgpool_s16_s16, int16_t, bnn_avgpool_s16_border)
+
+/* avgpool -> requant: the same means, each requantised by rq (one input) before it is stored: the fast form where the
+ * channel takes it (a mean lies in its input's range: |m| <= 128, or 32768 for int16), else the rule as written. */
+#define BNN_DEFINE_AVGPOOL_RQ(NAME, T, BORDER, AMAX, TO)                                                       \
+    void NAME(const bnn_avgpool_rq_params_t *p, const T *in, TO *out)                                          \
+    {                                                                                                          \
+        const bnn_window_t *g = &p->pool.g;                                                                    \
+        const uint32_t W = g->in_w;                                                                            \
+        for (uint32_t c = 0; c < g->in_c; c++) {                                                               \
+            bnn_requant_chan_t k;                                                                              \
+            bnn_requant_chan(&p->rq, c, 0, &k);                                                                \
+            const int fast = bnn_requant_chan_fast(&k, (AMAX), 0u);                                            \
+            const T *plane = in + (size_t)c * g->in_h * W;                                                     \
+            TO *o = out + (size_t)c * g->out_h * g->out_w;                                                     \
+            for (uint32_t oy = 0; oy < g->out_h; oy++)                                                         \
+                for (uint32_t ox = 0; ox < g->out_w; ox++) {                                                   \
+                    const int32_t m = (int32_t)BORDER(&p->pool, plane, oy, ox);                                \
+                    int32_t q;                                                                                 \
+                    if (!fast) q = bnn_requant_apply(&k, m, 0);                                                \
+                    else if (k.prelu) q = bnn_requant_fast1q(&k, m, 1, sizeof(TO) == 2);                       \
+                    else q = bnn_requant_fast1q(&k, m, 0, sizeof(TO) == 2);                                    \
+                    o[(size_t)oy * g->out_w + ox] = (TO)q;                                                     \
+                }                                                                                              \
+        }                                                                                                      \
+    }
+BNN_DEFINE_AVGPOOL_RQ(bnn_avgpool_s8_rq_s8, int8_t, bnn_avgpool_s8_border, 128u, int8_t)
+BNN_DEFINE_AVGPOOL_RQ(bnn_avgpool_s8_rq_s16, int8_t, bnn_avgpool_s8_border, 128u, int16_t)
+BNN_DEFINE_AVGPOOL_RQ(bnn_avgpool_s16_rq_s8, int16_t, bnn_avgpool_s16_border, 32768u, int8_t)
+BNN_DEFINE_AVGPOOL_RQ(bnn_avgpool_s16_rq_s16, int16_t, bnn_avgpool_s16_border, 32768u, int16_t)

@@ -624,6 +624,18 @@ void bnn_avgpool_f32_f32(const bnn_avgpool_params_t *p, const float *in, float *
 void bnn_avgpool_s8_s8(const bnn_avgpool_params_t *p, const int8_t *in, int8_t *out);
 void bnn_avgpool_s16_s16(const bnn_avgpool_params_t *p, const int16_t *in, int16_t *out);
 
+/* avgpool -> requant (one input) as one kernel: each mean (as bnn_avgpool_<in>_<in>) goes through rq straight away,
+ * so the pooled map is never stored: bnn_avgpool_<in>_rq_<out> (the int8 copy of an int16 map's pool, --map-bits 16). */
+typedef struct {
+    bnn_avgpool_params_t pool;
+    bnn_requant_params_t rq;
+} bnn_avgpool_rq_params_t;
+
+void bnn_avgpool_s8_rq_s8(const bnn_avgpool_rq_params_t *p, const int8_t *in, int8_t *out);
+void bnn_avgpool_s8_rq_s16(const bnn_avgpool_rq_params_t *p, const int8_t *in, int16_t *out);
+void bnn_avgpool_s16_rq_s8(const bnn_avgpool_rq_params_t *p, const int16_t *in, int8_t *out);
+void bnn_avgpool_s16_rq_s16(const bnn_avgpool_rq_params_t *p, const int16_t *in, int16_t *out);
+
 /* The mean of n >= 1 integers summing to s, rounded half up: floor((2s + n) / (2n)), a floor also for a negative
  * numerator (C's / truncates toward 0, so one less when there is a remainder). 2s + n must fit int32. */
 static inline int32_t bnn_mean_s32(int32_t s, int32_t n)

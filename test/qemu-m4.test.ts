@@ -142,7 +142,7 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       for (const board of ['mps2-an386', 'mps2-an500']) {
         const r = await firmwareRun(model, `int16-res-${seed}-${board}`, 3, 'fast', undefined, board);
         const kernels = r.info.layers.map((l) => l.kernel);
-        for (const k of ['bnn_bconv2d_b1_s16_lanes', 'bnn_qconv2d_u8_s16_rows', 'bnn_threshold_s16_b1']) expect(kernels, `${board}: ${k}`).toContain(k);
+        for (const k of ['bnn_bconv2d_b1_s16_lanes', 'bnn_qconv2d_u8_s16_rows', 'bnn_threshold_s16_b1', 'bnn_avgpool_s16_rq_s8', 'bnn_qconv2d_s8_s16_rows']) expect(kernels, `${board}: ${k}`).toContain(k);
         expect(r.stdout).toMatch(/^PASS 3\/3$/m);
       }
     }

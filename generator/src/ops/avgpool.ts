@@ -3,14 +3,15 @@
 // On an i8 or i16 map (same type out): S = the int32 sum of the valid taps' q, n the same divisor, y = floor((2S + n) / (2n)) (the
 // mean rounded half up); countIncludePad with padding is refused (a padded tap would have to be the zero point).
 // Kernel: runtime-c/bnn_avgpool.c.
-import { intMapData, isIntMap, type IntMapType } from './shared/int8-path.ts';
 import { z } from 'zod';
 import { check } from '../core/errors.ts';
 import { f32, type Tensor } from '../ir/tensor.ts';
 import { layerBase, windowSpec } from '../ir/spec.ts';
-import type { LayerBase, Padding } from '../ir/types.ts';
+import type { LayerBase, Padding, TensorInfo } from '../ir/types.ts';
 import { checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
+import { requantOut, requantStruct, type RequantLayer } from './requant.ts';
+import { INT_MAPS, intMapData, isIntMap, type IntMapType } from './shared/int8-path.ts';
 import type { OpDef } from './types.ts';
 
 export interface AvgPoolLayer extends LayerBase {
@@ -77,6 +78,27 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
       scratchBytes: 0,
       runtime: ['bnn_avgpool.c'],
     };
+  },
+  // avgpool -> requant (one input): the int8 copy of an int16 map's pool (--map-bits 16, the shortcut's input) made as
+  // the means are, so the int16 pool is never stored.
+  fuses: {
+    chains: [[{ op: 'requant', when: (_h, m) => m.inputs.length === 1 }]],
+    lower: (l, [rq], ctx) => {
+      const x = ctx.inputs[0];
+      const pooled: TensorInfo = { dtype: x.dtype, shape: ctx.output.shape };
+      const out = INT_MAPS[requantOut(rq as RequantLayer)].c;
+      return {
+        kernel: `bnn_avgpool_${INT_MAPS[x.dtype as IntMapType].c}_rq_${out}`,
+        params: { type: 'bnn_avgpool_rq_params_t', value: { fields: [
+          { name: 'pool', value: { fields: [{ name: 'g', value: windowStruct(x, pooled, l) }, { name: 'count_include_pad', value: l.countIncludePad ? 1 : 0 }] } },
+          { name: 'rq', value: requantStruct(rq as RequantLayer, ctx.output.shape, ctx) },
+        ] } },
+        args: ['params', 'in', 'out'],
+        scratchBytes: 0,
+        runtime: ['bnn_avgpool.c', 'bnn_requant.c'],
+        why: 'requant fused',
+      };
+    },
   },
   cost: () => ({ binaryMacs: 0, realMacs: 0 }),
   bits: () => ({}),

@@ -206,7 +206,7 @@ export interface Int8Context {
   /** The float model's type of a tensor. */
   type(tensor: string): TensorInfo;
   modelInput: InputSpec;
-  /** --map-bits: the stored maps' bits (8 or 16); 16 also gives the stem int16 weights. */
+  /** --map-bits: the stored maps' bits (8 or 16); 16 also gives the convs int16 weights where their sums allow. */
   mapBits: 8 | 16;
   /** The form of a real tensor (an int32 tensor read as real: the identity over itself). */
   form(tensor: string): Int8Form;
