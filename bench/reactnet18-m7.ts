@@ -27,7 +27,7 @@ import { agreement, calibrate, DEFAULT_PERCENTILE, formatAgreement, quantizeInt8
 import type { Model } from '../generator/src/model/ir.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 
-const { values: a } = parseArgs({ options: { tau: { type: 'string', default: '5,4' }, paths: { type: 'string', default: 'float,int8' }, out: { type: 'string' } } });
+const { values: a } = parseArgs({ options: { tau: { type: 'string', default: '5,4' }, paths: { type: 'string', default: 'float,int8,int16' }, out: { type: 'string' } } });
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(PROJECT_ROOT, 'test', 'fixtures', 'pytorch', 'make_resnet18.py');
 const CLOCK_HZ = 480e6;
@@ -41,22 +41,23 @@ const AGREE = 4;
 const num = (n: number) => n.toLocaleString('en-US');
 const MiB = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
-interface Timings { tau: number; path: 'float' | 'int8'; exportS: number; importS: number; quantizeS: number; generateS: number }
+type Path = 'float' | 'int8' | 'int16';
+interface Timings { tau: number; path: Path; exportS: number; importS: number; quantizeS: number; generateS: number }
 
 /** Export, import (and with int8, calibrate and quantise) and generate the network at `tau` for `board`. */
-function prepare(tau: number, dir: string, board: Board, path: 'float' | 'int8'): Timings & { model: Model; agreement?: Agreement } {
+function prepare(tau: number, dir: string, board: Board, path: Path): Timings & { model: Model; agreement?: Agreement } {
   let t = performance.now();
-  const float = importOnnxFile(join(dir, 'model.onnx'), { name: `reactnet18-t${tau}${path === 'int8' ? '-int8' : ''}` }).model;
+  const float = importOnnxFile(join(dir, 'model.onnx'), { name: `reactnet18-t${tau}${path === 'float' ? '' : `-${path}`}` }).model;
   const importS = (performance.now() - t) / 1000;
   let model = float;
   let quantizeS = 0;
   let agree: Agreement | undefined;
-  if (path === 'int8') {
+  if (path !== 'float') {
     // Calibrated on the first CALIBRATE exported inputs; agreement measured on the rest (random weights: see
     // docs/int8.md for why a random network's argmax agreement says little).
     const inputs = readInputs(join(dir, 'inputs.npy'), float);
     t = performance.now();
-    const q = quantizeInt8(float, calibrate(float, inputs.slice(0, CALIBRATE)));
+    const q = quantizeInt8(float, calibrate(float, inputs.slice(0, CALIBRATE)), path === 'int16' ? 16 : 8);
     quantizeS = (performance.now() - t) / 1000;
     model = q.model;
     agree = agreement(float, model, q.stored, inputs.slice(CALIBRATE));
@@ -81,7 +82,7 @@ for (const tau of a.tau!.split(',').map(Number)) {
     const py = spawnSync(PYTHON, [SCRIPT, dir, '--tau', String(tau), '--inputs', String(CALIBRATE + AGREE), '--seed', '1'], { encoding: 'utf8' });
     if (py.status !== 0) throw new Error(`make_resnet18.py failed (${PYTHON} with PyTorch needed): ${(py.stderr || py.error?.message || '').trim().split('\n').pop()}`);
     const exportS = (performance.now() - t) / 1000;
-    for (const [path, board] of ([['float', an500], ['int8', h743]] as const).filter(([p]) => a.paths!.split(',').includes(p))) {
+    for (const [path, board] of ([['float', an500], ['int8', h743], ['int16', h743]] as const).filter(([p]) => a.paths!.split(',').includes(p))) {
       const { model, agreement: agree, ...timings } = prepare(tau, dir, board, path);
       results.push({ ...timings, exportS, board: board.name, agreement: agree, bench: await benchModel(model, board, { kernels: ['auto'], timeoutMs: 3_600_000 }) });
     }
@@ -92,9 +93,10 @@ for (const tau of a.tau!.split(',').map(Number)) {
 
 out('bnn-gen ReActNet-ResNet-18 on the Cortex-M7; command: npm run bench:reactnet');
 out(`Full network, 224x224, 1000 classes, width 64 (test/fixtures/pytorch/make_resnet18.py --tau T --inputs ${CALIBRATE + AGREE} --seed 1:`);
-out('random weights, Sparks codebooks of 2^T distinct 3x3 kernels per binary conv), on two paths: float (real-valued');
+out('random weights, Sparks codebooks of 2^T distinct 3x3 kernels per binary conv), on three paths: float (real-valued');
 out(`parts in float32, as exported) on mps2-an500, and int8 (--quantize int8, calibrated on ${CALIBRATE} of the exported inputs,`);
-out(`docs/int8.md) on mps2-an500-h743, the M7 with the H743's 2 MiB of flash and 512 KiB of data RAM in its linker script:`);
+out(`docs/int8.md) and int16 (the same with --map-bits 16: int16 maps) on mps2-an500-h743, the M7 with the H743's 2 MiB of`);
+out('flash and 512 KiB of data RAM in its linker script:');
 out('its firmware links and PASSes only if the model fits the real part. The auto build runs once under QEMU (exact');
 out('executed instructions per layer, icount plugin); cycles from the stated M7 model below; latency = cycles /');
 out(`${CLOCK_HZ / 1e6} MHz (STM32H743), against MCUNet/TinyEngine's ${MCUNET_MS} ms for mcunet-in4 there.`);
@@ -104,7 +106,7 @@ out();
 for (const r of results) {
   const t = r.bench.totals.auto;
   const ms = (t.cycles / CLOCK_HZ) * 1000;
-  out(`tau ${r.tau}, ${r.path} on ${r.board}: export ${r.exportS.toFixed(1)} s, import ${r.importS.toFixed(1)} s${r.path === 'int8' ? `, calibrate + quantise ${r.quantizeS.toFixed(1)} s` : ''}, generate ${r.generateS.toFixed(1)} s (goal < 60 s); firmware PASS 1/1 under QEMU`);
+  out(`tau ${r.tau}, ${r.path} on ${r.board}: export ${r.exportS.toFixed(1)} s, import ${r.importS.toFixed(1)} s${r.path !== 'float' ? `, calibrate + quantise ${r.quantizeS.toFixed(1)} s` : ''}, generate ${r.generateS.toFixed(1)} s (goal < 60 s); firmware PASS 1/1 under QEMU`);
   out(`  ${num(t.instructions)} instructions, ${num(Math.round(t.cycles))} est. cycles per inference = ${ms.toFixed(0)} ms at 480 MHz (${(ms / MCUNET_MS).toFixed(2)}x MCUNet's ${MCUNET_MS} ms)`);
   out(`  weights ${num(t.weightBytes)} B (${(100 * t.weightBytes / H743.flash).toFixed(0)} % of the H743's flash), arena ${num(t.arenaBytes)} B (${(100 * t.arenaBytes / H743.ram).toFixed(0)} % of its 512 KiB)`);
   if (r.agreement) out(`  ${formatAgreement(r.agreement, { inputs: CALIBRATE, percentile: DEFAULT_PERCENTILE })[0]} (random weights: docs/int8.md)`);

@@ -66,6 +66,14 @@
 #endif
 #endif
 
+/* A static function specialised at each call on constant flags (int8 or int16 output, ...): inlined even where the
+ * compiler would not, so that no per-element test of a flag is left. */
+#if BNN_GNUC
+#define BNN_SPECIALISE static inline __attribute__((always_inline))
+#else
+#define BNN_SPECIALISE static inline
+#endif
+
 #define BNN_T2_DSP_ASM (BNN_GNUC && BNN_ARCH_THUMB2 && BNN_ARCH_DSP && BNN_OPTIMIZED)
 #define BNN_T1_ASM (BNN_GNUC && BNN_ARCH_THUMB1 && BNN_OPTIMIZED)
 #define BNN_MVE (BNN_T2_DSP_ASM && BNN_ARCH_MVE)

@@ -165,9 +165,71 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 }
 
 /* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
+ * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
+ * unit), with skip[lane_at[i]] as the second input. */
+static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+                                     int8_t *out, const void *skip, int kind, int prelu)
+{
+#define BNN_LANES_RQ(AT, ACC)                                                                                        \
+    if ((AT) != 0xFFFFFFFFu) {                                                                                      \
+        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
+        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
+        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
+    }
+    for (uint32_t j = 0; j < 16u; j++) {
+        const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];
+        BNN_LANES_RQ(at0, 2 * (int32_t)(v & 0xFFFFu) - cnv[2u * j])
+        BNN_LANES_RQ(at1, 2 * (int32_t)(v >> 16) - cnv[2u * j + 1u])
+    }
+#undef BNN_LANES_RQ
+}
+
+/* Output channel o's lanes through the fused requant p->out.rq; out and skip (when given) from the unit's origin
+ * (base: that origin in the skip map's elements). |acc| <= 9 * in_c (2 * matches - valid taps * in_c), so the fast
+ * form applies unless the channel's constants or an int32 skip map's range rule it out. */
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
+                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
+{
+    const int kind = skip == NULL ? 0 : (p->out.skip_kind == BNN_SKIP_S32 ? 2 : 1);
+    const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
+    bnn_requant_chan_t k;
+    bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
+    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, kind == 0 ? 0u : (kind == 1 ? 128u : 0x80000000u))) {
+#if BNN_T2_DSP_ASM
+        if (kind == 1) {
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
+            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
+            else bnn_ln_rq_s8(&a);
+            return;
+        }
+#else
+        (void)lanes;
+        (void)nl;
+#endif
+        if (k.prelu) {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 1);
+        } else {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 0);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 0);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 0);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < 32u; i++) {
+        const uint32_t at = lane_at[i];
+        if (at == 0xFFFFFFFFu) continue;
+        const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+        const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
+        out[at] = bnn_requant_apply(&k, acc, b);
+    }
+}
+
+/* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
  * map's kind (0: none, 1: int8, 2: int32, 3: int16), PReLU and the output's width (wide: int16, else int8): lane i's
  * accumulator goes to out[lane_at[i]] (~0: past the unit), with skip[lane_at[i]] as the second input. */
-static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+BNN_SPECIALISE void bnn_lanes_rq_fastw(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
                                      void *out, const void *skip, int kind, int prelu, int wide)
 {
 #define BNN_LANES_RQ(AT, ACC)                                                                                        \
@@ -189,51 +251,38 @@ static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t
 }
 
 /* bnn_lanes_rq_fast with the skip kind as a constant (a switch of calls, so each call is specialised). */
-static inline void bnn_lanes_rq_kind(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+BNN_SPECIALISE void bnn_lanes_rq_kindw(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
                                      void *out, const void *skip, int kind, int prelu, int wide)
 {
     switch (kind) {
-    case 0: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 0, prelu, wide); break;
-    case 1: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 1, prelu, wide); break;
-    case 2: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 2, prelu, wide); break;
-    default: bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, skip, 3, prelu, wide); break;
+    case 0: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 0, prelu, wide); break;
+    case 1: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 1, prelu, wide); break;
+    case 2: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 2, prelu, wide); break;
+    default: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 3, prelu, wide); break;
     }
 }
 
-/* Output channel o's lanes through the fused requant p->out.rq (int8 out, or int16 with rq.out16); out and skip (when
- * given) from the unit's origin (base: that origin in the maps' elements). |acc| <= 9 * in_c (2 * matches - valid
- * taps * in_c), so the fast form applies unless the channel's constants or the skip map's range rule it out. */
-static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
-                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, void *out, const void *skip, size_t base)
+/* bnn_lanes_requant for int16 maps (rq.out16 or an int16 skip map), out and skip from the maps' origins (base: the
+ * unit's origin in their elements). Apart from bnn_lanes_requant, so that the int8 path's calls stay as they were. */
+static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
+                                   const uint32_t *lane_at, void *out, const void *skip, size_t base)
 {
-    const uint32_t sk_kind = p->out.skip_kind;
-    const int kind = skip == NULL ? 0 : (sk_kind == BNN_SKIP_S32 ? 2 : (sk_kind == BNN_SKIP_S16 ? 3 : 1));
-    const int wide = p->out.rq.out16 != 0;
-    const void *sk = kind == 0 ? NULL
-                   : kind == 1 ? (const void *)((const int8_t *)skip + base)
+    const uint32_t sk_kind = p->out.skip_kind, wide = p->out.rq.out16;
+    const int kind = skip == NULL ? 0 : (sk_kind == BNN_SKIP_S8 ? 1 : (sk_kind == BNN_SKIP_S32 ? 2 : 3));
+    const void *sk = kind == 1 ? (const void *)((const int8_t *)skip + base)
+                   : kind == 0 ? NULL
                    : kind == 2 ? (const void *)((const int32_t *)skip + base) : (const void *)((const int16_t *)skip + base);
     void *ob = wide ? (void *)((int16_t *)out + base) : (void *)((int8_t *)out + base);
     bnn_requant_chan_t k;
     bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
-    const uint32_t bmax = kind == 0 ? 0u : (kind == 1 ? 128u : (kind == 3 ? 32768u : 0x80000000u));
+    const uint32_t bmax = kind == 1 ? 128u : kind == 0 ? 0u : (kind == 3 ? 32768u : 0x80000000u);
     if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, bmax)) {
-#if BNN_T2_DSP_ASM
-        if (kind == 1 && !wide) {
-            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, (int8_t *)ob, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
-            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
-            else bnn_ln_rq_s8(&a);
-            return;
-        }
-#else
-        (void)lanes;
-        (void)nl;
-#endif
         if (wide) {
-            if (k.prelu) bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
-            else bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
+            if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
+            else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
         } else {
-            if (k.prelu) bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 1, 0);
-            else bnn_lanes_rq_kind(&k, ho, cnv, lane_at, ob, sk, kind, 0, 0);
+            if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 1, 0);
+            else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 0, 0);
         }
         return;
     }
@@ -258,6 +307,7 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     const uint32_t plane = (uint32_t)g->out_h * OW;
     const uint32_t sw = g->sw, rw = g->in_h * sw;                    /* words of one channel's rows */
     const uint32_t bits = p->index_bits, F = p->share ? bnn_lanes_fields(bits) : 1u, SL = bnn_lanes_slots(F);
+    const int wide = p->out.rq.out16 || (skip != NULL && p->out.skip_kind == BNN_SKIP_S16); /* int16 maps */
     const uint32_t gwords = n * SL * 8u;                            /* share: words of one group's responses */
     const uint32_t iwords = (C + F - 1u) / F;                       /* share: index words of one output */
     uint32_t *rows = scratch;                                       /* [C][in_h][sw] input bit rows */
@@ -432,10 +482,10 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             const uint32_t *ho = h + o * 16u;
             uint32_t bits = 0;
             if (p->out.rq.mult != NULL) {
-                /* A fused requant: int8 or int16 out, the skip map's element as its second input (docs/semantics.md
-                 * §10). */
+                /* A fused requant: int8 (int16) out, the skip map's element as its second input (docs/semantics.md §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
-                bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, out, skip, base);
+                if (wide) bnn_lanes_requant_wide(p, o, ho, cnv, lane_at, out, skip, base);
+                else bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, (int8_t *)out + base, skip, base);
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {

@@ -205,11 +205,11 @@ BNN_QROWS_PATCH2(uint8_t)
 BNN_QROWS_PATCH2(int8_t)
 
 /* Scratch layout: the two interleaved patches' int16 pairs, the taps' offsets, one row of accumulators
- * [out_c][out_w], one requantised row (int8, or int16 with rq.out16). */
+ * [out_c][out_w], one requantised row (int8). */
 typedef struct {
     uint32_t *patch;
     int32_t *off, *acc;
-    void *row;
+    int8_t *row;
 } bnn_qrows_scratch_t;
 
 /* The accumulators of conv output row oy: acc[o * out_w + ox]. Positions go in pairs (the last alone when out_w is
@@ -225,17 +225,9 @@ static void bnn_qrows_acc(const bnn_qconv2d_rows_params_t *p, const void *in, in
     }
 }
 
-/* Element i of an int8 (wide = 0) or int16 (wide = 1) row. */
-static inline void bnn_qrows_put(void *dst, int wide, uint32_t i, int32_t q)
-{
-    if (wide) ((int16_t *)dst)[i] = (int16_t)q;
-    else ((int8_t *)dst)[i] = (int8_t)q;
-}
-
-/* dst[i] = requant of channel o's accumulator a[i], i < n (int16 when wide, the params' out16): the fast form when it
- * applies (|acc| <= |bias| + taps * wmax * 255: a weight (|w| <= wmax, 128 or 32768 with w16) times q - zero_point,
- * |q - zero_point| <= 255). */
-static inline void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, void *dst, int wide)
+/* dst[i] = requant of channel o's accumulator a[i], i < n: the fast form when it applies (|acc| <= |bias| + taps *
+ * wmax * 255: a weight (|w| <= wmax, 128 or 32768 with w16) times q - zero_point, |q - zero_point| <= 255). */
+static void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, int8_t *dst)
 {
     const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * ((p->w16 ? 32768u : 128u) * 255u);
     const int64_t b = p->bias[o];
@@ -243,11 +235,11 @@ static inline void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_
     bnn_requant_chan_t k;
     bnn_requant_chan(&p->rq, o, 0, &k);
     if (!bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u))
-        for (uint32_t i = 0; i < n; i++) bnn_qrows_put(dst, wide, i, bnn_requant_apply(&k, a[i], 0));
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_apply(&k, a[i], 0);
     else if (k.prelu)
-        for (uint32_t i = 0; i < n; i++) bnn_qrows_put(dst, wide, i, bnn_requant_fast1q(&k, a[i], 1, wide));
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_fast1(&k, a[i], 1);
     else
-        for (uint32_t i = 0; i < n; i++) bnn_qrows_put(dst, wide, i, bnn_requant_fast1q(&k, a[i], 0, wide));
+        for (uint32_t i = 0; i < n; i++) dst[i] = bnn_requant_fast1(&k, a[i], 0);
 }
 
 /* d[i] = max(d[i], h[i]), i < n. */
@@ -261,24 +253,6 @@ static void bnn_qrows_max8(int8_t *d, const int8_t *h, uint32_t n)
         memcpy(&x, d + i, 4);
         memcpy(&y, h + i, 4);
         (void)__ssub8(y, x);
-        x = __sel(y, x);
-        memcpy(d + i, &x, 4);
-    }
-#endif
-    for (; i < n; i++)
-        if (h[i] > d[i]) d[i] = h[i];
-}
-
-/* The same on int16 (SSUB16 sets GE per halfword). */
-static void bnn_qrows_max16(int16_t *d, const int16_t *h, uint32_t n)
-{
-    uint32_t i = 0;
-#if BNN_ARCH_DSP
-    for (; i + 2u <= n; i += 2u) {
-        uint32_t x, y;
-        memcpy(&x, d + i, 4);
-        memcpy(&y, h + i, 4);
-        (void)__ssub16(y, x);
         x = __sel(y, x);
         memcpy(d + i, &x, 4);
     }
@@ -304,7 +278,7 @@ static inline int bnn_qrows_hmax(const int32_t *a, int32_t w, int32_t left, uint
 /* Max pool of conv row y (its accumulators in s->acc) into pooled rows py0 .. py1 - 1. Each row's horizontal maxima
  * are taken on the accumulators, before the requant, which is non-decreasing (the fusion's condition): the requant of
  * the maximum is the maximum of the requants, and each conv row is requantised at pool.out_w columns only. */
-static inline void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const bnn_qrows_scratch_t *s, uint32_t py0, uint32_t py1, void *out, int wide)
+static void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const bnn_qrows_scratch_t *s, uint32_t py0, uint32_t py1, int8_t *out)
 {
     const bnn_window_t *g = &p->g, *pl = &p->pool;
     const uint32_t OW = g->out_w, PH = pl->out_h, PW = pl->out_w, kw = pl->kw, sw = pl->sw, pad = pl->pad_left;
@@ -314,8 +288,7 @@ static inline void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const 
     if (pxb > PW) pxb = PW;
     if (pxb < pxa) pxb = pxa;
     const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * ((p->w16 ? 32768u : 128u) * 255u);
-    void *h = s->row;
-    const int32_t qmin = wide ? -32768 : -128;
+    int8_t *h = s->row;
     for (uint32_t o = 0; o < g->out_c; o++) {
         const int32_t *a = s->acc + (size_t)o * OW;
         const int64_t b = p->bias[o];
@@ -323,11 +296,11 @@ static inline void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const 
         bnn_requant_chan_t k;
         bnn_requant_chan(&p->rq, o, 0, &k);
         const int fast = bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u) && !k.prelu;
-#define BNN_QROWS_Q(m) (fast ? bnn_requant_fast1q(&k, (m), 0, wide) : bnn_requant_apply(&k, (m), 0))
+#define BNN_QROWS_Q(m) (fast ? bnn_requant_fast1(&k, (m), 0) : bnn_requant_apply(&k, (m), 0))
         uint32_t px = 0;
         int32_t m = 0;
-        /* Border windows (a window with no column inside the row leaves the pool as it is: the output's minimum). */
-        for (; px < pxa; px++) bnn_qrows_put(h, wide, px, bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : qmin);
+        /* Border windows (a window with no column inside the row leaves the pool as it is: -128). */
+        for (; px < pxa; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : -128;
         if (kw == 3u && sw == 2u && fast && px < pxb) {
             /* 3 wide, stride 2 (the ResNet stem's pool): neighbouring windows share a column. */
             const int32_t *r = a + (px * 2u - pad);
@@ -337,26 +310,90 @@ static inline void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const 
                 int32_t v = e > c ? e : c;
                 v = f > v ? f : v;
                 c = f;
-                bnn_qrows_put(h, wide, px, bnn_requant_fast1q(&k, v, 0, wide));
+                h[px] = bnn_requant_fast1(&k, v, 0);
             }
         }
         for (; px < pxb; px++) {
             const int32_t *r = a + (px * sw - pad);
             int32_t v = r[0];
             for (uint32_t kx = 1; kx < kw; kx++) v = r[kx] > v ? r[kx] : v;
-            bnn_qrows_put(h, wide, px, BNN_QROWS_Q(v));
+            h[px] = BNN_QROWS_Q(v);
         }
-        for (; px < PW; px++) bnn_qrows_put(h, wide, px, bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : qmin);
+        for (; px < PW; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q(m) : -128;
 #undef BNN_QROWS_Q
-        for (uint32_t py = py0; py < py1; py++) {
-            const size_t at = ((size_t)o * PH + py) * PW;
-            if (wide) bnn_qrows_max16((int16_t *)out + at, (const int16_t *)h, PW);
-            else bnn_qrows_max8((int8_t *)out + at, (const int8_t *)h, PW);
-        }
+        for (uint32_t py = py0; py < py1; py++) bnn_qrows_max8(out + ((size_t)o * PH + py) * PW, h, PW);
     }
 }
 
-static inline void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, void *out, int32_t *scratch, int wide)
+/* The int16 output (rq.out16, --map-bits 16) of bnn_qrows_requant, bnn_qrows_max8 and bnn_qrows_pool_row: the same
+ * steps on int16_t, kept apart so that the int8 path's code stays as it was. */
+static void bnn_qrows_requant16(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, int16_t *dst)
+{
+    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    const int64_t b = p->bias[o];
+    const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
+    bnn_requant_chan_t k;
+    bnn_requant_chan(&p->rq, o, 0, &k);
+    if (!bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u))
+        for (uint32_t i = 0; i < n; i++) dst[i] = (int16_t)bnn_requant_apply(&k, a[i], 0);
+    else if (k.prelu)
+        for (uint32_t i = 0; i < n; i++) dst[i] = (int16_t)bnn_requant_fast1q(&k, a[i], 1, 1);
+    else
+        for (uint32_t i = 0; i < n; i++) dst[i] = (int16_t)bnn_requant_fast1q(&k, a[i], 0, 1);
+}
+
+/* d[i] = max(d[i], h[i]) on int16 (SSUB16 sets GE per halfword). */
+static void bnn_qrows_max16(int16_t *d, const int16_t *h, uint32_t n)
+{
+    uint32_t i = 0;
+#if BNN_ARCH_DSP
+    for (; i + 2u <= n; i += 2u) {
+        uint32_t x, y;
+        memcpy(&x, d + i, 4);
+        memcpy(&y, h + i, 4);
+        (void)__ssub16(y, x);
+        x = __sel(y, x);
+        memcpy(d + i, &x, 4);
+    }
+#endif
+    for (; i < n; i++)
+        if (h[i] > d[i]) d[i] = h[i];
+}
+
+static void bnn_qrows_pool_row16(const bnn_qconv2d_rows_params_t *p, const bnn_qrows_scratch_t *s, uint32_t py0, uint32_t py1, int16_t *out)
+{
+    const bnn_window_t *g = &p->g, *pl = &p->pool;
+    const uint32_t OW = g->out_w, PH = pl->out_h, PW = pl->out_w, kw = pl->kw, sw = pl->sw, pad = pl->pad_left;
+    uint32_t pxa = (pad + sw - 1u) / sw, pxb = OW + pad >= kw ? (OW + pad - kw) / sw + 1u : 0u;
+    if (pxa > PW) pxa = PW;
+    if (pxb > PW) pxb = PW;
+    if (pxb < pxa) pxb = pxa;
+    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    int16_t *h = (int16_t *)(void *)s->row;
+    for (uint32_t o = 0; o < g->out_c; o++) {
+        const int32_t *a = s->acc + (size_t)o * OW;
+        const int64_t b = p->bias[o];
+        const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
+        bnn_requant_chan_t k;
+        bnn_requant_chan(&p->rq, o, 0, &k);
+        const int fast = bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u) && !k.prelu;
+#define BNN_QROWS_Q16(m) (int16_t)(fast ? bnn_requant_fast1q(&k, (m), 0, 1) : bnn_requant_apply(&k, (m), 0))
+        int32_t m = 0;
+        for (uint32_t px = 0; px < PW; px++) {
+            if (px >= pxa && px < pxb) {
+                const int32_t *r = a + (px * sw - pad);
+                int32_t v = r[0];
+                for (uint32_t kx = 1; kx < kw; kx++) v = r[kx] > v ? r[kx] : v;
+                h[px] = BNN_QROWS_Q16(v);
+            } else
+                h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q16(m) : -32768;
+        }
+#undef BNN_QROWS_Q16
+        for (uint32_t py = py0; py < py1; py++) bnn_qrows_max16(out + ((size_t)o * PH + py) * PW, h, PW);
+    }
+}
+
+static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, void *out, int32_t *scratch)
 {
     const bnn_window_t *g = &p->g, *pl = &p->pool;
     const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw, OW = g->out_w;
@@ -364,7 +401,7 @@ static inline void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void 
     s.patch = (uint32_t *)scratch;
     s.off = (int32_t *)(s.patch + 2u * p->pairs);
     s.acc = s.off + taps;
-    s.row = s.acc + (size_t)g->out_c * OW;
+    s.row = (int8_t *)(s.acc + (size_t)g->out_c * OW);
     for (uint32_t c = 0, t = 0; c < g->in_c; c++)
         for (uint32_t ky = 0; ky < g->kh; ky++)
             for (uint32_t kx = 0; kx < g->kw; kx++, t++) s.off[t] = (int32_t)(((size_t)c * g->in_h + ky) * g->in_w + kx);
@@ -374,14 +411,15 @@ static inline void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void 
             bnn_qrows_acc(p, in, is_u8, oy, &s);
             for (uint32_t o = 0; o < g->out_c; o++) {
                 const size_t at = ((size_t)o * g->out_h + oy) * OW;
-                bnn_qrows_requant(p, o, s.acc + (size_t)o * OW, OW, wide ? (void *)((int16_t *)out + at) : (void *)((int8_t *)out + at), wide);
+                if (p->rq.out16) bnn_qrows_requant16(p, o, s.acc + (size_t)o * OW, OW, (int16_t *)out + at);
+                else bnn_qrows_requant(p, o, s.acc + (size_t)o * OW, OW, (int8_t *)out + at);
             }
         }
         return;
     }
     const uint32_t PH = pl->out_h, PW = pl->out_w;
     const size_t n = (size_t)g->out_c * PH * PW;
-    if (wide)
+    if (p->rq.out16)
         for (size_t i = 0; i < n; i++) ((int16_t *)out)[i] = -32768;
     else
         memset(out, 0x80, n); /* -128 */
@@ -396,28 +434,29 @@ static inline void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void 
         }
         if (py0 >= py1) continue; /* in no window */
         bnn_qrows_acc(p, in, is_u8, y, &s);
-        bnn_qrows_pool_row(p, &s, py0, py1, out, wide);
+        if (p->rq.out16) bnn_qrows_pool_row16(p, &s, py0, py1, (int16_t *)out);
+        else bnn_qrows_pool_row(p, &s, py0, py1, (int8_t *)out);
     }
 }
 
 void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 1, out, scratch, 0);
+    bnn_qrows_run(p, in, 1, out, scratch);
 }
 
 void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 0, out, scratch, 0);
+    bnn_qrows_run(p, in, 0, out, scratch);
 }
 
 void bnn_qconv2d_u8_s16_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int16_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 1, out, scratch, 1);
+    bnn_qrows_run(p, in, 1, out, scratch);
 }
 
 void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int16_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 0, out, scratch, 1);
+    bnn_qrows_run(p, in, 0, out, scratch);
 }
 
 /* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, a requantised row

@@ -115,8 +115,8 @@ typedef struct {
 /* One channel's requant constants, set up once for a run of its elements (kernels that fuse a requant hoist them).
  * The first fields give the rule as written (bnn_requant_apply); bnn_requant_chan_fast adds the fast form. */
 typedef struct {
-    int32_t mult_a, mult_b, bias, slope, post, zero_point, qmin, qmax;
-    uint32_t shift;
+    int32_t mult_a, mult_b, bias, slope, post, zero_point;
+    uint32_t shift, out16;
     int prelu;
     /* The fast form (bnn_requant_fast), set when fast != 0: hi = the high word of (a << pre) * mult_a + (b << pre) *
      * mult_b; no PReLU: out = ssat8((hi + cb) >> sh); PReLU: U = (hi + cb) >> sh, U < 0 -> U = smmulr(2U, slope16),
@@ -137,8 +137,7 @@ static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, i
     k->slope = k->prelu ? p->slope[c] : 0;
     k->post = k->prelu ? p->post[c] : 0;
     k->zero_point = p->zero_point;
-    k->qmin = p->out16 ? -32768 : -128;
-    k->qmax = p->out16 ? 32767 : 127;
+    k->out16 = p->out16;
     k->fast = 0;
 }
 
@@ -156,8 +155,8 @@ static inline int32_t bnn_requant_finish(const bnn_requant_chan_t *k, int64_t v)
         if (u < 0) u = bnn_requant_sat32((u * k->slope + 16384) >> 15);
         u = bnn_requant_sat32(u + k->post);
     }
-    int64_t q = ((u + 128) >> 8) + k->zero_point;
-    return (int32_t)(q < k->qmin ? k->qmin : (q > k->qmax ? k->qmax : q));
+    const int64_t q = ((u + 128) >> 8) + k->zero_point, lo = k->out16 ? -32768 : -128, hi = k->out16 ? 32767 : 127;
+    return (int32_t)(q < lo ? lo : (q > hi ? hi : q));
 }
 
 /* Element (a, b) of the channel (b: the second input's value, 0 without one). */
