@@ -265,11 +265,6 @@ static inline int32_t bnn_requant_fast_hiq(const bnn_requant_chan_t *k, int32_t 
     return wide ? bnn_ssat16(u) : bnn_ssat8(u);
 }
 
-static inline int8_t bnn_requant_fast_hi(const bnn_requant_chan_t *k, int32_t hi, int prelu)
-{
-    return (int8_t)bnn_requant_fast_hiq(k, hi, prelu, 0);
-}
-
 /* Element (a, b) by the fast form (k->fast set, |a| <= amax, |b| <= bmax of bnn_requant_chan_fast). */
 static inline int32_t bnn_requant_fastq(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu, int wide)
 {
