@@ -34,6 +34,8 @@ LN_PROF_DEFINE(bnn_lp_resp)
 LN_PROF_DEFINE(bnn_lp_gather)
 LN_PROF_DEFINE(bnn_lp_epi)
 LN_PROF_DEFINE(bnn_lp_end)
+LN_PROF_DEFINE(bnn_lp_rqloop)
+LN_PROF_DEFINE(bnn_lp_rqc)
 #define LN_PROF(name) name()
 #else
 #define LN_PROF(name) ((void)0)
@@ -70,18 +72,26 @@ typedef struct {
     const int8_t *skip;
     int8_t *out;
     uint32_t pre;
-    int32_t mult_a, mult_b, cb;
+    int32_t mq_a, mq_b, cb;
     uint32_t sh;
     int32_t slope16, pz;
 } bnn_ln_rq_args_t;
 void bnn_ln_rq_s8(const bnn_ln_rq_args_t *a);
 void bnn_ln_rq_s8_prelu(const bnn_ln_rq_args_t *a);
+/* The same with an int16 skip map and int16 out (--map-bits 16): skip and out hold int16_t, and the skip element is
+ * shifted by its own pre_b (bnn_requant_split). */
+typedef struct {
+    bnn_ln_rq_args_t a;
+    uint32_t pre_b;
+} bnn_ln_rq16_args_t;
+void bnn_ln_rq_s16(const bnn_ln_rq16_args_t *a);
+void bnn_ln_rq_s16_prelu(const bnn_ln_rq16_args_t *a);
 #endif
 
 /* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
  * Stride 1 across: tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); stride 2: bit
  * ox + (kx >> 1) of phase kx & 1 (sh0 = 0). The tile is tw columns wide. */
-static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
+BNN_SPECIALISE void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
                               const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S,
                               uint32_t tw, int32_t sh0)
 {
@@ -184,28 +194,29 @@ static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t
 #undef BNN_LANES_RQ
 }
 
-/* Output channel o's lanes through the fused requant p->out.rq; out and skip (when given) from the unit's origin
- * (base: that origin in the skip map's elements). |acc| <= 9 * in_c (2 * matches - valid taps * in_c), so the fast
- * form applies unless the channel's constants or an int32 skip map's range rule it out. */
-static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
+/* Output channel o's lanes through the fused requant p->out.rq, its constants kc (bnn_lanes_run); out and skip (when
+ * given) from the unit's origin (base: that origin in the skip map's elements). */
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
                               const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
 {
     const int kind = skip == NULL ? 0 : (p->out.skip_kind == BNN_SKIP_S32 ? 2 : 1);
     const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
-    bnn_requant_chan_t k;
-    bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
-    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, kind == 0 ? 0u : (kind == 1 ? 128u : 0x80000000u))) {
+    const bnn_requant_chan_t k = *kc;
+    if (k.fast) {
 #if BNN_T2_DSP_ASM
-        if (kind == 1) {
-            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mult_a, k.mult_b, k.cb, k.sh, k.slope16, k.pz };
+        if (kind == 1 && k.pre == k.pre_b) { /* the routine shifts both inputs by one amount */
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz };
+            LN_PROF(bnn_lp_rqloop);
             if (k.prelu) bnn_ln_rq_s8_prelu(&a);
             else bnn_ln_rq_s8(&a);
+            LN_PROF(bnn_lp_epi);
             return;
         }
 #else
         (void)lanes;
         (void)nl;
 #endif
+        LN_PROF(bnn_lp_rqc);
         if (k.prelu) {
             if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
             else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
@@ -264,8 +275,8 @@ BNN_SPECIALISE void bnn_lanes_rq_kindw(const bnn_requant_chan_t *k, const uint32
 
 /* bnn_lanes_requant for int16 maps (rq.out16 or an int16 skip map), out and skip from the maps' origins (base: the
  * unit's origin in their elements). Apart from bnn_lanes_requant, so that the int8 path's calls stay as they were. */
-static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, uint32_t o, const uint32_t *ho, const int32_t *cnv,
-                                   const uint32_t *lane_at, void *out, const void *skip, size_t base)
+static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
+                                   const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, void *out, const void *skip, size_t base)
 {
     const uint32_t sk_kind = p->out.skip_kind, wide = p->out.rq.out16;
     const int kind = skip == NULL ? 0 : (sk_kind == BNN_SKIP_S8 ? 1 : (sk_kind == BNN_SKIP_S32 ? 2 : 3));
@@ -273,10 +284,19 @@ static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, uint32_t
                    : kind == 0 ? NULL
                    : kind == 2 ? (const void *)((const int32_t *)skip + base) : (const void *)((const int16_t *)skip + base);
     void *ob = wide ? (void *)((int16_t *)out + base) : (void *)((int8_t *)out + base);
-    bnn_requant_chan_t k;
-    bnn_requant_chan(&p->out.rq, o, skip != NULL, &k);
-    const uint32_t bmax = kind == 1 ? 128u : kind == 0 ? 0u : (kind == 3 ? 32768u : 0x80000000u);
-    if (bnn_requant_chan_fast(&k, 9u * p->g.in_c, bmax)) {
+    const bnn_requant_chan_t k = *kc;
+    if (k.fast) {
+#if BNN_T2_DSP_ASM
+        if (wide && kind == 3) {
+            const bnn_ln_rq16_args_t a = { { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, (int8_t *)ob, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz }, k.pre_b };
+            if (k.prelu) bnn_ln_rq_s16_prelu(&a);
+            else bnn_ln_rq_s16(&a);
+            return;
+        }
+#else
+        (void)lanes;
+        (void)nl;
+#endif
         if (wide) {
             if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
             else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
@@ -299,7 +319,7 @@ static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, uint32_t
 
 /* One column tile: output columns x0 .. x0 + TW - 1 of every row (row bit b = input column X0 + b). */
 static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, const void *skip,
-                           uint32_t *scratch, uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
+                           uint32_t *scratch, const bnn_requant_chan_t *chans, uint32_t x0, uint32_t TW, int32_t X0, int32_t sh0)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t C = g->in_c, O = g->out_c, OW = g->out_w, n = p->n_codewords;
@@ -484,8 +504,8 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
             if (p->out.rq.mult != NULL) {
                 /* A fused requant: int8 (int16) out, the skip map's element as its second input (docs/semantics.md §10). */
                 const size_t base = (size_t)o * plane + (size_t)oy0 * OW + x0;
-                if (wide) bnn_lanes_requant_wide(p, o, ho, cnv, lane_at, out, skip, base);
-                else bnn_lanes_requant(p, o, ho, cnv, lane_at, lanes, nl, (int8_t *)out + base, skip, base);
+                if (wide) bnn_lanes_requant_wide(p, chans + o, ho, cnv, lane_at, lanes, nl, out, skip, base);
+                else bnn_lanes_requant(p, chans + o, ho, cnv, lane_at, lanes, nl, (int8_t *)out + base, skip, base);
             } else if (p->out.thresh == NULL) {
                 int32_t *yo = (int32_t *)out + (size_t)o * plane + (size_t)oy0 * OW + x0;
                 for (uint32_t i = 0; i < 32u; i++) {
@@ -523,11 +543,31 @@ static void bnn_lanes_tile(const bnn_bconv2d_lanes_params_t *p, const uint32_t *
     }
 }
 
+/* Words of the scratch's part that every variant uses (bnn_bconv2d_b1_acc_lanes_scratch_words). */
+static uint32_t bnn_lanes_base_words(const bnn_bconv2d_lanes_params_t *p)
+{
+    const uint32_t C = p->g.in_c, H = p->g.in_h * p->g.sw, O = p->g.out_c, n = p->n_codewords, b = p->batch;
+    const uint32_t F = p->share ? bnn_lanes_fields(p->index_bits) : 1u;
+    return C * H + 96u * (p->share ? 1u : b) + (p->share ? b / F * n * bnn_lanes_slots(F) * 8u + 3u * n : 0u) + 17u * O + 32u;
+}
+
 static void bnn_lanes_run(const bnn_bconv2d_lanes_params_t *p, const uint32_t *in, void *out, const void *skip, int32_t *scratch_words)
 {
     const bnn_window_t *g = &p->g;
     const uint32_t OW = g->out_w;
     uint32_t *scratch = (uint32_t *)scratch_words;
+    /* A fused requant's constants, once per output channel for every unit (after the base scratch): the fast form where
+     * it applies, |acc| <= 9 * in_c (2 * matches - valid taps * in_c) and the skip map's range. */
+    bnn_requant_chan_t *chans = NULL;
+    if (p->out.rq.mult != NULL) {
+        const int kind = skip == NULL ? 0 : p->out.skip_kind;
+        const uint32_t bmax = skip == NULL ? 0u : (kind == BNN_SKIP_S8 ? 128u : (kind == BNN_SKIP_S16 ? 32768u : 0x80000000u));
+        chans = (bnn_requant_chan_t *)(void *)(scratch + bnn_lanes_base_words(p));
+        for (uint32_t o = 0; o < g->out_c; o++) {
+            bnn_requant_chan(&p->out.rq, o, skip != NULL, chans + o);
+            (void)bnn_requant_chan_fast(chans + o, 9u * g->in_c, bmax);
+        }
+    }
     if (p->out.thresh != NULL && p->out.pool.kh) bnn_pool_clear(&p->out.pool, g->out_c, (uint32_t *)out);
     for (uint32_t x0 = 0; x0 < OW; x0 += p->tile_w) {
         const uint32_t TW = OW - x0 < p->tile_w ? OW - x0 : p->tile_w;
@@ -535,7 +575,7 @@ static void bnn_lanes_run(const bnn_bconv2d_lanes_params_t *p, const uint32_t *i
          * when it is one tile at stride 1, else the tile's columns from its first one's left tap on. */
         const int32_t X0 = g->sw == 1u && p->tile_w >= OW && g->in_w <= 32u ? 0 : (int32_t)(x0 * g->sw) - (int32_t)g->pad_left;
         const int32_t sh0 = (int32_t)(x0 * g->sw) - (int32_t)g->pad_left - X0;
-        bnn_lanes_tile(p, in, out, skip, scratch, x0, TW, X0, sh0);
+        bnn_lanes_tile(p, in, out, skip, scratch, chans, x0, TW, X0, sh0);
     }
     LN_PROF(bnn_lp_end);
 }
@@ -563,17 +603,16 @@ void bnn_bconv2d_b1_s16_lanes(const bnn_bconv2d_lanes_params_t *p, const uint32_
  * lanes and bits) and 32 valid-tap counts. */
 uint32_t bnn_bconv2d_b1_acc_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
-    const uint32_t C = p->g.in_c, H = p->g.in_h * p->g.sw, O = p->g.out_c, n = p->n_codewords, b = p->batch;
-    const uint32_t F = p->share ? bnn_lanes_fields(p->index_bits) : 1u;
-    return C * H + 96u * (p->share ? 1u : b) + (p->share ? b / F * n * bnn_lanes_slots(F) * 8u + 3u * n : 0u) + 17u * O + 32u;
+    return bnn_lanes_base_words(p);
 }
 
+/* With a fused requant, also its constants: BNN_RQ_CHAN_WORDS per output channel. */
 uint32_t bnn_bconv2d_b1_s8_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
-    return bnn_bconv2d_b1_acc_lanes_scratch_words(p);
+    return bnn_lanes_base_words(p) + BNN_RQ_CHAN_WORDS * p->g.out_c;
 }
 
 uint32_t bnn_bconv2d_b1_s16_lanes_scratch_words(const bnn_bconv2d_lanes_params_t *p)
 {
-    return bnn_bconv2d_b1_acc_lanes_scratch_words(p);
+    return bnn_bconv2d_b1_s8_lanes_scratch_words(p);
 }

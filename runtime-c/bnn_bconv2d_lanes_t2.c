@@ -62,24 +62,28 @@ LNG_ROUTINE(bnn_ln_gather5, LNG_CH(0, 5, 0) LNG_CH(5, 5, 32) LNG_CH(10, 5, 64) L
 /* The fused requant of one output channel's lanes, int8 skip map (bnn_ln_rq_args_t in bnn_bconv2d_lanes.c): per lane
  * [at, cnv << 5 | i]: acc = 2 h[i] - cnv, then bnn_requant_fast's arithmetic (the fast form: pre-shifted inputs, the
  * high word of SMULL/SMLAL, cb, the shift sh; PReLU: SMMULR by slope16 below 0, + pz, then >> 8; SSAT). Registers:
- * r0 lanes, r1 their end, r2 h, r3 skip, r4 out, r5 pre, r6 mult_a, r7 mult_b, r8 cb, r9 sh; [sp] slope16,
+ * r0 lanes, r1 their end, r2 h, r3 skip, r4 out, r5 pre, r6 mq_a, r7 mq_b, r8 cb, r9 sh; [sp] slope16,
  * [sp + 4] pz. */
-#define LNR_HEAD(name)                                                                                                \
+#define LNR_HEAD(name) LNR_HEADW(name, "", "ldrsb r11, [r3, r10]\n\tlsl r11, r11, r5\n\t")
+/* The head with extra set-up and the skip element's load and shift as given. */
+#define LNR_HEADW(name, setup, skip)                                                                                  \
     "\t.pushsection .text." #name ",\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"                   \
     "\t.global " #name "\n\t.type " #name ", %function\n\t.thumb_func\n" #name ":\n\t"                               \
-    "push {r4-r11, lr}\n\tsub sp, sp, #8\n\t"                                                                         \
+    "push {r4-r11, lr}\n\tsub sp, sp, #16\n\t"                                                                        \
     "ldr r1, [r0, #40]\n\tstr r1, [sp, #0]\n\tldr r1, [r0, #44]\n\tstr r1, [sp, #4]\n\t"                                 \
+    setup                                                                                                              \
     "ldr r5, [r0, #20]\n\tldr r6, [r0, #24]\n\tldr r7, [r0, #28]\n\tldr r8, [r0, #32]\n\tldr r9, [r0, #36]\n\t"          \
     "ldr r1, [r0, #4]\n\tldr r2, [r0, #8]\n\tldr r3, [r0, #12]\n\tldr r4, [r0, #16]\n\tldr r0, [r0, #0]\n\t"             \
     "cmp r0, r1\n\tbeq 9f\n"                                                                                          \
     "1:\n\t"                                                                                                           \
     "ldrd r10, r11, [r0], #8\n\tand r12, r11, #31\n\tldrh r12, [r2, r12, lsl #1]\n\t"                                   \
     "lsl r12, r12, #1\n\tsub r12, r12, r11, lsr #5\n\tlsl r12, r12, r5\n\t"                                             \
-    "ldrsb r11, [r3, r10]\n\tlsl r11, r11, r5\n\t"                                                                    \
+    skip                                                                                                               \
     "smull lr, r12, r12, r6\n\tsmlal lr, r12, r11, r7\n\tadd r12, r12, r8\n\t"
-#define LNR_TAIL(name)                                                                                                \
-    "strb r12, [r4, r10]\n\tcmp r0, r1\n\tbne 1b\n"                                                                    \
-    "9:\n\tadd sp, sp, #8\n\tpop {r4-r11, pc}\n\t"                                                                     \
+#define LNR_TAIL(name) LNR_TAILW(name, "strb r12, [r4, r10]\n\t")
+#define LNR_TAILW(name, store)                                                                                        \
+    store "cmp r0, r1\n\tbne 1b\n"                                                                                      \
+    "9:\n\tadd sp, sp, #16\n\tpop {r4-r11, pc}\n\t"                                                                    \
     ".size " #name ", .-" #name "\n\t.popsection\n"
 __asm__(LNR_HEAD(bnn_ln_rq_s8)
         "asr r12, r12, r9\n\tssat r12, #8, r12\n\t"
@@ -88,4 +92,17 @@ __asm__(LNR_HEAD(bnn_ln_rq_s8_prelu)
         "asrs r12, r12, r9\n\tbpl 2f\n\tlsl r12, r12, #1\n\tldr r11, [sp, #0]\n\tsmmulr r12, r12, r11\n"
         "2:\n\tldr r11, [sp, #4]\n\tadd r12, r12, r11\n\tssat r12, #8, r12, asr #8\n\t"
         LNR_TAIL(bnn_ln_rq_s8_prelu));
+/* int16 skip map and int16 out (--map-bits 16, bnn_ln_rq16_args_t): the skip element at [r3 + 2 at], shifted by its
+ * own pre_b ([sp + 8]: bnn_requant_split gives an int16 input less of the pre-shift than the accumulator), SSAT to 16
+ * bits, STRH. */
+#define LNR_S16_SETUP "ldr r1, [r0, #48]\n\tstr r1, [sp, #8]\n\t"
+#define LNR_S16_SKIP "ldrsh r11, [r3, r10, lsl #1]\n\tldr lr, [sp, #8]\n\tlsl r11, r11, lr\n\t"
+#define LNR_S16_STORE "strh r12, [r4, r10, lsl #1]\n\t"
+__asm__(LNR_HEADW(bnn_ln_rq_s16, LNR_S16_SETUP, LNR_S16_SKIP)
+        "asr r12, r12, r9\n\tssat r12, #16, r12\n\t"
+        LNR_TAILW(bnn_ln_rq_s16, LNR_S16_STORE));
+__asm__(LNR_HEADW(bnn_ln_rq_s16_prelu, LNR_S16_SETUP, LNR_S16_SKIP)
+        "asrs r12, r12, r9\n\tbpl 2f\n\tlsl r12, r12, #1\n\tldr r11, [sp, #0]\n\tsmmulr r12, r12, r11\n"
+        "2:\n\tldr r11, [sp, #4]\n\tadd r12, r12, r11\n\tssat r12, #16, r12, asr #8\n\t"
+        LNR_TAILW(bnn_ln_rq_s16_prelu, LNR_S16_STORE));
 #endif /* BNN_T2_DSP_ASM */

@@ -5,8 +5,9 @@
  * V + 2^(shift - 1) < 2^62 + 2^61; |U| <= 2^31 and |slope| <= 2^31 give |U * slope| <= 2^62.
  *
  * The kernels use the fast form of bnn_runtime.h (bnn_requant_chan_fast) where it applies. It equals the rule for
- * every input in its range; with H, S as there (V' = V * 2^pre, hi = floor(V' / 2^32)):
- *  - floor((V + 2^(s-1)) / 2^s) = floor((V' + 2^(s-1+pre)) / 2^(s+pre)) = floor((hi + H) / 2^S) (the low word only
+ * every input in its range; with H, S as there (V' = V * 2^P, P the pre-shift that the inputs and their multipliers
+ * share, hi = floor(V' / 2^32)):
+ *  - floor((V + 2^(s-1)) / 2^s) = floor((V' + 2^(s-1+P)) / 2^(s+P)) = floor((hi + H) / 2^S) (the low word only
  *    adds a fraction below 1 to an integer before the division);
  *  - adding an integer commutes with floor, so r + bias = floor((hi + cb) / 2^S), which fits int32 (|hi| < 2^30,
  *    |cb| < 2^30): the first sat32 does nothing;

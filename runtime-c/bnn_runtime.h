@@ -118,13 +118,19 @@ typedef struct {
     int32_t mult_a, mult_b, bias, slope, post, zero_point;
     uint32_t shift, out16;
     int prelu;
-    /* The fast form (bnn_requant_fast), set when fast != 0: hi = the high word of (a << pre) * mult_a + (b << pre) *
-     * mult_b; no PReLU: out = ssat8((hi + cb) >> sh); PReLU: U = (hi + cb) >> sh, U < 0 -> U = smmulr(2U, slope16),
-     * out = ssat8((U + pz) >> 8). */
+    /* The fast form (bnn_requant_fast), set when fast != 0: hi = the high word of (a << pre) * mq_a + (b << pre_b) *
+     * mq_b; no PReLU: out = ssat8((hi + cb) >> sh); PReLU: U = (hi + cb) >> sh, U < 0 -> U = smmulr(2U, slope16),
+     * out = ssat8((U + pz) >> 8). mq_a = mult_a * 2^(P - pre), mq_b = mult_b * 2^(P - pre_b), P the form's total
+     * pre-shift: an input too wide for all of P leaves the rest to its multiplier. */
     int fast;
-    uint32_t pre, sh;
-    int32_t cb, slope16, pz;
+    uint32_t pre, pre_b, sh;
+    int32_t mq_a, mq_b, cb, slope16, pz;
 } bnn_requant_chan_t;
+
+/* Its size in 32-bit words, for kernels that keep one per output channel in their scratch (the generator's figure:
+ * RQ_CHAN_WORDS in generator/src/ops/bconv2d/lanes.ts). */
+#define BNN_RQ_CHAN_WORDS 18u
+typedef char bnn_requant_chan_words_check[sizeof(bnn_requant_chan_t) == 4u * BNN_RQ_CHAN_WORDS ? 1 : -1];
 
 /* two: the requant has a second input (its mult row exists). */
 static inline void bnn_requant_chan(const bnn_requant_params_t *p, uint32_t c, int two, bnn_requant_chan_t *k)
@@ -165,32 +171,61 @@ static inline int32_t bnn_requant_apply(const bnn_requant_chan_t *k, int32_t a, 
     return bnn_requant_finish(k, (int64_t)a * k->mult_a + (int64_t)b * k->mult_b);
 }
 
+/* The split of the fast form's pre-shift P between an input (|x| <= xmax) and its multiplier m: the input takes the
+ * largest e <= P with |x| << e inside int32 (xmax * 2^e <= 2^31 - 1; e = 0 leaves x as it is), the multiplier the
+ * rest, which must keep it inside int32 (|m| * 2^(P - e) <= 2^31 - 1). Returns 0 when it cannot. */
+static inline int bnn_requant_split(uint32_t xmax, int32_t m, uint32_t P, uint32_t *e, int32_t *mq)
+{
+    uint32_t n = P;
+    while (n > 0u && ((uint64_t)xmax << n) > 0x7FFFFFFFu) n--;
+    const uint32_t q = P - n, am = m < 0 ? (uint32_t)0 - (uint32_t)m : (uint32_t)m;
+    if (((uint64_t)am << q) > 0x7FFFFFFFu) return 0;
+    *e = n;
+    *mq = (int32_t)((uint32_t)m << q);
+    return 1;
+}
+
+/* The fast form's pre-shift P split for inputs wider than 2^(s-2) - 1 (bnn_requant_chan_fast): 0 when the bound
+ * (amax |mult_a| + bmax |mult_b|) 2^P <= 2^62 or a split fails. */
+static inline int bnn_requant_chan_split(bnn_requant_chan_t *k, uint32_t amax, uint32_t bmax, uint32_t P)
+{
+    const uint32_t ama = k->mult_a < 0 ? (uint32_t)0 - (uint32_t)k->mult_a : (uint32_t)k->mult_a;
+    const uint32_t amb = k->mult_b < 0 ? (uint32_t)0 - (uint32_t)k->mult_b : (uint32_t)k->mult_b;
+    if ((uint64_t)amax * ama + (uint64_t)bmax * amb > ((uint64_t)1 << (62u - P))) return 0;
+    return bnn_requant_split(amax, k->mult_a, P, &k->pre, &k->mq_a) && bnn_requant_split(bmax, k->mult_b, P, &k->pre_b, &k->mq_b);
+}
+
 /* The fast form of the channel, for inputs with |a| <= amax and |b| <= bmax; returns k->fast (0: the channel's
  * constants fall outside the form's range, so bnn_requant_apply must be used). It equals the rule for every such
  * input (bnn_requant.c gives the proof; a host check compares the two on random and edge cases):
- *  - shift s <= 32: the inputs are shifted left by pre = 33 - s (in range: |x| <= 2^(s-2) - 1), which makes the
- *    rounding shift floor((hi + 1) / 2); s >= 33: floor((hi + 2^(s-33)) / 2^(s-32)). Either way floor((hi + H) / 2^S).
+ *  - shift s <= 32: V is scaled by 2^P, P = 33 - s, which makes the rounding shift floor((hi + 1) / 2); each input
+ *    carries as much of 2^P as int32 holds and its multiplier the rest (bnn_requant_split: the products, and so V * 2^P,
+ *    are exact whatever the split), and (amax |mult_a| + bmax |mult_b|) 2^P <= 2^62 keeps |hi| <= 2^30. Inputs within
+ *    2^(s-2) - 1 take all of P (the split changes nothing there). s >= 33: no pre-shift,
+ *    floor((hi + 2^(s-33)) / 2^(s-32)). Either way floor((hi + H) / 2^S).
  *  - cb = H + c * 2^S folds c = bias (without PReLU, bias + 128 + 256 zero_point, with 8 more bits of shift) into H,
- *    so U needs no saturation: |hi| <= 2^30 (|x << pre| <= 2^31, |mult| < 2^30) and -2^30 <= cb < 2^30.
+ *    so U needs no saturation: |hi| <= 2^30 (s >= 33: |x| <= 2^31, |mult| < 2^30) and -2^30 <= cb < 2^30.
  *  - PReLU with -2^15 <= slope < 2^15: U * slope / 2^15 rounded half up is SMMULR(2U, slope * 2^16) and needs no
  *    saturation (|U| <= 2^30); pz = post + 128 + 256 zero_point with -2^30 <= pz < 2^30 keeps U + pz in int32.
  *    Without the final clamp's saturation at int32 the result is the same: the clamp to -128..127 (-32768..32767)
  *    saturates far inside it.
  * All in 32 bits: the bounds on c and pz are checked before cb and pz are formed. */
-static inline int bnn_requant_chan_fast(bnn_requant_chan_t *k, uint32_t amax, uint32_t bmax)
+BNN_SPECIALISE int bnn_requant_chan_fast(bnn_requant_chan_t *k, uint32_t amax, uint32_t bmax)
 {
     const uint32_t s = k->shift;
     const int32_t zk = 128 + 256 * k->zero_point; /* |zk| <= 2^23 */
     uint32_t S, H;
     k->fast = 0;
-    k->pre = k->sh = 0u;
+    k->pre = k->pre_b = k->sh = 0u; /* pre, pre_b: no pre-shift when s >= 33 */
+    k->mq_a = k->mult_a;
+    k->mq_b = k->mult_b;
     k->cb = k->slope16 = k->pz = 0;
     /* |mult| <= 2^30 - 1, 2 <= s <= 62. */
     if ((uint32_t)k->mult_a + 0x3FFFFFFFu > 0x7FFFFFFEu || (uint32_t)k->mult_b + 0x3FFFFFFFu > 0x7FFFFFFEu || s - 2u > 60u) return 0;
     if (s <= 32u) {
-        const uint32_t lim = (1u << (s - 2u)) - 1u;
-        if (amax > lim || bmax > lim) return 0;
-        k->pre = 33u - s;
+        const uint32_t P = 33u - s, lim = (1u << (s - 2u)) - 1u;
+        k->pre = k->pre_b = P;
+        if ((amax > lim || bmax > lim) && !bnn_requant_chan_split(k, amax, bmax, P)) return 0;
         S = 1u;
         H = 1u;
     } else {
@@ -268,14 +303,14 @@ static inline int32_t bnn_requant_fast_hiq(const bnn_requant_chan_t *k, int32_t 
 /* Element (a, b) by the fast form (k->fast set, |a| <= amax, |b| <= bmax of bnn_requant_chan_fast). */
 static inline int32_t bnn_requant_fastq(const bnn_requant_chan_t *k, int32_t a, int32_t b, int prelu, int wide)
 {
-    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a + (int64_t)bnn_shl32(b, k->pre) * k->mult_b;
+    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mq_a + (int64_t)bnn_shl32(b, k->pre_b) * k->mq_b;
     return bnn_requant_fast_hiq(k, (int32_t)(v >> 32), prelu, wide);
 }
 
 /* The same for a one-input requant. */
 static inline int32_t bnn_requant_fast1q(const bnn_requant_chan_t *k, int32_t a, int prelu, int wide)
 {
-    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mult_a;
+    const int64_t v = (int64_t)bnn_shl32(a, k->pre) * k->mq_a;
     return bnn_requant_fast_hiq(k, (int32_t)(v >> 32), prelu, wide);
 }
 

@@ -5,7 +5,7 @@
  * 32 channels: each channel's 32 comparisons become one word (bit i: position pos0 + i), and a 32x32 bit transpose
  * turns the block's channel words into its positions' words. On cores with the DSP extension the int8 comparisons run
  * four positions at a time (SSUB8 sets a GE flag per byte where x - t >= 0, exactly, and SEL and a multiply collect
- * the four flags). */
+ * the four flags), the int16 ones two a word (SSUB16). */
 #include <string.h>
 
 #include "bnn_runtime.h"
@@ -28,8 +28,8 @@
         return m;                                                                                                 \
     }
 BNN_DEFINE_THR_ROW(bnn_thr_row_s32, int32_t)
-BNN_DEFINE_THR_ROW(bnn_thr_row_s16, int16_t)
 #if !BNN_THR_SIMD
+BNN_DEFINE_THR_ROW(bnn_thr_row_s16, int16_t)
 BNN_DEFINE_THR_ROW(bnn_thr_row_s8, int8_t)
 #else
 BNN_DEFINE_THR_ROW(bnn_thr_row_s8_each, int8_t)
@@ -51,6 +51,33 @@ static inline uint32_t bnn_thr_row_s8(const int8_t *x, uint32_t np, int32_t t, u
             uint32_t s; /* GE[k] = x_k - t >= 0; byte k of s: 2^k where set (one asm: nothing may come between) */
             __asm__("ssub8 %0, %1, %2\n\tsel %0, %3, %4" : "=&r"(s) : "r"(w), "r"(tt), "r"(0x08040201u), "r"(0u) : "cc");
             m = (m << 4) | ((s * 0x01010101u) >> 24);  /* byte 3 of the product: the sum of the four */
+        }
+    }
+    return flip ? ~m : m;
+}
+
+BNN_DEFINE_THR_ROW(bnn_thr_row_s16_each, int16_t)
+/* The same on int16, four positions a step in two halfword pairs: SSUB16 sets the GE flags of each halfword where
+ * x - t >= 0, SEL places 1, 2 (first pair) and 4, 8 (second) in the halfwords, and the two halves' sum is the step's
+ * four bits. */
+static inline uint32_t bnn_thr_row_s16(const int16_t *x, uint32_t np, int32_t t, uint32_t flip)
+{
+    if (np < 32u) return bnn_thr_row_s16_each(x, np, t, flip);
+    const int32_t ge = flip ? (t >= 32767 ? 32768 : t + 1) : t; /* on = (x >= ge) XOR flip */
+    uint32_t m;
+    if (ge <= -32768) m = 0xFFFFFFFFu;
+    else if (ge > 32767) m = 0u;
+    else {
+        const uint32_t tt = (uint32_t)(uint16_t)(int16_t)ge * 0x00010001u;
+        m = 0;
+        for (int32_t q = 7; q >= 0; q--) {
+            uint32_t w0, w1, s0, s1;
+            memcpy(&w0, x + 4 * q, 4);
+            memcpy(&w1, x + 4 * q + 2, 4);
+            __asm__("ssub16 %0, %1, %2\n\tsel %0, %3, %4" : "=&r"(s0) : "r"(w0), "r"(tt), "r"(0x00020001u), "r"(0u) : "cc");
+            __asm__("ssub16 %0, %1, %2\n\tsel %0, %3, %4" : "=&r"(s1) : "r"(w1), "r"(tt), "r"(0x00080004u), "r"(0u) : "cc");
+            const uint32_t sv = s0 | s1;
+            m = (m << 4) | ((sv + (sv >> 16)) & 0xFu);
         }
     }
     return flip ? ~m : m;

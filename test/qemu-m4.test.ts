@@ -132,12 +132,12 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     });
   }
 
-  // --map-bits 16: int16 residual maps and stem weights. The lanes kernel's fused requant to int16 (its C loop), the
-  // rows convs' int16 output and max pool (SSUB16/SEL), the int16 thresholds; on the M7 the rows dot products in
-  // assembly with the stem's int16 weights.
+  // --map-bits 16: int16 residual maps and stem weights. The lanes kernel's fused requant to int16 (its assembly loop,
+  // bnn_ln_rq_s16 and _prelu, with the int16 skip map's own pre-shift), the rows convs' int16 output and max pool
+  // (SSUB16/SEL), the int16 thresholds; on the M7 the rows dot products in assembly with the stem's int16 weights.
   it('int16 residual models (--map-bits 16) on the M4 and the M7', async () => {
     for (const seed of [1, 2]) {
-      const float = residualFloatModel(500 + seed, { size: 16 });
+      const float = residualFloatModel(500 + seed, { size: 16, prelu: seed === 1 });
       const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, seed * 19 + k))), 16).model;
       for (const board of ['mps2-an386', 'mps2-an500']) {
         const r = await firmwareRun(model, `int16-res-${seed}-${board}`, 3, 'fast', undefined, board);
@@ -182,6 +182,30 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
       inferModel(model);
       const run = await firmwareRun(model, `thr-${C}`, 4);
       expect(run.info.layers.find((l) => l.kernel === 'bnn_threshold_s8_b1')).toBeDefined();
+      expect(run.stdout).toMatch(/^PASS 4\/4$/m);
+    }
+  });
+
+  // bnn_threshold_s16_b1 compares two int16 positions a word (SSUB16/SEL) on cores with the DSP extension: an int16
+  // map made by a requant (x * 200, shifted per channel, so that every channel's values spread over a wide range and
+  // some reach both clamps), thresholds at and past both ends of int16, inside the values' range, and flips.
+  it('int16 thresholds, two positions a word, on the M4', async () => {
+    const r = new Rand(4243);
+    for (const [C, H, W] of [[40, 7, 9], [33, 8, 8], [5, 3, 11]] as const) {
+      const g = new Builder({ shape: [C, H, W], dtype: 'i8', zeroPoint: 0, scale: new Float32Array(C).fill(0.05), bias: new Float32Array(C) });
+      // out = x * 200 + bias / 256 (mult / 2^14 = 51200 = 200 * 256 sixteenths of a step... U counts 1/256 steps).
+      const shiftOf = (c: number) => [0, 12000, -12000, 30000, -30000][c % 5];
+      g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(C).fill(51200 * 2 ** 14)], shift: 14, bias: Int32Array.from({ length: C }, (_, c) => shiftOf(c) * 256), zeroPoint: 0, bits: 16 });
+      const edges = [-40000, -32769, -32768, -32767, -1, 0, 1, 32766, 32767, 32768, 40000];
+      const value = new Int32Array(C).map((_, c) => (c % 3 === 2 ? shiftOf(c) + r.int(-20000, 20000) : edges[r.int(0, edges.length - 1)]));
+      g.add({ ...g.names(), op: 'threshold', threshold: { value, flip: new Uint8Array(C).map(() => r.int(0, 1)) } });
+      g.add({ ...g.names(), op: 'flatten' });
+      const K = C * H * W;
+      g.add({ ...g.names(), op: 'dense', outFeatures: 4, weights: Float32Array.from({ length: 4 * K }, () => r.int(-8, 8) / 8), bias: new Float32Array(4) });
+      const model: Model = { name: `thr16-${C}x${H}x${W}`, input: g.input, layers: g.layers, output: g.cur };
+      inferModel(model);
+      const run = await firmwareRun(model, `thr16-${C}`, 4);
+      expect(run.info.layers.find((l) => l.kernel === 'bnn_threshold_s16_b1')).toBeDefined();
       expect(run.stdout).toMatch(/^PASS 4\/4$/m);
     }
   });

@@ -301,6 +301,44 @@ function handCCases(): CCase[] {
   ];
 }
 
+/** The widest input the fast form takes whole at shift s <= 32: |x| <= 2^(s-2) - 1 (runtime-c/bnn_runtime.h). */
+const wholeLim = (s: number) => 2 ** (s - 2) - 1;
+const kindMax = (k: DType, s: number) => (k === 'i8' ? 128 : k === 'i16' ? 32768 : wholeLim(s));
+
+/**
+ * Channels the fast form takes only by splitting its pre-shift between an input and its multiplier
+ * (bnn_requant_split): int16 maps at shifts 12..18, where 32768 passes 2^(s-2) - 1, with multipliers small enough for
+ * the split, and also some too large for it (the rule as written). Values at the int16 corners and random.
+ */
+function splitCCases(): CCase[] {
+  const r = new Rand(20261205);
+  const out: CCase[] = [];
+  const kindSets: DType[][] = [['i32', 'i16'], ['i16', 'i16'], ['i16'], ['i16', 'i8'], ['i8', 'i16']];
+  for (const kinds of kindSets)
+    for (let n = 0; n < 8; n++) {
+      const s = r.int(12, 18), P = 33 - s, C = 3, shape: Shape = [C, 2, 6];
+      // A multiplier per input and channel within what the split allows: |m| * 2^(P - e) < 2^31 and the bound
+      // (sum of max |x| |m|) * 2^P <= 2^62, spread over the inputs; the last channel of every fourth case is too big.
+      const budget = 2 ** (62 - P) / kinds.length;
+      const mult = kinds.map((k) => Int32Array.from({ length: C }, (_, c) => {
+        const cap = Math.min(budget / kindMax(k, s), 2 ** 30 - 1);
+        const m = Math.floor(cap * (c === C - 1 && n % 4 === 3 ? 1 : r.next() * 0.98));
+        return r.bool(0.5) ? -m : m;
+      }));
+      const values = (k: DType) => Array.from({ length: C * 12 }, () => {
+        const lim = k === 'i32' ? wholeLim(s) : kindMax(k, s) - 1;
+        return r.bool(0.2) ? r.pick([-lim - (k === 'i32' ? 0 : 1), lim, 0]) : r.int(-lim, lim);
+      });
+      const prelu = r.bool(0.5) ? { slope: Int32Array.from({ length: C }, () => r.int(-32768, 32767)), post: Int32Array.from({ length: C }, () => r.int(-(2 ** 20), 2 ** 20)) } : undefined;
+      const layer: RequantLayer = {
+        name: 'r', op: 'requant', inputs: kinds.map((_, k) => `x${k}`), output: 'y', mult, shift: s,
+        bias: Int32Array.from({ length: C }, () => r.int(-(2 ** 20), 2 ** 20)), zeroPoint: r.int(-100, 100), ...(prelu ? { prelu } : {}), ...(r.bool(0.5) ? { bits: 16 as const } : {}),
+      };
+      out.push({ layer, ins: kinds.map((k) => tensor(k, shape, values(k))) });
+    }
+  return out;
+}
+
 function driver(cases: CCase[]): string {
   const lines = ['#include <stdio.h>', '#include "bnn_runtime.h"', 'int main(void) {'];
   cases.forEach(({ layer: l, ins }, i) => {
@@ -321,7 +359,10 @@ function driver(cases: CCase[]): string {
 
 describe.skipIf(!haveTool('gcc'))('requant C kernels (host, ASan + UBSan)', () => {
   it('every variant (inputs s8, s16, s32; output s8, s16) equals the reference, element for element', async () => {
-    const cases = [...handCCases(), ...cCases()];
+    const split = splitCCases();
+    const cases = [...handCCases(), ...cCases(), ...split];
+    // The split cases reach the split: an input past 2^(s-2) - 1 in most of them.
+    expect(split.filter(({ layer, ins }) => ins.some((t) => kindMax(t.dtype, layer.shift) > wholeLim(layer.shift))).length).toBeGreaterThan(25);
     const ctx = { input: { shape: [1, 1, 1] as Shape, dtype: 'i8' as const, zeroPoint: 0, scale: Float32Array.of(1), bias: Float32Array.of(0) } };
     writeFileSync(join(work, 'main.c'), driver(cases));
     const exe = join(work, 'requant');
@@ -344,5 +385,63 @@ describe.skipIf(!haveTool('gcc'))('requant C kernels (host, ASan + UBSan)', () =
     expect(inside.filter(Boolean).length).toBeGreaterThan(inside.length / 4);
     // Both outputs occur.
     expect(new Set(cases.map((c) => c.layer.bits ?? 8))).toEqual(new Set([8, 16]));
+  });
+});
+
+// The fast form against the rule as written at the corners of every range it accepts, on the host with UBSan (an
+// int32 overflow inside the fast form is a failure too): seeded random channels (shift, multipliers, the inputs'
+// bounds as the kernels give them: accumulators 9 * C, int8, int16, int32 maps), every accepted one evaluated at
+// +-amax x +-bmax, 0 and random inputs within the bounds.
+const FAST_DRIVER = String.raw`#include <stdio.h>
+#include "bnn_runtime.h"
+static uint64_t st = 0x9E3779B97F4A7C15u;
+static uint32_t rnd(void) { st ^= st << 13; st ^= st >> 7; st ^= st << 17; return (uint32_t)(st >> 16); }
+static int32_t within(uint32_t lim) { return lim == 0u ? 0 : (int32_t)(rnd() % (2u * (lim > 0x3FFFFFFFu ? 0x3FFFFFFFu : lim) + 1u)) - (int32_t)(lim > 0x3FFFFFFFu ? 0x3FFFFFFFu : lim); }
+static int32_t corner(uint32_t lim, int neg) { return neg ? (int32_t)(0u - lim) : (int32_t)(lim == 0x80000000u || lim == 128u || lim == 32768u ? lim - 1u : lim); }
+int main(void) {
+    static const uint32_t bounds[] = {0u, 128u, 32768u, 0x80000000u, 576u, 1152u, 2304u, 4608u, 9u * 200u};
+    long accepted = 0, split = 0, bad = 0;
+    for (int n = 0; n < 200000; n++) {
+        bnn_requant_chan_t k;
+        const uint32_t s = 2u + rnd() % 40u;
+        const int32_t ma = (int32_t)(rnd() % 0x3FFFFFFFu) >> (rnd() % 24u), mb = (int32_t)(rnd() % 0x3FFFFFFFu) >> (rnd() % 24u);
+        k.mult_a = rnd() & 1u ? -ma : ma;
+        k.mult_b = rnd() & 1u ? -mb : mb;
+        k.shift = s;
+        k.bias = within(1u << (rnd() % 31u));
+        k.prelu = (int)(rnd() & 1u);
+        k.slope = k.prelu ? (int32_t)(rnd() % 65536u) - 32768 : 0;
+        k.post = k.prelu ? within(1u << (rnd() % 28u)) : 0;
+        k.zero_point = (int32_t)(rnd() % 256u) - 128;
+        k.out16 = rnd() & 1u;
+        if (k.out16) k.zero_point *= 200;
+        const uint32_t amax = bounds[1u + rnd() % 8u], bmax = bounds[rnd() % 9u];
+        if (!bnn_requant_chan_fast(&k, amax, bmax)) continue;
+        accepted++;
+        if (k.pre != k.pre_b || (s <= 32u && k.pre != 33u - s)) split++;
+        for (int t = 0; t < 12; t++) {
+            const int32_t a = t < 4 ? corner(amax, t & 1) : (t < 5 ? 0 : within(amax));
+            const int32_t b = t < 4 ? corner(bmax, t >> 1) : (t < 5 ? 0 : within(bmax));
+            const int32_t want = bnn_requant_apply(&k, a, b);
+            const int32_t got = k.prelu ? bnn_requant_fastq(&k, a, b, 1, (int)k.out16) : bnn_requant_fastq(&k, a, b, 0, (int)k.out16);
+            if (got != want && bad++ < 5) printf("mismatch: s %u mult %d %d amax %u bmax %u a %d b %d: %d vs %d\n", s, k.mult_a, k.mult_b, amax, bmax, a, b, got, want);
+        }
+    }
+    printf("accepted %ld split %ld bad %ld\n", accepted, split, bad);
+    return 0;
+}
+`;
+
+describe.skipIf(!haveTool('gcc'))('requant fast form (host, UBSan)', () => {
+  it('equals the rule at the corners of every accepted range, the split pre-shift included', async () => {
+    writeFileSync(join(work, 'fast.c'), FAST_DRIVER);
+    const exe = join(work, 'fast');
+    await runTool('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-fsanitize=undefined', '-fno-sanitize-recover=all', '-I', RUNTIME_DIR, join(work, 'fast.c'), '-o', exe]);
+    const out = (await runTool(exe, [])).stdout.toString('utf8').trim();
+    const m = /accepted (\d+) split (\d+) bad (\d+)$/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(out).toMatch(/bad 0$/);
+    expect(Number(m![1])).toBeGreaterThan(20000);
+    expect(Number(m![2])).toBeGreaterThan(5000);
   });
 });

@@ -60,10 +60,14 @@ export function lanesIndexWords(indices: ArrayLike<number>, O: number, C: number
 }
 
 /** `bits`: index bits of a shared codebook (its batch a multiple of lanesFields(bits)). */
-export function lanesScratchWords(C: number, H: number, O: number, n: number, share: boolean, batch: number, bits = 0): number {
+export function lanesScratchWords(C: number, H: number, O: number, n: number, share: boolean, batch: number, bits = 0, fusedRq = false): number {
   const F = share ? lanesFields(bits) : 1;
-  return C * H + 96 * (share ? 1 : batch) + (share ? (batch / F) * n * lanesSlots(F) * 8 + 3 * n : 0) + 17 * O + 32;
+  return C * H + 96 * (share ? 1 : batch) + (share ? (batch / F) * n * lanesSlots(F) * 8 + 3 * n : 0) + 17 * O + 32 + (fusedRq ? RQ_CHAN_WORDS * O : 0);
 }
+
+/** Words of one output channel's requant constants (bnn_requant_chan_t, BNN_RQ_CHAN_WORDS in runtime-c/bnn_runtime.h):
+ *  with a fused requant the kernel works them out once per call, not once per unit. */
+export const RQ_CHAN_WORDS = 18;
 
 /**
  * Instructions per unit of work: per input row, phase and 32-channel word of a column tile (the transpose, 32 columns
@@ -139,7 +143,7 @@ export function lanesCost(C: number, H: number, W: number, O: number, OH: number
   return Math.round(tiles * (H * sw * Math.ceil(C / 32) * k.rowWord + C * OH * perRow) + units * (k.unit + C * perUnitC + O * perUnitO) + O * OH * OW * pos);
 }
 
-export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: CostCore = 'm4', dsp = true): LanesPlan | null {
+export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratchLimit?: number, preferShare = false, core: CostCore = 'm4', dsp = true, fusedRq = false): LanesPlan | null {
   if (lanesEligible(l, x, y)) return null;
   const [C, H, W] = x.shape;
   const [O, OH, OW] = y.shape;
@@ -153,7 +157,7 @@ export function planLanes(l: BConv2dLayer, x: TensorInfo, y: TensorInfo, scratch
     // Shared: whole groups of F channels a batch (one index word each), no more groups than the channels fill.
     const step = share ? lanesFields(bits) : 1;
     for (let batch = Math.min(Math.floor(MAX_BATCH / step), Math.ceil(C / step)) * step; batch >= 1; batch -= step) {
-      const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch, bits);
+      const scratchBytes = 4 * lanesScratchWords(C, H * sw, O, n, share, batch, bits, fusedRq);
       if (scratchLimit !== undefined && scratchBytes > scratchLimit) continue;
       const est = lanesCost(C, H, W, O, OH, OW, n, share, batch, core, !!l.threshold, sw, l.stride[0], bits, dsp);
       if (!best || (preferShare ? share && !best.share : est < best.estInstructions)) best = { share, tileW, batch, rowsPerUnit, scratchBytes, estInstructions: est };

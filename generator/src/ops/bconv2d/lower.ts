@@ -61,7 +61,7 @@ export function lowerBConv2dRequant(l: BConv2dLayer, rq: RequantLayer, ctx: Lowe
   const fused: FusedRequant = { params: requantStruct(rq, ctx.output.shape, ctx, first, 'rq_'), skipArg: skip === undefined ? { value: null } : { tensor: skip }, skipKind, wide: rq.bits === 16 };
   const core = costCore(ctx);
   const ref = refCost(l, ctx.inputs[0].shape, ctx.output.shape, core);
-  const lanes = ctx.kernels === 'ref' ? null : planLanes(l, ctx.inputs[0], ctx.output, ctx.scratchLimit, ctx.kernels === 'fast', core, ctx.dsp);
+  const lanes = ctx.kernels === 'ref' ? null : planLanes(l, ctx.inputs[0], ctx.output, ctx.scratchLimit, ctx.kernels === 'fast', core, ctx.dsp, true);
   const low = lanes && (ctx.kernels === 'fast' || lanes.estInstructions < ref) ? lowerLanes(l, ctx, lanes, ref, undefined, fused) : lowerRef(l, ctx, undefined, fused);
   const inPlace = skipType?.dtype === ctx.output.dtype ? { inPlaceOf: skip } : {};
   return { ...low, ...inPlace, why: `${low.why ? `${low.why}; ` : ''}requant fused${skip ? ` (+ ${skip})` : ''}` };
