@@ -91,7 +91,7 @@ void bnn_ln_rq_s16_prelu(const bnn_ln_rq16_args_t *a);
 /* Row sums of one input channel for one unit: S[(ky * 8 + pattern) * 4 + w], pattern bit kx set = codeword +1.
  * Stride 1 across: tile column ox reads bit ox + kx + sh0 of a row (sh0 = x0 - pad_left - X0); stride 2: bit
  * ox + (kx >> 1) of phase kx & 1 (sh0 = 0). The tile is tw columns wide. */
-BNN_SPECIALISE void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
+static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_t *rows, uint32_t oy0, uint32_t nrows,
                               const uint32_t *valid, const uint32_t *colmask, uint32_t unit_mask, uint32_t *S,
                               uint32_t tw, int32_t sh0)
 {

@@ -378,16 +378,28 @@ static void bnn_qrows_pool_row16(const bnn_qconv2d_rows_params_t *p, const bnn_q
         bnn_requant_chan(&p->rq, o, 0, &k);
         const int fast = bnn_requant_chan_fast(&k, amax > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)amax, 0u) && !k.prelu;
 #define BNN_QROWS_Q16(m) (int16_t)(fast ? bnn_requant_fast1q(&k, (m), 0, 1) : bnn_requant_apply(&k, (m), 0))
+        uint32_t px = 0;
         int32_t m = 0;
-        for (uint32_t px = 0; px < PW; px++) {
-            if (px >= pxa && px < pxb) {
-                const int32_t *r = a + (px * sw - pad);
-                int32_t v = r[0];
-                for (uint32_t kx = 1; kx < kw; kx++) v = r[kx] > v ? r[kx] : v;
-                h[px] = BNN_QROWS_Q16(v);
-            } else
-                h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q16(m) : -32768;
+        for (; px < pxa; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q16(m) : -32768;
+        if (kw == 3u && sw == 2u && fast && px < pxb) {
+            /* The stem's pool (3 wide, stride 2), as in bnn_qrows_pool_row. */
+            const int32_t *r = a + (px * 2u - pad);
+            int32_t c = r[0];
+            for (; px < pxb; px++, r += 2) {
+                const int32_t e = r[1], f = r[2];
+                int32_t v = e > c ? e : c;
+                v = f > v ? f : v;
+                c = f;
+                h[px] = (int16_t)bnn_requant_fast1q(&k, v, 0, 1);
+            }
         }
+        for (; px < pxb; px++) {
+            const int32_t *r = a + (px * sw - pad);
+            int32_t v = r[0];
+            for (uint32_t kx = 1; kx < kw; kx++) v = r[kx] > v ? r[kx] : v;
+            h[px] = BNN_QROWS_Q16(v);
+        }
+        for (; px < PW; px++) h[px] = bnn_qrows_hmax(a, (int32_t)OW, (int32_t)(px * sw) - (int32_t)pad, kw, &m) ? BNN_QROWS_Q16(m) : -32768;
 #undef BNN_QROWS_Q16
         for (uint32_t py = py0; py < py1; py++) bnn_qrows_max16(out + ((size_t)o * PH + py) * PW, h, PW);
     }

@@ -214,9 +214,11 @@ describe('seeded residual models (ReActNet-shaped): the int8 model against the f
   });
 
   it.skipIf(!haveTool('emcc'))('the emitted C of the integer models == the TS reference at every layer (WebAssembly)', async () => {
-    // The first 12 with int8 maps, 6 more with int16 maps (--map-bits 16).
-    const some = models.slice(0, 18).map((m, k) => {
+    // The first 12 with int8 maps, 6 more with int16 maps (--map-bits 16), the last two of each with ReActNet's stem
+    // pool (3x3, stride 2: the rows kernel's shared-column loop).
+    const some = models.slice(0, 18).map((m0, k) => {
       const bits = k < 12 ? 8 : 16;
+      const m = k % 6 >= 4 ? residualFloatModel(100 + k, { pool3: true }) : m0;
       const q = quantizeInt8(m, calibrate(m, inputs(m, 8, 1)), bits).model;
       return { bits, model: q, emitted: emitModel(q, { prefix: `q${k}_`, kernels: (['auto', 'ref', 'fast'] as const)[k % 3] }) };
     });
