@@ -43,10 +43,18 @@
     }
 
 #if BNN_T2_DSP_ASM
-/* Thumb-2 assembly (bnn_qconv2d_rows_t2.c): `passes` (>= 1) passes of BNN_QROWS_STEP4 over weight pairs 4i..4i + 3
- * (patch words x[8i ..], weight words w[16i ..]), the sums acc[0..3] (A's a0..a3) and acc[4..7] (B's b0..b3) in
- * and out. Each pass also loads pair 4(i + 1)'s first words, so pair 4 * passes must exist (the caller keeps one). */
-void bnn_qr_dots4(const uint32_t *x, const uint32_t *w, uint32_t passes, int32_t *acc);
+/* Thumb-2 assembly (bnn_qconv2d_rows_t2.c): for each of `groups` groups of four channels (weights from w on, 16 * pairs
+ * bytes a group, biases from bias on, four a group), BNN_QROWS_STEP4 over the P = 4 * passes + tail pairs (tail
+ * 1..4) of the two interleaved patches x, and the sums stored as bnn_qrows_dots does (acc[o * stride] for A, and
+ * acc[o * stride + 1] for B when two). */
+typedef struct {
+    const uint32_t *x, *w;
+    uint32_t passes, tail;
+    const int32_t *bias;
+    int32_t *acc;
+    uint32_t stride, groups, two;
+} bnn_qr_dots_args_t;
+void bnn_qr_dots(const bnn_qr_dots_args_t *a);
 #endif
 
 /* The accumulators of two neighbouring positions A and B (their patches interleaved by pair) for every output
@@ -59,22 +67,21 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
     const uint32_t *w = p->wt;
     /* Four pairs a pass (the loop's own instructions once per 32 multiplies), then a pair of pairs, then one. */
     const uint32_t *const pe4 = patch + 2u * (P & ~3u), *const pe = patch + 2u * (P & ~1u);
-    for (uint32_t o = 0; o < O4; o += 4u) {
+    uint32_t o = 0;
+#if BNN_T2_DSP_ASM
+    if (p->dual_issue && O4 > 0u) {
+        /* Every group in assembly, a load next to each SMLAD (the M7 issues the two together; single-issue cores run
+         * GCC's grouped loads, which they pipeline, faster). */
+        const bnn_qr_dots_args_t a = { patch, w, (P - 1u) / 4u, P - (P - 1u) / 4u * 4u, p->bias, acc, stride, O4 / 4u, (uint32_t)two };
+        bnn_qr_dots(&a);
+        o = O4;
+        w += (size_t)O4 * P;
+    }
+#endif
+    for (; o < O4; o += 4u) {
         int32_t a0 = p->bias[o], a1 = p->bias[o + 1u], a2 = p->bias[o + 2u], a3 = p->bias[o + 3u];
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         const uint32_t *x = patch;
-#if BNN_T2_DSP_ASM
-        if (p->dual_issue && P > 4u) {
-            /* All but the last 1..4 pairs in assembly, a load next to each SMLAD (the M7 issues the two together;
-             * single-issue cores run GCC's grouped loads, which they pipeline, faster); the C loops finish them. */
-            const uint32_t passes = (P - 1u) / 4u;
-            int32_t s[8] = {a0, a1, a2, a3, b0, b1, b2, b3};
-            bnn_qr_dots4(x, w, passes, s);
-            a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3], b0 = s[4], b1 = s[5], b2 = s[6], b3 = s[7];
-            x += 8u * passes;
-            w += 16u * passes;
-        }
-#endif
         for (; x < pe4; x += 8, w += 16) {
             BNN_QROWS_STEP4(x, w)
             BNN_QROWS_STEP4(x + 2, w + 4)
@@ -103,7 +110,7 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
             y[3u * stride + 1u] = b3;
         }
     }
-    for (uint32_t o = O4; o < O; o++, w += P) {
+    for (o = O4; o < O; o++, w += P) {
         int32_t a = p->bias[o], b = a;
         for (uint32_t k = 0; k < P; k++) {
             BNN_MAC2(a, w[k], patch[2u * k]);

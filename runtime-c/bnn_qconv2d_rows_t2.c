@@ -1,20 +1,20 @@
 /* Thumb-2 assembly of the int8 rows conv's dot products (bnn_qconv2d_rows.c) for dual-issue cores (the M7: the
  * generator sets the params' dual_issue), built for Cortex-M cores with the DSP extension in optimised GCC builds
- * (BNN_T2_DSP_ASM, bnn_arch.h): four output channels at two positions, four weight pairs a pass. The eight sums stay
- * in registers and every load sits next to an SMLAD, which the M7 issues together: a pass is 61 instructions and
- * about 35 cycles. GCC's code runs its loads together (LDRD for the patch words), which single-issue cores such as
- * the M4 pipeline but the M7 cannot pair with the multiplies. On the full ReActNet-ResNet-18's 7x7 stem at 224x224
- * (M7 model, bench/results/reactnet18-m7.txt) this takes 92.8 M est. cycles to 86.8 M. What the routine computes is
- * stated with its prototype in bnn_qconv2d_rows.c; other builds compile this file to nothing. */
+ * (BNN_T2_DSP_ASM, bnn_arch.h): every group of four output channels at two positions, four weight pairs a pass, two
+ * passes a loop. The eight sums stay in registers and every load sits next to an SMLAD, which the M7 issues together:
+ * a pass is 56 instructions and 32 multiplies. One call does all the groups, their biases, the last 1..4 pairs and the
+ * stores, which the C loop around a per-group routine spent about 60 cycles a group on. GCC's code runs its loads
+ * together (LDRD for the patch words), which single-issue cores such as the M4 pipeline but the M7 cannot pair with
+ * the multiplies. What the routine computes is stated with its prototype in bnn_qconv2d_rows.c; other builds compile
+ * this file to nothing. */
 #include "bnn_runtime.h"
 
 #if BNN_T2_DSP_ASM
 #define QR_S(x) #x
-/* One weight pair k of the pass (patch words at r0 + 8k, weights at r1 + 16k bytes; w1..w3 the byte offsets of
- * channels 1..3's words). On entry r2, r3 hold the two positions' pair k and r12 channel 0's weight word; on exit
- * they hold pair k + 1 and its channel-0 word, loaded at xnext and wnext bytes from the pointers as they are then
- * (the last step moves the pointers on in xmid). Sums: a0..a3 in r4-r7 (position A, r2), b0..b3 in r8-r11
- * (position B, r3). */
+/* One weight pair k (patch words at r0 + 8k, weights at r1 + 16k bytes; w1..w3 the byte offsets of channels 1..3's
+ * words). On entry r2, r3 hold the two positions' pair k and r12 channel 0's weight word; on exit they hold pair
+ * k + 1 and its channel-0 word, loaded at xnext and wnext bytes from the pointers as they are then (xmid may move the
+ * pointers on). Sums: a0..a3 in r4-r7 (position A, r2), b0..b3 in r8-r11 (position B, r3). */
 #define QR_STEP(w1, w2, w3, xmid, wnext, xnext)                                                                \
     "smlad r4, r12, r2, r4\n\tldr lr, [r1, #" QR_S(w1) "]\n\t"                                                 \
     "smlad r8, r12, r3, r8\n\tldr r12, [r1, #" QR_S(w2) "]\n\t"                                                \
@@ -24,23 +24,58 @@
     "smlad r10, r12, r3, r10\n\tldr r12, [r1, #" QR_S(wnext) "]\n\t"                                           \
     "smlad r7, lr, r2, r7\n\tldr r2, [r0, #" QR_S(xnext) "]\n\t"                                               \
     "smlad r11, lr, r3, r11\n\tldr r3, [r0, #" QR_S(xnext) " + 4]\n\t"
+/* The last pair of a group: no next pair to load. */
+#define QR_LAST(k)                                                                                             \
+    "smlad r4, r12, r2, r4\n\tldr lr, [r1, #16 * " QR_S(k) " + 4]\n\t"                                         \
+    "smlad r8, r12, r3, r8\n\tldr r12, [r1, #16 * " QR_S(k) " + 8]\n\t"                                        \
+    "smlad r5, lr, r2, r5\n\t"                                                                                  \
+    "smlad r9, lr, r3, r9\n\tldr lr, [r1, #16 * " QR_S(k) " + 12]\n\t"                                         \
+    "smlad r6, r12, r2, r6\n\tsmlad r10, r12, r3, r10\n\t"                                                      \
+    "smlad r7, lr, r2, r7\n\tsmlad r11, lr, r3, r11\n\t"
+/* Pair k (< 3) of the tail, with the next one loaded. */
+#define QR_TSTEP(k) QR_STEP(16 * k + 4, 16 * k + 8, 16 * k + 12, "", 16 * k + 16, 8 * k + 8)
+/* A pass: pairs 0..3 from the pointers, which the last step moves on. */
+#define QR_PASS                                                                                                \
+    QR_STEP(4, 8, 12, "", 16, 8)                                                                               \
+    QR_STEP(20, 24, 28, "", 32, 16)                                                                            \
+    QR_STEP(36, 40, 44, "", 48, 24)                                                                            \
+    QR_STEP(52, 56, -4, "add r1, r1, #64\n\tadd r0, r0, #32\n\t", 0, 0)
 
-/* bnn_qr_dots4(x, w, passes, acc): r0 x, r1 w, r2 passes (>= 1), r3 acc (a0..a3, b0..b3, in and out).
- * [sp] the end of the patch words. */
-__asm__("\t.pushsection .text.bnn_qr_dots4,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-        "\t.global bnn_qr_dots4\n\t.type bnn_qr_dots4, %function\n\t.thumb_func\nbnn_qr_dots4:\n\t"
-        "push {r4-r11, lr}\n\tsub sp, sp, #8\n\t"
-        "add r2, r0, r2, lsl #5\n\tstr r2, [sp, #0]\n\tstr r3, [sp, #4]\n\t"
-        "ldm r3, {r4-r11}\n\t"
-        "ldr r2, [r0, #0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1, #0]\n"
+/* bnn_qr_dots(args): r0 the args (bnn_qr_dots_args_t in bnn_qconv2d_rows.c). Frame: [sp] patch, [sp + 4] end of the
+ * whole passes' patch words, [sp + 8] passes, [sp + 12] tail pairs (1..4), [sp + 16] bias, [sp + 20] acc, [sp + 24]
+ * stride in bytes, [sp + 28] groups left, [sp + 32] two. */
+__asm__("\t.pushsection .text.bnn_qr_dots,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+        "\t.global bnn_qr_dots\n\t.type bnn_qr_dots, %function\n\t.thumb_func\nbnn_qr_dots:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, sp, #36\n\t"
+        "ldm r0, {r1-r7}\n\t"                      /* x, w, passes, tail, bias, acc, stride */
+        "str r1, [sp, #0]\n\tadd r12, r1, r3, lsl #5\n\tstr r12, [sp, #4]\n\tstr r3, [sp, #8]\n\tstr r4, [sp, #12]\n\t"
+        "str r5, [sp, #16]\n\tstr r6, [sp, #20]\n\tlsl r7, r7, #2\n\tstr r7, [sp, #24]\n\t"
+        "ldr r3, [r0, #28]\n\tstr r3, [sp, #28]\n\tldr r3, [r0, #32]\n\tstr r3, [sp, #32]\n\t"
+        "mov r1, r2\n"
+        "10:\n\t"                                  /* a group: r1 its weights */
+        "ldr r0, [sp, #0]\n\tldr lr, [sp, #16]\n\tldm lr!, {r4-r7}\n\tstr lr, [sp, #16]\n\t"
+        "mov r8, r4\n\tmov r9, r5\n\tmov r10, r6\n\tmov r11, r7\n\t"
+        "ldr r2, [r0, #0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1, #0]\n\t"
+        "ldr lr, [sp, #8]\n\ttst lr, #1\n\tbeq 2f\n\t"
+        QR_PASS                                    /* an odd pass on its own */
+        "2:\n\tldr lr, [sp, #4]\n\tcmp r0, lr\n\tbeq 3f\n"
         "1:\n\t"
-        QR_STEP(4, 8, 12, "", 16, 8)
-        QR_STEP(20, 24, 28, "", 32, 16)
-        QR_STEP(36, 40, 44, "", 48, 24)
-        /* The last step moves both pointers on a pass: its later offsets are relative to the moved ones. */
-        QR_STEP(52, 56, -4, "add r1, r1, #64\n\tadd r0, r0, #32\n\t", 0, 0)
-        "ldr lr, [sp, #0]\n\tcmp r0, lr\n\tbne 1b\n\t"
-        "ldr r2, [sp, #4]\n\tstm r2, {r4-r11}\n\t"
-        "add sp, sp, #8\n\tpop {r4-r11, pc}\n\t"
-        ".size bnn_qr_dots4, .-bnn_qr_dots4\n\t.popsection\n");
+        QR_PASS QR_PASS
+        "ldr lr, [sp, #4]\n\tcmp r0, lr\n\tbne 1b\n"
+        "3:\n\t"                                   /* the tail: 1..4 pairs */
+        "ldr lr, [sp, #12]\n\tcmp lr, #2\n\tblo 21f\n\tbeq 22f\n\tcmp lr, #3\n\tbeq 23f\n\t"
+        QR_TSTEP(0) QR_TSTEP(1) QR_TSTEP(2) QR_LAST(3) "add r1, r1, #64\n\tb 30f\n"
+        "23:\n\t" QR_TSTEP(0) QR_TSTEP(1) QR_LAST(2) "add r1, r1, #48\n\tb 30f\n"
+        "22:\n\t" QR_TSTEP(0) QR_LAST(1) "add r1, r1, #32\n\tb 30f\n"
+        "21:\n\t" QR_LAST(0) "add r1, r1, #16\n"
+        "30:\n\t"                                  /* store: A's sums at acc + o * stride, B's one element on */
+        "ldr lr, [sp, #20]\n\tldr r0, [sp, #24]\n\t"
+        "str r4, [lr]\n\tstr r5, [lr, r0]\n\tadd r12, lr, r0, lsl #1\n\tstr r6, [r12]\n\tstr r7, [r12, r0]\n\t"
+        "ldr r2, [sp, #32]\n\tcbz r2, 31f\n\t"
+        "str r8, [lr, #4]\n\tadd r12, lr, #4\n\tstr r9, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\tstr r10, [r12]\n\tstr r11, [r12, r0]\n"
+        "31:\n\t"
+        "add lr, lr, r0, lsl #2\n\tstr lr, [sp, #20]\n\t"
+        "ldr r2, [sp, #28]\n\tsubs r2, r2, #1\n\tstr r2, [sp, #28]\n\tbne 10b\n\t"
+        "add sp, sp, #36\n\tpop {r4-r11, pc}\n\t"
+        ".size bnn_qr_dots, .-bnn_qr_dots\n\t.popsection\n");
 #endif /* BNN_T2_DSP_ASM */

@@ -149,9 +149,10 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
   });
 
   // The rows conv's dot products: GCC's code on the M4; on the M7 Thumb-2 assembly scheduled for dual issue
-  // (bnn_qr_dots4, bnn_qconv2d_rows_t2.c) for all but the last 1..4 weight pairs. Stems of 7x7, 5x5 and 3x3 taps (74,
-  // 38, 14 pairs), 1x1 shortcuts of 4 pairs (C only) and of 5..8 (one pass, then a tail of 1..4 pairs), output
-  // channel counts of every remainder mod 4.
+  // (bnn_qr_dots, bnn_qconv2d_rows_t2.c) for every group of four channels, two passes of four pairs a loop. Stems of
+  // 7x7, 5x5 and 3x3 taps (74, 38, 14 pairs: an even and an odd number of passes, then a tail of 2), 1x1 shortcuts of
+  // 4 pairs (no pass, a tail of 4) and of 5..8 (one pass, then a tail of 1..4 pairs), output channel counts of every
+  // remainder mod 4 (the last 1..3 channels in C).
   it('int8 rows convs (stem and 1x1 shortcuts) on the M4 and, dot products in assembly, on the M7', async () => {
     for (const [W, K] of [[7, 7], [9, 5], [11, 3], [14, 7], [16, 3]] as const) {
       const float = residualFloatModel(400 + W, { width: W, stemKernel: K, size: 12, blocks: 1 });
