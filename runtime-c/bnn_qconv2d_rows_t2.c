@@ -2,7 +2,7 @@
  * generator sets the params' dual_issue), built for Cortex-M cores with the DSP extension in optimised GCC builds
  * (BNN_T2_DSP_ASM, bnn_arch.h): every group of four output channels at two positions, four weight pairs a pass, two
  * passes a loop. The eight sums stay in registers and every load sits next to an SMLAD, which the M7 issues together:
- * a pass is 56 instructions and 32 multiplies. One call does all the groups, their biases, the last 1..4 pairs and the
+ * a pass is 58 instructions and 32 multiplies. One call does all the groups, their biases, the last 1..4 pairs and the
  * stores, which the C loop around a per-group routine spent about 60 cycles a group on. GCC's code runs its loads
  * together (LDRD for the patch words), which single-issue cores such as the M4 pipeline but the M7 cannot pair with
  * the multiplies. What the routine computes is stated with its prototype in bnn_qconv2d_rows.c; other builds compile
