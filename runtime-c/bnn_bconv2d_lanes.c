@@ -34,8 +34,6 @@ LN_PROF_DEFINE(bnn_lp_resp)
 LN_PROF_DEFINE(bnn_lp_gather)
 LN_PROF_DEFINE(bnn_lp_epi)
 LN_PROF_DEFINE(bnn_lp_end)
-LN_PROF_DEFINE(bnn_lp_rqloop)
-LN_PROF_DEFINE(bnn_lp_rqc)
 #define LN_PROF(name) name()
 #else
 #define LN_PROF(name) ((void)0)
@@ -228,17 +226,14 @@ static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_req
 #if BNN_T2_DSP_ASM
         if (kind == 1 && k.pre == k.pre_b) { /* the routine shifts both inputs by one amount */
             const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz };
-            LN_PROF(bnn_lp_rqloop);
             if (k.prelu) bnn_ln_rq_s8_prelu(&a);
             else bnn_ln_rq_s8(&a);
-            LN_PROF(bnn_lp_epi);
             return;
         }
 #else
         (void)lanes;
         (void)nl;
 #endif
-        LN_PROF(bnn_lp_rqc);
         if (k.prelu) {
             if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
             else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
