@@ -214,18 +214,19 @@ static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t
 #undef BNN_LANES_RQ
 }
 
-/* Output channel o's lanes through the fused requant p->out.rq, its constants k (bnn_lanes_run); out and skip (when
+/* Output channel o's lanes through the fused requant p->out.rq, its constants kc (bnn_lanes_run); out and skip (when
  * given) from the unit's origin (base: that origin in the skip map's elements). */
-static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv,
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
                               const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
 {
     const int kind = skip == NULL ? 0 : (p->out.skip_kind == BNN_SKIP_S32 ? 2 : 1);
     const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
-    if (k->fast) {
+    const bnn_requant_chan_t k = *kc;
+    if (k.fast) {
 #if BNN_T2_DSP_ASM
-        if (kind == 1 && k->pre == k->pre_b) { /* the routine shifts both inputs by one amount */
-            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k->pre, k->mq_a, k->mq_b, k->cb, k->sh, k->slope16, k->pz };
-            if (k->prelu) bnn_ln_rq_s8_prelu(&a);
+        if (kind == 1 && k.pre == k.pre_b) { /* the routine shifts both inputs by one amount */
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz };
+            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
             else bnn_ln_rq_s8(&a);
             return;
         }
@@ -233,14 +234,14 @@ static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_req
         (void)lanes;
         (void)nl;
 #endif
-        if (k->prelu) {
-            if (kind == 0) bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 0, 1);
-            else if (kind == 1) bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 1, 1);
-            else bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 2, 1);
+        if (k.prelu) {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 1);
         } else {
-            if (kind == 0) bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 0, 0);
-            else if (kind == 1) bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 1, 0);
-            else bnn_lanes_rq_fast(k, ho, cnv, lane_at, out, sk, 2, 0);
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 0);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 0);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 0);
         }
         return;
     }
@@ -249,7 +250,7 @@ static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_req
         if (at == 0xFFFFFFFFu) continue;
         const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
         const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
-        out[at] = bnn_requant_apply(k, acc, b);
+        out[at] = bnn_requant_apply(&k, acc, b);
     }
 }
 
@@ -291,7 +292,7 @@ BNN_SPECIALISE void bnn_lanes_rq_kindw(const bnn_requant_chan_t *k, const uint32
 
 /* bnn_lanes_requant for int16 maps (rq.out16 or an int16 skip map), out and skip from the maps' origins (base: the
  * unit's origin in their elements). Apart from bnn_lanes_requant, so that the int8 path's calls stay as they were. */
-static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv,
+static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
                                    const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, void *out, const void *skip, size_t base)
 {
     const uint32_t sk_kind = p->out.skip_kind, wide = p->out.rq.out16;
@@ -300,11 +301,12 @@ static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bn
                    : kind == 0 ? NULL
                    : kind == 2 ? (const void *)((const int32_t *)skip + base) : (const void *)((const int16_t *)skip + base);
     void *ob = wide ? (void *)((int16_t *)out + base) : (void *)((int8_t *)out + base);
-    if (k->fast) {
+    const bnn_requant_chan_t k = *kc;
+    if (k.fast) {
 #if BNN_T2_DSP_ASM
         if (wide && kind == 3) {
-            const bnn_ln_rq16_args_t a = { { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, (int8_t *)ob, k->pre, k->mq_a, k->mq_b, k->cb, k->sh, k->slope16, k->pz }, k->pre_b };
-            if (k->prelu) bnn_ln_rq_s16_prelu(&a);
+            const bnn_ln_rq16_args_t a = { { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, (int8_t *)ob, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz }, k.pre_b };
+            if (k.prelu) bnn_ln_rq_s16_prelu(&a);
             else bnn_ln_rq_s16(&a);
             return;
         }
@@ -313,11 +315,11 @@ static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bn
         (void)nl;
 #endif
         if (wide) {
-            if (k->prelu) bnn_lanes_rq_kindw(k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
-            else bnn_lanes_rq_kindw(k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
+            if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 1, 1);
+            else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 0, 1);
         } else {
-            if (k->prelu) bnn_lanes_rq_kindw(k, ho, cnv, lane_at, ob, sk, kind, 1, 0);
-            else bnn_lanes_rq_kindw(k, ho, cnv, lane_at, ob, sk, kind, 0, 0);
+            if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 1, 0);
+            else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, ob, sk, kind, 0, 0);
         }
         return;
     }
@@ -326,7 +328,7 @@ static void bnn_lanes_requant_wide(const bnn_bconv2d_lanes_params_t *p, const bn
         if (at == 0xFFFFFFFFu) continue;
         const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
         const int32_t b = kind == 0 ? 0 : kind == 2 ? ((const int32_t *)sk)[at] : kind == 3 ? ((const int16_t *)sk)[at] : ((const int8_t *)sk)[at];
-        const int32_t q = bnn_requant_apply(k, acc, b);
+        const int32_t q = bnn_requant_apply(&k, acc, b);
         if (wide) ((int16_t *)ob)[at] = (int16_t)q;
         else ((int8_t *)ob)[at] = (int8_t)q;
     }
