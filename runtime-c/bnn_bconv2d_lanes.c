@@ -97,7 +97,8 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
     uint32_t taps[18]; /* [ky][P0, N0, P1, N1, P2, N2] */
     if (g->sw == 1u && g->sh == 1u && p->pad_value == 0 && (sh0 == -1 || sh0 == 0)) {
         /* The common case on its own (stride 1, pad value 0, one tile or column tiles): the loop below without its
-         * per-row tests. Tap kx of tile column ox reads row bit ox + kx + sh0, from x = row << -sh0. */
+         * per-row tests. Tap kx of tile column ox reads row bit ox + kx + sh0 (a map 32 wide uses all 32 bits, so
+         * each tap shifts the row itself). */
         const uint32_t cm0 = colmask[0], cm1 = colmask[1], cm2 = colmask[2], up = sh0 == -1 ? 1u : 0u;
         for (uint32_t ky = 0; ky < 3u; ky++) {
             uint32_t t0 = 0, t1 = 0, t2 = 0;
@@ -105,10 +106,10 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
             for (uint32_t r = 0, at = 0; r < nrows; r++, at += tw) {
                 const int32_t iy = iy0 + (int32_t)r;
                 if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                const uint32_t x = rows[iy] << up;
-                t0 |= (x & cm0) << at;
-                t1 |= ((x >> 1) & cm1) << at;
-                t2 |= ((x >> 2) & cm2) << at;
+                const uint32_t x = rows[iy];
+                t0 |= ((x << up) & cm0) << at;
+                t1 |= ((x >> (1u - up)) & cm1) << at;
+                t2 |= ((x >> (2u - up)) & cm2) << at;
             }
             const uint32_t *v = valid + ky * 3u;
             uint32_t *tp = taps + 6u * ky;
