@@ -95,29 +95,6 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 {
     const bnn_window_t *g = &p->g;
     uint32_t taps[18]; /* [ky][P0, N0, P1, N1, P2, N2] */
-    if (g->sw == 1u && g->sh == 1u && p->pad_value == 0 && (sh0 == -1 || sh0 == 0)) {
-        /* The common case on its own (stride 1, pad value 0, one tile or column tiles): the loop below without its
-         * per-row tests. Tap kx of tile column ox reads row bit ox + kx + sh0 (a map 32 wide uses all 32 bits, so
-         * each tap shifts the row itself). */
-        const uint32_t cm0 = colmask[0], cm1 = colmask[1], cm2 = colmask[2], up = sh0 == -1 ? 1u : 0u;
-        for (uint32_t ky = 0; ky < 3u; ky++) {
-            uint32_t t0 = 0, t1 = 0, t2 = 0;
-            const int32_t iy0 = (int32_t)(oy0 + ky) - (int32_t)g->pad_top;
-            for (uint32_t r = 0, at = 0; r < nrows; r++, at += tw) {
-                const int32_t iy = iy0 + (int32_t)r;
-                if (iy < 0 || iy >= (int32_t)g->in_h) continue;
-                const uint32_t x = rows[iy];
-                t0 |= ((x << up) & cm0) << at;
-                t1 |= ((x >> (1u - up)) & cm1) << at;
-                t2 |= ((x >> (2u - up)) & cm2) << at;
-            }
-            const uint32_t *v = valid + ky * 3u;
-            uint32_t *tp = taps + 6u * ky;
-            tp[0] = t0; tp[1] = v[0] & ~t0;
-            tp[2] = t1; tp[3] = v[1] & ~t1;
-            tp[4] = t2; tp[5] = v[2] & ~t2;
-        }
-    } else
     for (uint32_t ky = 0; ky < 3u; ky++) {
         uint32_t t[3] = { 0, 0, 0 };
         if (g->sw == 1u && g->sh == 1u) {
