@@ -173,6 +173,66 @@ static void bnn_lanes_rowsums(const bnn_bconv2d_lanes_params_t *p, const uint32_
 }
 
 /* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
+ * map's kind (0: none, 1: int8, 2: int32) and PReLU: lane i's accumulator goes to out[lane_at[i]] (~0: past the
+ * unit), with skip[lane_at[i]] as the second input. */
+static inline void bnn_lanes_rq_fast(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
+                                     int8_t *out, const void *skip, int kind, int prelu)
+{
+#define BNN_LANES_RQ(AT, ACC)                                                                                        \
+    if ((AT) != 0xFFFFFFFFu) {                                                                                      \
+        if (kind == 0) out[AT] = bnn_requant_fast1(k, (ACC), prelu);                                                \
+        else if (kind == 1) out[AT] = bnn_requant_fast(k, (ACC), ((const int8_t *)skip)[AT], prelu);                \
+        else out[AT] = bnn_requant_fast(k, (ACC), ((const int32_t *)skip)[AT], prelu);                              \
+    }
+    for (uint32_t j = 0; j < 16u; j++) {
+        const uint32_t v = ho[j], at0 = lane_at[2u * j], at1 = lane_at[2u * j + 1u];
+        BNN_LANES_RQ(at0, 2 * (int32_t)(v & 0xFFFFu) - cnv[2u * j])
+        BNN_LANES_RQ(at1, 2 * (int32_t)(v >> 16) - cnv[2u * j + 1u])
+    }
+#undef BNN_LANES_RQ
+}
+
+/* Output channel o's lanes through the fused requant p->out.rq, its constants kc (bnn_lanes_run); out and skip (when
+ * given) from the unit's origin (base: that origin in the skip map's elements). */
+static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
+                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
+{
+    const int kind = skip == NULL ? 0 : (p->out.skip_kind == BNN_SKIP_S32 ? 2 : 1);
+    const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
+    const bnn_requant_chan_t k = *kc;
+    if (k.fast) {
+#if BNN_T2_DSP_ASM
+        if (kind == 1 && k.pre == k.pre_b) { /* the routine shifts both inputs by one amount */
+            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz };
+            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
+            else bnn_ln_rq_s8(&a);
+            return;
+        }
+#else
+        (void)lanes;
+        (void)nl;
+#endif
+        if (k.prelu) {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 1);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 1);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 1);
+        } else {
+            if (kind == 0) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 0, 0);
+            else if (kind == 1) bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 1, 0);
+            else bnn_lanes_rq_fast(&k, ho, cnv, lane_at, out, sk, 2, 0);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < 32u; i++) {
+        const uint32_t at = lane_at[i];
+        if (at == 0xFFFFFFFFu) continue;
+        const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
+        const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
+        out[at] = bnn_requant_apply(&k, acc, b);
+    }
+}
+
+/* The fused requant of one output channel's lanes by the fast form (bnn_requant_chan_fast), specialised on the skip
  * map's kind (0: none, 1: int8, 2: int32, 3: int16), PReLU and the output's width (wide: int16, else int8): lane i's
  * accumulator goes to out[lane_at[i]] (~0: past the unit), with skip[lane_at[i]] as the second input. */
 BNN_SPECIALISE void bnn_lanes_rq_fastw(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
@@ -196,7 +256,7 @@ BNN_SPECIALISE void bnn_lanes_rq_fastw(const bnn_requant_chan_t *k, const uint32
 #undef BNN_LANES_RQ
 }
 
-/* bnn_lanes_rq_fastw with the skip kind as a constant (a switch of calls, so each call is specialised). */
+/* bnn_lanes_rq_fast with the skip kind as a constant (a switch of calls, so each call is specialised). */
 BNN_SPECIALISE void bnn_lanes_rq_kindw(const bnn_requant_chan_t *k, const uint32_t *ho, const int32_t *cnv, const uint32_t *lane_at,
                                      void *out, const void *skip, int kind, int prelu, int wide)
 {
@@ -205,39 +265,6 @@ BNN_SPECIALISE void bnn_lanes_rq_kindw(const bnn_requant_chan_t *k, const uint32
     case 1: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 1, prelu, wide); break;
     case 2: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 2, prelu, wide); break;
     default: bnn_lanes_rq_fastw(k, ho, cnv, lane_at, out, skip, 3, prelu, wide); break;
-    }
-}
-
-/* Output channel o's lanes through the fused requant p->out.rq, its constants kc (bnn_lanes_run); out and skip (when
- * given) from the unit's origin (base: that origin in the skip map's elements). */
-static void bnn_lanes_requant(const bnn_bconv2d_lanes_params_t *p, const bnn_requant_chan_t *kc, const uint32_t *ho, const int32_t *cnv,
-                              const uint32_t *lane_at, const uint32_t *lanes, uint32_t nl, int8_t *out, const void *skip, size_t base)
-{
-    const int kind = skip == NULL ? 0 : (p->out.skip_kind == BNN_SKIP_S32 ? 2 : 1);
-    const void *sk = kind == 0 ? NULL : (kind == 1 ? (const void *)((const int8_t *)skip + base) : (const void *)((const int32_t *)skip + base));
-    const bnn_requant_chan_t k = *kc;
-    if (k.fast) {
-#if BNN_T2_DSP_ASM
-        if (kind == 1 && k.pre == k.pre_b) { /* the routine shifts both inputs by one amount */
-            const bnn_ln_rq_args_t a = { lanes, lanes + 2u * nl, ho, (const int8_t *)sk, out, k.pre, k.mq_a, k.mq_b, k.cb, k.sh, k.slope16, k.pz };
-            if (k.prelu) bnn_ln_rq_s8_prelu(&a);
-            else bnn_ln_rq_s8(&a);
-            return;
-        }
-#else
-        (void)lanes;
-        (void)nl;
-#endif
-        if (k.prelu) bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, out, sk, kind, 1, 0);
-        else bnn_lanes_rq_kindw(&k, ho, cnv, lane_at, out, sk, kind, 0, 0);
-        return;
-    }
-    for (uint32_t i = 0; i < 32u; i++) {
-        const uint32_t at = lane_at[i];
-        if (at == 0xFFFFFFFFu) continue;
-        const int32_t acc = 2 * (int32_t)((ho[i >> 1] >> (16u * (i & 1u))) & 0xFFFFu) - cnv[i];
-        const int32_t b = kind == 0 ? 0 : (kind == 2 ? ((const int32_t *)sk)[at] : (int32_t)((const int8_t *)sk)[at]);
-        out[at] = bnn_requant_apply(&k, acc, b);
     }
 }
 
