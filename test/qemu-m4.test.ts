@@ -166,6 +166,22 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     }
   });
 
+  // The Winograd stem (bnn_qconv2d_wino.c): stride-2 stems of 7x7, 5x5 and 6x6 taps with int8 weights; on the M4 GCC's
+  // code with SMLAD, on the M7 the products of three input channels in assembly (bnn_qw_gemm), for channel counts of
+  // every remainder mod 4 (the last 1..3 in C), odd and even map sizes (tiles past the edge), with and without the
+  // pool.
+  it('int8 Winograd stems on the M4 and, products in assembly, on the M7', async () => {
+    for (const [W, K, S, pool3] of [[8, 7, 16, true], [13, 7, 18, false], [6, 5, 14, true], [7, 6, 14, true]] as const) {
+      const float = residualFloatModel(500 + W, { width: W, stemKernel: K, stemStride: 2, size: S, blocks: 1, pool3 });
+      const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, W * 19 + k)))).model;
+      for (const board of ['mps2-an386', 'mps2-an500']) {
+        const r = await firmwareRun(model, `int8-wino-${W}-${board}`, 3, 'fast', undefined, board);
+        expect(r.info.layers[0].why ?? '').toMatch(/^Winograd F\(2x2, 4x4\)/);
+        expect(r.stdout).toMatch(/^PASS 3\/3$/m);
+      }
+    }
+  });
+
   // bnn_threshold_s8_b1 compares four int8 positions a step with SSUB8/SEL on cores with the DSP extension: channels
   // past a word, a tail of positions, thresholds at and past both ends of int8 (constant channels), flips.
   it('int8 thresholds, four positions a step, on the M4', async () => {

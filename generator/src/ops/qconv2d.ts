@@ -12,6 +12,7 @@ import { INPUT_TENSOR, type LayerBase, type Padding, type TensorInfo, type Thres
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
+import { winogradApplies, winogradScratchWords, winogradWeights } from './shared/winograd.ts';
 import type { MaxPoolLayer } from './maxpool.ts';
 import { requantIncreasing, requantStruct, type RequantLayer } from './requant.ts';
 import type { ThresholdLayer } from './threshold.ts';
@@ -110,13 +111,16 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   const [OH, OW] = windowDims(x.shape, l);
   const wide = rq.bits === 16;
   const own: TensorInfo = { dtype: wide ? 'i16' : 'i8', shape: [l.outChannels, OH, OW] };
-  const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
+  const C = x.shape[0];
+  const taps = C * l.kernel[0] * l.kernel[1];
   const pairs = (taps + 1) >> 1;
+  const wino = ctx.kernels !== 'ref' && winogradApplies(l, C);
+  const rowBytes = Math.ceil((l.outChannels * OW * (wide ? 2 : 1)) / 4);
   return {
     kernel: `bnn_qconv2d_${x.dtype === 'u8' ? 'u8' : 's8'}_${wide ? 's16' : 's8'}_rows`,
     params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, own, l) },
-      { name: 'wt', value: ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
+      { name: 'wt', value: wino ? null : ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'pairs', value: pairs },
@@ -125,12 +129,14 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
       { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
+      { name: 'wino', value: wino ? ctx.table('wino', 'uint32_t', winogradWeights(l, C), 'int') : null },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
-    // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c).
-    scratchBytes: 4 * (2 * pairs + taps + l.outChannels * OW + Math.ceil((l.outChannels * OW * (wide ? 2 : 1)) / 4)),
-    runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
-    why: `int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
+    // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c);
+    // Winograd: its V and M, two rows of accumulators, a requantised row.
+    scratchBytes: 4 * ((wino ? winogradScratchWords(C, l.outChannels, OW) : 2 * pairs + taps + l.outChannels * OW) + rowBytes),
+    runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_wino.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
+    why: `${wino ? 'Winograd F(2x2, 4x4) on the four stride phases, ' : ''}int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
 }
 

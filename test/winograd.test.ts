@@ -1,0 +1,115 @@
+// The rows conv's Winograd path (runtime-c/bnn_qconv2d_wino.c): stride-2 convs of 5..8 taps each way with int8
+// weights, split by input phase into 4x4-tap components and multiplied as F(2x2, 4x4). The transformed weights are
+// checked by hand on one-hot kernels; the emitted C against the TS reference's direct sums, bit for bit, on seeded
+// random convs in quantity (WebAssembly: the portable C; the M7's assembly runs in qemu-m4.test.ts).
+import { describe, expect, it } from 'vitest';
+import { emitModel } from '../generator/src/emit/model-c.ts';
+import type { Layer, Model } from '../generator/src/model/ir.ts';
+import { Rand } from '../generator/src/model/random.ts';
+import type { QConv2dLayer } from '../generator/src/ops/qconv2d.ts';
+import { winogradApplies, winogradWeights } from '../generator/src/ops/shared/winograd.ts';
+import { runReference } from '../generator/src/reference/interpreter.ts';
+import { haveTool } from '../generator/src/toolchain/tools.ts';
+import { compareRun } from '../generator/src/verify/compare.ts';
+import { engineModel } from '../generator/src/verify/verify-model.ts';
+import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
+import { Builder } from './fixtures/builder.ts';
+
+const G = [[3, 0, 0, 0], [3, 3, 3, 3], [1, -1, 1, -1], [-1, -2, -4, -8], [0, 0, 0, 6]];
+
+function conv(C: number, O: number, kernel: [number, number], weights: Int8Array | Int16Array): QConv2dLayer {
+  return { op: 'qconv2d', name: 'c', inputs: ['input'], output: 't', outChannels: O, kernel, stride: [2, 2], pad: { top: 0, left: 0, bottom: 0, right: 0 }, weights, bias: new Int32Array(O) };
+}
+
+/** The int16 value of component m, point xi of output channel o in winogradWeights' layout. */
+function u(w: Uint32Array, O: number, C: number, o: number, m: number, xi: number): number {
+  const P = 2 * C;
+  const O4 = O & ~3;
+  const word = xi * O * P + (o < O4 ? ((o >> 2) * P + (m >> 1)) * 4 + (o & 3) : o * P + (m >> 1));
+  return ((w[word] >>> (16 * (m & 1))) << 16) >> 16;
+}
+
+describe('Winograd stem', () => {
+  it('a one-hot kernel transforms to an outer product of two columns of G, in its phase component only', () => {
+    const [C, O, kh, kw] = [2, 6, 7, 6];
+    for (const [o, c, ky, kx, v] of [[0, 0, 0, 0, 1], [5, 1, 6, 5, -128], [3, 1, 3, 4, 127], [4, 0, 5, 2, -7]]) {
+      const weights = new Int8Array(O * C * kh * kw);
+      weights[((o * C + c) * kh + ky) * kw + kx] = v;
+      const w = winogradWeights(conv(C, O, [kh, kw], weights), C);
+      const m = 4 * c + 2 * (ky & 1) + (kx & 1);
+      for (let oo = 0; oo < O; oo++)
+        for (let mm = 0; mm < 4 * C; mm++)
+          for (let xi = 0; xi < 25; xi++) {
+            const want = oo === o && mm === m ? (v * G[Math.floor(xi / 5)][ky >> 1] * G[xi % 5][kx >> 1]) | 0 : 0;
+            expect(u(w, O, C, oo, mm, xi), `o ${oo} m ${mm} xi ${xi}`).toBe(want);
+          }
+    }
+    // The largest transformed weight, -128 at the (2, 2) phase taps' corner, still fits int16: 225 * 128.
+    const big = new Int8Array(49).fill(-128);
+    const w = winogradWeights(conv(1, 1, [7, 7], big), 1);
+    expect(Math.max(...Array.from({ length: 25 }, (_, xi) => Math.abs(u(w, 1, 1, 0, 0, xi))))).toBeLessThanOrEqual(32767);
+  });
+
+  it('applies to stride-2 convs of 5..8 taps with int8 weights whose sums times 36 fit int32', () => {
+    const w8 = (n: number) => new Int8Array(n);
+    expect(winogradApplies(conv(3, 64, [7, 7], w8(64 * 147)), 3)).toBe(true);
+    expect(winogradApplies(conv(3, 4, [5, 8], w8(4 * 120)), 3)).toBe(true);
+    expect(winogradApplies(conv(3, 4, [4, 7], w8(4 * 84)), 3)).toBe(false);
+    expect(winogradApplies(conv(3, 4, [7, 9], w8(4 * 189)), 3)).toBe(false);
+    expect(winogradApplies(conv(3, 4, [7, 7], new Int16Array(4 * 147)), 3)).toBe(false);
+    expect(winogradApplies({ ...conv(3, 4, [7, 7], w8(4 * 147)), stride: [2, 1] }, 3)).toBe(false);
+    // 36 * C * 49 * 128 * 255 < 2^31 up to C = 37.
+    expect(winogradApplies(conv(37, 4, [7, 7], w8(4 * 37 * 49)), 37)).toBe(true);
+    expect(winogradApplies(conv(38, 4, [7, 7], w8(4 * 38 * 49)), 38)).toBe(false);
+  });
+
+  // Seeded random convs: input u8 (the model input, its zero point 0..255) or an int8 map; 1..5 channels, odd and
+  // even sizes (tiles past the edge), every padding 0..k-1 on each side, pad values, out_c of every remainder mod 4,
+  // weights at the int8 extremes now and then, with and without the pool, int8 and int16 output.
+  it.skipIf(!haveTool('emcc'))('seeded random stride-2 convs by Winograd == the TS reference, bit for bit (WebAssembly)', async () => {
+    const r = new Rand(2026);
+    const models: Model[] = [];
+    for (let k = 0; k < 36; k++) {
+      const C = r.int(1, 5);
+      const H = r.int(6, 19);
+      const W = r.int(6, 19);
+      const u8 = k % 3 !== 2;
+      const g = u8
+        ? new Builder({ shape: [C, H, W], dtype: 'u8', zeroPoint: r.int(0, 255), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) })
+        : new Builder({ shape: [C, H, W], dtype: 'i8', zeroPoint: r.int(-20, 20), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) });
+      const kh = r.int(5, 8);
+      const kw = r.int(5, 8);
+      const pad = { top: r.int(0, kh - 1), left: r.int(0, kw - 1), bottom: r.int(0, kh - 1), right: r.int(0, kw - 1) };
+      const O = r.int(1, 10);
+      const extreme = k % 4 === 1;
+      const weights = new Int8Array(O * C * kh * kw).map(() => (extreme ? r.pick([-128, 127, -127]) : r.int(-128, 127)));
+      const padValues = r.bool(0.4) ? Int32Array.from({ length: C }, () => (u8 ? r.int(0, 255) : r.int(-128, 127))) : undefined;
+      g.add({ ...g.names(), op: 'qconv2d', outChannels: O, kernel: [kh, kw], stride: [2, 2], pad, weights, bias: new Int32Array(O).map(() => r.int(-40000, 40000)), ...(u8 ? {} : { zeroPoint: g.input.zeroPoint }), ...(padValues ? { padValues } : {}) } as Layer);
+      if (r.bool(0.6)) g.add({ ...g.names(), op: 'maxpool', kernel: [3, 3], stride: [2, 2], pad: { top: 1, left: 1, bottom: 1, right: 1 } } as Layer);
+      const bits = r.bool(0.3) ? 16 : 8;
+      g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).map(() => r.int(1 << 20, 1 << 22))], shift: bits === 16 ? 24 : 30, bias: new Int32Array(O).map(() => r.int(-20, 20)), zeroPoint: r.int(-5, 5), ...(bits === 16 ? { bits } : {}) } as Layer);
+      g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).fill(2 ** 20)], shift: bits === 16 ? 28 : 20, bias: new Int32Array(O), zeroPoint: 0 } as Layer);
+      g.add({ ...g.names(), op: 'flatten' } as Layer);
+      const K = g.info.shape.reduce((a, b) => a * b, 1);
+      g.add({ ...g.names(), op: 'qdense', outFeatures: 3, weights: new Int8Array(3 * K).map(() => r.int(-5, 5)), bias: new Int32Array(3), zeroPoint: 0 } as Layer);
+      models.push({ name: `wino${k}`, input: g.input, layers: g.layers, output: g.cur });
+    }
+    const emitted = models.map((m, k) => emitModel(m, { prefix: `w${k}_`, kernels: 'auto' }));
+    for (const e of emitted) expect(e.info.layers[0].why ?? '', e.info.prefix).toMatch(/^Winograd F\(2x2, 4x4\)/);
+    const files: Record<string, string> = {};
+    for (const e of emitted) Object.assign(files, e.files);
+    const engine = await WasmEngine.load(await buildWasm({ files, models: emitted.map((e) => ({ prefix: e.info.prefix })) }));
+    const failures: string[] = [];
+    models.forEach((m, k) => {
+      const size = m.input.shape.reduce((a, b) => a * b, 1);
+      const lo = m.input.dtype === 'u8' ? 0 : -128;
+      const xs = [new Rand(k).int(0, 1) ? new Uint8Array(size).fill(255) : new Uint8Array(size), Uint8Array.from({ length: size }, () => r.int(0, 255)), Uint8Array.from({ length: size }, () => r.pick([0, 255]))];
+      for (const raw of xs) {
+        const x = m.input.dtype === 'u8' ? raw : Int8Array.from(raw, (v) => v + lo);
+        const mm = compareRun(m, emitted[k].info, runReference(m, x), engine.run(engineModel(emitted[k].info), x, { trace: true }));
+        if (mm) failures.push(`${m.name}: ${mm.message}`);
+      }
+    });
+    expect(failures).toEqual([]);
+  });
+});
