@@ -217,7 +217,7 @@ typedef struct {
     uint32_t *patch;
     int32_t *off, *acc;
     int8_t *row;
-    int32_t *wscratch, *acc0, *acc2; /* Winograd: its scratch, the pair of rows it makes (s.acc points at one) */
+    int32_t *wscratch, *rows[3]; /* Winograd: its scratch, the three rows it makes (s.acc points at one) */
 } bnn_qrows_scratch_t;
 
 /* The accumulators of conv output row oy: acc[o * out_w + ox]. Positions go in pairs (the last alone when out_w is
@@ -416,19 +416,19 @@ static void bnn_qrows_pool_row16(const bnn_qconv2d_rows_params_t *p, const bnn_q
     }
 }
 
-/* Conv output row y's accumulators into s->acc. Winograd (p->wino) makes rows in pairs: an even row's call makes the
- * odd one too, into s->acc2, which the next row's call (rows go in order) then takes. */
-static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t y, bnn_qrows_scratch_t *s, int32_t *pair_of)
+/* Conv output row y's accumulators into s->acc. Winograd (p->wino) makes rows three at a time, into s->rows: the
+ * first call for a row of a triple makes all three, which the next calls (rows go in order) then take. */
+static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t y, bnn_qrows_scratch_t *s, int32_t *made)
 {
     if (p->wino == NULL) {
         bnn_qrows_acc(p, in, is_u8, y, s);
         return;
     }
-    if ((int32_t)(y >> 1) != *pair_of) {
-        bnn_qconv2d_wino_rows(p, in, is_u8, y >> 1, s->acc0, s->acc2, s->wscratch);
-        *pair_of = (int32_t)(y >> 1);
+    if ((int32_t)(y / 3u) != *made) {
+        bnn_qconv2d_wino_rows(p, in, is_u8, y / 3u, s->rows, s->wscratch);
+        *made = (int32_t)(y / 3u);
     }
-    s->acc = (y & 1u) ? s->acc2 : s->acc0;
+    s->acc = s->rows[y % 3u];
 }
 
 static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, void *out, int32_t *scratch)
@@ -436,13 +436,14 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
     const bnn_window_t *g = &p->g, *pl = &p->pool;
     const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw, OW = g->out_w;
     bnn_qrows_scratch_t s;
-    int32_t pair_of = -1;
+    int32_t made = -1;
     if (p->wino != NULL) {
-        /* Winograd: its V and M (bnn_qconv2d_wino.c), two rows of accumulators, a requantised row. */
+        /* Winograd: its V and M (bnn_qconv2d_wino.c), three rows of accumulators, a requantised row. */
         s.wscratch = scratch;
-        s.acc0 = scratch + 50u * (2u * g->in_c + g->out_c);
-        s.acc2 = s.acc0 + (size_t)g->out_c * OW;
-        s.row = (int8_t *)(s.acc2 + (size_t)g->out_c * OW);
+        s.rows[0] = scratch + 72u * (2u * g->in_c + g->out_c);
+        s.rows[1] = s.rows[0] + (size_t)g->out_c * OW;
+        s.rows[2] = s.rows[1] + (size_t)g->out_c * OW;
+        s.row = (int8_t *)(s.rows[2] + (size_t)g->out_c * OW);
     } else {
         s.patch = (uint32_t *)scratch;
         s.off = (int32_t *)(s.patch + 2u * p->pairs);
@@ -455,7 +456,7 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
     if (pl->kh == 0) {
         /* No pool: each row is requantised straight into the output, one plane per channel. */
         for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            bnn_qrows_make(p, in, is_u8, oy, &s, &pair_of);
+            bnn_qrows_make(p, in, is_u8, oy, &s, &made);
             for (uint32_t o = 0; o < g->out_c; o++) {
                 const size_t at = ((size_t)o * g->out_h + oy) * OW;
                 if (p->rq.out16) bnn_qrows_requant16(p, o, s.acc + (size_t)o * OW, OW, (int16_t *)out + at);
@@ -480,7 +481,7 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
             py1 = py + 1u;
         }
         if (py0 >= py1) continue; /* in no window */
-        bnn_qrows_make(p, in, is_u8, y, &s, &pair_of);
+        bnn_qrows_make(p, in, is_u8, y, &s, &made);
         if (p->rq.out16) bnn_qrows_pool_row16(p, &s, py0, py1, (int16_t *)out);
         else bnn_qrows_pool_row(p, &s, py0, py1, (int8_t *)out);
     }
@@ -507,12 +508,12 @@ void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *i
 }
 
 /* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, a requantised row
- * (int8, or int16 with rq.out16); with Winograd weights its V and M, two rows of accumulators, a requantised row. */
+ * (int8, or int16 with rq.out16); with Winograd weights its V and M, three rows of accumulators, a requantised row. */
 uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
 {
     const uint32_t taps = (uint32_t)p->g.in_c * p->g.kh * p->g.kw, row = (uint32_t)p->g.out_c * p->g.out_w;
     const uint32_t qrow = (row * (p->rq.out16 ? 2u : 1u) + 3u) / 4u;
-    if (p->wino != NULL) return 50u * (2u * p->g.in_c + p->g.out_c) + 2u * row + qrow;
+    if (p->wino != NULL) return 72u * (2u * p->g.in_c + p->g.out_c) + 3u * row + qrow;
     return 2u * p->pairs + taps + row + qrow;
 }
 

@@ -97,7 +97,7 @@ __asm__("\t.pushsection .text.bnn_qr_dots,\"ax\",%progbits\n\t.syntax unified\n\
     "smuad r11, lr, r3\n\tldr r3, [r0, #12]\n\t"
 /* Pair k (1..4), the next one loaded. */
 #define QW_STEP(k) QR_STEP(16 * k + 4, 16 * k + 8, 16 * k + 12, "", 16 * k + 16, 8 * k + 8)
-/* Pair 5, the group's sums stored (A and B side by side) at the group's M pointer ([sp]). */
+/* Pair 5, the group's sums stored (A and B side by side; 72 words a channel) at the group's M pointer ([sp]). */
 #define QW_LAST                                                                                                \
     "smlad r4, r12, r2, r4\n\tldr lr, [r1, #84]\n\t"                                                           \
     "smlad r8, r12, r3, r8\n\tldr r12, [r1, #88]\n\t"                                                          \
@@ -107,7 +107,7 @@ __asm__("\t.pushsection .text.bnn_qr_dots,\"ax\",%progbits\n\t.syntax unified\n\
     "smlad r10, r12, r3, r10\n\tldr r12, [sp, #0]\n\t"                                                         \
     "smlad r7, lr, r2, r7\n\tstr r4, [r12]\n\t"                                                                \
     "smlad r11, lr, r3, r11\n\tstr r8, [r12, #4]\n\t"                                                          \
-    "strd r5, r9, [r12, #200]\n\tstrd r6, r10, [r12, #400]\n\tstrd r7, r11, [r12, #600]\n\t"
+    "strd r5, r9, [r12, #288]\n\tstrd r6, r10, [r12, #576]\n\tstrd r7, r11, [r12, #864]\n\t"
 
 /* bnn_qw_gemm(args): r0 the args. Frame: [sp] the group's M pointer, [sp + 4] the end of this point's group weights,
  * [sp + 8] points left, [sp + 12] group weights' bytes a point, [sp + 16] the other channels' weight bytes a point,
@@ -125,7 +125,7 @@ __asm__("\t.pushsection .text.bnn_qw_gemm,\"ax\",%progbits\n\t.syntax unified\n\
         "10:\n\t"                                  /* a group */
         QW_FIRST QW_STEP(1) QW_STEP(2) QW_STEP(3) QW_STEP(4) QW_LAST
         "add r1, r1, #96\n\tldr r2, [r0]\n\t"
-        "add r12, r12, #800\n\tldr r3, [r0, #4]\n\t"
+        "add r12, r12, #1152\n\tldr r3, [r0, #4]\n\t"
         "str r12, [sp, #0]\n\tldr r12, [r1]\n\t"
         "ldr lr, [sp, #4]\n\tcmp r1, lr\n\tbne 10b\n\t"
         /* the next point: past the other channels' weights, its V, its M column */
@@ -135,4 +135,82 @@ __asm__("\t.pushsection .text.bnn_qw_gemm,\"ax\",%progbits\n\t.syntax unified\n\
         "ldr lr, [sp, #8]\n\tsubs lr, lr, #1\n\tstr lr, [sp, #8]\n\tbne 20b\n\t"
         "add sp, sp, #24\n\tpop {r4-r11, pc}\n\t"
         ".size bnn_qw_gemm, .-bnn_qw_gemm\n\t.popsection\n");
+#endif /* BNN_T2_DSP_ASM */
+
+#if BNN_T2_DSP_ASM
+/* The Winograd stem's output transform (bnn_qconv2d_wino.c, bnn_qw_out2) of two tiles inside the map, every channel,
+ * one tile at a time: row u of the tile (its sums m0..m5 at r0 + 48u + 8k bytes, r0 = M + 72 o + t words) gives
+ * R0 = m0 + m1 + m2 + m3 + m4, R1 = m1 - m2 + 2 (m3 - m4), R2 = m1 + m2 + 4 (m3 + m4) + 2 m5, each added into the
+ * nine outputs Z[i][j] (r1 + 3i + j) by column u of A^T ([1 0 0], [1 1 1], [1 -1 1], [1 2 4], [1 -2 4], [0 0 2]) as
+ * it is made. Then y = sbfx26(((Z >> 6) * 9^-1)) + bias and the stores, a row of three by STM. A load next to each
+ * add where it can. What it computes is stated with bnn_qw_out_args_t. */
+#define QW_S(x) #x
+/* R0..R2 (registers) of row u; r12 the scratch. */
+#define QW_ROW(u, R0, R1, R2)                                                                                  \
+    "ldr " R1 ", [r0, #48 * " QW_S(u) " + 8]\n\t"                                                              \
+    "ldr r12, [r0, #48 * " QW_S(u) " + 16]\n\t"                                                                \
+    "add " R0 ", " R1 ", r12\n\t"                                                                               \
+    "sub " R1 ", " R1 ", r12\n\tldr r12, [r0, #48 * " QW_S(u) " + 24]\n\t"                                     \
+    "mov " R2 ", " R0 "\n\t"                                                                                     \
+    "add " R0 ", " R0 ", r12\n\t"                                                                               \
+    "add " R1 ", " R1 ", r12, lsl #1\n\t"                                                                       \
+    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QW_S(u) " + 32]\n\t"                              \
+    "add " R0 ", " R0 ", r12\n\t"                                                                               \
+    "sub " R1 ", " R1 ", r12, lsl #1\n\t"                                                                       \
+    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QW_S(u) "]\n\t"                                   \
+    "add " R0 ", " R0 ", r12\n\tldr r12, [r0, #48 * " QW_S(u) " + 40]\n\t"                                      \
+    "add " R2 ", " R2 ", r12, lsl #1\n\t"
+/* bnn_qw_out(args): r0 the args. Frame: [sp] the row offset (bytes), [sp + 4] a channel's row bytes, [sp + 8]
+ * channels left, [sp + 12] 9^-1 modulo 2^32, [sp + 16] the biases, [sp + 20] the channel's output (row 0, tile 0),
+ * [sp + 24] the channel's M, [sp + 28] the tile (0, 1). */
+__asm__("\t.pushsection .text.bnn_qw_out,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
+        "\t.global bnn_qw_out\n\t.type bnn_qw_out, %function\n\t.thumb_func\nbnn_qw_out:\n\t"
+        "push {r4-r11, lr}\n\tsub sp, sp, #32\n\t"
+        "ldm r0, {r0-r5}\n\t"                      /* M, bias, out0, row offset, row bytes, channels */
+        "str r3, [sp, #0]\n\tstr r4, [sp, #4]\n\tstr r5, [sp, #8]\n\tstr r1, [sp, #16]\n\tstr r2, [sp, #20]\n\t"
+        "movw r12, #0x8E39\n\tmovt r12, #0x38E3\n\tstr r12, [sp, #12]\n\t"
+        "1:\n\t"                                   /* a channel: r0 its M */
+        "str r0, [sp, #24]\n\tmov r12, #0\n\tstr r12, [sp, #28]\n"
+        "2:\n\t"                                   /* a tile: r0 its M (+ 4 bytes for the second) */
+        QW_ROW(0, "r1", "r2", "r3")
+        QW_ROW(1, "r4", "r5", "r6")
+        "mov r7, r4\n\tmov r8, r5\n\tmov r9, r6\n\t"
+        "add r1, r1, r4\n\tadd r2, r2, r5\n\tadd r3, r3, r6\n\t"
+        QW_ROW(2, "r10", "r11", "lr")
+        "add r1, r1, r10\n\tadd r2, r2, r11\n\tadd r3, r3, lr\n\t"
+        "sub r4, r4, r10\n\tsub r5, r5, r11\n\tsub r6, r6, lr\n\t"
+        "add r7, r7, r10\n\tadd r8, r8, r11\n\tadd r9, r9, lr\n\t"
+        QW_ROW(3, "r10", "r11", "lr")
+        "add r1, r1, r10\n\tadd r2, r2, r11\n\tadd r3, r3, lr\n\t"
+        "add r4, r4, r10, lsl #1\n\tadd r5, r5, r11, lsl #1\n\tadd r6, r6, lr, lsl #1\n\t"
+        "add r7, r7, r10, lsl #2\n\tadd r8, r8, r11, lsl #2\n\tadd r9, r9, lr, lsl #2\n\t"
+        QW_ROW(4, "r10", "r11", "lr")
+        "add r1, r1, r10\n\tadd r2, r2, r11\n\tadd r3, r3, lr\n\t"
+        "sub r4, r4, r10, lsl #1\n\tsub r5, r5, r11, lsl #1\n\tsub r6, r6, lr, lsl #1\n\t"
+        "add r7, r7, r10, lsl #2\n\tadd r8, r8, r11, lsl #2\n\tadd r9, r9, lr, lsl #2\n\t"
+        QW_ROW(5, "r10", "r11", "lr")
+        "add r7, r7, r10, lsl #1\n\tadd r8, r8, r11, lsl #1\n\tadd r9, r9, lr, lsl #1\n\t"
+        /* y = sbfx26((Z >> 6) * 9^-1) + bias: r10 9^-1, r11 the bias, lr the output row */
+        "ldr r10, [sp, #12]\n\tldr r12, [sp, #16]\n\tldr r11, [r12]\n\t"
+        "lsr r1, r1, #6\n\tlsr r2, r2, #6\n\tlsr r3, r3, #6\n\tlsr r4, r4, #6\n\tlsr r5, r5, #6\n\t"
+        "lsr r6, r6, #6\n\tlsr r7, r7, #6\n\tlsr r8, r8, #6\n\tlsr r9, r9, #6\n\t"
+        "mul r1, r1, r10\n\tmul r2, r2, r10\n\tsbfx r1, r1, #0, #26\n\t"
+        "mul r3, r3, r10\n\tsbfx r2, r2, #0, #26\n\tmul r4, r4, r10\n\tsbfx r3, r3, #0, #26\n\t"
+        "mul r5, r5, r10\n\tsbfx r4, r4, #0, #26\n\tmul r6, r6, r10\n\tsbfx r5, r5, #0, #26\n\t"
+        "mul r7, r7, r10\n\tsbfx r6, r6, #0, #26\n\tmul r8, r8, r10\n\tsbfx r7, r7, #0, #26\n\t"
+        "mul r9, r9, r10\n\tsbfx r8, r8, #0, #26\n\tadd r1, r1, r11\n\tsbfx r9, r9, #0, #26\n\t"
+        "add r2, r2, r11\n\tadd r3, r3, r11\n\tadd r4, r4, r11\n\tadd r5, r5, r11\n\t"
+        "add r6, r6, r11\n\tadd r7, r7, r11\n\tadd r8, r8, r11\n\tadd r9, r9, r11\n\t"
+        "ldr lr, [sp, #20]\n\tldr r12, [sp, #28]\n\tadd lr, lr, r12\n\tldr r12, [sp, #0]\n\t"
+        "stm lr, {r1-r3}\n\tadd lr, lr, r12\n\tstm lr, {r4-r6}\n\tadd lr, lr, r12\n\tstm lr, {r7-r9}\n\t"
+        /* the second tile: M + 4 bytes, outputs 12 bytes on */
+        "ldr r12, [sp, #28]\n\tadds r12, r12, #12\n\tstr r12, [sp, #28]\n\t"
+        "ldr r0, [sp, #24]\n\tadd r0, r0, #4\n\tcmp r12, #12\n\tbeq 2b\n\t"
+        /* the next channel */
+        "ldr r12, [sp, #16]\n\tadd r12, r12, #4\n\tstr r12, [sp, #16]\n\t"
+        "ldr r12, [sp, #20]\n\tldr r1, [sp, #4]\n\tadd r12, r12, r1\n\tstr r12, [sp, #20]\n\t"
+        "ldr r0, [sp, #24]\n\tadd r0, r0, #288\n\t"
+        "ldr r12, [sp, #8]\n\tsubs r12, r12, #1\n\tstr r12, [sp, #8]\n\tbne 1b\n\t"
+        "add sp, sp, #32\n\tpop {r4-r11, pc}\n\t"
+        ".size bnn_qw_out, .-bnn_qw_out\n\t.popsection\n");
 #endif /* BNN_T2_DSP_ASM */

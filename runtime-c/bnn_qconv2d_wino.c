@@ -1,21 +1,23 @@
-/* Winograd F(2x2, 4x4) for the rows conv of a stride-2 stem (bnn_qconv2d_rows.c; docs/kernels.md, "Winograd stem").
+/* Winograd F(3x3, 4x4) for the rows conv of a stride-2 stem (bnn_qconv2d_rows.c; docs/kernels.md, "Winograd stem").
  *
  * A stride-2 convolution with kernels of at most 8x8 taps is the sum of four stride-1 convolutions, one per input
  * phase (py, px): P_c,py,px[i][j] = x_c[2i + py - pad_top][2j + px - pad_left] (a pad value outside the input) meets
  * the taps (2a + py, 2b + px), a, b < 4, of channel c: 4 * in_c components with 4x4 kernels (zero past the kernel).
- * Each 2x2 tile of outputs is then, in integers,
+ * Each 3x3 tile of outputs is then, in integers,
  *
- *     36 * y = A^T [ sum over components of U ⊙ V ] A,   U = G g G^T (4x4 kernel g), V = B d B^T (5x5 tile d)
+ *     576 * y = A^T [ sum over components of U ⊙ V ] A,   U = G g G^T (4x4 kernel g), V = B d B^T (6x6 tile d)
  *
- *     G = [3 0 0 0; 3 3 3 3; 1 -1 1 -1; -1 -2 -4 -8; 0 0 0 6]     B = [2 -1 -2 1 0; 0 2 1 -1 0; 0 -2 3 -1 0;
- *     A^T = [1 1 1 1 0; 0 1 -1 2 1]                                     0 1 0 -1 0; 0 2 -1 -2 1]
+ *     G = [6 0 0 0; 4 4 4 4; 4 -4 4 -4; 1 2 4 8; 1 -2 4 -8; 0 0 0 12]
+ *     B = [4 0 -5 0 1 0; 0 4 4 -1 -1 0; 0 -4 4 1 -1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *     A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 2]
  *
- * (Toom-Cook at 0, 1, -1, 2 and infinity, its denominators moved into G): 25 products per component and tile against
- * 64 for the direct form. The generator makes U (int8 weights: |U| <= 225 * 128 = 28800) and checks
- * 36 * in_c * kh * kw * 128 * 255 < 2^31; |d| <= 255, so |V| <= 36 * 255 = 9180: U and V are int16 and the products
- * go by SMLAD two components a word. The component sums and the output transform may wrap in 32 bits; they are
- * linear, so 36 * y comes out exact modulo 2^32, and since |36 * y| < 2^31 it is exact, and so is y (an exact division
- * by 36: a shift by 2, then the inverse of 9 modulo 2^32). Every path gives the reference's accumulator. */
+ * (Toom-Cook at 0, 1, -1, 2, -2 and infinity, B's rows made integers, their denominators moved into G and A, whose
+ * common factor is 24 = 576^(1/2)): 36 products per component and tile against 144 for the direct form. With int8
+ * weights every U lies in [-32768, 32640] (G's rows sum to at most 16 in magnitude), and |d| <= 255 gives
+ * |V| <= 100 * 255 = 25500: U and V are int16 and the products go by SMLAD, two components a word. The sums and the
+ * output transform may wrap in 32 bits; they are linear, so v = 576 y comes out exact modulo 2^32. v >> 6 is then
+ * 9 y modulo 2^26, its product with 9^-1 is y modulo 2^26, and y is that sign-extended from 26 bits, since the
+ * generator checks |y - bias| <= in_c * kh * kw * 128 * 255 < 2^25. Every path gives the reference's accumulator. */
 #include <string.h>
 
 #include "bnn_runtime.h"
@@ -23,11 +25,13 @@
 #include <arm_acle.h>
 #endif
 
-/* The components' int16 pairs of a tile: word j holds components 2j (low) and 2j + 1 (high). */
-#define BNN_QW_XI 25u
+/* A tile: 6x6 phase positions in, 3x3 outputs, 36 points. */
+#define BNN_QW_N 6u
+#define BNN_QW_OUT 3u
+#define BNN_QW_XI 36u
 
 /* Two int16 lanes a word: lane 0 (low) component 2j (phase column 0), lane 1 component 2j + 1 (phase column 1), the
- * two neighbouring input columns. Every value of the transform fits int16 (|V| <= 9180), so lane-wise sums are exact. */
+ * two neighbouring input columns. Every value of the transform fits int16 (|V| <= 25500), so lane-wise sums are exact. */
 #if BNN_ARCH_DSP
 #define BNN_QW_ADD(a, b) __sadd16((a), (b))
 #define BNN_QW_SUB(a, b) __ssub16((a), (b))
@@ -36,16 +40,19 @@
 #define BNN_QW_SUB(a, b) ((((a) - (b)) & 0xFFFFu) | (((a) & 0xFFFF0000u) - ((b) & 0xFFFF0000u)))
 #endif
 
-/* r[k * rs] = (B d)[k] lane-wise, d[k * ds] the five words of a tile's row or column. */
-static inline void bnn_qw_b5(const uint32_t *d, uint32_t ds, uint32_t *r, uint32_t rs)
+/* r[k * rs] = (B d)[k] lane-wise, d[k * ds] the six words of a tile's row or column. */
+static inline void bnn_qw_b6(const uint32_t *d, uint32_t ds, uint32_t *r, uint32_t rs)
 {
-    const uint32_t d0 = d[0], d1 = d[ds], d2 = d[2u * ds], d3 = d[3u * ds], d4 = d[4u * ds];
-    const uint32_t e = BNN_QW_SUB(d1, d3), t = BNN_QW_SUB(d0, d2), s = BNN_QW_SUB(d2, d1);
-    r[0] = BNN_QW_SUB(BNN_QW_ADD(t, t), e);
-    r[rs] = BNN_QW_ADD(BNN_QW_ADD(d1, d2), e);
-    r[2u * rs] = BNN_QW_ADD(BNN_QW_ADD(s, BNN_QW_ADD(s, s)), e);
-    r[3u * rs] = e;
-    r[4u * rs] = BNN_QW_ADD(BNN_QW_SUB(BNN_QW_ADD(e, e), d2), d4);
+    const uint32_t d0 = d[0], d1 = d[ds], d2 = d[2u * ds], d3 = d[3u * ds], d4 = d[4u * ds], d5 = d[5u * ds];
+    const uint32_t s12 = BNN_QW_ADD(d1, d2), s34 = BNN_QW_ADD(d3, d4), e12 = BNN_QW_SUB(d2, d1), e34 = BNN_QW_SUB(d3, d4);
+    const uint32_t f13 = BNN_QW_SUB(d3, d1), f42 = BNN_QW_SUB(d4, d2), f13x2 = BNN_QW_ADD(f13, f13);
+    const uint32_t s12x2 = BNN_QW_ADD(s12, s12), e12x2 = BNN_QW_ADD(e12, e12), d02 = BNN_QW_SUB(d0, d2), d02x2 = BNN_QW_ADD(d02, d02);
+    r[0] = BNN_QW_ADD(BNN_QW_ADD(d02x2, d02x2), f42);                          /* 4 d0 - 5 d2 + d4 */
+    r[rs] = BNN_QW_SUB(BNN_QW_ADD(s12x2, s12x2), s34);                          /* 4 d1 + 4 d2 - d3 - d4 */
+    r[2u * rs] = BNN_QW_ADD(BNN_QW_ADD(e12x2, e12x2), e34);                     /* -4 d1 + 4 d2 + d3 - d4 */
+    r[3u * rs] = BNN_QW_ADD(f13x2, f42);                                        /* -2 d1 - d2 + 2 d3 + d4 */
+    r[4u * rs] = BNN_QW_SUB(f42, f13x2);                                        /* 2 d1 - d2 - 2 d3 + d4 */
+    r[5u * rs] = BNN_QW_SUB(BNN_QW_SUB(d5, d3), BNN_QW_ADD(f13x2, f13x2));       /* 4 d1 - 5 d3 + d5 */
 }
 
 /* The pair of raw values at (iy, ix), (iy, ix + 1) minus the zero point, lanes 0 and 1. */
@@ -74,33 +81,35 @@ static inline uint32_t bnn_qw_h16(const void *r)
         const uint32_t c = j >> 1, H = g->in_h, W = g->in_w;                                                    \
         const int32_t zp = p->zero_point;                                                                       \
         const uint32_t zz = (uint32_t)(uint16_t)zp * 0x10001u;                                                  \
-        const int32_t iy0 = (int32_t)(4u * ty + (j & 1u)) - g->pad_top, ix0 = (int32_t)(4u * tx) - g->pad_left; \
+        const int32_t iy0 = (int32_t)(6u * ty + (j & 1u)) - g->pad_top, ix0 = (int32_t)(6u * tx) - g->pad_left; \
         const IN_T *plane = in + (size_t)c * H * W;                                                             \
         uint32_t d[BNN_QW_XI], t[BNN_QW_XI];                                                                    \
-        if (iy0 >= 0 && ix0 >= 0 && iy0 + 8 < (int32_t)H && ix0 + 9 < (int32_t)W) {                             \
+        if (iy0 >= 0 && ix0 >= 0 && iy0 + 10 < (int32_t)H && ix0 + 11 < (int32_t)W) {                           \
             const IN_T *r = plane + (size_t)iy0 * W + (uint32_t)ix0;                                            \
-            for (uint32_t u = 0; u < 5u; u++, r += 2u * W) {                                                    \
-                d[5u * u] = BNN_QW_PAIR_##IN_T(r, zz);                                                          \
-                d[5u * u + 1u] = BNN_QW_PAIR_##IN_T(r + 2, zz);                                                 \
-                d[5u * u + 2u] = BNN_QW_PAIR_##IN_T(r + 4, zz);                                                 \
-                d[5u * u + 3u] = BNN_QW_PAIR_##IN_T(r + 6, zz);                                                 \
-                d[5u * u + 4u] = BNN_QW_PAIR_##IN_T(r + 8, zz);                                                 \
+            for (uint32_t u = 0; u < BNN_QW_N; u++, r += 2u * W) {                                              \
+                uint32_t *du = d + BNN_QW_N * u;                                                                \
+                du[0] = BNN_QW_PAIR_##IN_T(r, zz);                                                              \
+                du[1] = BNN_QW_PAIR_##IN_T(r + 2, zz);                                                          \
+                du[2] = BNN_QW_PAIR_##IN_T(r + 4, zz);                                                          \
+                du[3] = BNN_QW_PAIR_##IN_T(r + 6, zz);                                                          \
+                du[4] = BNN_QW_PAIR_##IN_T(r + 8, zz);                                                          \
+                du[5] = BNN_QW_PAIR_##IN_T(r + 10, zz);                                                         \
             }                                                                                                   \
         } else {                                                                                                \
             const int32_t pad = p->pad_q != NULL ? p->pad_q[c] - zp : 0;                                        \
-            for (uint32_t u = 0; u < 5u; u++) {                                                                 \
+            for (uint32_t u = 0; u < BNN_QW_N; u++) {                                                           \
                 const int32_t iy = iy0 + 2 * (int32_t)u;                                                        \
                 const int row = iy >= 0 && iy < (int32_t)H;                                                     \
-                for (uint32_t k = 0; k < 10u; k++) {                                                            \
+                for (uint32_t k = 0; k < 2u * BNN_QW_N; k++) {                                                  \
                     const int32_t ix = ix0 + (int32_t)k;                                                        \
                     const int32_t q = row && ix >= 0 && ix < (int32_t)W ? (int32_t)plane[(size_t)iy * W + (uint32_t)ix] - zp : pad; \
-                    if (k & 1u) d[5u * u + k / 2u] |= (uint32_t)q << 16;                                        \
-                    else d[5u * u + k / 2u] = (uint16_t)q;                                                      \
+                    if (k & 1u) d[BNN_QW_N * u + k / 2u] |= (uint32_t)q << 16;                                  \
+                    else d[BNN_QW_N * u + k / 2u] = (uint16_t)q;                                                \
                 }                                                                                               \
             }                                                                                                   \
         }                                                                                                       \
-        for (uint32_t u = 0; u < 5u; u++) bnn_qw_b5(d + 5u * u, 1u, t + 5u * u, 1u);  /* along rows */          \
-        for (uint32_t k = 0; k < 5u; k++) bnn_qw_b5(t + k, 5u, v + k * vs, 5u * vs);  /* along columns */       \
+        for (uint32_t u = 0; u < BNN_QW_N; u++) bnn_qw_b6(d + BNN_QW_N * u, 1u, t + BNN_QW_N * u, 1u); /* rows */ \
+        for (uint32_t k = 0; k < BNN_QW_N; k++) bnn_qw_b6(t + k, BNN_QW_N, v + k * vs, BNN_QW_N * vs); /* columns */ \
     }
 BNN_QW_GATHER(uint8_t)
 BNN_QW_GATHER(int8_t)
@@ -125,6 +134,17 @@ typedef struct {
     uint32_t groups, points, other_bytes;
 } bnn_qw_gemm_args_t;
 void bnn_qw_gemm(const bnn_qw_gemm_args_t *a);
+
+/* Thumb-2 assembly (bnn_qconv2d_rows_t2.c) of bnn_qw_out2's two tiles inside the map: for each of `channels` channels
+ * o, the outputs of both tiles (M + 72 o) plus bias[o]: output row i of tile t at out0 + o * row_bytes / 4 + 3 t,
+ * plus i * row_off bytes. */
+typedef struct {
+    const int32_t *M, *bias;
+    int32_t *out0;
+    int32_t row_off; /* bytes from one output row to the next */
+    uint32_t row_bytes, channels;
+} bnn_qw_out_args_t;
+void bnn_qw_out(const bnn_qw_out_args_t *a);
 #endif
 
 #if BNN_ARCH_DSP
@@ -135,12 +155,12 @@ typedef uint32_t bnn_qw_acc_t; /* the sums may wrap: unsigned, where that is def
 #define BNN_QW_MAC(acc, w, x) ((acc) += (uint32_t)((int32_t)(int16_t)((w) & 0xFFFFu) * (int16_t)((x) & 0xFFFFu)) + (uint32_t)((int32_t)(int16_t)((w) >> 16) * (int16_t)((x) >> 16)))
 #endif
 
-/* M[(o * 25 + xi) * 2 + slot] = sum over components of U ⊙ V at point xi, for every output channel o and both tiles.
+/* M[(o * 36 + xi) * 2 + slot] = sum over components of U ⊙ V at point xi, for every output channel o and both tiles.
  * U: point-major, wino[xi * O * P + (g * P + j) * 4 + i] = pair j of channel 4g + i (g < O / 4), then the O % 4
  * last channels, wino[xi * O * P + o * P + j]. */
 static void bnn_qw_products(const bnn_qconv2d_rows_params_t *p, const uint32_t *v2, int32_t *M)
 {
-    const uint32_t O = p->g.out_c, P = 2u * p->g.in_c, O4 = O & ~3u;
+    const uint32_t O = p->g.out_c, P = 2u * p->g.in_c, O4 = O & ~3u, MS = 2u * BNN_QW_XI;
 #if BNN_T2_DSP_ASM
     if (p->dual_issue && P == 6u && O4 > 0u) {
         const bnn_qw_gemm_args_t a = { v2, p->wino, M, O4 / 4u, BNN_QW_XI, (O - O4) * P * 4u };
@@ -159,11 +179,11 @@ static void bnn_qw_products(const bnn_qconv2d_rows_params_t *p, const uint32_t *
                 BNN_QW_MAC(a2, wj[2], xa); BNN_QW_MAC(b2, wj[2], xb);
                 BNN_QW_MAC(a3, wj[3], xa); BNN_QW_MAC(b3, wj[3], xb);
             }
-            int32_t *m = M + (size_t)o * 50u + 2u * xi;
+            int32_t *m = M + (size_t)o * MS + 2u * xi;
             m[0] = (int32_t)a0; m[1] = (int32_t)b0;
-            m[50] = (int32_t)a1; m[51] = (int32_t)b1;
-            m[100] = (int32_t)a2; m[101] = (int32_t)b2;
-            m[150] = (int32_t)a3; m[151] = (int32_t)b3;
+            m[MS] = (int32_t)a1; m[MS + 1u] = (int32_t)b1;
+            m[2u * MS] = (int32_t)a2; m[2u * MS + 1u] = (int32_t)b2;
+            m[3u * MS] = (int32_t)a3; m[3u * MS + 1u] = (int32_t)b3;
         }
     }
     for (uint32_t xi = 0; xi < BNN_QW_XI; xi++) {
@@ -174,31 +194,36 @@ static void bnn_qw_products(const bnn_qconv2d_rows_params_t *p, const uint32_t *
                 BNN_QW_MAC(a, w[j], x[2u * j]);
                 BNN_QW_MAC(b, w[j], x[2u * j + 1u]);
             }
-            M[(size_t)o * 50u + 2u * xi] = (int32_t)a;
-            M[(size_t)o * 50u + 2u * xi + 1u] = (int32_t)b;
+            M[(size_t)o * MS + 2u * xi] = (int32_t)a;
+            M[(size_t)o * MS + 2u * xi + 1u] = (int32_t)b;
         }
     }
 }
 
-/* y = 36 * y / 36 when 36 * y (|36 * y| < 2^31) is exact: 4 * (9 * y) shifted by 2, then times 9^-1 modulo 2^32. */
-static inline int32_t bnn_qw_div36(uint32_t z)
+/* y from v = 576 y modulo 2^32 (|y| < 2^25): v >> 6 = 9 y modulo 2^26, times 9^-1, sign-extended from 26 bits. */
+static inline int32_t bnn_qw_y(uint32_t v)
 {
-    return (int32_t)((uint32_t)((int32_t)z >> 2) * 0x38E38E39u);
+    const uint32_t t = (v >> 6) * 0x38E38E39u;
+    return (int32_t)(t << 6) >> 6;
 }
 
-/* The output transform of one channel's tile (its 25 sums m[2 * xi]): 36 * y for the 2x2 outputs, y[i * 2 + j]. */
-static inline void bnn_qw_output(const int32_t *m, uint32_t y[4])
+/* The output transform of one channel's tile (its 36 sums m[2 * xi]): 576 * y for the 3x3 outputs, y[3 i + j]. */
+static inline void bnn_qw_output(const int32_t *m, uint32_t y[9])
 {
-    uint32_t r0[5], r1[5];
-    for (uint32_t u = 0; u < 5u; u++) {
-        const uint32_t *s = (const uint32_t *)(const void *)(m + 10u * u);
-        r0[u] = s[0] + s[2] + s[4] + s[6];
-        r1[u] = s[2] - s[4] + 2u * s[6] + s[8];
+    uint32_t r[BNN_QW_N][3];
+    for (uint32_t u = 0; u < BNN_QW_N; u++) {
+        const uint32_t *s = (const uint32_t *)(const void *)(m + 2u * BNN_QW_N * u);
+        const uint32_t s12 = s[2] + s[4], s34 = s[6] + s[8];
+        r[u][0] = s[0] + s12 + s34;
+        r[u][1] = s[2] - s[4] + 2u * (s[6] - s[8]);
+        r[u][2] = s12 + 4u * s34 + 2u * s[10];
     }
-    y[0] = r0[0] + r0[1] + r0[2] + r0[3];
-    y[1] = r1[0] + r1[1] + r1[2] + r1[3];
-    y[2] = r0[1] - r0[2] + 2u * r0[3] + r0[4];
-    y[3] = r1[1] - r1[2] + 2u * r1[3] + r1[4];
+    for (uint32_t j = 0; j < 3u; j++) {
+        const uint32_t s12 = r[1][j] + r[2][j], s34 = r[3][j] + r[4][j];
+        y[j] = r[0][j] + s12 + s34;
+        y[3u + j] = r[1][j] - r[2][j] + 2u * (r[3][j] - r[4][j]);
+        y[6u + j] = s12 + 4u * s34 + 2u * r[5][j];
+    }
 }
 
 /* Profiling builds (-DBNN_QW_PROF) keep the steps apart, so that the bench's icount markers can split them. */
@@ -215,66 +240,44 @@ static BNN_QW_STEP void bnn_qw_in2(const bnn_qconv2d_rows_params_t *p, const voi
     bnn_qw_input(p, in, is_u8, ty, txb, 1u, v2);
 }
 
-/* Output transform of `ntiles` tiles (1, 2) from column 2tx on: every channel's outputs, biases added, into the two
- * rows (the second when two_rows). */
-static BNN_QW_STEP void bnn_qw_out2(const bnn_qconv2d_rows_params_t *p, const int32_t *M, uint32_t tx, uint32_t ntiles, int two_rows, int32_t *acc0, int32_t *acc1)
+/* Output transform of `ntiles` tiles (1, 2) from column 3tx on: every channel's outputs, biases added, into the
+ * `rows` (1..3) rows acc[0..rows-1]. */
+static BNN_QW_STEP void bnn_qw_out2(const bnn_qconv2d_rows_params_t *p, const int32_t *M, uint32_t tx, uint32_t ntiles, uint32_t rows, int32_t *const acc[3])
 {
     const uint32_t O = p->g.out_c, OW = p->g.out_w;
-    if (ntiles == 2u && two_rows && 2u * tx + 4u <= OW) {
-        /* Both tiles inside: each row of the two tiles' sums (side by side in M) transformed together. */
-        for (uint32_t o = 0; o < O; o++) {
-            const int32_t b = p->bias[o];
-            const uint32_t *m = (const uint32_t *)(const void *)(M + (size_t)o * 50u);
-            uint32_t a0[5], a1[5], b0[5], b1[5];
-            for (uint32_t u = 0; u < 5u; u++, m += 10) {
-                a0[u] = m[0] + m[2] + m[4] + m[6];
-                a1[u] = m[2] - m[4] + 2u * m[6] + m[8];
-                b0[u] = m[1] + m[3] + m[5] + m[7];
-                b1[u] = m[3] - m[5] + 2u * m[7] + m[9];
-            }
-            int32_t *r0 = acc0 + (size_t)o * OW + 2u * tx, *r1 = acc1 + (size_t)o * OW + 2u * tx;
-            r0[0] = bnn_qw_div36(a0[0] + a0[1] + a0[2] + a0[3]) + b;
-            r0[1] = bnn_qw_div36(a1[0] + a1[1] + a1[2] + a1[3]) + b;
-            r0[2] = bnn_qw_div36(b0[0] + b0[1] + b0[2] + b0[3]) + b;
-            r0[3] = bnn_qw_div36(b1[0] + b1[1] + b1[2] + b1[3]) + b;
-            r1[0] = bnn_qw_div36(a0[1] - a0[2] + 2u * a0[3] + a0[4]) + b;
-            r1[1] = bnn_qw_div36(a1[1] - a1[2] + 2u * a1[3] + a1[4]) + b;
-            r1[2] = bnn_qw_div36(b0[1] - b0[2] + 2u * b0[3] + b0[4]) + b;
-            r1[3] = bnn_qw_div36(b1[1] - b1[2] + 2u * b1[3] + b1[4]) + b;
-        }
+#if BNN_T2_DSP_ASM
+    if (ntiles == 2u && rows == 3u && 3u * tx + 6u <= OW) {
+        const bnn_qw_out_args_t a = { M, p->bias, acc[0] + 3u * tx, (int32_t)((acc[1] - acc[0]) * 4), OW * 4u, O };
+        bnn_qw_out(&a);
         return;
     }
+#endif
     for (uint32_t o = 0; o < O; o++) {
         const int32_t b = p->bias[o];
-        int32_t *r0 = acc0 + (size_t)o * OW, *r1 = acc1 + (size_t)o * OW;
         for (uint32_t t = 0; t < ntiles; t++) {
-            uint32_t y[4];
-            bnn_qw_output(M + (size_t)o * 50u + t, y);
-            const uint32_t x = 2u * (tx + t);
-            r0[x] = bnn_qw_div36(y[0]) + b;
-            if (x + 1u < OW) r0[x + 1u] = bnn_qw_div36(y[1]) + b;
-            if (two_rows) {
-                r1[x] = bnn_qw_div36(y[2]) + b;
-                if (x + 1u < OW) r1[x + 1u] = bnn_qw_div36(y[3]) + b;
-            }
+            uint32_t y[9];
+            bnn_qw_output(M + (size_t)o * 2u * BNN_QW_XI + t, y);
+            const uint32_t x = 3u * (tx + t);
+            for (uint32_t i = 0; i < rows; i++)
+                for (uint32_t k = 0; k < 3u && x + k < OW; k++) acc[i][(size_t)o * OW + x + k] = bnn_qw_y(y[3u * i + k]) + b;
         }
     }
 }
 
-/* Conv output rows 2ty and 2ty + 1 (the second when inside the output) with their biases: acc0[o * out_w + x] and
- * acc1[o * out_w + x]. Tiles go two at a time along the row (the last alone when their count is odd: it fills both
- * slots). Scratch: the interleaved V of the two tiles (50 * P words), then M (50 * out_c words). */
-void bnn_qconv2d_wino_rows(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, int32_t *acc0, int32_t *acc1, int32_t *scratch)
+/* Conv output rows 3ty .. 3ty + 2 (those inside the output) with their biases: acc[i][o * out_w + x]. Tiles go two at
+ * a time along the row (the last alone when their count is odd: it fills both slots). Scratch: the interleaved V of
+ * the two tiles (72 * P words), then M (72 * out_c words). */
+void bnn_qconv2d_wino_rows(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, int32_t *const acc[3], int32_t *scratch)
 {
     const bnn_window_t *g = &p->g;
-    const uint32_t P = 2u * g->in_c, TX = (g->out_w + 1u) / 2u;
-    const int two_rows = 2u * ty + 1u < g->out_h;
+    const uint32_t P = 2u * g->in_c, TX = (g->out_w + 2u) / 3u;
+    const uint32_t rows = g->out_h - 3u * ty < 3u ? g->out_h - 3u * ty : 3u;
     uint32_t *v2 = (uint32_t *)scratch;
     int32_t *M = scratch + BNN_QW_XI * 2u * P;
     for (uint32_t tx = 0; tx < TX; tx += 2u) {
         const uint32_t txb = tx + 1u < TX ? tx + 1u : tx;
         bnn_qw_in2(p, in, is_u8, ty, tx, txb, v2);
         bnn_qw_products(p, v2, M);
-        bnn_qw_out2(p, M, tx, txb != tx ? 2u : 1u, two_rows, acc0, acc1);
+        bnn_qw_out2(p, M, tx, txb != tx ? 2u : 1u, rows, acc);
     }
 }

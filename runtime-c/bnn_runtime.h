@@ -429,8 +429,8 @@ typedef struct {
     const uint32_t *wino;  /* NULL, or stride 2, kernel <= 8x8, int8 weights: the Winograd weights (_wino.c; wt unused) */
 } bnn_qconv2d_rows_params_t;
 
-/* Conv output rows 2ty, 2ty + 1 of a rows conv with Winograd weights (bnn_qconv2d_wino.c), biases added. */
-void bnn_qconv2d_wino_rows(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, int32_t *acc0, int32_t *acc1, int32_t *scratch);
+/* Conv output rows 3ty .. 3ty + 2 of a rows conv with Winograd weights (bnn_qconv2d_wino.c), biases added. */
+void bnn_qconv2d_wino_rows(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, int32_t *const acc[3], int32_t *scratch);
 
 void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch);
 void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
