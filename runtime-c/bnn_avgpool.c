@@ -100,27 +100,47 @@ BNN_DEFINE_AVGPOOL(bnn_avgpool_s8_s8, int8_t, bnn_avgpool_s8_border)
 BNN_DEFINE_AVGPOOL(bnn_avgpool_s16_s16, int16_t, bnn_avgpool_s16_border)
 
 /* avgpool -> requant: the same means, each requantised by rq (one input) before it is stored: the fast form where the
- * channel takes it (a mean lies in its input's range: |m| <= 128, or 32768 for int16), else the rule as written. */
+ * channel takes it (a mean lies in its input's range: |m| <= 128, or 32768 for int16), else the rule as written.
+ * Windows inside the map take no bounds checks, as in BNN_DEFINE_AVGPOOL. */
 #define BNN_DEFINE_AVGPOOL_RQ(NAME, T, BORDER, AMAX, TO)                                                       \
     void NAME(const bnn_avgpool_rq_params_t *p, const T *in, TO *out)                                          \
     {                                                                                                          \
         const bnn_window_t *g = &p->pool.g;                                                                    \
-        const uint32_t W = g->in_w;                                                                            \
+        const uint32_t n = (uint32_t)g->kh * g->kw, W = g->in_w;                                               \
+        uint32_t lg = 0;                                                                                       \
+        while ((1u << lg) < n) lg++;                                                                           \
+        const int pow2 = (1u << lg) == n, quad = n == 4u && g->kw == 2u;                                       \
+        uint32_t ylo, yhi, xlo, xhi;                                                                           \
+        bnn_avgpool_inside(g->out_h, g->in_h, g->kh, g->sh, g->pad_top, &ylo, &yhi);                           \
+        bnn_avgpool_inside(g->out_w, g->in_w, g->kw, g->sw, g->pad_left, &xlo, &xhi);                          \
         for (uint32_t c = 0; c < g->in_c; c++) {                                                               \
             bnn_requant_chan_t k;                                                                              \
             bnn_requant_chan(&p->rq, c, 0, &k);                                                                \
             const int fast = bnn_requant_chan_fast(&k, (AMAX), 0u);                                            \
             const T *plane = in + (size_t)c * g->in_h * W;                                                     \
             TO *o = out + (size_t)c * g->out_h * g->out_w;                                                     \
-            for (uint32_t oy = 0; oy < g->out_h; oy++)                                                         \
+            for (uint32_t oy = 0; oy < g->out_h; oy++, o += g->out_w) {                                        \
+                const int inside = oy >= ylo && oy < yhi;                                                      \
                 for (uint32_t ox = 0; ox < g->out_w; ox++) {                                                   \
-                    const int32_t m = (int32_t)BORDER(&p->pool, plane, oy, ox);                                \
+                    int32_t m;                                                                                 \
+                    if (!inside || ox < xlo || ox >= xhi) {                                                    \
+                        m = (int32_t)BORDER(&p->pool, plane, oy, ox);                                          \
+                    } else {                                                                                   \
+                        const T *r = plane + (oy * g->sh - g->pad_top) * W + (ox * g->sw - g->pad_left);       \
+                        int32_t s = 0;                                                                         \
+                        if (quad) s = (int32_t)r[0] + r[1] + r[W] + r[W + 1u];                                 \
+                        else                                                                                   \
+                            for (uint32_t ky = 0; ky < g->kh; ky++, r += W)                                    \
+                                for (uint32_t kx = 0; kx < g->kw; kx++) s += r[kx];                            \
+                        m = pow2 ? (2 * s + (int32_t)n) >> (lg + 1u) : bnn_mean_s32(s, (int32_t)n);            \
+                    }                                                                                          \
                     int32_t q;                                                                                 \
                     if (!fast) q = bnn_requant_apply(&k, m, 0);                                                \
                     else if (k.prelu) q = bnn_requant_fast1q(&k, m, 1, sizeof(TO) == 2);                       \
                     else q = bnn_requant_fast1q(&k, m, 0, sizeof(TO) == 2);                                    \
-                    o[(size_t)oy * g->out_w + ox] = (TO)q;                                                     \
+                    o[ox] = (TO)q;                                                                             \
                 }                                                                                              \
+            }                                                                                                  \
         }                                                                                                      \
     }
 BNN_DEFINE_AVGPOOL_RQ(bnn_avgpool_s8_rq_s8, int8_t, bnn_avgpool_s8_border, 128u, int8_t)

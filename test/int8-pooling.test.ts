@@ -261,6 +261,27 @@ function int32Model(seed: number): Model {
   return withFloatHead(g, r, `int32-${seed}`);
 }
 
+/**
+ * Seeded: an i8 input, on even seeds widened to an int16 map (a requant with bits 16), through an avgpool of a random
+ * window that its requant (to int16 on seeds 0, 1 mod 4, else int8; with or without PReLU) fuses into (bnn_avgpool_{s8,s16}_rq_{s8,s16}:
+ * interior windows without bounds checks, border windows counted), then a threshold and a float head.
+ */
+function avgRqModel(seed: number): Model {
+  const r = new Rand(seed * 6151 + 5);
+  const C = r.int(1, 4);
+  const g = new Builder({ shape: [C, r.int(2, 9), r.int(2, 9)], dtype: 'i8', zeroPoint: r.int(-20, 20), scale: new Float32Array(C).fill(0.05), bias: new Float32Array(C) });
+  const mult = () => [new Int32Array(C).map(() => r.int(1 << 18, 1 << 22))];
+  if (seed % 2 === 0) g.add({ ...g.names(), op: 'requant', mult: mult(), shift: 12, bias: new Int32Array(C).map(() => r.int(-3000, 3000)), zeroPoint: r.int(-50, 50), bits: 16 });
+  const w = randomWindow(r, g.info.shape) ?? { kernel: [2, 2] as [number, number], stride: [2, 2] as [number, number], pad: VALID };
+  const padded = w.pad.top + w.pad.left + w.pad.bottom + w.pad.right > 0;
+  g.add({ ...g.names(), op: 'avgpool', ...w, countIncludePad: !padded && r.bool() });
+  const wide = g.info.dtype === 'i16';
+  const prelu = r.bool(0.3) ? { slope: new Int32Array(C).map(() => r.int(1000, 30000)), post: new Int32Array(C).map(() => r.int(-300, 300)) } : undefined;
+  g.add({ ...g.names(), op: 'requant', mult: mult(), shift: wide ? 30 : 22, bias: new Int32Array(C).map(() => r.int(-500, 500)), zeroPoint: r.int(-10, 10), ...(prelu ? { prelu } : {}), ...(seed % 4 < 2 ? { bits: 16 as const } : {}) });
+  g.add({ ...g.names(), op: 'threshold', threshold: thresholdAt(r, g, seed, 140) });
+  return withFloatHead(g, r, `avgrq-${seed}`);
+}
+
 interface Case {
   seed: number;
   model: Model;
@@ -271,7 +292,7 @@ function cases(): Case[] {
   const out: Case[] = [];
   for (let seed = 1; seed <= SEEDS; seed++) {
     const kernels = KERNELS[seed % KERNELS.length];
-    for (const [tag, model] of [['a', int8Model(seed)], ['b', int32Model(seed)]] as const) {
+    for (const [tag, model] of [['a', int8Model(seed)], ['b', int32Model(seed)], ['c', avgRqModel(seed)]] as const) {
       out.push({ seed, model, emitted: emitModel(model, { prefix: `i8p${tag}${seed}_`, kernels }) });
     }
   }
@@ -284,6 +305,7 @@ describe('the emitted C equals the reference at every layer', () => {
   it('the seeded models cover every int8 kernel', () => {
     const kernels = new Set(all.flatMap((c) => c.emitted.info.layers.map((l) => l.kernel)));
     for (const k of ['bnn_maxpool_s8_s8', 'bnn_avgpool_s8_s8', 'bnn_globalavgpool_s8_s8', 'bnn_threshold_s8_b1', 'bnn_maxpool_s32_s32', 'bnn_threshold_s32_b1']) expect(kernels).toContain(k);
+    for (const k of ['bnn_avgpool_s8_rq_s8', 'bnn_avgpool_s8_rq_s16', 'bnn_avgpool_s16_rq_s8', 'bnn_avgpool_s16_rq_s16']) expect(kernels).toContain(k);
   });
 
   it.skipIf(!haveTool('emcc'))('WebAssembly build', async () => {
