@@ -12,6 +12,10 @@
  * 32768), so every path gives the reference's
  * accumulator.
  *
+ * A stride-2 conv of 5..8 taps each way with int8 weights (the ResNet stem) makes its accumulator rows by Winograd
+ * instead, three at a time (bnn_qconv2d_wino.c; the generator sets the params' wino); the requant and the pool below
+ * are the same.
+ *
  * With a pool, each conv row's horizontal window maxima are taken on the accumulators and only those are requantised,
  * then max pooled into the pooled rows whose windows hold the row. This equals the reference's requant after pooling
  * the accumulators: the requant is non-decreasing in the accumulator (one input, every multiplier > 0, no PReLU: the

@@ -82,7 +82,7 @@ __asm__("\t.pushsection .text.bnn_qr_dots,\"ax\",%progbits\n\t.syntax unified\n\
 
 #if BNN_T2_DSP_ASM
 /* The Winograd stem's products (bnn_qconv2d_wino.c, bnn_qw_products) for three input channels (P = 6 pairs of
- * components a point) on dual-issue cores: for each of the 25 points and each group of four output channels, the
+ * components a point) on dual-issue cores: for each of the 36 points and each group of four output channels, the
  * eight sums of the group's four channels at the two tiles, a load next to every multiply; the first pair by SMUAD
  * (no sums to clear), the last pair's multiplies paired with the first stores. What it computes is stated with
  * bnn_qw_gemm_args_t in bnn_qconv2d_wino.c. */
@@ -144,21 +144,20 @@ __asm__("\t.pushsection .text.bnn_qw_gemm,\"ax\",%progbits\n\t.syntax unified\n\
  * nine outputs Z[i][j] (r1 + 3i + j) by column u of A^T ([1 0 0], [1 1 1], [1 -1 1], [1 2 4], [1 -2 4], [0 0 2]) as
  * it is made. Then y = sbfx26(((Z >> 6) * 9^-1)) + bias and the stores, a row of three by STM. A load next to each
  * add where it can. What it computes is stated with bnn_qw_out_args_t. */
-#define QW_S(x) #x
 /* R0..R2 (registers) of row u; r12 the scratch. */
 #define QW_ROW(u, R0, R1, R2)                                                                                  \
-    "ldr " R1 ", [r0, #48 * " QW_S(u) " + 8]\n\t"                                                              \
-    "ldr r12, [r0, #48 * " QW_S(u) " + 16]\n\t"                                                                \
+    "ldr " R1 ", [r0, #48 * " QR_S(u) " + 8]\n\t"                                                              \
+    "ldr r12, [r0, #48 * " QR_S(u) " + 16]\n\t"                                                                \
     "add " R0 ", " R1 ", r12\n\t"                                                                               \
-    "sub " R1 ", " R1 ", r12\n\tldr r12, [r0, #48 * " QW_S(u) " + 24]\n\t"                                     \
+    "sub " R1 ", " R1 ", r12\n\tldr r12, [r0, #48 * " QR_S(u) " + 24]\n\t"                                     \
     "mov " R2 ", " R0 "\n\t"                                                                                     \
     "add " R0 ", " R0 ", r12\n\t"                                                                               \
     "add " R1 ", " R1 ", r12, lsl #1\n\t"                                                                       \
-    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QW_S(u) " + 32]\n\t"                              \
+    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QR_S(u) " + 32]\n\t"                              \
     "add " R0 ", " R0 ", r12\n\t"                                                                               \
     "sub " R1 ", " R1 ", r12, lsl #1\n\t"                                                                       \
-    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QW_S(u) "]\n\t"                                   \
-    "add " R0 ", " R0 ", r12\n\tldr r12, [r0, #48 * " QW_S(u) " + 40]\n\t"                                      \
+    "add " R2 ", " R2 ", r12, lsl #2\n\tldr r12, [r0, #48 * " QR_S(u) "]\n\t"                                   \
+    "add " R0 ", " R0 ", r12\n\tldr r12, [r0, #48 * " QR_S(u) " + 40]\n\t"                                      \
     "add " R2 ", " R2 ", r12, lsl #1\n\t"
 /* bnn_qw_out(args): r0 the args. Frame: [sp] the row offset (bytes), [sp + 4] a channel's row bytes, [sp + 8]
  * channels left, [sp + 12] 9^-1 modulo 2^32, [sp + 16] the biases, [sp + 20] the channel's output (row 0, tile 0),

@@ -27,7 +27,6 @@
 
 /* A tile: 6x6 phase positions in, 3x3 outputs, 36 points. */
 #define BNN_QW_N 6u
-#define BNN_QW_OUT 3u
 #define BNN_QW_XI 36u
 
 /* Two int16 lanes a word: lane 0 (low) component 2j (phase column 0), lane 1 component 2j + 1 (phase column 1), the
