@@ -67,6 +67,28 @@ describe('Winograd stem', () => {
     expect(winogradApplies(conv(21, 4, [7, 7], w8(4 * 21 * 49)), 21)).toBe(false);
   });
 
+  // Its scratch (V and M of two tiles, three rows of accumulators) is larger than the direct form's: under a smaller
+  // scratch limit (a board's RAM) the direct form runs; 'ref' keeps the direct form too.
+  it('falls back to the direct form under a scratch limit it does not fit, and with --kernels ref', () => {
+    const g = new Builder({ shape: [3, 40, 40], dtype: 'u8', zeroPoint: 0, scale: new Float32Array(3).fill(1 / 255), bias: new Float32Array(3) });
+    const O = 16;
+    g.add({ ...g.names(), op: 'qconv2d', outChannels: O, kernel: [7, 7], stride: [2, 2], pad: { top: 3, left: 3, bottom: 3, right: 3 }, weights: new Int8Array(O * 147).fill(3), bias: new Int32Array(O) } as Layer);
+    g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).fill(1 << 20)], shift: 28, bias: new Int32Array(O), zeroPoint: 0 } as Layer);
+    g.add({ ...g.names(), op: 'globalavgpool' } as Layer);
+    g.add({ ...g.names(), op: 'qdense', outFeatures: 2, weights: new Int8Array(2 * O).fill(1), bias: new Int32Array(2), zeroPoint: 0 } as Layer);
+    const model: Model = { name: 'fallback', input: g.input, layers: g.layers, output: g.cur };
+    const layer = (opts: Parameters<typeof emitModel>[1]) => emitModel(model, opts).info.layers[0];
+    const wide = layer({ kernels: 'auto' });
+    const direct = layer({ kernels: 'ref' });
+    expect(wide.why).toMatch(/^Winograd/);
+    expect(direct.why).not.toMatch(/Winograd/);
+    // V and M: 72 * (2 * 3 + 16) words; three rows of 16 x 20 accumulators; a requantised row of 16 x 20 bytes.
+    expect(wide.scratchBytes).toBe(4 * (72 * 22 + 3 * 320 + 80));
+    expect(direct.scratchBytes).toBeLessThan(wide.scratchBytes);
+    expect(layer({ kernels: 'auto', scratchLimit: wide.scratchBytes }).why).toMatch(/^Winograd/);
+    expect(layer({ kernels: 'auto', scratchLimit: wide.scratchBytes - 1 }).why).not.toMatch(/Winograd/);
+  });
+
   // Seeded random convs: input u8 (the model input, its zero point 0..255) or an int8 map; 1..5 channels, odd and
   // even sizes (tiles past the edge), every padding 0..k-1 on each side, pad values, out_c of every remainder mod 4,
   // weights at the int8 extremes now and then, with and without the pool, int8 and int16 output.

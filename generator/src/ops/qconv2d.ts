@@ -114,8 +114,11 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   const C = x.shape[0];
   const taps = C * l.kernel[0] * l.kernel[1];
   const pairs = (taps + 1) >> 1;
-  const wino = ctx.kernels !== 'ref' && winogradApplies(l, C);
   const rowBytes = Math.ceil((l.outChannels * OW * (wide ? 2 : 1)) / 4);
+  // Winograd takes more scratch (three rows of accumulators and its transforms): where the board's RAM leaves less
+  // (scratchLimit), the direct form runs.
+  const winoBytes = 4 * (winogradScratchWords(C, l.outChannels, OW) + rowBytes);
+  const wino = ctx.kernels !== 'ref' && winogradApplies(l, C) && (ctx.scratchLimit === undefined || winoBytes <= ctx.scratchLimit);
   return {
     kernel: `bnn_qconv2d_${x.dtype === 'u8' ? 'u8' : 's8'}_${wide ? 's16' : 's8'}_rows`,
     params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
@@ -134,7 +137,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
     args: ['params', 'in', 'out', 'scratch'],
     // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c);
     // Winograd: its V and M, two rows of accumulators, a requantised row.
-    scratchBytes: 4 * ((wino ? winogradScratchWords(C, l.outChannels, OW) : 2 * pairs + taps + l.outChannels * OW) + rowBytes),
+    scratchBytes: wino ? winoBytes : 4 * (2 * pairs + taps + l.outChannels * OW + rowBytes),
     runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_wino.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
     why: `${wino ? 'Winograd F(3x3, 4x4) on the four stride phases, ' : ''}int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
