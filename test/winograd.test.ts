@@ -3,7 +3,7 @@
 // checked by hand on one-hot kernels; the emitted C against the TS reference's direct sums, bit for bit, on seeded
 // random convs in quantity (WebAssembly: the portable C; the M7's assembly runs in qemu-m4.test.ts).
 import { describe, expect, it } from 'vitest';
-import { emitModel } from '../generator/src/emit/model-c.ts';
+import { emitModel, type EmittedModel } from '../generator/src/emit/model-c.ts';
 import type { Layer, Model } from '../generator/src/model/ir.ts';
 import { Rand } from '../generator/src/model/random.ts';
 import type { QConv2dLayer } from '../generator/src/ops/qconv2d.ts';
@@ -11,6 +11,7 @@ import { winogradApplies, winogradWeights } from '../generator/src/ops/shared/wi
 import { runReference } from '../generator/src/reference/interpreter.ts';
 import { haveTool } from '../generator/src/toolchain/tools.ts';
 import { compareRun } from '../generator/src/verify/compare.ts';
+import { buildHost, runHost } from '../generator/src/verify/host.ts';
 import { engineModel } from '../generator/src/verify/verify-model.ts';
 import { buildWasm, WasmEngine } from '../generator/src/verify/wasm.ts';
 import { Builder } from './fixtures/builder.ts';
@@ -27,6 +28,52 @@ function u(w: Uint32Array, O: number, C: number, o: number, m: number, xi: numbe
   const O4 = O & ~3;
   const word = xi * O * P + (o < O4 ? ((o >> 2) * P + (m >> 1)) * 4 + (o & 3) : o * P + (m >> 1));
   return ((w[word] >>> (16 * (m & 1))) << 16) >> 16;
+}
+
+// Seeded random convs: input u8 (the model input, its zero point 0..255) or an int8 map; 1..5 channels, odd and even
+// sizes (tiles past the edge), every padding 0..k-1 on each side, pad values, out_c of every remainder mod 4, weights
+// at the int8 extremes now and then, with and without the pool, int8 and int16 output.
+function randomWinoModel(r: Rand, k: number): Model {
+  const C = r.int(1, 5);
+  const [H, W] = [r.int(6, 19), r.int(6, 19)];
+  const u8 = k % 3 !== 2;
+  const g = u8
+    ? new Builder({ shape: [C, H, W], dtype: 'u8', zeroPoint: r.int(0, 255), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) })
+    : new Builder({ shape: [C, H, W], dtype: 'i8', zeroPoint: r.int(-20, 20), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) });
+  const [kh, kw] = [r.int(5, 8), r.int(5, 8)];
+  const pad = { top: r.int(0, kh - 1), left: r.int(0, kw - 1), bottom: r.int(0, kh - 1), right: r.int(0, kw - 1) };
+  const O = r.int(1, 10);
+  const extreme = k % 4 === 1;
+  const weights = new Int8Array(O * C * kh * kw).map(() => (extreme ? r.pick([-128, 127, -127]) : r.int(-128, 127)));
+  const padValues = r.bool(0.4) ? Int32Array.from({ length: C }, () => (u8 ? r.int(0, 255) : r.int(-128, 127))) : undefined;
+  g.add({ ...g.names(), op: 'qconv2d', outChannels: O, kernel: [kh, kw], stride: [2, 2], pad, weights, bias: new Int32Array(O).map(() => r.int(-40000, 40000)), ...(u8 ? {} : { zeroPoint: g.input.zeroPoint }), ...(padValues ? { padValues } : {}) } as Layer);
+  if (r.bool(0.6)) g.add({ ...g.names(), op: 'maxpool', kernel: [3, 3], stride: [2, 2], pad: { top: 1, left: 1, bottom: 1, right: 1 } } as Layer);
+  const bits = r.bool(0.3) ? 16 : 8;
+  g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).map(() => r.int(1 << 20, 1 << 22))], shift: bits === 16 ? 24 : 30, bias: new Int32Array(O).map(() => r.int(-20, 20)), zeroPoint: r.int(-5, 5), ...(bits === 16 ? { bits } : {}) } as Layer);
+  g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).fill(2 ** 20)], shift: bits === 16 ? 28 : 20, bias: new Int32Array(O), zeroPoint: 0 } as Layer);
+  g.add({ ...g.names(), op: 'flatten' } as Layer);
+  const K = g.info.shape.reduce((a, b) => a * b, 1);
+  g.add({ ...g.names(), op: 'qdense', outFeatures: 3, weights: new Int8Array(3 * K).map(() => r.int(-5, 5)), bias: new Int32Array(3), zeroPoint: 0 } as Layer);
+  return { name: `wino${k}`, input: g.input, layers: g.layers, output: g.cur };
+}
+
+/** 36 seeded models, emitted (each takes the Winograd path), and their files. */
+function randomWinoModels(): { models: Model[]; emitted: EmittedModel[]; files: Record<string, string> } {
+  const r = new Rand(2026);
+  const models = Array.from({ length: 36 }, (_, k) => randomWinoModel(r, k));
+  const emitted = models.map((m, k) => emitModel(m, { prefix: `w${k}_`, kernels: 'auto' }));
+  for (const e of emitted) expect(e.info.layers[0].why ?? '', e.info.prefix).toMatch(/^Winograd F\(3x3, 4x4\)/);
+  const files: Record<string, string> = {};
+  for (const e of emitted) Object.assign(files, e.files);
+  return { models, emitted, files };
+}
+
+/** All 0 or all 255 bytes (by seed), random bytes, random extremes; shifted to int8 for an int8 input. */
+function winoInputs(m: Model, k: number): (Uint8Array | Int8Array)[] {
+  const r = new Rand(900 + k);
+  const size = m.input.shape.reduce((a, b) => a * b, 1);
+  const xs = [new Uint8Array(size).fill(k % 2 ? 255 : 0), Uint8Array.from({ length: size }, () => r.int(0, 255)), Uint8Array.from({ length: size }, () => r.pick([0, 255]))];
+  return m.input.dtype === 'u8' ? xs : xs.map((x) => Int8Array.from(x, (v) => v - 128));
 }
 
 describe('Winograd stem', () => {
@@ -89,53 +136,34 @@ describe('Winograd stem', () => {
     expect(layer({ kernels: 'auto', scratchLimit: wide.scratchBytes - 1 }).why).not.toMatch(/Winograd/);
   });
 
-  // Seeded random convs: input u8 (the model input, its zero point 0..255) or an int8 map; 1..5 channels, odd and
-  // even sizes (tiles past the edge), every padding 0..k-1 on each side, pad values, out_c of every remainder mod 4,
-  // weights at the int8 extremes now and then, with and without the pool, int8 and int16 output.
+  // The seeded convs below (randomWinoModels), each on all-0 or all-255 bytes, random bytes and random extremes.
   it.skipIf(!haveTool('emcc'))('seeded random stride-2 convs by Winograd == the TS reference, bit for bit (WebAssembly)', async () => {
-    const r = new Rand(2026);
-    const models: Model[] = [];
-    for (let k = 0; k < 36; k++) {
-      const C = r.int(1, 5);
-      const H = r.int(6, 19);
-      const W = r.int(6, 19);
-      const u8 = k % 3 !== 2;
-      const g = u8
-        ? new Builder({ shape: [C, H, W], dtype: 'u8', zeroPoint: r.int(0, 255), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) })
-        : new Builder({ shape: [C, H, W], dtype: 'i8', zeroPoint: r.int(-20, 20), scale: new Float32Array(C).fill(1 / 64), bias: new Float32Array(C) });
-      const kh = r.int(5, 8);
-      const kw = r.int(5, 8);
-      const pad = { top: r.int(0, kh - 1), left: r.int(0, kw - 1), bottom: r.int(0, kh - 1), right: r.int(0, kw - 1) };
-      const O = r.int(1, 10);
-      const extreme = k % 4 === 1;
-      const weights = new Int8Array(O * C * kh * kw).map(() => (extreme ? r.pick([-128, 127, -127]) : r.int(-128, 127)));
-      const padValues = r.bool(0.4) ? Int32Array.from({ length: C }, () => (u8 ? r.int(0, 255) : r.int(-128, 127))) : undefined;
-      g.add({ ...g.names(), op: 'qconv2d', outChannels: O, kernel: [kh, kw], stride: [2, 2], pad, weights, bias: new Int32Array(O).map(() => r.int(-40000, 40000)), ...(u8 ? {} : { zeroPoint: g.input.zeroPoint }), ...(padValues ? { padValues } : {}) } as Layer);
-      if (r.bool(0.6)) g.add({ ...g.names(), op: 'maxpool', kernel: [3, 3], stride: [2, 2], pad: { top: 1, left: 1, bottom: 1, right: 1 } } as Layer);
-      const bits = r.bool(0.3) ? 16 : 8;
-      g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).map(() => r.int(1 << 20, 1 << 22))], shift: bits === 16 ? 24 : 30, bias: new Int32Array(O).map(() => r.int(-20, 20)), zeroPoint: r.int(-5, 5), ...(bits === 16 ? { bits } : {}) } as Layer);
-      g.add({ ...g.names(), op: 'requant', mult: [new Int32Array(O).fill(2 ** 20)], shift: bits === 16 ? 28 : 20, bias: new Int32Array(O), zeroPoint: 0 } as Layer);
-      g.add({ ...g.names(), op: 'flatten' } as Layer);
-      const K = g.info.shape.reduce((a, b) => a * b, 1);
-      g.add({ ...g.names(), op: 'qdense', outFeatures: 3, weights: new Int8Array(3 * K).map(() => r.int(-5, 5)), bias: new Int32Array(3), zeroPoint: 0 } as Layer);
-      models.push({ name: `wino${k}`, input: g.input, layers: g.layers, output: g.cur });
-    }
-    const emitted = models.map((m, k) => emitModel(m, { prefix: `w${k}_`, kernels: 'auto' }));
-    for (const e of emitted) expect(e.info.layers[0].why ?? '', e.info.prefix).toMatch(/^Winograd F\(3x3, 4x4\)/);
-    const files: Record<string, string> = {};
-    for (const e of emitted) Object.assign(files, e.files);
+    const { models, emitted, files } = randomWinoModels();
     const engine = await WasmEngine.load(await buildWasm({ files, models: emitted.map((e) => ({ prefix: e.info.prefix })) }));
     const failures: string[] = [];
     models.forEach((m, k) => {
-      const size = m.input.shape.reduce((a, b) => a * b, 1);
-      const lo = m.input.dtype === 'u8' ? 0 : -128;
-      const xs = [new Rand(k).int(0, 1) ? new Uint8Array(size).fill(255) : new Uint8Array(size), Uint8Array.from({ length: size }, () => r.int(0, 255)), Uint8Array.from({ length: size }, () => r.pick([0, 255]))];
-      for (const raw of xs) {
-        const x = m.input.dtype === 'u8' ? raw : Int8Array.from(raw, (v) => v + lo);
+      for (const x of winoInputs(m, k)) {
         const mm = compareRun(m, emitted[k].info, runReference(m, x), engine.run(engineModel(emitted[k].info), x, { trace: true }));
         if (mm) failures.push(`${m.name}: ${mm.message}`);
       }
     });
+    expect(failures).toEqual([]);
+  });
+
+  // The same C on the host under AddressSanitizer and UBSan: the sums that wrap are unsigned, the gathers stay inside
+  // the input, the scratch inside the arena.
+  it.skipIf(!haveTool('gcc'))('the same convs on the host under AddressSanitizer + UBSan: clean and bit-exact', async () => {
+    const { models, emitted, files } = randomWinoModels();
+    const exe = await buildHost({ files, models: emitted.map((e) => ({ prefix: e.info.prefix })), sanitize: true });
+    const failures: string[] = [];
+    for (const [k, m] of models.entries()) {
+      const xs = winoInputs(m, k);
+      const runs = await runHost(exe, engineModel(emitted[k].info), xs);
+      runs.forEach((run, i) => {
+        const mm = compareRun(m, emitted[k].info, runReference(m, xs[i]), run);
+        if (mm) failures.push(`${m.name} input ${i}: ${mm.message}`);
+      });
+    }
     expect(failures).toEqual([]);
   });
 });
