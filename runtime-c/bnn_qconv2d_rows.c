@@ -444,7 +444,7 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
     if (p->wino != NULL) {
         /* Winograd: its V and M (bnn_qconv2d_wino.c), three rows of accumulators, a requantised row. */
         s.wscratch = scratch;
-        s.rows[0] = scratch + 72u * (2u * g->in_c + g->out_c);
+        s.rows[0] = scratch + BNN_QW_SCRATCH_WORDS(g->in_c, g->out_c);
         s.rows[1] = s.rows[0] + (size_t)g->out_c * OW;
         s.rows[2] = s.rows[1] + (size_t)g->out_c * OW;
         s.row = (int8_t *)(s.rows[2] + (size_t)g->out_c * OW);
@@ -517,7 +517,7 @@ uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p
 {
     const uint32_t taps = (uint32_t)p->g.in_c * p->g.kh * p->g.kw, row = (uint32_t)p->g.out_c * p->g.out_w;
     const uint32_t qrow = (row * (p->rq.out16 ? 2u : 1u) + 3u) / 4u;
-    if (p->wino != NULL) return 72u * (2u * p->g.in_c + p->g.out_c) + 3u * row + qrow;
+    if (p->wino != NULL) return BNN_QW_SCRATCH_WORDS(p->g.in_c, p->g.out_c) + 3u * row + qrow;
     return 2u * p->pairs + taps + row + qrow;
 }
 

@@ -431,6 +431,9 @@ typedef struct {
 
 /* Conv output rows 3ty .. 3ty + 2 of a rows conv with Winograd weights (bnn_qconv2d_wino.c), biases added. */
 void bnn_qconv2d_wino_rows(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, int32_t *const acc[3], int32_t *scratch);
+/* Its own scratch in words: V of two tiles and M, 2 words a point (36) for each pair of components (in_c * 2) and each
+ * output channel; the rows it fills follow it. */
+#define BNN_QW_SCRATCH_WORDS(in_c, out_c) (72u * (2u * (uint32_t)(in_c) + (uint32_t)(out_c)))
 
 void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch);
 void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch);

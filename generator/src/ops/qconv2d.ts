@@ -136,7 +136,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c);
-    // Winograd: its V and M, two rows of accumulators, a requantised row.
+    // Winograd: its V and M, three rows of accumulators, a requantised row.
     scratchBytes: wino ? winoBytes : 4 * (2 * pairs + taps + l.outChannels * OW + rowBytes),
     runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_wino.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
     why: `${wino ? 'Winograd F(3x3, 4x4) on the four stride phases, ' : ''}int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
