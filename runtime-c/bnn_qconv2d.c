@@ -1,5 +1,6 @@
 /* Integer convolution: acc = bias + sum of w * (q - zero_point) over valid taps, + w * (pad_q[c] - zero_point) over
- * padded ones when the layer has pad values (exact int32). The weights are int8, or int16 (w16). */
+ * padded ones when the layer has pad values, + the border's padFix entry when it has one (exact int32). The weights are
+ * int8, or int16 (w16). */
 #include "bnn_runtime.h"
 
 static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k)
@@ -13,6 +14,7 @@ static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k
         const bnn_window_t *g = &p->g;                                                          \
         uint32_t plane = (uint32_t)g->out_h * g->out_w;                                         \
         for (uint32_t oy = 0; oy < g->out_h; oy++) {                                            \
+            const uint32_t cy = bnn_pad_fix_class(oy, p->fix.top, p->fix.bottom);               \
             for (uint32_t ox = 0; ox < g->out_w; ox++) {                                        \
                 for (uint32_t o = 0; o < g->out_c; o++) {                                       \
                     int32_t s = p->bias[o];                                                     \
@@ -30,6 +32,9 @@ static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k
                             }                                                                   \
                         }                                                                       \
                     }                                                                           \
+                    if (p->fix.v != NULL)                                                       \
+                        s += p->fix.v[((size_t)o * p->fix.ny + cy) * p->fix.nx +                \
+                                      bnn_pad_fix_class(ox, p->fix.left, p->fix.right)];        \
                     acc[o] = s;                                                                 \
                 }                                                                               \
                 bnn_output_store(&p->out, acc, g->out_c, out, oy * g->out_w + ox, plane);          \

@@ -7,10 +7,10 @@
  * even count) is built once as int16 pairs; every output channel's sum is then a dot product of int16 pairs with its
  * weight pairs: SMLAD on cores with the DSP extension, two multiplies elsewhere. Positions go two at a time (their
  * patches interleaved) and channels four at a time (their weights interleaved), so each weight word loaded serves two
- * positions and each patch word four channels. Each product is an int8 (or int16, w16) weight times a value of
+ * positions and each patch word four channels. Each product is an int8 (or int16) weight times a value of
  * magnitude <= 255 and the sum is exact in int32 (the generator checks |bias| + taps * wmax * 255 < 2^31, wmax 128 or
- * 32768), so every path gives the reference's
- * accumulator.
+ * 32768), so every path gives the reference's accumulator. The requant's fast form takes the tighter bound of the
+ * params' span (255 times a channel's sum of |w|, plus padFix).
  *
  * A stride-2 conv of 5..8 taps each way with int8 weights (the ResNet stem) makes its accumulator rows by Winograd
  * instead, three at a time (bnn_qconv2d_wino.c; the generator sets the params' wino); the requant and the pool below
@@ -216,7 +216,7 @@ BNN_QROWS_PATCH2(uint8_t)
 BNN_QROWS_PATCH2(int8_t)
 
 /* Scratch layout: the two interleaved patches' int16 pairs, the taps' offsets, one row of accumulators
- * [out_c][out_w], one requantised row (int8). */
+ * [out_c][out_w], with a pool one channel's requantised pooled row (pool.out_w values). */
 typedef struct {
     uint32_t *patch;
     int32_t *off, *acc;
@@ -237,11 +237,10 @@ static void bnn_qrows_acc(const bnn_qconv2d_rows_params_t *p, const void *in, in
     }
 }
 
-/* dst[i] = requant of channel o's accumulator a[i], i < n: the fast form when it applies (|acc| <= |bias| + taps *
- * wmax * 255: a weight (|w| <= wmax, 128 or 32768 with w16) times q - zero_point, |q - zero_point| <= 255). */
+/* dst[i] = requant of channel o's accumulator a[i], i < n: the fast form when it applies (|acc| <= |bias| + span). */
 static void bnn_qrows_requant(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, int8_t *dst)
 {
-    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    const uint64_t span = p->span; /* |acc - bias| <= span */
     const int64_t b = p->bias[o];
     const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
     bnn_requant_chan_t k;
@@ -302,7 +301,7 @@ static void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const bnn_qro
     if (pxa > PW) pxa = PW;
     if (pxb > PW) pxb = PW;
     if (pxb < pxa) pxb = pxa;
-    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    const uint64_t span = p->span; /* |acc - bias| <= span */
     int8_t *h = s->row;
     for (uint32_t o = 0; o < g->out_c; o++) {
         const int32_t *a = s->acc + (size_t)o * OW;
@@ -344,7 +343,7 @@ static void bnn_qrows_pool_row(const bnn_qconv2d_rows_params_t *p, const bnn_qro
  * steps on int16_t, kept apart so that the int8 path's code stays as it was. */
 static void bnn_qrows_requant16(const bnn_qconv2d_rows_params_t *p, uint32_t o, const int32_t *a, uint32_t n, int16_t *dst)
 {
-    const uint64_t span = (uint64_t)((uint32_t)p->g.in_c * p->g.kh * p->g.kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    const uint64_t span = p->span; /* |acc - bias| <= span */
     const int64_t b = p->bias[o];
     const uint64_t amax = span + (uint64_t)(b < 0 ? -b : b);
     bnn_requant_chan_t k;
@@ -383,7 +382,7 @@ static void bnn_qrows_pool_row16(const bnn_qconv2d_rows_params_t *p, const bnn_q
     if (pxa > PW) pxa = PW;
     if (pxb > PW) pxb = PW;
     if (pxb < pxa) pxb = pxa;
-    const uint64_t span = (uint64_t)((uint32_t)g->in_c * g->kh * g->kw) * ((p->w16 ? 32768u : 128u) * 255u);
+    const uint64_t span = p->span; /* |acc - bias| <= span */
     int16_t *h = (int16_t *)(void *)s->row;
     for (uint32_t o = 0; o < g->out_c; o++) {
         const int32_t *a = s->acc + (size_t)o * OW;
@@ -420,19 +419,38 @@ static void bnn_qrows_pool_row16(const bnn_qconv2d_rows_params_t *p, const bnn_q
     }
 }
 
-/* Conv output row y's accumulators into s->acc. Winograd (p->wino) makes rows three at a time, into s->rows: the
- * first call for a row of a triple makes all three, which the next calls (rows go in order) then take. */
+/* padFix of conv row y (acc[o * out_w + x]): every column of a border row, the border columns of the others. */
+static void bnn_qrows_fix(const bnn_qconv2d_rows_params_t *p, uint32_t y, int32_t *acc)
+{
+    const bnn_pad_fix_t *f = &p->fix;
+    const uint32_t OW = p->g.out_w, cy = bnn_pad_fix_class(y, f->top, f->bottom);
+    /* Interior rows: columns [0, left) and [right, OW) only. */
+    const uint32_t skip0 = cy == f->top ? f->left : OW, skip1 = cy == f->top ? f->right : OW;
+    for (uint32_t o = 0; o < p->g.out_c; o++) {
+        const int32_t *v = f->v + ((size_t)o * f->ny + cy) * f->nx;
+        int32_t *a = acc + (size_t)o * OW;
+        for (uint32_t x = 0; x < OW; x++) {
+            if (x == skip0 && skip1 > x) x = skip1;
+            if (x < OW) a[x] += v[bnn_pad_fix_class(x, f->left, f->right)];
+        }
+    }
+}
+
+/* Conv output row y's accumulators into s->acc, padFix added. Winograd (p->wino) makes rows three at a time, into
+ * s->rows: the first call for a row of a triple makes all three, which the next calls (rows go in order, each once)
+ * then take. */
 static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t y, bnn_qrows_scratch_t *s, int32_t *made)
 {
     if (p->wino == NULL) {
         bnn_qrows_acc(p, in, is_u8, y, s);
-        return;
+    } else {
+        if ((int32_t)(y / 3u) != *made) {
+            bnn_qconv2d_wino_rows(p, in, is_u8, y / 3u, s->rows, s->wscratch);
+            *made = (int32_t)(y / 3u);
+        }
+        s->acc = s->rows[y % 3u];
     }
-    if ((int32_t)(y / 3u) != *made) {
-        bnn_qconv2d_wino_rows(p, in, is_u8, y / 3u, s->rows, s->wscratch);
-        *made = (int32_t)(y / 3u);
-    }
-    s->acc = s->rows[y % 3u];
+    if (p->fix.v != NULL) bnn_qrows_fix(p, y, s->acc);
 }
 
 static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, void *out, int32_t *scratch)
@@ -511,12 +529,14 @@ void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *i
     bnn_qrows_run(p, in, 0, out, scratch);
 }
 
-/* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, a requantised row
- * (int8, or int16 with rq.out16); with Winograd weights its V and M, three rows of accumulators, a requantised row. */
+/* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, with a pool one
+ * channel's requantised pooled row (int8, or int16 with rq.out16); with Winograd weights its V and M, three rows of
+ * accumulators, the pooled row. */
 uint32_t bnn_qconv2d_u8_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
 {
     const uint32_t taps = (uint32_t)p->g.in_c * p->g.kh * p->g.kw, row = (uint32_t)p->g.out_c * p->g.out_w;
-    const uint32_t qrow = (row * (p->rq.out16 ? 2u : 1u) + 3u) / 4u;
+    /* One channel's requantised pooled row (pool_row's h); none without a pool. */
+    const uint32_t qrow = p->pool.kh == 0 ? 0u : ((uint32_t)p->pool.out_w * (p->rq.out16 ? 2u : 1u) + 3u) / 4u;
     if (p->wino != NULL) return BNN_QW_SCRATCH_WORDS(p->g.in_c, p->g.out_c) + 3u * row + qrow;
     return 2u * p->pairs + taps + row + qrow;
 }

@@ -97,44 +97,49 @@ __asm__("\t.pushsection .text.bnn_qr_dots,\"ax\",%progbits\n\t.syntax unified\n\
     "smuad r11, lr, r3\n\tldr r3, [r0, #12]\n\t"
 /* Pair k (1..4), the next one loaded. */
 #define QW_STEP(k) QR_STEP(16 * k + 4, 16 * k + 8, 16 * k + 12, "", 16 * k + 16, 8 * k + 8)
-/* Pair 5, the group's sums stored (A and B side by side; 72 words a channel) at the group's M pointer ([sp]). */
-#define QW_LAST                                                                                                \
-    "smlad r4, r12, r2, r4\n\tldr lr, [r1, #84]\n\t"                                                           \
-    "smlad r8, r12, r3, r8\n\tldr r12, [r1, #88]\n\t"                                                          \
+/* Pair k (the last: 5, or 2 for bnn_qw_gemm3), the group's sums stored (A and B side by side; 72 words a channel) at
+ * the group's M pointer ([sp]). */
+#define QW_LAST(k)                                                                                             \
+    "smlad r4, r12, r2, r4\n\tldr lr, [r1, #16 * " QR_S(k) " + 4]\n\t"                                         \
+    "smlad r8, r12, r3, r8\n\tldr r12, [r1, #16 * " QR_S(k) " + 8]\n\t"                                        \
     "smlad r5, lr, r2, r5\n\t"                                                                                  \
-    "smlad r9, lr, r3, r9\n\tldr lr, [r1, #92]\n\t"                                                            \
+    "smlad r9, lr, r3, r9\n\tldr lr, [r1, #16 * " QR_S(k) " + 12]\n\t"                                        \
     "smlad r6, r12, r2, r6\n\t"                                                                                 \
     "smlad r10, r12, r3, r10\n\tldr r12, [sp, #0]\n\t"                                                         \
     "smlad r7, lr, r2, r7\n\tstr r4, [r12]\n\t"                                                                \
     "smlad r11, lr, r3, r11\n\tstr r8, [r12, #4]\n\t"                                                          \
     "strd r5, r9, [r12, #288]\n\tstrd r6, r10, [r12, #576]\n\tstrd r7, r11, [r12, #864]\n\t"
 
-/* bnn_qw_gemm(args): r0 the args. Frame: [sp] the group's M pointer, [sp + 4] the end of this point's group weights,
- * [sp + 8] points left, [sp + 12] group weights' bytes a point, [sp + 16] the other channels' weight bytes a point,
- * [sp + 20] this point's M pointer. On entry to a group r2, r3 hold the two tiles' pair 0 and r12 the group's first
- * weight word (loaded ahead: the table has a spare word at its end). */
-__asm__("\t.pushsection .text.bnn_qw_gemm,\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"
-        "\t.global bnn_qw_gemm\n\t.type bnn_qw_gemm, %function\n\t.thumb_func\nbnn_qw_gemm:\n\t"
-        "push {r4-r11, lr}\n\tsub sp, sp, #24\n\t"
-        "ldm r0, {r1-r6}\n\t"                      /* x, w, M, groups, points, other channels' bytes */
-        "str r3, [sp, #20]\n\tmov r7, #96\n\tmul r4, r4, r7\n\tstr r4, [sp, #12]\n\tstr r5, [sp, #8]\n\tstr r6, [sp, #16]\n\t"
-        "mov r0, r1\n\tmov r1, r2\n\t"
-        "ldr r2, [r0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1]\n"
-        "20:\n\t"                                  /* a point */
-        "ldr lr, [sp, #20]\n\tstr lr, [sp, #0]\n\tldr lr, [sp, #12]\n\tadd lr, r1, lr\n\tstr lr, [sp, #4]\n"
-        "10:\n\t"                                  /* a group */
-        QW_FIRST QW_STEP(1) QW_STEP(2) QW_STEP(3) QW_STEP(4) QW_LAST
-        "add r1, r1, #96\n\tldr r2, [r0]\n\t"
-        "add r12, r12, #1152\n\tldr r3, [r0, #4]\n\t"
-        "str r12, [sp, #0]\n\tldr r12, [r1]\n\t"
-        "ldr lr, [sp, #4]\n\tcmp r1, lr\n\tbne 10b\n\t"
-        /* the next point: past the other channels' weights, its V, its M column */
-        "ldr lr, [sp, #16]\n\tadd r1, r1, lr\n\tadd r0, r0, #48\n\t"
-        "ldr r2, [r0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1]\n\t"
-        "ldr lr, [sp, #20]\n\tadd lr, lr, #8\n\tstr lr, [sp, #20]\n\t"
-        "ldr lr, [sp, #8]\n\tsubs lr, lr, #1\n\tstr lr, [sp, #8]\n\tbne 20b\n\t"
-        "add sp, sp, #24\n\tpop {r4-r11, pc}\n\t"
-        ".size bnn_qw_gemm, .-bnn_qw_gemm\n\t.popsection\n");
+/* NAME(args): r0 the args; PAIRS the pairs of a group (QW_FIRST, QW_STEPs, QW_LAST). Frame: [sp] the group's M
+ * pointer, [sp + 4] the end of this point's group weights, [sp + 8] points left, [sp + 12] group weights' bytes a
+ * point, [sp + 16] the other channels' weight bytes a point, [sp + 20] this point's M pointer. On entry to a group r2,
+ * r3 hold the two tiles' pair 0 and r12 the group's first weight word (loaded ahead: the table has a spare word at its
+ * end). Points are 6 pairs apart in V and the weights whatever PAIRS sums. */
+#define QW_GEMM(NAME, PAIRS)                                                                                   \
+    __asm__("\t.pushsection .text." QR_S(NAME) ",\"ax\",%progbits\n\t.syntax unified\n\t.thumb\n\t.p2align 2\n"  \
+            "\t.global " QR_S(NAME) "\n\t.type " QR_S(NAME) ", %function\n\t.thumb_func\n" QR_S(NAME) ":\n\t"         \
+            "push {r4-r11, lr}\n\tsub sp, sp, #24\n\t"                                                           \
+            "ldm r0, {r1-r6}\n\t" /* x, w, M, groups, points, other channels' bytes */                             \
+            "str r3, [sp, #20]\n\tmov r7, #96\n\tmul r4, r4, r7\n\tstr r4, [sp, #12]\n\tstr r5, [sp, #8]\n\tstr r6, [sp, #16]\n\t" \
+            "mov r0, r1\n\tmov r1, r2\n\t"                                                                        \
+            "ldr r2, [r0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1]\n"                                                \
+            "20:\n\t" /* a point */                                                                               \
+            "ldr lr, [sp, #20]\n\tstr lr, [sp, #0]\n\tldr lr, [sp, #12]\n\tadd lr, r1, lr\n\tstr lr, [sp, #4]\n"   \
+            "10:\n\t" /* a group */                                                                               \
+            PAIRS                                                                                              \
+            "add r1, r1, #96\n\tldr r2, [r0]\n\t"                                                                 \
+            "add r12, r12, #1152\n\tldr r3, [r0, #4]\n\t"                                                         \
+            "str r12, [sp, #0]\n\tldr r12, [r1]\n\t"                                                              \
+            "ldr lr, [sp, #4]\n\tcmp r1, lr\n\tbne 10b\n\t"                                                       \
+            /* the next point: past the other channels' weights, its V, its M column */                        \
+            "ldr lr, [sp, #16]\n\tadd r1, r1, lr\n\tadd r0, r0, #48\n\t"                                          \
+            "ldr r2, [r0]\n\tldr r3, [r0, #4]\n\tldr r12, [r1]\n\t"                                               \
+            "ldr lr, [sp, #20]\n\tadd lr, lr, #8\n\tstr lr, [sp, #20]\n\t"                                        \
+            "ldr lr, [sp, #8]\n\tsubs lr, lr, #1\n\tstr lr, [sp, #8]\n\tbne 20b\n\t"                             \
+            "add sp, sp, #24\n\tpop {r4-r11, pc}\n\t"                                                            \
+            ".size " QR_S(NAME) ", .-" QR_S(NAME) "\n\t.popsection\n");
+QW_GEMM(bnn_qw_gemm, QW_FIRST QW_STEP(1) QW_STEP(2) QW_STEP(3) QW_STEP(4) QW_LAST(5))
+QW_GEMM(bnn_qw_gemm3, QW_FIRST QW_STEP(1) QW_LAST(2))
 #endif /* BNN_T2_DSP_ASM */
 
 #if BNN_T2_DSP_ASM

@@ -113,14 +113,35 @@ static inline uint32_t bnn_qw_h16(const void *r)
 BNN_QW_GATHER(uint8_t)
 BNN_QW_GATHER(int8_t)
 
-/* The two tiles' V, interleaved: v2[(xi * P + j) * 2 + slot] = components 2j, 2j + 1 at point xi of tile `slot`. */
+/* The two tiles' V, interleaved: v2[(xi * P + py * C + c) * 2 + slot] = components (c, py, 0) low, (c, py, 1) high at
+ * point xi of tile `slot` (the generator's pair order, ops/shared/winograd.ts). */
 static void bnn_qw_input(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t ty, uint32_t tx, uint32_t slot, uint32_t *v2)
 {
-    const uint32_t P = 2u * p->g.in_c;
+    const uint32_t C = p->g.in_c, P = 2u * C;
     for (uint32_t j = 0; j < P; j++) {
-        if (is_u8) bnn_qw_gather_uint8_t(p, (const uint8_t *)in, j, ty, tx, v2 + 2u * j + slot, 2u * P);
-        else bnn_qw_gather_int8_t(p, (const int8_t *)in, j, ty, tx, v2 + 2u * j + slot, 2u * P);
+        uint32_t *v = v2 + 2u * ((j & 1u) * C + (j >> 1)) + slot;
+        if (is_u8) bnn_qw_gather_uint8_t(p, (const uint8_t *)in, j, ty, tx, v, 2u * P);
+        else bnn_qw_gather_int8_t(p, (const int8_t *)in, j, ty, tx, v, 2u * P);
     }
+}
+
+/* The halved layout (p->wino_half: a 7x7 kernel): at the points of B = 5 only phase column 0 is nonzero in U, so V's
+ * pair c becomes (c, 0, 0) low and (c, 1, 0) high, as U's is there (the generator's winogradWeights). */
+static void bnn_qw_pack_half(uint32_t C, uint32_t *v2)
+{
+    const uint32_t P = 2u * C;
+    for (uint32_t xi = BNN_QW_N - 1u; xi < BNN_QW_XI; xi += BNN_QW_N)
+        for (uint32_t k = 0; k < 2u * C; k++) {
+            uint32_t *v = v2 + 2u * xi * P + k; /* pair k / 2 of tile k % 2 */
+            v[0] = (v[0] & 0xFFFFu) | (v[2u * C] << 16); /* PKHBT */
+        }
+}
+
+/* Pairs summed at point xi: all P, or C at the halved points (A = 5 or B = 5). */
+static inline uint32_t bnn_qw_pairs(const bnn_qconv2d_rows_params_t *p, uint32_t xi)
+{
+    const uint32_t C = p->g.in_c;
+    return p->wino_half && (xi >= BNN_QW_XI - BNN_QW_N || xi % BNN_QW_N == BNN_QW_N - 1u) ? C : 2u * C;
 }
 
 #if BNN_T2_DSP_ASM
@@ -133,6 +154,8 @@ typedef struct {
     uint32_t groups, points, other_bytes;
 } bnn_qw_gemm_args_t;
 void bnn_qw_gemm(const bnn_qw_gemm_args_t *a);
+/* The same summing only pairs 0..2 of each point (the halved points, bnn_qw_pairs), their strides unchanged. */
+void bnn_qw_gemm3(const bnn_qw_gemm_args_t *a);
 
 /* Thumb-2 assembly (bnn_qconv2d_rows_t2.c) of bnn_qw_out2's two tiles inside the map: for each of `channels` channels
  * o, the outputs of both tiles (M + 72 o) plus bias[o]: output row i of tile t at out0 + o * row_bytes / 4 + 3 t,
@@ -162,15 +185,23 @@ static void bnn_qw_products(const bnn_qconv2d_rows_params_t *p, const uint32_t *
     const uint32_t O = p->g.out_c, P = 2u * p->g.in_c, O4 = O & ~3u, MS = 2u * BNN_QW_XI;
 #if BNN_T2_DSP_ASM
     if (p->dual_issue && P == 6u && O4 > 0u) {
-        const bnn_qw_gemm_args_t a = { v2, p->wino, M, O4 / 4u, BNN_QW_XI, (O - O4) * P * 4u };
-        bnn_qw_gemm(&a);
+        /* Runs of points with as many pairs: all 36, or by rows of the halved layout (5 full, then B = 5; row 5). */
+        for (uint32_t xi = 0; xi < BNN_QW_XI;) {
+            const uint32_t full = bnn_qw_pairs(p, xi) == P;
+            const uint32_t n = !p->wino_half ? BNN_QW_XI : xi == BNN_QW_XI - BNN_QW_N ? BNN_QW_N : full ? BNN_QW_N - 1u : 1u;
+            const bnn_qw_gemm_args_t a = { v2 + (size_t)xi * 2u * P, p->wino + (size_t)xi * O * P, M + 2u * xi, O4 / 4u, n, (O - O4) * P * 4u };
+            if (full) bnn_qw_gemm(&a);
+            else bnn_qw_gemm3(&a);
+            xi += n;
+        }
     } else
 #endif
     for (uint32_t xi = 0; xi < BNN_QW_XI; xi++) {
         const uint32_t *w = p->wino + (size_t)xi * O * P, *const x = v2 + (size_t)xi * 2u * P;
+        const uint32_t pairs = bnn_qw_pairs(p, xi);
         for (uint32_t o = 0; o < O4; o += 4u, w += 4u * P) {
             bnn_qw_acc_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-            for (uint32_t j = 0; j < P; j++) {
+            for (uint32_t j = 0; j < pairs; j++) {
                 const uint32_t xa = x[2u * j], xb = x[2u * j + 1u];
                 const uint32_t *wj = w + 4u * j;
                 BNN_QW_MAC(a0, wj[0], xa); BNN_QW_MAC(b0, wj[0], xb);
@@ -187,9 +218,10 @@ static void bnn_qw_products(const bnn_qconv2d_rows_params_t *p, const uint32_t *
     }
     for (uint32_t xi = 0; xi < BNN_QW_XI; xi++) {
         const uint32_t *w = p->wino + (size_t)xi * O * P + (size_t)O4 * P, *const x = v2 + (size_t)xi * 2u * P;
+        const uint32_t pairs = bnn_qw_pairs(p, xi);
         for (uint32_t o = O4; o < O; o++, w += P) {
             bnn_qw_acc_t a = 0, b = 0;
-            for (uint32_t j = 0; j < P; j++) {
+            for (uint32_t j = 0; j < pairs; j++) {
                 BNN_QW_MAC(a, w[j], x[2u * j]);
                 BNN_QW_MAC(b, w[j], x[2u * j + 1u]);
             }
@@ -237,6 +269,7 @@ static BNN_QW_STEP void bnn_qw_in2(const bnn_qconv2d_rows_params_t *p, const voi
 {
     bnn_qw_input(p, in, is_u8, ty, tx, 0u, v2);
     bnn_qw_input(p, in, is_u8, ty, txb, 1u, v2);
+    if (p->wino_half) bnn_qw_pack_half(p->g.in_c, v2);
 }
 
 /* Output transform of `ntiles` tiles (1, 2) from column 3tx on: every channel's outputs, biases added, into the

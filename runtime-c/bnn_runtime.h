@@ -404,6 +404,20 @@ void bnn_conv2d_u8_b1_thr(const bnn_conv2d_thr_params_t *p, const uint8_t *in, u
 void bnn_conv2d_s8_b1_thr(const bnn_conv2d_thr_params_t *p, const int8_t *in, uint32_t *out);
 
 /* ---- integer convolution on the raw input or an int8 map (int8 or int16 weights) ---- */
+
+/* qconv2d's padFix (docs/semantics.md §10): v[(o * ny + cy) * nx + cx] joins the accumulator of output (oy, ox) of
+ * channel o. cy is oy's row class: oy itself below top, top + 1 + oy - bottom from bottom on, top between (the
+ * interior, whose entries are 0); cx likewise with left and right. v == NULL: no table. */
+typedef struct {
+    const int32_t *v;
+    uint16_t top, bottom, left, right, ny, nx;
+} bnn_pad_fix_t;
+
+static inline uint32_t bnn_pad_fix_class(uint32_t i, uint32_t top, uint32_t bottom)
+{
+    return i < top ? i : i < bottom ? top : top + 1u + i - bottom;
+}
+
 typedef struct {
     bnn_window_t g;
     const void *weights;   /* [out_c][in_c][kh][kw], int8_t, or int16_t when w16 */
@@ -412,6 +426,7 @@ typedef struct {
     int32_t zero_point;
     bnn_output_t out;
     const int32_t *pad_q;  /* [in_c]: the raw value a padded tap of channel c takes; NULL: the zero point (adds 0) */
+    bnn_pad_fix_t fix;
 } bnn_qconv2d_params_t;
 
 /* qconv2d -> requant [-> maxpool] streamed by rows (bnn_qconv2d_rows.c): int8 output, or int16 (rq.out16). */
@@ -421,12 +436,14 @@ typedef struct {
     const int32_t *bias;
     int32_t zero_point;
     uint16_t pairs;        /* (in_c * kh * kw + 1) / 2 */
-    uint8_t w16;           /* the weights are int16 (|w| <= 32767), else int8: bounds the accumulators */
+    uint32_t span;         /* |acc - bias| <= span: 255 times the largest sum of |w| of a channel, plus padFix's max */
     uint8_t dual_issue;    /* 1: the dot products scheduled for a dual-issue core (the M7), where built (_rows_t2.c) */
     bnn_requant_params_t rq;   /* one input, every mult > 0, no PReLU when pooled */
     bnn_window_t pool;     /* kh == 0: no pool; in = the conv's output, out = the pooled map */
     const int32_t *pad_q;  /* [in_c] (at most 16 channels) or NULL, as in bnn_qconv2d_params_t */
-    const uint32_t *wino;  /* NULL, or stride 2, kernel <= 8x8, int8 weights: the Winograd weights (_wino.c; wt unused) */
+    const uint32_t *wino;  /* NULL, or stride 2, kernel <= 8x8: the Winograd weights (_wino.c; wt unused) */
+    uint8_t wino_half;     /* 1: a 7x7 kernel, U laid out halved at the points of G's last row and column (_wino.c) */
+    bnn_pad_fix_t fix;     /* added to each conv row as it is made, before the requant and the pool */
 } bnn_qconv2d_rows_params_t;
 
 /* Conv output rows 3ty .. 3ty + 2 of a rows conv with Winograd weights (bnn_qconv2d_wino.c), biases added. */

@@ -17,6 +17,7 @@ import { calibrate, quantizeInt8 } from '../generator/src/quantize/index.ts';
 import { residualFloatModel } from './fixtures/residual-float.ts';
 import { inferModel } from '../generator/src/model/validate.ts';
 import { getTarget } from '../generator/src/model/target.ts';
+import type { QConv2dLayer } from '../generator/src/ops/qconv2d.ts';
 import { writeTree } from '../generator/src/core/files.ts';
 import { buildFirmware, runQemu } from '../generator/src/toolchain/qemu.ts';
 import { haveTool, runTool } from '../generator/src/toolchain/tools.ts';
@@ -166,14 +167,16 @@ describe.skipIf(!haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
     }
   });
 
-  // The Winograd stem (bnn_qconv2d_wino.c): stride-2 stems of 7x7, 5x5 and 6x6 taps with int8 weights; on the M4 GCC's
-  // code with SMLAD, on the M7 the products of three input channels in assembly (bnn_qw_gemm), for channel counts of
-  // every remainder mod 4 (the last 1..3 in C), odd and even map sizes (tiles past the edge), with and without the
-  // pool.
+  // The Winograd stem (bnn_qconv2d_wino.c): stride-2 stems of 7x7, 5x5 and 6x6 taps with int8 weights, or int16 ones
+  // scaled to fit (--map-bits 16, int16 output); on the M4 GCC's code with SMLAD, on the M7 the products of three input
+  // channels in assembly (bnn_qw_gemm), for channel counts of every remainder mod 4 (the last 1..3 in C), odd and even
+  // map sizes (tiles past the edge), with and without the pool; the border's padFix (per-channel normalisation).
   it('int8 Winograd stems on the M4 and, products in assembly, on the M7', async () => {
-    for (const [W, K, S, pool3] of [[8, 7, 16, true], [13, 7, 18, false], [6, 5, 14, true], [7, 6, 14, true]] as const) {
+    for (const [W, K, S, pool3, bits] of [[8, 7, 16, true, 8], [13, 7, 18, false, 16], [6, 5, 14, true, 8], [7, 6, 14, true, 16]] as const) {
       const float = residualFloatModel(500 + W, { width: W, stemKernel: K, stemStride: 2, size: S, blocks: 1, pool3 });
-      const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, W * 19 + k)))).model;
+      const model = quantizeInt8(float, calibrate(float, [0, 1, 2, 3].map((k) => randomInput(float, W * 19 + k))), bits).model;
+      const stem = model.layers[0] as QConv2dLayer;
+      expect([stem.weights instanceof Int16Array, stem.padFix !== undefined]).toEqual([bits === 16, true]);
       for (const board of ['mps2-an386', 'mps2-an500']) {
         const r = await firmwareRun(model, `int8-wino-${W}-${board}`, 3, 'fast', undefined, board);
         expect(r.info.layers[0].why ?? '').toMatch(/^Winograd F\(3x3, 4x4\)/);

@@ -2,12 +2,14 @@
 // weights, exact int32 accumulation, the threshold folded in, for cores without an FPU. It approximates the float
 // chain (the weights are rounded); compact/stem.ts measures what that costs.
 import { BnnError } from '../core/errors.ts';
-import { INPUT_TENSOR, type InputSpec, type LayerBase } from '../ir/types.ts';
+import { INPUT_TENSOR, type InputSpec, type LayerBase, type Shape } from '../ir/types.ts';
 import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { Conv2dLayer } from './conv2d.ts';
 import { PAD_VALUES_MAX, type QConv2dLayer } from './qconv2d.ts';
 import { clamp32, int8Weights, INT32_MAX, INT32_MIN } from './shared/int8-path.ts';
+import { classMembers, padFixClasses } from './shared/pad-fix.ts';
+import { windowDims } from './shared/window.ts';
 import type { Int8Context } from './types.ts';
 
 
@@ -86,7 +88,9 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const z = Math.min(hi, Math.max(lo, Math.round(zc.reduce((a, b) => a + b, 0) / C)));
   const w = Float32Array.from(l.weights, (v, k) => v * scale[Math.floor(k / taps) % C]);
   // The stem's weights follow the maps' bits: its kernels multiply int16 pairs either way (runtime-c/bnn_qconv2d_rows.c),
-  // so int16 weights cost only flash, and at 16-bit maps the int8 weights' rounding is the stem's largest error.
+  // so int16 weights cost only flash, and at 16-bit maps the int8 weights' rounding is the stem's largest error. (They
+  // keep a 7x7/2 stem off the Winograd path, whose int16 transforms hold about 9.5 bits of weight: tried, and the
+  // trained network's agreement fell back to the int8 maps' (docs/int8.md).)
   const { q: weights, delta } = int8Weights(w, O, q.mapBits);
   const b = Float64Array.from(l.bias, (v, o) => {
     let s = v;
@@ -97,5 +101,45 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   // bias correction up to that rounding.
   const padValues = Int32Array.from(zc, (v) => Math.min(hi, Math.max(lo, Math.round(v))));
   const pads = padValues.some((v) => v !== z) && C <= PAD_VALUES_MAX ? { padValues } : {};
-  q.accumulator({ ...base, inputs: l.inputs, weights, zeroPoint: z, ...pads } as unknown as LayerBase & { op: string }, l.output, delta, b, out);
+  const layer = { ...base, inputs: l.inputs, weights, zeroPoint: z, ...pads } as unknown as QConv2dLayer;
+  // What is left at the border, where a raw pad value misses the real 0 by a fraction: one entry per border class.
+  const padFix = stemPadFix(layer, q.modelInput.shape, w, delta, (c) => (pads.padValues ? padValues[c] : z), zc);
+  q.accumulator((padFix ? { ...layer, padFix } : layer) as unknown as LayerBase & { op: string }, l.output, delta, b, out);
+}
+
+/**
+ * padFix of the stem (ops/shared/pad-fix.ts): a padded tap of channel c adds w' (p_c - z) to the sum, and the bias
+ * assumes (w s_c / delta) (z - z_c) for it; the float conv's zero padding adds nothing. Per class (its first member
+ * stands for it), round of minus their sum over the padded taps, so that the border sums are exact up to 1/2 of an
+ * accumulator step. w: the real weights times s_c; pad(c) = p_c. Undefined when every entry is 0.
+ */
+function stemPadFix(l: QConv2dLayer, shape: Shape, w: Float32Array, delta: Float64Array, pad: (c: number) => number, zc: number[]): Int32Array | undefined {
+  const z = l.zeroPoint!;
+  const [C, H, W] = shape;
+  const [kh, kw] = l.kernel;
+  const [OH, OW] = windowDims(shape, l);
+  const { rows, cols } = padFixClasses(H, W, l.kernel, l.stride, l.pad, OH, OW);
+  const ys = classMembers(rows, OH), xs = classMembers(cols, OW);
+  const O = l.outChannels;
+  const fix = new Int32Array(O * rows.count * cols.count);
+  for (let o = 0; o < O; o++) {
+    for (let cy = 0; cy < rows.count; cy++) {
+      for (let cx = 0; cx < cols.count; cx++) {
+        if (ys[cy] < 0 || xs[cx] < 0 || delta[o] === 0) continue;
+        let s = 0;
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const iy = ys[cy] * l.stride[0] - l.pad.top + ky, ix = xs[cx] * l.stride[1] - l.pad.left + kx;
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W) continue;
+              const k = ((o * C + c) * kh + ky) * kw + kx;
+              s += l.weights[k] * (pad(c) - z) + (w[k] / delta[o]) * (z - zc[c]);
+            }
+          }
+        }
+        fix[(o * rows.count + cy) * cols.count + cx] = -Math.round(s);
+      }
+    }
+  }
+  return fix.some((v) => v !== 0) ? fix : undefined;
 }

@@ -12,7 +12,8 @@ import { INPUT_TENSOR, type LayerBase, type Padding, type TensorInfo, type Thres
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
-import { winogradApplies, winogradScratchWords, winogradWeights } from './shared/winograd.ts';
+import { checkPadFix, classOf, padFixClasses, padFixStruct, randomPadFix } from './shared/pad-fix.ts';
+import { winogradApplies, winogradHalf, winogradScratchWords, winogradWeights } from './shared/winograd.ts';
 import type { MaxPoolLayer } from './maxpool.ts';
 import { requantIncreasing, requantStruct, type RequantLayer } from './requant.ts';
 import type { ThresholdLayer } from './threshold.ts';
@@ -32,6 +33,9 @@ export interface QConv2dLayer extends LayerBase {
   /** [C]: the raw value a padded tap of input channel c takes (the int8 path's stem under per-channel normalisation:
    *  the raw value nearest to the real 0); absent: the zero point, so padded taps add nothing. */
   padValues?: Int32Array;
+  /** [O, row classes, column classes]: added to the accumulators of the border positions (shared/pad-fix.ts): what the
+   *  int8 path's stem adds where the real 0 of a channel lies between raw values; absent: nothing. */
+  padFix?: Int32Array;
 }
 
 /** The weights' bits (8 or 16) and the largest magnitude they can take. */
@@ -83,7 +87,7 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
   return rec;
 }
 
-const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional(), padValues: TensorRef.optional() });
+const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional(), padValues: TensorRef.optional(), padFix: TensorRef.optional() });
 
 /** The weights as int16 pairs (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows kernel's dot products
  *  read them (runtime-c/bnn_qconv2d_rows.c): channels 4g..4g + 3 (g < O / 4) interleaved by pair, word
@@ -96,6 +100,21 @@ function weightPairs(l: QConv2dLayer, taps: number): Uint32Array {
   for (let o = 0; o < l.outChannels; o++)
     for (let k = 0; k < taps; k++) out[at(o, k >> 1)] |= (l.weights[o * taps + k] & 0xffff) << (16 * (k & 1));
   return out;
+}
+
+/** The bound of |acc - bias| (bnn_qconv2d_rows_params_t's span): 255 times the largest sum of |w| of a channel (each
+ *  |q - zeroPoint| <= 255, padded taps too), plus the largest |padFix| entry. */
+function rowsSpan(l: QConv2dLayer): number {
+  const per = l.weights.length / l.outChannels;
+  let max = 0;
+  for (let o = 0; o < l.outChannels; o++) {
+    let sum = 0;
+    for (let k = 0; k < per; k++) sum += Math.abs(l.weights[o * per + k]);
+    max = Math.max(max, sum);
+  }
+  let fix = 0;
+  for (const v of l.padFix ?? []) fix = Math.max(fix, Math.abs(v));
+  return 255 * max + fix;
 }
 
 /**
@@ -114,10 +133,11 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   const C = x.shape[0];
   const taps = C * l.kernel[0] * l.kernel[1];
   const pairs = (taps + 1) >> 1;
-  const rowBytes = Math.ceil((l.outChannels * OW * (wide ? 2 : 1)) / 4);
+  // With a pool, one channel's requantised pooled row (the pool's out_w values); without, rows go straight out.
+  const rowBytes = pool ? 4 * Math.ceil((ctx.output.shape[2] * (wide ? 2 : 1)) / 4) : 0;
   // Winograd takes more scratch (three rows of accumulators and its transforms): where the board's RAM leaves less
   // (scratchLimit), the direct form runs.
-  const winoBytes = 4 * (winogradScratchWords(C, l.outChannels, OW) + rowBytes);
+  const winoBytes = 4 * winogradScratchWords(C, l.outChannels, OW) + rowBytes;
   const wino = ctx.kernels !== 'ref' && winogradApplies(l, C) && (ctx.scratchLimit === undefined || winoBytes <= ctx.scratchLimit);
   return {
     kernel: `bnn_qconv2d_${x.dtype === 'u8' ? 'u8' : 's8'}_${wide ? 's16' : 's8'}_rows`,
@@ -127,17 +147,19 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
       { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'pairs', value: pairs },
-      { name: 'w16', value: l.weights instanceof Int16Array ? 1 : 0 },
+      { name: 'span', value: rowsSpan(l) },
       { name: 'dual_issue', value: ctx.m7 ? 1 : 0 },
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
       { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
       { name: 'wino', value: wino ? ctx.table('wino', 'uint32_t', winogradWeights(l, C), 'int') : null },
+      { name: 'wino_half', value: wino && winogradHalf(l) ? 1 : 0 },
+      { name: 'fix', value: padFixStruct(l, x, [OH, OW], ctx) },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
-    // Two positions' patches of pairs, the taps' offsets, a row of accumulators, a requantised row (bnn_qconv2d_rows.c);
-    // Winograd: its V and M, three rows of accumulators, a requantised row.
-    scratchBytes: wino ? winoBytes : 4 * (2 * pairs + taps + l.outChannels * OW + rowBytes),
+    // Two positions' patches of pairs, the taps' offsets, a row of accumulators (bnn_qconv2d_rows.c); Winograd: its V and
+    // M, three rows of accumulators; either way, with a pool, one channel's requantised pooled row.
+    scratchBytes: wino ? winoBytes : 4 * (2 * pairs + taps + l.outChannels * OW) + rowBytes,
     runtime: ['bnn_qconv2d_rows.c', 'bnn_qconv2d_wino.c', 'bnn_qconv2d_rows_t2.c', 'bnn_requant.c'],
     why: `${wino ? 'Winograd F(3x3, 4x4) on the four stride phases, ' : ''}int16-pair dot products${ctx.dsp ? ` (SMLAD${ctx.m7 ? ', scheduled for dual issue' : ''})` : ''} by rows, requant${pool ? ' and max pool' : ''} fused`,
   };
@@ -147,7 +169,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
   // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
-  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX && !l.padValues) {
+  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX && !l.padValues && !l.padFix) {
     const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
     const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
     return {
@@ -173,6 +195,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'out', value: outputStruct(ctx, l.threshold) },
       { name: 'pad_q', value: l.padValues ? ctx.table('pad_q', 'int32_t', l.padValues, 'int') : null },
+      { name: 'fix', value: padFixStruct(l, x, windowDims(x.shape, l), ctx) },
     ] } },
     args: ['params', 'in', 'out', 'scratch'],
     scratchBytes: 4 * l.outChannels,
@@ -189,8 +212,9 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     pad: readPadding(s.padding, x, s.kernel, s.stride), weights: s.weights.dtype === 'int16' ? blob.i16(s.weights, `${at}.weights`) : blob.i8(s.weights, `${at}.weights`), bias: blob.i32(s.bias, `${at}.bias`), threshold: readThreshold(blob, s.threshold, at),
     ...(s.zeroPoint !== undefined ? { zeroPoint: s.zeroPoint } : {}),
     ...(s.padValues !== undefined ? { padValues: blob.i32(s.padValues, `${at}.padValues`) } : {}),
+    ...(s.padFix !== undefined ? { padFix: blob.i32(s.padFix, `${at}.padFix`) } : {}),
   }),
-  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: writeWeights(blob, l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}) }),
+  write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: writeWeights(blob, l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}), ...(l.padFix ? { padFix: blob.i32(l.padFix, [l.outChannels, l.padFix.length / l.outChannels]) } : {}) }),
   infer(l, [x], at) {
     expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
     check(l.inputs[0] === INPUT_TENSOR || l.zeroPoint !== undefined, `${at}.zeroPoint`, `required: '${l.inputs[0]}' is not the model input, whose zero point is the default`);
@@ -209,9 +233,9 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     // int16 weights stay symmetric, so that a negated weight (the _b1_thr records) is an int16 too.
     if (l.weights instanceof Int16Array) check(!l.weights.includes(-32768), `${at}.weights`, 'int16 weights must lie within -32767..32767');
     checkLength(l.bias, O, `${at}.bias`);
-    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * weightMax(l) * 255, at);
     const dtype = checkThreshold(l.threshold, O, at);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
+    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * weightMax(l) * 255 + (l.padFix ? checkPadFix(l, x, [oh, ow], at) : 0), at);
     return { dtype, shape: [O, oh, ow] };
   },
   run(l, [x], ctx) {
@@ -222,6 +246,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     const O = l.outChannels;
     const [OH, OW] = windowDims(x.shape, l);
     const acc = new Int32Array(O * OH * OW);
+    const fix = l.padFix ? padFixClasses(H, W, l.kernel, l.stride, l.pad, OH, OW) : undefined;
     for (let o = 0; o < O; o++) {
       for (let oy = 0; oy < OH; oy++) {
         for (let ox = 0; ox < OW; ox++) {
@@ -238,6 +263,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
               }
             }
           }
+          if (fix) s += l.padFix![(o * fix.rows.count + classOf(fix.rows, oy)) * fix.cols.count + classOf(fix.cols, ox)];
           acc[(o * OH + oy) * OW + ox] = s | 0;
         }
       }
@@ -256,7 +282,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     lower: (l, members, ctx) => (members[0].op === 'threshold' ? lowerQConv2d({ ...l, threshold: (members[0] as ThresholdLayer).threshold }, ctx) : lowerRows(l, members, ctx)),
   },
   cost: (l, [x], out) => ({ binaryMacs: 0, realMacs: out.shape[0] * out.shape[1] * out.shape[2] * x.shape[0] * l.kernel[0] * l.kernel[1] }),
-  bits: (l) => ({ int: weightBits(l) * l.weights.length + 32 * l.bias.length, thresholds: thresholdBits(l.threshold) }),
+  bits: (l) => ({ int: weightBits(l) * l.weights.length + 32 * (l.bias.length + (l.padFix?.length ?? 0)), thresholds: thresholdBits(l.threshold) }),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} int${weightBits(l)}${l.threshold ? ' + threshold' : ''}`,
   random(r, x, names) {
     if (x.dtype !== 'u8' && x.dtype !== 'i8') return null;
@@ -270,6 +296,7 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(-128, 127);
     const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
     const padValues = x.shape[0] <= PAD_VALUES_MAX && r.bool(0.3) ? Int32Array.from({ length: x.shape[0] }, () => r.int(lo, hi)) : undefined;
-    return { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}), ...(padValues ? { padValues } : {}) };
+    const l = { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}), ...(padValues ? { padValues } : {}) } as QConv2dLayer;
+    return r.bool(0.3) ? { ...l, padFix: randomPadFix(r, l, x) } : l;
   },
 };

@@ -10,45 +10,87 @@ const N = 6;
 export const WINO_POINTS = N * N;
 
 /**
- * Whether the rows conv runs by Winograd: int8 weights (so G g G^T lies in [-32768, 32640]: int16), stride 2, kernels
- * of 5..8 taps each way (their phases have 3 or 4 taps: smaller kernels would mostly multiply zeros), and sums
- * |y - bias| <= C * kh * kw * 128 * 255 < 2^25, which the kernel recovers from 576 y modulo 2^32.
+ * Whether the rows conv runs by Winograd: stride 2, kernels of 5..8 taps each way (their phases have 3 or 4 taps:
+ * smaller kernels would mostly multiply zeros), every transformed weight G g G^T within int16, and each channel's
+ * sums |y - bias| <= 255 * sum |w| < 2^25, which the kernel recovers from 576 y modulo 2^32. int8 weights always fit
+ * (G's rows sum to at most 16 in magnitude: U in [-32768, 32640]; the sums under C * kh * kw * 128 * 255); int16 ones
+ * (a model file's) when they do.
  */
 export function winogradApplies(l: QConv2dLayer, C: number): boolean {
   const [kh, kw] = l.kernel;
+  if (!winogradShaped(l)) return false;
+  if (l.weights instanceof Int8Array) return C * kh * kw * 128 * 255 < 2 ** 25;
+  const per = C * kh * kw;
+  for (let o = 0; o < l.outChannels; o++) {
+    let sum = 0;
+    for (let k = 0; k < per; k++) sum += Math.abs(l.weights[o * per + k]);
+    if (255 * sum >= 2 ** 25) return false;
+    const g = (c: number, ky: number, kx: number) => (ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0);
+    if (transformedMax(g, C) > 32767) return false;
+  }
+  return true;
+}
+
+/** Stride 2 and 5..8 taps each way. */
+export function winogradShaped(l: { kernel: [number, number]; stride: [number, number] }): boolean {
   const inRange = (k: number) => k >= 5 && k <= 8;
-  return l.weights instanceof Int8Array && l.stride[0] === 2 && l.stride[1] === 2 && inRange(kh) && inRange(kw) && C * kh * kw * 128 * 255 < 2 ** 25;
+  return l.stride[0] === 2 && l.stride[1] === 2 && inRange(l.kernel[0]) && inRange(l.kernel[1]);
+}
+
+/** U = G g G^T at point (A, B) of component m = 4c + 2py + px, g(c, ky, kx) a channel's weights (0 past the kernel). */
+function transformed(g: (c: number, ky: number, kx: number) => number, m: number, A: number, B: number): number {
+  const c = m >> 2;
+  const py = (m >> 1) & 1;
+  const px = m & 1;
+  let u = 0;
+  for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) u += G[A][a] * g(c, 2 * a + py, 2 * b + px) * G[B][b];
+  return u;
+}
+
+/** The largest |U| of one output channel's weights g over every component and point. */
+function transformedMax(g: (c: number, ky: number, kx: number) => number, C: number): number {
+  let max = 0;
+  for (let m = 0; m < 4 * C; m++) for (let A = 0; A < N; A++) for (let B = 0; B < N; B++) max = Math.max(max, Math.abs(transformed(g, m, A, B)));
+  return max;
 }
 
 /**
+ * Whether U is laid out halved (winogradWeights): a 7x7 kernel, whose phases of odd row or column have 3 taps, so that
+ * G's last row (A = 5, the point at infinity, which picks tap 3) gives 0 for their components: at A = 5 only the C
+ * words of phase row 0 are nonzero, and at B = 5 only the low lanes (phase column 0), packed two phase rows a word.
+ */
+export const winogradHalf = (l: QConv2dLayer) => l.kernel[0] === 7 && l.kernel[1] === 7;
+
+/** Words of point xi (A = xi / 6, B = xi % 6) that are summed: P = 2C, or C at the halved points. */
+export const winogradPairs = (xi: number, C: number, half: boolean) => (half && (Math.floor(xi / N) === N - 1 || xi % N === N - 1) ? C : 2 * C);
+
+/**
  * U = G g G^T of every output channel o and component m = 4c + 2py + px (channel c's taps (2a + py, 2b + px)) as int16
- * pairs (components 2j low, 2j + 1 high in word j, j < P = 2C), point-major: point xi's O * P words hold the groups of
- * four channels (word xi * O * P + (g * P + j) * 4 + i is pair j of channel 4g + i), then the O % 4 last channels
- * (word xi * O * P + o * P + j), as bnn_qconv2d_wino.c reads them.
+ * pairs, point-major: point xi's O * P words (P = 2C) hold the groups of four channels (word xi * O * P + (g * P + j)
+ * * 4 + i is pair j of channel 4g + i), then the O % 4 last channels (word xi * O * P + o * P + j), as
+ * bnn_qconv2d_wino.c reads them. Pair j = py * C + c holds components (c, py, 0) low and (c, py, 1) high, except at the
+ * points with B = 5 of a halved layout (winogradHalf), where pair c holds (c, 0, 0) low and (c, 1, 0) high (the other
+ * components are 0 there) and the pairs from C on are 0.
  */
 export function winogradWeights(l: QConv2dLayer, C: number): Uint32Array {
   const [kh, kw] = l.kernel;
   const O = l.outChannels;
   const P = 2 * C;
   const O4 = O & ~3;
+  const half = winogradHalf(l);
   // One spare word at the end: the M7 assembly loads a word ahead (runtime-c/bnn_qconv2d_rows_t2.c, bnn_qw_gemm).
   const out = new Uint32Array(WINO_POINTS * O * P + 1);
   const word = (xi: number, o: number, j: number) => xi * O * P + (o < O4 ? ((o >> 2) * P + j) * 4 + (o & 3) : o * P + j);
   for (let o = 0; o < O; o++) {
+    const g = (c: number, ky: number, kx: number) => (ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0);
     for (let m = 0; m < 4 * C; m++) {
-      const c = m >> 2;
-      const py = (m >> 1) & 1;
-      const px = m & 1;
-      const g = (a: number, b: number) => {
-        const ky = 2 * a + py;
-        const kx = 2 * b + px;
-        return ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0;
-      };
+      const [c, py, px] = [m >> 2, (m >> 1) & 1, m & 1];
       for (let A = 0; A < N; A++) {
         for (let B = 0; B < N; B++) {
-          let u = 0;
-          for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) u += G[A][a] * g(a, b) * G[B][b];
-          out[word(A * N + B, o, m >> 1)] |= (u & 0xffff) << (16 * (m & 1));
+          const u = transformed(g, m, A, B);
+          const packed = half && B === N - 1;
+          if (packed && px === 1) continue; // 0 there: tap 3 of an odd phase column is past the kernel
+          out[word(A * N + B, o, packed ? c : py * C + c)] |= (u & 0xffff) << (16 * (packed ? py : px));
         }
       }
     }
