@@ -13,11 +13,13 @@
  *
  * (Toom-Cook at 0, 1, -1, 2, -2 and infinity, B's rows made integers, their denominators moved into G and A, whose
  * common factor is 24 = 576^(1/2)): 36 products per component and tile against 144 for the direct form. With int8
- * weights every U lies in [-32768, 32640] (G's rows sum to at most 16 in magnitude), and |d| <= 255 gives
+ * weights every U lies in [-32768, 32640] (G's rows sum to at most 16 in magnitude; int16 weights only run here when
+ * theirs fit int16 too, ops/shared/winograd.ts), and |d| <= 255 gives
  * |V| <= 100 * 255 = 25500: U and V are int16 and the products go by SMLAD, two components a word. The sums and the
  * output transform may wrap in 32 bits; they are linear, so v = 576 y comes out exact modulo 2^32. v >> 6 is then
  * 9 y modulo 2^26, its product with 9^-1 is y modulo 2^26, and y is that sign-extended from 26 bits, since the
- * generator checks |y - bias| <= in_c * kh * kw * 128 * 255 < 2^25. Every path gives the reference's accumulator. */
+ * generator checks |y - bias| <= 255 * sum |w| < 2^25 for every channel (int8: in_c * kh * kw * 128 * 255 < 2^25).
+ * Every path gives the reference's accumulator. */
 #include <string.h>
 
 #include "bnn_runtime.h"

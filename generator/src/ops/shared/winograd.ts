@@ -32,7 +32,7 @@ export function winogradApplies(l: QConv2dLayer, C: number): boolean {
 }
 
 /** Stride 2 and 5..8 taps each way. */
-export function winogradShaped(l: { kernel: [number, number]; stride: [number, number] }): boolean {
+function winogradShaped(l: { kernel: [number, number]; stride: [number, number] }): boolean {
   const inRange = (k: number) => k >= 5 && k <= 8;
   return l.stride[0] === 2 && l.stride[1] === 2 && inRange(l.kernel[0]) && inRange(l.kernel[1]);
 }
@@ -60,9 +60,6 @@ function transformedMax(g: (c: number, ky: number, kx: number) => number, C: num
  * words of phase row 0 are nonzero, and at B = 5 only the low lanes (phase column 0), packed two phase rows a word.
  */
 export const winogradHalf = (l: QConv2dLayer) => l.kernel[0] === 7 && l.kernel[1] === 7;
-
-/** Words of point xi (A = xi / 6, B = xi % 6) that are summed: P = 2C, or C at the halved points. */
-export const winogradPairs = (xi: number, C: number, half: boolean) => (half && (Math.floor(xi / N) === N - 1 || xi % N === N - 1) ? C : 2 * C);
 
 /**
  * U = G g G^T of every output channel o and component m = 4c + 2py + px (channel c's taps (2a + py, 2b + px)) as int16
