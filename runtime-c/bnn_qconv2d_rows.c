@@ -12,7 +12,8 @@
  * 32768), so every path gives the reference's accumulator. The requant's fast form takes the tighter bound of the
  * params' span (255 times a channel's sum of |w|, plus padFix).
  *
- * A stride-2 conv of 5..8 taps each way with int8 weights (the ResNet stem) makes its accumulator rows by Winograd
+ * A stride-2 conv of 5..8 taps each way whose weights' transforms fit int16 (the ResNet stem's int8 weights) makes its
+ * accumulator rows by Winograd
  * instead, three at a time (bnn_qconv2d_wino.c; the generator sets the params' wino); the requant and the pool below
  * are the same.
  *

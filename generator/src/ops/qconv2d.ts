@@ -12,7 +12,7 @@ import { INPUT_TENSOR, type LayerBase, type Padding, type TensorInfo, type Thres
 import { checkInt32Range, checkLength, checkPositive, checkWindow, expectDType, windowOut } from './shared/checks.ts';
 import { applyThreshold, checkThreshold, outputStruct, randomThreshold, readThreshold, thresholdBits, writeThreshold } from './shared/threshold.ts';
 import { randomWindow, readPadding, windowDims, windowStruct, writeWindow } from './shared/window.ts';
-import { checkPadFix, classOf, padFixClasses, padFixStruct, randomPadFix } from './shared/pad-fix.ts';
+import { checkPadFix, classOf, padFixClasses, padFixMax, padFixStruct, randomPadFix } from './shared/pad-fix.ts';
 import { winogradApplies, winogradHalf, winogradScratchWords, winogradWeights } from './shared/winograd.ts';
 import type { MaxPoolLayer } from './maxpool.ts';
 import { requantIncreasing, requantStruct, type RequantLayer } from './requant.ts';
@@ -112,9 +112,7 @@ function rowsSpan(l: QConv2dLayer): number {
     for (let k = 0; k < per; k++) sum += Math.abs(l.weights[o * per + k]);
     max = Math.max(max, sum);
   }
-  let fix = 0;
-  for (const v of l.padFix ?? []) fix = Math.max(fix, Math.abs(v));
-  return 255 * max + fix;
+  return 255 * max + padFixMax(l);
 }
 
 /**

@@ -55,12 +55,17 @@ export function checkPadFix(l: QConv2dLayer, x: TensorInfo, out: [number, number
   const { rows, cols } = classesOf(l, x, out);
   const per = rows.count * cols.count;
   checkLength(l.padFix!, l.outChannels * per, `${at}.padFix`);
-  let max = 0;
   for (let o = 0; o < l.outChannels; o++) {
     const interior = o * per + rows.top * cols.count + cols.top;
     check(l.padFix![interior] === 0, `${at}.padFix[${interior}]`, 'the interior class (no padded tap) must be 0');
   }
-  for (const v of l.padFix!) max = Math.max(max, Math.abs(v));
+  return padFixMax(l);
+}
+
+/** The largest |entry| of the layer's padFix (0 without one): it joins the bounds of the accumulator. */
+export function padFixMax(l: QConv2dLayer): number {
+  let max = 0;
+  for (const v of l.padFix ?? []) max = Math.max(max, Math.abs(v));
   return max;
 }
 
