@@ -1,14 +1,14 @@
 // Benchmark (not a test): the full ImageNet ReActNet-ResNet-18 (224x224, Sparks codebooks tau 5 and 4, random
 // weights: no ImageNet checkpoint can be downloaded here) on the Cortex-M7, the moonshot's measurement. Per tau:
 // PyTorch exports the network (test/fixtures/pytorch/make_resnet18.py, seeded), bnn-gen imports and generates it
-// (timed: the issue's goal is under 60 s) on two paths: float (as exported) on mps2-an500, and int8 (--quantize int8,
-// docs/int8.md) on mps2-an500-h743, whose linker script holds the H743's 2 MiB of flash and 512 KiB of data RAM, so
+// (timed: the issue's goal is under 60 s) on the paths float (as exported) on mps2-an500, and int8 (--quantize int8,
+// docs/int8.md; int16: --map-bits 16; int16w8: --map-bits 16 --stem-weight-bits 8) on mps2-an500-h743, whose linker script holds the H743's 2 MiB of flash and 512 KiB of data RAM, so
 // its firmware PASSes only if the model fits the real part. The auto build runs once under QEMU with the icount
 // plugin (exact instructions per layer), and the bench's stated M7 dual-issue model gives cycles, hence a latency at
 // 480 MHz (an STM32H743's clock) next to MCUNet's 463 ms on that chip. Writes bench/results/reactnet18-m7.{txt,json}
 // (--out DIR elsewhere).
 //
-//   npm run bench:reactnet [-- --tau 5,4] [--paths float,int8] [--out DIR]
+//   npm run bench:reactnet [-- --tau 5,4] [--paths float,int8,int16,int16w8] [--out DIR]
 //
 // Random weights do not change the binary layers' instruction counts, except through which path a saturating
 // kernel may take (stated per layer by its kernel name); the float layers' counts do not depend on values.
@@ -27,7 +27,7 @@ import { agreement, calibrate, DEFAULT_PERCENTILE, formatAgreement, quantizeInt8
 import type { Model } from '../generator/src/model/ir.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 
-const { values: a } = parseArgs({ options: { tau: { type: 'string', default: '5,4' }, paths: { type: 'string', default: 'float,int8,int16' }, out: { type: 'string' } } });
+const { values: a } = parseArgs({ options: { tau: { type: 'string', default: '5,4' }, paths: { type: 'string', default: 'float,int8,int16,int16w8' }, out: { type: 'string' } } });
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(PROJECT_ROOT, 'test', 'fixtures', 'pytorch', 'make_resnet18.py');
 const CLOCK_HZ = 480e6;
@@ -41,7 +41,7 @@ const AGREE = 4;
 const num = (n: number) => n.toLocaleString('en-US');
 const MiB = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
-type Path = 'float' | 'int8' | 'int16';
+type Path = 'float' | 'int8' | 'int16' | 'int16w8';
 interface Timings { tau: number; path: Path; exportS: number; importS: number; quantizeS: number; generateS: number }
 
 /** Export, import (and with int8, calibrate and quantise) and generate the network at `tau` for `board`. */
@@ -57,7 +57,8 @@ function prepare(tau: number, dir: string, board: Board, path: Path): Timings & 
     // docs/int8.md for why a random network's argmax agreement says little).
     const inputs = readInputs(join(dir, 'inputs.npy'), float);
     t = performance.now();
-    const q = quantizeInt8(float, calibrate(float, inputs.slice(0, CALIBRATE)), path === 'int16' ? 16 : 8);
+    const mapBits = path === 'int8' ? 8 : 16;
+    const q = quantizeInt8(float, calibrate(float, inputs.slice(0, CALIBRATE)), mapBits, path === 'int16w8' ? 8 : mapBits);
     quantizeS = (performance.now() - t) / 1000;
     model = q.model;
     agree = agreement(float, model, q.stored, inputs.slice(CALIBRATE));
@@ -82,7 +83,7 @@ for (const tau of a.tau!.split(',').map(Number)) {
     const py = spawnSync(PYTHON, [SCRIPT, dir, '--tau', String(tau), '--inputs', String(CALIBRATE + AGREE), '--seed', '1'], { encoding: 'utf8' });
     if (py.status !== 0) throw new Error(`make_resnet18.py failed (${PYTHON} with PyTorch needed): ${(py.stderr || py.error?.message || '').trim().split('\n').pop()}`);
     const exportS = (performance.now() - t) / 1000;
-    for (const [path, board] of ([['float', an500], ['int8', h743], ['int16', h743]] as const).filter(([p]) => a.paths!.split(',').includes(p))) {
+    for (const [path, board] of ([['float', an500], ['int8', h743], ['int16', h743], ['int16w8', h743]] as const).filter(([p]) => a.paths!.split(',').includes(p))) {
       const { model, agreement: agree, ...timings } = prepare(tau, dir, board, path);
       results.push({ ...timings, exportS, board: board.name, agreement: agree, bench: await benchModel(model, board, { kernels: ['auto'], timeoutMs: 3_600_000 }) });
     }
@@ -93,9 +94,10 @@ for (const tau of a.tau!.split(',').map(Number)) {
 
 out('bnn-gen ReActNet-ResNet-18 on the Cortex-M7; command: npm run bench:reactnet');
 out(`Full network, 224x224, 1000 classes, width 64 (test/fixtures/pytorch/make_resnet18.py --tau T --inputs ${CALIBRATE + AGREE} --seed 1:`);
-out('random weights, Sparks codebooks of 2^T distinct 3x3 kernels per binary conv), on three paths: float (real-valued');
+out('random weights, Sparks codebooks of 2^T distinct 3x3 kernels per binary conv), on four paths: float (real-valued');
 out(`parts in float32, as exported) on mps2-an500, and int8 (--quantize int8, calibrated on ${CALIBRATE} of the exported inputs,`);
-out(`docs/int8.md) and int16 (the same with --map-bits 16: int16 maps) on mps2-an500-h743, the M7 with the H743's 2 MiB of`);
+out(`docs/int8.md), int16 (the same with --map-bits 16: int16 maps) and int16w8 (--map-bits 16 --stem-weight-bits 8: int16`);
+out("maps, the stem's weights int8, so that it runs by Winograd) on mps2-an500-h743, the M7 with the H743's 2 MiB of");
 out('flash and 512 KiB of data RAM in its linker script:');
 out('its firmware links and PASSes only if the model fits the real part. The auto build runs once under QEMU (exact');
 out('executed instructions per layer, icount plugin); cycles from the stated M7 model below; latency = cycles /');

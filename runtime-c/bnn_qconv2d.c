@@ -1,6 +1,6 @@
 /* Integer convolution: acc = bias + sum of w * (q - zero_point) over valid taps, + w * (pad_q[c] - zero_point) over
- * padded ones when the layer has pad values, + the border's padFix entry when it has one (exact int32). The weights are
- * int8, or int16 (w16). */
+ * padded ones when the layer has pad values, + the border's padFix entry when it has one (exact int32). The input is
+ * uint8, int8 or int16 (|q - zero_point| <= 65535; the generator bounds the sum), the weights int8 or int16 (w16). */
 #include "bnn_runtime.h"
 
 static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k)
@@ -44,7 +44,9 @@ static inline int32_t bnn_qconv2d_weight(const bnn_qconv2d_params_t *p, size_t k
 
 BNN_DEFINE_QCONV2D(bnn_qconv2d_u8_acc, uint8_t)
 BNN_DEFINE_QCONV2D(bnn_qconv2d_s8_acc, int8_t)
+BNN_DEFINE_QCONV2D(bnn_qconv2d_s16_acc, int16_t)
 
 /* Scratch: one int32 accumulator per output channel. */
 uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p) { return p->g.out_c; }
 uint32_t bnn_qconv2d_s8_acc_scratch_words(const bnn_qconv2d_params_t *p) { return p->g.out_c; }
+uint32_t bnn_qconv2d_s16_acc_scratch_words(const bnn_qconv2d_params_t *p) { return p->g.out_c; }

@@ -12,6 +12,10 @@
  * 32768), so every path gives the reference's accumulator. The requant's fast form takes the tighter bound of the
  * params' span (255 times a channel's sum of |w|, plus padFix).
  *
+ * An int16 input (the int8 path's 1x1 shortcut convs with --map-bits 16) fills the patches with its raw values q: q -
+ * zero_point may not fit int16. The generator passes bias - zero_point * sum(w) as the bias, and checks |bias| +
+ * 65535 * sum |w| < 2^31 per channel, so every partial sum stays within int32; span is then 32768 * sum |w|.
+ *
  * A stride-2 conv of 5..8 taps each way whose weights' transforms fit int16 (the ResNet stem's int8 weights) makes its
  * accumulator rows by Winograd
  * instead, three at a time (bnn_qconv2d_wino.c; the generator sets the params' wino); the requant and the pool below
@@ -133,8 +137,8 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
 #define BNN_QROWS_PAIR(a, b, zz) ((uint32_t)(uint16_t)((a) - zp) | ((uint32_t)((b) - zp) << 16))
 #endif
 
-/* Most input channels with their own pad value (qconv2d's padValues: the raw input only, a few channels). */
-#define BNN_QROWS_PAD_MAX 16u
+/* The input's type: the patch builders differ. */
+enum { BNN_QIN_S8 = 0, BNN_QIN_U8 = 1, BNN_QIN_S16 = 2 };
 
 /* The patch of output position (oy, ox) as int16 pairs into slot `slot` (0, 1) of the interleaved patches: pair k at
  * patch[2k + slot] (the caller passes patch + slot). A window inside the map reads every tap at its offset from the
@@ -162,21 +166,21 @@ static void bnn_qrows_dots(const bnn_qconv2d_rows_params_t *p, const uint32_t *p
         }                                                                                                   \
         uint32_t lo = 0, t = 0;                                                                             \
         const int32_t kw = g->kw, W = g->in_w;                                                              \
-        uint32_t pad[BNN_QROWS_PAD_MAX];                                                                    \
-        for (uint32_t c = 0; c < g->in_c && c < BNN_QROWS_PAD_MAX; c++)                                     \
-            pad[c] = p->pad_q != NULL ? (uint16_t)(p->pad_q[c] - zp) : 0u;                                  \
-        for (uint32_t c = 0; c < g->in_c; c++)                                                              \
+        for (uint32_t c = 0; c < g->in_c; c++) {                                                            \
+            const uint32_t pad = p->pad_q != NULL ? (uint16_t)(p->pad_q[c] - zp) : 0u;                      \
             for (uint32_t ky = 0; ky < g->kh; ky++) {                                                       \
                 const int32_t iy = y0 + (int32_t)ky;                                                        \
                 const int rowin = iy >= 0 && iy < (int32_t)g->in_h;                                         \
                 const IN_T *r = in + ((size_t)c * g->in_h + (uint32_t)(rowin ? iy : 0)) * g->in_w;          \
                 for (int32_t kx = 0; kx < kw; kx++, t++) {                                                  \
                     const int32_t ix = x0 + kx;                                                             \
-                    const uint32_t q = rowin && ix >= 0 && ix < W ? (uint16_t)((int32_t)r[ix] - zp) : pad[c]; \
+                    uint32_t q = pad;                                                                       \
+                    if (rowin && ix >= 0 && ix < W) q = (uint16_t)((int32_t)r[ix] - zp);                    \
                     if (t & 1u) patch[t - 1u] = lo | (q << 16);                                             \
                     else lo = q;                                                                            \
                 }                                                                                           \
             }                                                                                               \
+        }                                                                                                   \
         if (t & 1u) patch[t - 1u] = lo;                                                                     \
     }
 BNN_QROWS_PATCH(uint8_t)
@@ -216,6 +220,40 @@ BNN_QROWS_PATCH(int8_t)
 BNN_QROWS_PATCH2(uint8_t)
 BNN_QROWS_PATCH2(int8_t)
 
+/* The patch of position (oy, ox) of an int16 input, into slot `slot` as bnn_qrows_patch does. It holds the raw values q,
+ * not q - zero_point (whose range, up to +-65535, int16 does not hold); the generator folds -zero_point * sum(w) into
+ * the bias, so a padded tap takes pad_q[c], or the zero point, and adds w * (pad - zero_point) as in the reference. */
+static void bnn_qrows_patch_s16(const bnn_qconv2d_rows_params_t *p, const int16_t *in, uint32_t oy, uint32_t ox, const int32_t *off, uint32_t *patch)
+{
+    const bnn_window_t *g = &p->g;
+    const int32_t y0 = (int32_t)(oy * g->sh) - g->pad_top, x0 = (int32_t)(ox * g->sw) - g->pad_left;
+    const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw;
+    if (y0 >= 0 && x0 >= 0 && y0 + g->kh <= g->in_h && x0 + g->kw <= g->in_w) {
+        /* Inside the map: every tap at its offset from the window's corner, two a word. */
+        const int16_t *base = in + (size_t)y0 * g->in_w + (uint32_t)x0;
+        const int32_t *o = off, *const oe = off + (taps & ~1u);
+        uint32_t *d = patch;
+        for (; o < oe; o += 2, d += 2) *d = (uint32_t)(uint16_t)base[o[0]] | ((uint32_t)(uint16_t)base[o[1]] << 16);
+        if (taps & 1u) *d = (uint16_t)base[o[0]];
+        return;
+    }
+    uint32_t lo = 0, t = 0;
+    for (uint32_t c = 0; c < g->in_c; c++) {
+        const uint32_t pad = (uint16_t)(p->pad_q != NULL ? p->pad_q[c] : p->zero_point);
+        for (uint32_t ky = 0; ky < g->kh; ky++) {
+            const int32_t iy = y0 + (int32_t)ky;
+            for (uint32_t kx = 0; kx < g->kw; kx++, t++) {
+                const int32_t ix = x0 + (int32_t)kx;
+                const int inside = iy >= 0 && iy < (int32_t)g->in_h && ix >= 0 && ix < (int32_t)g->in_w;
+                const uint32_t q = inside ? (uint16_t)in[((size_t)c * g->in_h + (uint32_t)iy) * g->in_w + (uint32_t)ix] : pad;
+                if (t & 1u) patch[t - 1u] = lo | (q << 16);
+                else lo = q;
+            }
+        }
+    }
+    if (t & 1u) patch[t - 1u] = lo;
+}
+
 /* Scratch layout: the two interleaved patches' int16 pairs, the taps' offsets, one row of accumulators
  * [out_c][out_w], with a pool one channel's requantised pooled row (pool.out_w values). */
 typedef struct {
@@ -227,13 +265,17 @@ typedef struct {
 
 /* The accumulators of conv output row oy: acc[o * out_w + ox]. Positions go in pairs (the last alone when out_w is
  * odd: its patch fills both slots, B's result is not stored). */
-static void bnn_qrows_acc(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t oy, const bnn_qrows_scratch_t *s)
+static void bnn_qrows_acc(const bnn_qconv2d_rows_params_t *p, const void *in, int kind, uint32_t oy, const bnn_qrows_scratch_t *s)
 {
     const uint32_t OW = p->g.out_w;
     for (uint32_t ox = 0; ox < OW; ox += 2u) {
         const uint32_t oxb = ox + 1u < OW ? ox + 1u : ox;
-        if (is_u8) bnn_qrows_patch2_uint8_t(p, (const uint8_t *)in, oy, ox, oxb, s->off, s->patch);
-        else bnn_qrows_patch2_int8_t(p, (const int8_t *)in, oy, ox, oxb, s->off, s->patch);
+        if (kind == BNN_QIN_U8) bnn_qrows_patch2_uint8_t(p, (const uint8_t *)in, oy, ox, oxb, s->off, s->patch);
+        else if (kind == BNN_QIN_S8) bnn_qrows_patch2_int8_t(p, (const int8_t *)in, oy, ox, oxb, s->off, s->patch);
+        else {
+            bnn_qrows_patch_s16(p, (const int16_t *)in, oy, ox, s->off, s->patch);
+            bnn_qrows_patch_s16(p, (const int16_t *)in, oy, oxb, s->off, s->patch + 1);
+        }
         bnn_qrows_dots(p, s->patch, s->acc + ox, OW, oxb != ox);
     }
 }
@@ -440,13 +482,13 @@ static void bnn_qrows_fix(const bnn_qconv2d_rows_params_t *p, uint32_t y, int32_
 /* Conv output row y's accumulators into s->acc, padFix added. Winograd (p->wino) makes rows three at a time, into
  * s->rows: the first call for a row of a triple makes all three, which the next calls (rows go in order, each once)
  * then take. */
-static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, uint32_t y, bnn_qrows_scratch_t *s, int32_t *made)
+static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, int kind, uint32_t y, bnn_qrows_scratch_t *s, int32_t *made)
 {
     if (p->wino == NULL) {
-        bnn_qrows_acc(p, in, is_u8, y, s);
+        bnn_qrows_acc(p, in, kind, y, s);
     } else {
         if ((int32_t)(y / 3u) != *made) {
-            bnn_qconv2d_wino_rows(p, in, is_u8, y / 3u, s->rows, s->wscratch);
+            bnn_qconv2d_wino_rows(p, in, kind == BNN_QIN_U8, y / 3u, s->rows, s->wscratch);
             *made = (int32_t)(y / 3u);
         }
         s->acc = s->rows[y % 3u];
@@ -454,7 +496,7 @@ static void bnn_qrows_make(const bnn_qconv2d_rows_params_t *p, const void *in, i
     if (p->fix.v != NULL) bnn_qrows_fix(p, y, s->acc);
 }
 
-static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int is_u8, void *out, int32_t *scratch)
+static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, int kind, void *out, int32_t *scratch)
 {
     const bnn_window_t *g = &p->g, *pl = &p->pool;
     const uint32_t taps = (uint32_t)g->in_c * g->kh * g->kw, OW = g->out_w;
@@ -479,7 +521,7 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
     if (pl->kh == 0) {
         /* No pool: each row is requantised straight into the output, one plane per channel. */
         for (uint32_t oy = 0; oy < g->out_h; oy++) {
-            bnn_qrows_make(p, in, is_u8, oy, &s, &made);
+            bnn_qrows_make(p, in, kind, oy, &s, &made);
             for (uint32_t o = 0; o < g->out_c; o++) {
                 const size_t at = ((size_t)o * g->out_h + oy) * OW;
                 if (p->rq.out16) bnn_qrows_requant16(p, o, s.acc + (size_t)o * OW, OW, (int16_t *)out + at);
@@ -504,7 +546,7 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
             py1 = py + 1u;
         }
         if (py0 >= py1) continue; /* in no window */
-        bnn_qrows_make(p, in, is_u8, y, &s, &made);
+        bnn_qrows_make(p, in, kind, y, &s, &made);
         if (p->rq.out16) bnn_qrows_pool_row16(p, &s, py0, py1, (int16_t *)out);
         else bnn_qrows_pool_row(p, &s, py0, py1, (int8_t *)out);
     }
@@ -512,22 +554,32 @@ static void bnn_qrows_run(const bnn_qconv2d_rows_params_t *p, const void *in, in
 
 void bnn_qconv2d_u8_s8_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int8_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 1, out, scratch);
+    bnn_qrows_run(p, in, BNN_QIN_U8, out, scratch);
 }
 
 void bnn_qconv2d_s8_s8_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int8_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 0, out, scratch);
+    bnn_qrows_run(p, in, BNN_QIN_S8, out, scratch);
 }
 
 void bnn_qconv2d_u8_s16_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *in, int16_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 1, out, scratch);
+    bnn_qrows_run(p, in, BNN_QIN_U8, out, scratch);
 }
 
 void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int16_t *out, int32_t *scratch)
 {
-    bnn_qrows_run(p, in, 0, out, scratch);
+    bnn_qrows_run(p, in, BNN_QIN_S8, out, scratch);
+}
+
+void bnn_qconv2d_s16_s8_rows(const bnn_qconv2d_rows_params_t *p, const int16_t *in, int8_t *out, int32_t *scratch)
+{
+    bnn_qrows_run(p, in, BNN_QIN_S16, out, scratch);
+}
+
+void bnn_qconv2d_s16_s16_rows(const bnn_qconv2d_rows_params_t *p, const int16_t *in, int16_t *out, int32_t *scratch)
+{
+    bnn_qrows_run(p, in, BNN_QIN_S16, out, scratch);
 }
 
 /* Scratch (bnn_qrows_scratch_t): the two patches' pairs, the taps' offsets, a row of accumulators, with a pool one
@@ -553,6 +605,16 @@ uint32_t bnn_qconv2d_u8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *
 }
 
 uint32_t bnn_qconv2d_s8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
+{
+    return bnn_qconv2d_u8_s8_rows_scratch_words(p);
+}
+
+uint32_t bnn_qconv2d_s16_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
+{
+    return bnn_qconv2d_u8_s8_rows_scratch_words(p);
+}
+
+uint32_t bnn_qconv2d_s16_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p)
 {
     return bnn_qconv2d_u8_s8_rows_scratch_words(p);
 }

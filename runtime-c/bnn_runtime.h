@@ -460,11 +460,17 @@ void bnn_qconv2d_u8_s16_rows(const bnn_qconv2d_rows_params_t *p, const uint8_t *
 void bnn_qconv2d_s8_s16_rows(const bnn_qconv2d_rows_params_t *p, const int8_t *in, int16_t *out, int32_t *scratch);
 uint32_t bnn_qconv2d_u8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
 uint32_t bnn_qconv2d_s8_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+void bnn_qconv2d_s16_s8_rows(const bnn_qconv2d_rows_params_t *p, const int16_t *in, int8_t *out, int32_t *scratch);
+void bnn_qconv2d_s16_s16_rows(const bnn_qconv2d_rows_params_t *p, const int16_t *in, int16_t *out, int32_t *scratch);
+uint32_t bnn_qconv2d_s16_s8_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
+uint32_t bnn_qconv2d_s16_s16_rows_scratch_words(const bnn_qconv2d_rows_params_t *p);
 
 void bnn_qconv2d_u8_acc(const bnn_qconv2d_params_t *p, const uint8_t *in, void *out, int32_t *scratch);
 void bnn_qconv2d_s8_acc(const bnn_qconv2d_params_t *p, const int8_t *in, void *out, int32_t *scratch);
 uint32_t bnn_qconv2d_u8_acc_scratch_words(const bnn_qconv2d_params_t *p);
 uint32_t bnn_qconv2d_s8_acc_scratch_words(const bnn_qconv2d_params_t *p);
+void bnn_qconv2d_s16_acc(const bnn_qconv2d_params_t *p, const int16_t *in, void *out, int32_t *scratch);
+uint32_t bnn_qconv2d_s16_acc_scratch_words(const bnn_qconv2d_params_t *p);
 
 /* qconv2d -> threshold (b1 output) with bias, threshold and flip folded into one record per output channel
  * (runtime-c/bnn_qconv2d_thr.c, docs/kernels.md "Integer stem"): int32 words, the negated sign-folded weights as int16

@@ -155,6 +155,8 @@ describe('--quantize int8 and its calibration inputs', () => {
       expectError(cli('--quantize', 'int8', '--calibrate', calib, '--calibrate-percentile', bad, '-o', 'q8'), new RegExp(`--calibrate-percentile: expected a number above 50 and at most 100, got '${bad}'`));
     expectError(cli('--map-bits', '16', '-o', 'q9'), /--map-bits: only with --quantize int8/);
     expectError(cli('--quantize', 'int8', '--calibrate', calib, '--map-bits', '12', '-o', 'q10'), /--map-bits: expected 8 or 16, got '12'/);
+    expectError(cli('--stem-weight-bits', '8', '-o', 'q11'), /--stem-weight-bits: only with --quantize int8/);
+    expectError(cli('--quantize', 'int8', '--calibrate', calib, '--stem-weight-bits', '4', '-o', 'q12'), /--stem-weight-bits: expected 8 or 16, got '4'/);
     for (const d of ['q1', 'q2', 'q3', 'q4', 'q5', 'q7', 'q8', 'q9', 'q10']) expect(existsSync(join(work, d))).toBe(false);
   });
 

@@ -5,6 +5,7 @@ import { emitModel } from '../generator/src/emit/model-c.ts';
 import { loadModel } from '../generator/src/import/load.ts';
 import { generate, goldenInputs } from '../generator/src/generate.ts';
 import { checkFits, HARNESS_STATIC_RAM } from '../generator/src/plan/fit.ts';
+import { liveBytes, planArena } from '../generator/src/plan/arena.ts';
 import { loadBoard, parseBoard } from '../generator/src/model/board.ts';
 import { getTarget } from '../generator/src/model/target.ts';
 import { runFirmware } from '../generator/src/verify/firmware-run.ts';
@@ -27,6 +28,33 @@ function tinyBoard(flash: string, ram: string) {
     'test',
   );
 }
+
+describe('arena plan: a pool written over the start of its dying input', () => {
+  // x (steps 0..2) is pooled at step 2 into y, over x's start; z (steps 3..4) then takes the rest of x's bytes.
+  const requests = [
+    { id: 'x', bytes: 100, first: 0, last: 2 },
+    { id: 'y', bytes: 25, first: 2, last: 4, at: 'x' },
+    { id: 'z', bytes: 60, first: 3, last: 4 },
+    { id: 'w', bytes: 40, first: 0, last: 4 },
+  ];
+  it('places it at its input\'s offset and frees the rest, hand-checked', () => {
+    const plan = planArena(requests);
+    const at = (id: string) => plan.placements.get(id)!.offset;
+    // Largest first: x at 0, y with it at 0; w (alive throughout) after x at 104 (8-byte aligned); z after y at 32.
+    expect([at('x'), at('y'), at('w'), at('z')]).toEqual([0, 0, 104, 32]);
+    expect(plan.size).toBe(144);
+    // At step 2, y shares x's bytes: 100 + 40, not 125 + 40.
+    expect(liveBytes(requests, 2)).toBe(140);
+    expect(liveBytes(requests, 3)).toBe(125);
+  });
+  it('moves the pair together when the input\'s lowest gap cannot hold the output later', () => {
+    // v (120 B, steps 3..4, the largest) takes 0 first: y, alive with it, cannot start there, so neither can x.
+    const plan = planArena([...requests.slice(0, 2), { id: 'v', bytes: 120, first: 3, last: 4 }]);
+    expect(plan.placements.get('v')!.offset).toBe(0);
+    expect(plan.placements.get('x')!.offset).toBe(plan.placements.get('y')!.offset);
+    expect(plan.placements.get('x')!.offset).toBe(120);
+  });
+});
 
 describe('fit checks at generation time', () => {
   const model = loadModel(DEFAULT_MODEL);

@@ -26,6 +26,8 @@ export interface ImportFlags {
   calibratePercentile?: number;
   /** --map-bits: 8 or 16, the bits of the int8 path's stored maps (quantize/int8.ts); default 8. */
   mapBits?: number;
+  /** --stem-weight-bits: 8 or 16, the bits of the int8 path's stem weights; default --map-bits. */
+  stemWeightBits?: number;
 }
 
 export function loadOptions(f: ImportFlags): LoadOptions {
@@ -44,6 +46,7 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
   if (f.calibrate !== undefined && f.quantize !== 'int8') throw new BnnError('--calibrate: only with --quantize int8');
   if (f.calibratePercentile !== undefined && f.calibrate === undefined) throw new BnnError('--calibrate-percentile: only with --quantize int8 --calibrate FILE');
   if (f.mapBits !== undefined && f.quantize !== 'int8') throw new BnnError('--map-bits: only with --quantize int8');
+  if (f.stemWeightBits !== undefined && f.quantize !== 'int8') throw new BnnError('--stem-weight-bits: only with --quantize int8');
   if (f.quantize === 'int8' && f.calibrate === undefined) throw new BnnError('--quantize int8: give the calibration inputs with --calibrate FILE (.npy or raw bytes, like --input)');
   if (f.quantize === 'int8' && f.stem === 'int8') throw new BnnError('--stem int8: --quantize int8 already makes the stem integer; leave out --stem');
   progress?.phase(`reading ${path ?? 'the example model'}`);
@@ -52,7 +55,8 @@ export function loadedModel(path: string | undefined, f: ImportFlags, progress?:
     const inputs = calibrationInputs(f.calibrate!, float);
     progress?.phase(`calibrating on ${inputs.length} input${inputs.length === 1 ? '' : 's'}`);
     const calibration = calibrate(float, inputs, f.calibratePercentile);
-    const q = quantizeInt8(float, calibration, f.mapBits === 16 ? 16 : 8);
+    const mapBits = f.mapBits === 16 ? 16 : 8;
+    const q = quantizeInt8(float, calibration, mapBits, f.stemWeightBits === undefined ? mapBits : f.stemWeightBits === 16 ? 16 : 8);
     return { model: q.model, float, int8: { calibration, stored: q.stored, inputs } };
   }
   return { model: f.stem === 'int8' ? integerStem(float) : float, float };

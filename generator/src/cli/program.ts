@@ -25,7 +25,8 @@ function importOptions(c: Command): Command {
     .addOption(new Option('--quantize <scheme>', 'float: real-valued layers as exported (float32); int8: every real-valued part as integer layers (int8 weights and maps, int32 accumulators, requantisation), calibrated on --calibrate; bnn-gen prints its agreement with the float model').choices(['float', 'int8']).default('float'))
     .option('--calibrate <file>', 'with --quantize int8: calibration inputs (.npy uint8/int8 or raw bytes, like --input); the ranges of the real-valued maps come from the float model on them')
     .option('--calibrate-percentile <p>', `with --calibrate: each int8 map's grid spans its values from the (100 - p)th to the pth percentile, the rarer ones clamped (default ${DEFAULT_PERCENTILE}: the full range; e.g. 99.99 clamps the rarest 0.01 % at each end)`, numberAbove('--calibrate-percentile', 50, 100))
-    .option('--map-bits <bits>', "with --quantize int8: bits of the stored activation maps (the residual stream) and of the real-valued convs' weights: 8, or 16 for closer agreement with the float model at twice the maps' RAM (docs/int8.md)", intChoice('--map-bits', [8, 16]));
+    .option('--map-bits <bits>', "with --quantize int8: bits of the stored activation maps (the residual stream) and of the real-valued convs' weights: 8, or 16 for closer agreement with the float model at twice the maps' RAM (docs/int8.md)", intChoice('--map-bits', [8, 16]))
+    .option('--stem-weight-bits <bits>', "with --quantize int8: bits of the stem conv's weights (default: --map-bits). 8 with --map-bits 16 lets a 7x7/2 stem run by Winograd, much faster than with int16 weights (docs/int8.md)", intChoice('--stem-weight-bits', [8, 16]));
 }
 
 const FORCE = 'overwrite files bnn-gen would write even where yours (or ones you edited) are; never deletes a file';

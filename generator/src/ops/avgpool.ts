@@ -77,6 +77,9 @@ export const avgpool: OpDef<AvgPoolLayer, typeof schema> = {
       args: ['params', 'in', 'out'],
       scratchBytes: 0,
       runtime: ['bnn_avgpool.c'],
+      // Unpadded, every window starts at or after its output's own index, and the kernels write each output after
+      // reading its window, in order: the pooled map may overwrite its input's start (ResNet's shortcut pools).
+      shrinksInPlace: !padded(l.pad),
     };
   },
   // avgpool -> requant (one input): the int8 copy of an int16 map's pool (--map-bits 16, the shortcut's input) made as

@@ -7,7 +7,7 @@ import type { AffineLayer } from './affine.ts';
 import type { BinarizeLayer } from './binarize.ts';
 import type { Conv2dLayer } from './conv2d.ts';
 import { PAD_VALUES_MAX, type QConv2dLayer } from './qconv2d.ts';
-import { clamp32, int8Weights, INT32_MAX, INT32_MIN } from './shared/int8-path.ts';
+import { clamp32, int8Weights, INT32_MAX, INT32_MIN, sumBoundedWeights } from './shared/int8-path.ts';
 import { classMembers, padFixClasses } from './shared/pad-fix.ts';
 import { windowDims } from './shared/window.ts';
 import type { Int8Context } from './types.ts';
@@ -72,11 +72,11 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const O = l.outChannels;
   const base = { op: 'qconv2d', name: l.name, output: `${l.output}:acc`, outChannels: O, kernel: l.kernel, stride: l.stride, pad: l.pad, bias: new Int32Array(O) };
   if (l.inputs[0] !== INPUT_TENSOR) {
-    const x = q.int8Only(l.inputs[0], l.name);
-    // With --map-bits 16, int16 weights where the int32 sum allows them (taps * 32768 * 255 < 2^31: up to 256 taps,
-    // ResNet's 1x1 shortcuts): like the stem's, they cost no flash or time in the rows kernel's int16 pairs.
-    const wide = q.mapBits === 16 && (l.weights.length / O) * 32768 * 255 < 2 ** 31;
-    const { q: weights, delta } = int8Weights(l.weights, O, wide ? 16 : 8);
+    // With --map-bits 16 the conv reads the int16 map itself (an int8 copy of a shortcut's input was the int16 path's
+    // largest loss, docs/int8.md), with int16 weights as fine as the int32 sum allows: 65535 * sum |w| < 2^31 per
+    // channel, about 11 bits at 64 taps and 9 at 256. They cost no flash or time in the rows kernel's int16 pairs.
+    const x = q.int8(l.inputs[0], l.name);
+    const { q: weights, delta } = x.grid.bits === 16 ? sumBoundedWeights(l.weights, O, 32768) : int8Weights(l.weights, O);
     q.accumulator({ ...base, inputs: [x.name], weights, zeroPoint: x.grid.zeroPoint } as LayerBase & { op: string }, l.output, delta.map((d) => d * x.grid.scale), Float64Array.from(l.bias), out);
     return;
   }
@@ -87,11 +87,11 @@ export function conv2dQuantize(l: Conv2dLayer, q: Int8Context, at: string): void
   const [lo, hi] = dtype === 'u8' ? [0, 255] : [-128, 127];
   const z = Math.min(hi, Math.max(lo, Math.round(zc.reduce((a, b) => a + b, 0) / C)));
   const w = Float32Array.from(l.weights, (v, k) => v * scale[Math.floor(k / taps) % C]);
-  // The stem's weights follow the maps' bits: its kernels multiply int16 pairs either way (runtime-c/bnn_qconv2d_rows.c),
-  // so int16 weights cost only flash, and at 16-bit maps the int8 weights' rounding is the stem's largest error. (They
-  // keep a 7x7/2 stem off the Winograd path, whose int16 transforms hold about 9.5 bits of weight: tried, and the
-  // trained network's agreement fell back to the int8 maps' (docs/int8.md).)
-  const { q: weights, delta } = int8Weights(w, O, q.mapBits);
+  // The stem's weights follow the maps' bits unless --stem-weight-bits says otherwise: its direct kernel multiplies
+  // int16 pairs either way (runtime-c/bnn_qconv2d_rows.c), so int16 weights cost only flash there, and at 16-bit maps
+  // the int8 weights' rounding is the stem's largest error. But int16 weights keep a 7x7/2 stem off the Winograd
+  // path, whose int16 transforms hold int8 weights (about 9.5 bits at most): 8 buys that speed (docs/int8.md).
+  const { q: weights, delta } = int8Weights(w, O, q.stemWeightBits);
   const b = Float64Array.from(l.bias, (v, o) => {
     let s = v;
     for (let k = 0; k < C * taps; k++) s += w[o * C * taps + k] * (z - zc[Math.floor(k / taps)]);

@@ -1,6 +1,6 @@
-// qconv2d: integer convolution on the raw model input or an int8 map: int8 weights (or int16: the int8 path's stem with
-// --map-bits 16), int32 bias, acc = bias + sum over valid taps of w * (q - zeroPoint), exact in int32; then a threshold
-// to b1, or the i32 accumulator. For cores without an FPU.
+// qconv2d: integer convolution on the raw model input or an int8 or int16 map: int8 weights (or int16: the int8 path's
+// stem and shortcuts with --map-bits 16), int32 bias, acc = bias + sum over valid taps of w * (q - zeroPoint), exact in
+// int32; then a threshold to b1, or the i32 accumulator. For cores without an FPU.
 // Kernels: runtime-c/bnn_qconv2d.c, bnn_qconv2d_{u8,s8}_acc (the generic loop: 'ref' and the i32 output); for a b1 output
 // runtime-c/bnn_qconv2d_thr.c, bnn_qconv2d_{u8,s8}_b1_thr (bias, threshold and flip folded into one record per channel).
 import { z } from 'zod';
@@ -38,6 +38,9 @@ export interface QConv2dLayer extends LayerBase {
   padFix?: Int32Array;
 }
 
+/** The values of each input type. */
+const VALUES = { u8: [0, 255], i8: [-128, 127], i16: [-32768, 32767] } as const;
+
 /** The weights' bits (8 or 16) and the largest magnitude they can take. */
 export const weightBits = (l: QConv2dLayer) => (l.weights instanceof Int16Array ? 16 : 8);
 const weightMax = (l: QConv2dLayer) => (l.weights instanceof Int16Array ? 32768 : 128);
@@ -49,7 +52,7 @@ function writeWeights(blob: BlobWriter, w: Int8Array | Int16Array, shape: number
 /** Most taps (in_c * kh * kw) the _b1_thr kernels take (BNN_QPATCH_MAX in runtime-c/bnn_qconv2d_thr.c). */
 export const QPATCH_MAX = 64;
 
-/** Most input channels with pad values (BNN_QROWS_PAD_MAX in runtime-c/bnn_qconv2d_rows.c). */
+/** Most input channels with pad values (the int8 path gives them to the raw input's few channels only). */
 export const PAD_VALUES_MAX = 16;
 
 /** The slot of each tap t = (c * kh + ky) * kw + kx in a _b1_thr record: (c, ky, kx) order, except one input channel
@@ -87,7 +90,7 @@ export function qthrRecords(l: QConv2dLayer, C: number): Int32Array {
   return rec;
 }
 
-const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-128).max(255).optional(), padValues: TensorRef.optional(), padFix: TensorRef.optional() });
+const schema = z.strictObject({ ...layerBase, op: z.literal('qconv2d'), outChannels: int.min(1), ...windowSpec, weights: TensorRef, bias: TensorRef, threshold: ThresholdSpec.optional(), zeroPoint: int.min(-32768).max(32767).optional(), padValues: TensorRef.optional(), padFix: TensorRef.optional() });
 
 /** The weights as int16 pairs (tap 2k low, 2k + 1 high, a 0 past an odd count), as the _rows kernel's dot products
  *  read them (runtime-c/bnn_qconv2d_rows.c): channels 4g..4g + 3 (g < O / 4) interleaved by pair, word
@@ -102,17 +105,33 @@ function weightPairs(l: QConv2dLayer, taps: number): Uint32Array {
   return out;
 }
 
-/** The bound of |acc - bias| (bnn_qconv2d_rows_params_t's span): 255 times the largest sum of |w| of a channel (each
- *  |q - zeroPoint| <= 255, padded taps too), plus the largest |padFix| entry. */
-function rowsSpan(l: QConv2dLayer): number {
+/** Each channel's sum of its weights (with abs, of their magnitudes). */
+function weightSums(l: QConv2dLayer, abs: boolean): number[] {
   const per = l.weights.length / l.outChannels;
-  let max = 0;
-  for (let o = 0; o < l.outChannels; o++) {
+  return Array.from({ length: l.outChannels }, (_, o) => {
     let sum = 0;
-    for (let k = 0; k < per; k++) sum += Math.abs(l.weights[o * per + k]);
-    max = Math.max(max, sum);
-  }
-  return 255 * max + padFixMax(l);
+    for (let k = 0; k < per; k++) sum += abs ? Math.abs(l.weights[o * per + k]) : l.weights[o * per + k];
+    return sum;
+  });
+}
+
+/** Most |q - zeroPoint| of an input type (padded taps too). */
+const valueSpan = (dtype: string) => (dtype === 'i16' ? 65535 : 255);
+
+/** The bound of |acc - bias| from the products: the input's value span times the largest sum of |w| of a channel. On
+ *  an int16 input this is what bounds the int32 sum (the quantizer scales the weights to it). */
+export const productBound = (l: QConv2dLayer, dtype: string) => valueSpan(dtype) * Math.max(0, ...weightSums(l, true));
+
+/**
+ * The rows kernel's bias and span (bnn_qconv2d_rows_params_t): span bounds |acc - bias| (the products' bound, plus the
+ * largest |padFix| entry). An int16 input's patch holds raw q (q - zeroPoint may not fit int16), so the kernel starts
+ * from bias - zeroPoint * sum(w) and its sums are bounded by 32768 times the sums of |w|.
+ */
+function rowsBias(l: QConv2dLayer, dtype: string): { bias: Int32Array; span: number } {
+  if (dtype !== 'i16') return { bias: l.bias, span: productBound(l, dtype) + padFixMax(l) };
+  const z = l.zeroPoint ?? 0;
+  const sums = weightSums(l, false);
+  return { bias: Int32Array.from(l.bias, (b, o) => b - z * sums[o]), span: 32768 * Math.max(0, ...weightSums(l, true)) + padFixMax(l) };
 }
 
 /**
@@ -136,16 +155,17 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   // Winograd takes more scratch (three rows of accumulators and its transforms): where the board's RAM leaves less
   // (scratchLimit), the direct form runs.
   const winoBytes = 4 * winogradScratchWords(C, l.outChannels, OW) + rowBytes;
-  const wino = ctx.kernels !== 'ref' && winogradApplies(l, C) && (ctx.scratchLimit === undefined || winoBytes <= ctx.scratchLimit);
+  const wino = ctx.kernels !== 'ref' && x.dtype !== 'i16' && winogradApplies(l, C) && (ctx.scratchLimit === undefined || winoBytes <= ctx.scratchLimit);
+  const { bias, span } = rowsBias(l, x.dtype);
   return {
-    kernel: `bnn_qconv2d_${x.dtype === 'u8' ? 'u8' : 's8'}_${wide ? 's16' : 's8'}_rows`,
+    kernel: `bnn_qconv2d_${{ u8: 'u8', i8: 's8', i16: 's16' }[x.dtype as 'u8']}_${wide ? 's16' : 's8'}_rows`,
     params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, own, l) },
       { name: 'wt', value: wino ? null : ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
-      { name: 'bias', value: ctx.table('bias', 'int32_t', l.bias, 'int') },
+      { name: 'bias', value: ctx.table('bias', 'int32_t', bias, 'int') },
       { name: 'zero_point', value: l.zeroPoint ?? ctx.modelInput.zeroPoint },
       { name: 'pairs', value: pairs },
-      { name: 'span', value: rowsSpan(l) },
+      { name: 'span', value: span },
       { name: 'dual_issue', value: ctx.m7 ? 1 : 0 },
       { name: 'rq', value: requantStruct(rq, own.shape, ctx, 0, 'rq_') },
       { name: 'pool', value: pool ? windowStruct(own, ctx.output, pool) : { inline: true, fields: [{ name: 'kh', value: 0 }] } },
@@ -167,7 +187,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const taps = x.shape[0] * l.kernel[0] * l.kernel[1];
   // b1 output: bias, threshold and flip folded into one record per channel (qthrRecords), unless 'ref'.
-  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX && !l.padValues && !l.padFix) {
+  if (l.threshold && ctx.kernels !== 'ref' && taps <= QPATCH_MAX && !l.padValues && !l.padFix && x.dtype !== 'i16') {
     const one33 = x.shape[0] === 1 && l.kernel[0] === 3 && l.kernel[1] === 3;
     const path = one33 && l.stride[1] === 1 ? 'one channel 3x3 stride 1: sliding window' : `${taps} taps`;
     return {
@@ -184,7 +204,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
     };
   }
   return {
-    kernel: x.dtype === 'u8' ? 'bnn_qconv2d_u8_acc' : 'bnn_qconv2d_s8_acc',
+    kernel: `bnn_qconv2d_${{ u8: 'u8', i8: 's8', i16: 's16' }[x.dtype as 'u8']}_acc`,
     params: { type: 'bnn_qconv2d_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, ctx.output, l) },
       { name: 'weights', value: ctx.table('weights', l.weights instanceof Int16Array ? 'int16_t' : 'int8_t', l.weights, 'int') },
@@ -214,9 +234,10 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   }),
   write: (l, blob, [x]) => ({ outChannels: l.outChannels, ...writeWindow(l), weights: writeWeights(blob, l.weights, [l.outChannels, x.shape[0], ...l.kernel]), bias: blob.i32(l.bias, [l.outChannels]), ...writeThreshold(blob, l.threshold), ...(l.zeroPoint !== undefined ? { zeroPoint: l.zeroPoint } : {}), ...(l.padValues ? { padValues: blob.i32(l.padValues, [x.shape[0]]) } : {}), ...(l.padFix ? { padFix: blob.i32(l.padFix, [l.outChannels, l.padFix.length / l.outChannels]) } : {}) }),
   infer(l, [x], at) {
-    expectDType(x, ['u8', 'i8'], at, l.inputs[0]);
+    expectDType(x, ['u8', 'i8', 'i16'], at, l.inputs[0]);
     check(l.inputs[0] === INPUT_TENSOR || l.zeroPoint !== undefined, `${at}.zeroPoint`, `required: '${l.inputs[0]}' is not the model input, whose zero point is the default`);
-    if (l.zeroPoint !== undefined) check(Number.isInteger(l.zeroPoint) && l.zeroPoint >= (x.dtype === 'u8' ? 0 : -128) && l.zeroPoint <= (x.dtype === 'u8' ? 255 : 127), `${at}.zeroPoint`, `${l.zeroPoint} is not a ${x.dtype} value`);
+    const [lo, hi] = VALUES[x.dtype as 'u8'];
+    if (l.zeroPoint !== undefined) check(Number.isInteger(l.zeroPoint) && l.zeroPoint >= lo && l.zeroPoint <= hi, `${at}.zeroPoint`, `${l.zeroPoint} is not a ${x.dtype} value`);
     checkWindow(l.kernel, l.stride, l.pad, at);
     const O = l.outChannels;
     checkPositive(O, `${at}.outChannels`);
@@ -224,7 +245,6 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     if (l.padValues) {
       checkLength(l.padValues, C, `${at}.padValues`);
       check(C <= PAD_VALUES_MAX, `${at}.padValues`, `at most ${PAD_VALUES_MAX} input channels take pad values, the input has ${C}`);
-      const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
       l.padValues.forEach((v, c) => check(v >= lo && v <= hi, `${at}.padValues[${c}]`, `${v} is not a ${x.dtype} value`));
     }
     checkLength(l.weights, O * C * l.kernel[0] * l.kernel[1], `${at}.weights`);
@@ -233,7 +253,9 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
     checkLength(l.bias, O, `${at}.bias`);
     const dtype = checkThreshold(l.threshold, O, at);
     const [oh, ow] = windowOut(x.shape, l.kernel, l.stride, l.pad, at);
-    checkInt32Range(l.bias, C * l.kernel[0] * l.kernel[1] * weightMax(l) * 255 + (l.padFix ? checkPadFix(l, x, [oh, ow], at) : 0), at);
+    // An int16 input's sums are bounded by its weights (the quantizer scales them to fit); else by the weights' type.
+    const products = x.dtype === 'i16' ? productBound(l, 'i16') : C * l.kernel[0] * l.kernel[1] * weightMax(l) * 255;
+    checkInt32Range(l.bias, products + (l.padFix ? checkPadFix(l, x, [oh, ow], at) : 0), at);
     return { dtype, shape: [O, oh, ow] };
   },
   run(l, [x], ctx) {
@@ -283,16 +305,21 @@ export const qconv2d: OpDef<QConv2dLayer, typeof schema> = {
   bits: (l) => ({ int: weightBits(l) * l.weights.length + 32 * (l.bias.length + (l.padFix?.length ?? 0)), thresholds: thresholdBits(l.threshold) }),
   describe: (l) => `${l.kernel[0]}x${l.kernel[1]}/${l.stride[0]} int${weightBits(l)}${l.threshold ? ' + threshold' : ''}`,
   random(r, x, names) {
-    if (x.dtype !== 'u8' && x.dtype !== 'i8') return null;
+    if (x.dtype !== 'u8' && x.dtype !== 'i8' && x.dtype !== 'i16') return null;
     const w = randomWindow(r, x.shape);
     if (!w) return null;
     const O = r.int(1, 9);
-    // int16 weights now and then (the int8 path's stem at --map-bits 16), where the int32 sums allow them.
+    // int16 weights now and then (the int8 path's stem at --map-bits 16), where the int32 sums allow them; on an int16
+    // input, weights as large as the bound 65535 * sum |w| < 2^31 lets them be (the int8 path's shortcuts).
     const taps = x.shape[0] * w.kernel[0] * w.kernel[1];
     const n = O * taps;
-    const weights = taps <= 200 && r.bool(0.25) ? new Int16Array(n).map(() => r.int(-32767, 32767)) : new Int8Array(n).map(() => r.int(-128, 127));
-    const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(-128, 127);
-    const [lo, hi] = x.dtype === 'u8' ? [0, 255] : [-128, 127];
+    // (bias and padFix entries below stay within 5000 and 3000)
+    const top = x.dtype === 'i16' ? Math.min(32767, Math.floor((2 ** 31 - 1 - 5000 - 3000) / 65535 / taps)) : 0;
+    if (x.dtype === 'i16' && top < 1) return null;
+    const weights = top > 0 ? new Int16Array(n).map(() => r.int(-top, top))
+      : taps <= 200 && r.bool(0.25) ? new Int16Array(n).map(() => r.int(-32767, 32767)) : new Int8Array(n).map(() => r.int(-128, 127));
+    const [lo, hi] = VALUES[x.dtype as 'u8'];
+    const zeroPoint = names.inputs[0] === INPUT_TENSOR ? undefined : r.int(Math.max(lo, -128), Math.min(hi, 127)) * (x.dtype === 'i16' ? r.int(1, 256) : 1);
     const padValues = x.shape[0] <= PAD_VALUES_MAX && r.bool(0.3) ? Int32Array.from({ length: x.shape[0] }, () => r.int(lo, hi)) : undefined;
     const l = { ...names, op: 'qconv2d', outChannels: O, ...w, weights, bias: new Int32Array(O).map(() => r.int(-5000, 5000)), threshold: r.bool(0.7) ? randomThreshold(r, O, 20000) : undefined, ...(zeroPoint !== undefined ? { zeroPoint } : {}), ...(padValues ? { padValues } : {}) } as QConv2dLayer;
     return r.bool(0.3) ? { ...l, padFix: randomPadFix(r, l, x) } : l;

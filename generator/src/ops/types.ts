@@ -61,6 +61,10 @@ export interface Lowering {
   estInstructions?: number;
   /** Element-wise with equal sizes: the kernel may write its output over its input when the input dies here. */
   inPlace?: boolean;
+  /** The output is no larger than the input, and the kernel may write it over the start of the input's buffer: it
+   *  never writes an element over an input element still to be read (a pool whose windows tile the map, in order).
+   *  Done when the input dies here; the rest of the input's buffer is then free. */
+  shrinksInPlace?: boolean;
   /** A fused chain's head: the chain's output may be written over this tensor (an input of its tail, read element by
    *  element just before the same element is written) when nothing reads it later. */
   inPlaceOf?: string;
@@ -208,6 +212,8 @@ export interface Int8Context {
   modelInput: InputSpec;
   /** --map-bits: the stored maps' bits (8 or 16); 16 also gives the convs int16 weights where their sums allow. */
   mapBits: 8 | 16;
+  /** --stem-weight-bits: the bits of the stem conv's weights (default mapBits; 8 keeps a 7x7/2 stem on Winograd). */
+  stemWeightBits: 8 | 16;
   /** The form of a real tensor (an int32 tensor read as real: the identity over itself). */
   form(tensor: string): Int8Form;
   setForm(tensor: string, f: Int8Form): void;

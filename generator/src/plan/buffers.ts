@@ -8,14 +8,16 @@ import { tensorBytes } from '../ir/layout.ts';
 
 /**
  * An aliasing layer (flatten) shares its input's buffer, so lifetimes are tracked per root buffer. An in-place
- * layer (element-wise, same size) reuses its input's buffer when nothing reads the input later. Outputs inside a
- * fused chain are never stored; the chain's output is written when its head runs.
+ * layer (element-wise, same size) reuses its input's buffer when nothing reads the input later; a shrinking one (a
+ * pool, shrinksInPlace) gets a buffer of its own placed at its dying input's offset. Outputs inside a fused chain are
+ * never stored; the chain's output is written when its head runs.
  */
 /** A kernel's scratch, as opposed to a tensor's buffer. */
 export const isScratch = (r: BufferRequest): boolean => r.id.startsWith('scratch:');
 
 export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowering[], fusion: Fusion, consumers: Map<string, number[]>): { rootOf: Map<string, string>; requests: BufferRequest[] } {
   const rootOf = new Map<string, string>();
+  const overInput = new Map<string, string>(); // output -> the input buffer it is written over the start of
   model.layers.forEach((l, i) => {
     // A fused chain's output is written when its head runs, over the tensor the head names (inPlaceOf), if any.
     const head = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
@@ -34,6 +36,11 @@ export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowe
         [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every(done)) &&
         (consumers.get(srcRoot) ?? []).every(done));
     rootOf.set(l.output, reuse ? srcRoot : l.output);
+    // A shrinking pool writes over the start of its dying input: a buffer of its own, placed at the input's offset.
+    const dies = [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i));
+    if (!reuse && head === i && lowered[i].shrinksInPlace && srcRoot !== INPUT_TENSOR && l.output !== model.output && dies && (consumers.get(srcRoot) ?? []).every((c) => c <= i)) {
+      overInput.set(l.output, srcRoot);
+    }
   });
   const lastUse = new Map<string, number>();
   model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, Math.max(i, lastUse.get(rootOf.get(t) ?? t) ?? 0))));
@@ -46,7 +53,8 @@ export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowe
     // A fused chain's output is written when its head runs.
     const first = fusion.tails.has(i) ? fusion.memberOf.get(i)! : i;
     if (root === l.output && l.output !== model.output) {
-      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i });
+      const at = overInput.get(l.output);
+      requests.push({ id: l.output, bytes: tensorBytes(tensors.get(l.output)!), first, last: lastUse.get(root) ?? i, ...(at ? { at } : {}) });
     }
   });
   return { rootOf, requests };

@@ -42,6 +42,8 @@ export function findFusions(model: Model, consumers: Map<string, number[]>) {
     return members.length ? members : null;
   };
   model.layers.forEach((l, i) => {
+    // A member of an earlier chain runs in that chain's kernel: it cannot head one of its own.
+    if (memberOf.has(i)) return;
     let members: number[] | null = null;
     for (const pattern of opOf(l).fuses?.chains ?? []) if (!members) members = match(i, pattern);
     if (!members) return;

@@ -42,7 +42,7 @@ class Quantizer implements Int8Context {
   readonly readers = new Map<string, number>();
   readonly modelInput: Model['input'];
 
-  constructor(readonly model: Model, readonly cal: Calibration, readonly mapBits: 8 | 16) {
+  constructor(readonly model: Model, readonly cal: Calibration, readonly mapBits: 8 | 16, readonly stemWeightBits: 8 | 16) {
     this.types = inferModel(model);
     this.modelInput = model.input;
     for (const l of model.layers) for (const t of l.inputs) this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
@@ -180,14 +180,14 @@ class Quantizer implements Int8Context {
 
 /**
  * The int8 model of `model`, calibrated by `cal` (the float model's ranges on the user's inputs); mapBits 16 stores
- * its maps as int16 (docs/int8.md).
+ * its maps as int16 (docs/int8.md); stemWeightBits (default mapBits) are the bits of the stem conv's weights.
  */
-export function quantizeInt8(model: Model, cal: Calibration, mapBits: 8 | 16 = 8): Int8Result {
-  const q = new Quantizer(model, cal, mapBits);
+export function quantizeInt8(model: Model, cal: Calibration, mapBits: 8 | 16 = 8, stemWeightBits: 8 | 16 = mapBits): Int8Result {
+  const q = new Quantizer(model, cal, mapBits, stemWeightBits);
   model.layers.forEach((l, i) => q.convert(l, i));
   q.finish();
   const stored = Object.fromEntries([...q.stored].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, bits: v.bits, min: v.range.min, max: v.range.max, seenMin: v.seen.min, seenMax: v.seen.max }]));
-  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', mapBits, calibrationInputs: cal.inputs, percentile: cal.percentile, stored } } };
+  const int8: Model = { ...model, layers: q.layers, metadata: { ...(model.metadata ?? {}), quantization: { scheme: 'int8', mapBits, stemWeightBits, calibrationInputs: cal.inputs, percentile: cal.percentile, stored } } };
   inferModel(int8);
   return { model: int8, stored: q.stored };
 }

@@ -5,12 +5,12 @@
  *
  * Arena plan (156 bytes):
  *   [0, 48)  tensor 'l0'  (layers 0..4)
+ *   [0, 12)  tensor 'l4'  (layers 4..5)
  *   [0, 124)  scratch of layer 9  (layers 9..9)
  *   [0, 140)  scratch of layer 10  (layers 10..10)
  *   [0, 40)  scratch of layer 12  (layers 12..12)
  *   [48, 84)  scratch of layer 0  (layers 0..0)
  *   [48, 64)  tensor 'l1'  (layers 1..2)
- *   [48, 60)  tensor 'l4'  (layers 4..5)
  *   [64, 76)  tensor 'l2'  (layers 2..8)
  *   [80, 92)  scratch of layer 2  (layers 2..2)
  *   [128, 132)  tensor 'l8'  (layers 8..9)
@@ -271,11 +271,11 @@ int bnn_run(const bnn_input_t *input, bnn_score_t *scores, void *arena)
     BNN_TRACE_LAYER(3u, (const float *)(a + 64), 12u);
     /* 4: avgpool 'l4' f32[3x2x2] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L4);
-    bnn_avgpool_f32_f32(&L4_params, (const float *)(a + 0), (float *)(a + 48));
-    BNN_TRACE_LAYER(4u, (const float *)(a + 48), 12u);
+    bnn_avgpool_f32_f32(&L4_params, (const float *)(a + 0), (float *)(a + 0));
+    BNN_TRACE_LAYER(4u, (const float *)(a + 0), 12u);
     /* 5: add 'l5' f32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L5);
-    bnn_add_f32_f32(3u, (const float *)(a + 64), (const float *)(a + 48), (float *)(a + 64));
+    bnn_add_f32_f32(3u, (const float *)(a + 64), (const float *)(a + 0), (float *)(a + 64));
     BNN_TRACE_LAYER(5u, (const float *)(a + 64), 12u);
     /* 6: prelu 'l6' f32[3x1x1] -> f32[3x1x1] */
     BNN_BENCH_MARK(bnn_mark_L6);

@@ -61,7 +61,7 @@ export async function generateCommand(modelPath: string | undefined, f: Generate
   // --stem int8: the integer stem replaces the float one; --quantize int8: the whole integer model.
   const loaded = loadedModel(modelPath, f, io.progress);
   const model = loaded.model;
-  const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}${f.calibratePercentile !== undefined ? ` --calibrate-percentile ${f.calibratePercentile}` : ''}${f.mapBits !== undefined ? ` --map-bits ${f.mapBits}` : ''}` : '';
+  const quantFlags = loaded.int8 ? ` --quantize int8 --calibrate ${f.calibrate}${f.calibratePercentile !== undefined ? ` --calibrate-percentile ${f.calibratePercentile}` : ''}${f.mapBits !== undefined ? ` --map-bits ${f.mapBits}` : ''}${f.stemWeightBits !== undefined ? ` --stem-weight-bits ${f.stemWeightBits}` : ''}` : '';
   const dir = f.out ?? join('out', safeName(model.name));
   // Refuse an unusable output folder before any work.
   checkOutputDir(dir, [], { force: f.force });

@@ -24,6 +24,35 @@ export function int8Weights(w: Float32Array, outputs: number, bits: 8 | 16 = 8):
   return { q, delta };
 }
 
+/**
+ * int16 weights for an int16 input (the int8 path's shortcut convs at --map-bits 16): one scale per output channel, as
+ * fine as both max |q| <= 32767 and sum |q| <= maxSum allow (maxSum = 32768 keeps 65535 * sum |q| within int32, the
+ * bound of a sum over an int16 map's |value - zeroPoint| <= 65535).
+ */
+export function sumBoundedWeights(w: Float32Array, outputs: number, maxSum: number): { q: Int16Array; delta: Float64Array } {
+  const per = w.length / outputs;
+  const q = new Int16Array(w.length);
+  const delta = new Float64Array(outputs);
+  for (let o = 0; o < outputs; o++) {
+    let max = 0, sum = 0;
+    for (let k = 0; k < per; k++) {
+      max = Math.max(max, Math.abs(w[o * per + k]));
+      sum += Math.abs(w[o * per + k]);
+    }
+    if (max === 0) continue;
+    // Each |q| rounds up by at most 1/2: aim the sum that much below the bound, then widen the step until it holds.
+    let d = Math.max(max / 32767, sum / Math.max(1, maxSum - per / 2));
+    for (;;) {
+      let s = 0;
+      for (let k = 0; k < per; k++) s += Math.abs((q[o * per + k] = Math.round(w[o * per + k] / d)));
+      if (s <= maxSum) break;
+      d *= 1 + 1 / maxSum;
+    }
+    delta[o] = d;
+  }
+  return { q, delta };
+}
+
 /** The tensor's form over one integer tensor: a two-term form (a sum) is stored as int8 first. */
 export function oneTermForm(q: Int8Context, tensor: string, reader: string): Int8Form {
   const f = q.form(tensor);
