@@ -38,8 +38,10 @@ export interface QConv2dLayer extends LayerBase {
   padFix?: Int32Array;
 }
 
-/** The values of each input type. */
+/** The values of each input type, and its name in the kernels' (bnn_qconv2d_<in>_...). */
 const VALUES = { u8: [0, 255], i8: [-128, 127], i16: [-32768, 32767] } as const;
+const IN_C = { u8: 'u8', i8: 's8', i16: 's16' } as const;
+const inC = (dtype: string) => IN_C[dtype as keyof typeof IN_C];
 
 /** The weights' bits (8 or 16) and the largest magnitude they can take. */
 export const weightBits = (l: QConv2dLayer) => (l.weights instanceof Int16Array ? 16 : 8);
@@ -158,7 +160,7 @@ function lowerRows(l: QConv2dLayer, members: (LayerBase & { op: string })[], ctx
   const wino = ctx.kernels !== 'ref' && x.dtype !== 'i16' && winogradApplies(l, C) && (ctx.scratchLimit === undefined || winoBytes <= ctx.scratchLimit);
   const { bias, span } = rowsBias(l, x.dtype);
   return {
-    kernel: `bnn_qconv2d_${{ u8: 'u8', i8: 's8', i16: 's16' }[x.dtype as 'u8']}_${wide ? 's16' : 's8'}_rows`,
+    kernel: `bnn_qconv2d_${inC(x.dtype)}_${wide ? 's16' : 's8'}_rows`,
     params: { type: 'bnn_qconv2d_rows_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, own, l) },
       { name: 'wt', value: wino ? null : ctx.table('wt', 'uint32_t', weightPairs(l, taps), 'int') },
@@ -204,7 +206,7 @@ function lowerQConv2d(l: QConv2dLayer, ctx: LowerContext): Lowering {
     };
   }
   return {
-    kernel: `bnn_qconv2d_${{ u8: 'u8', i8: 's8', i16: 's16' }[x.dtype as 'u8']}_acc`,
+    kernel: `bnn_qconv2d_${inC(x.dtype)}_acc`,
     params: { type: 'bnn_qconv2d_params_t', value: { fields: [
       { name: 'g', value: windowStruct(x, ctx.output, l) },
       { name: 'weights', value: ctx.table('weights', l.weights instanceof Int16Array ? 'int16_t' : 'int8_t', l.weights, 'int') },
