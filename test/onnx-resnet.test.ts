@@ -258,6 +258,26 @@ describe.skipIf(!hasTorch)('ONNX import: ReActNet/Bi-Real ResNet-18 from PyTorch
           console.log(`[resnet int8] QEMU ${v.board}: ${run.stdout.split('\n').filter((l) => /^(PASS|stack)/.test(l)).join('; ')}`);
         },
       );
+
+      // The moonshot's configuration (docs/int8.md): int16 maps, the shortcut convs on the pooled int16 maps (the pools
+      // written over their inputs), int8 stem weights so that the 7x7/2 stem runs by Winograd into an int16 map.
+      it.skipIf(v.board !== 'mps2-an500-h743' || !haveTool('arm-none-eabi-gcc') || !haveTool('qemu-system-arm'))(
+        `int16 maps, int8 stem weights: \`--quantize int8 --map-bits 16 --stem-weight-bits 8\` firmware passes under QEMU (${v.board})`,
+        async () => {
+          const out = join(fx.dir, 'fw-int16w8');
+          const inputs = join(fx.dir, 'inputs.npy');
+          const gen = spawnSync(process.execPath, [BIN, ...v.cli, join(fx.dir, 'model.onnx'), '--quantize', 'int8', '--calibrate', inputs, '--map-bits', '16', '--stem-weight-bits', '8', '-o', out, '--input', inputs, '--golden', '3'], { cwd: fx.dir, encoding: 'utf8' });
+          expect(gen.stderr).toBe('');
+          expect(gen.status).toBe(0);
+          const model = readFileSync(join(out, 'bnn_model.c'), 'utf8');
+          for (const k of ['bnn_qconv2d_u8_s16_rows', 'bnn_qconv2d_s16_s16_rows', 'bnn_avgpool_s16_s16', 'bnn_bconv2d_b1_s16_lanes']) expect(model).toContain(k);
+          expect(model).toMatch(/\.wino = L0_wino,/);
+          expect(model).not.toContain('bnn_avgpool_s16_rq_s8');
+          const run = spawnSync('make', ['-C', out, 'run'], { encoding: 'utf8', timeout: 300_000 });
+          expect(run.stdout).toMatch(/^PASS 3\/3$/m);
+          expect(run.status).toBe(0);
+        },
+      );
     });
   }
 
