@@ -27,20 +27,12 @@ export function bufferRequests(model: Model, tensors: TensorTable, lowered: Lowe
     // Every reader of the shared buffer (through any alias) must be done when the output is written: before the
     // head runs, or this tail itself.
     const done = (c: number) => c <= head || c === i;
-    const reuse =
-      lowered[i].aliasInput ||
-      (over !== undefined &&
-        srcRoot !== INPUT_TENSOR &&
-        l.output !== model.output &&
-        tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) &&
-        [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every(done)) &&
-        (consumers.get(srcRoot) ?? []).every(done));
+    const readersDone = () => [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every(done)) && (consumers.get(srcRoot) ?? []).every(done);
+    const overwritable = srcRoot !== INPUT_TENSOR && l.output !== model.output;
+    const reuse = lowered[i].aliasInput || (over !== undefined && overwritable && tensorBytes(tensors.get(src)!) === tensorBytes(tensors.get(l.output)!) && readersDone());
     rootOf.set(l.output, reuse ? srcRoot : l.output);
     // A shrinking pool writes over the start of its dying input: a buffer of its own, placed at the input's offset.
-    const dies = [...rootOf.entries()].filter(([, r]) => r === srcRoot).every(([t]) => (consumers.get(t) ?? []).every((c) => c <= i));
-    if (!reuse && head === i && lowered[i].shrinksInPlace && srcRoot !== INPUT_TENSOR && l.output !== model.output && dies && (consumers.get(srcRoot) ?? []).every((c) => c <= i)) {
-      overInput.set(l.output, srcRoot);
-    }
+    if (!reuse && head === i && lowered[i].shrinksInPlace && overwritable && readersDone()) overInput.set(l.output, srcRoot);
   });
   const lastUse = new Map<string, number>();
   model.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(rootOf.get(t) ?? t, Math.max(i, lastUse.get(rootOf.get(t) ?? t) ?? 0))));

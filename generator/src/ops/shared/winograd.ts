@@ -25,8 +25,7 @@ export function winogradApplies(l: QConv2dLayer, C: number): boolean {
     let sum = 0;
     for (let k = 0; k < per; k++) sum += Math.abs(l.weights[o * per + k]);
     if (255 * sum >= 2 ** 25) return false;
-    const g = (c: number, ky: number, kx: number) => (ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0);
-    if (transformedMax(g, C) > 32767) return false;
+    if (transformedMax(channelTaps(l, o, C), C) > 32767) return false;
   }
   return true;
 }
@@ -35,6 +34,12 @@ export function winogradApplies(l: QConv2dLayer, C: number): boolean {
 function winogradShaped(l: { kernel: [number, number]; stride: [number, number] }): boolean {
   const inRange = (k: number) => k >= 5 && k <= 8;
   return l.stride[0] === 2 && l.stride[1] === 2 && inRange(l.kernel[0]) && inRange(l.kernel[1]);
+}
+
+/** Output channel o's weight at (c, ky, kx), 0 past the kernel (the phases' 4x4 taps reach beyond a 5..7 kernel). */
+function channelTaps(l: QConv2dLayer, o: number, C: number): (c: number, ky: number, kx: number) => number {
+  const [kh, kw] = l.kernel;
+  return (c, ky, kx) => (ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0);
 }
 
 /** U = G g G^T at point (A, B) of component m = 4c + 2py + px, g(c, ky, kx) a channel's weights (0 past the kernel). */
@@ -70,7 +75,6 @@ export const winogradHalf = (l: QConv2dLayer) => l.kernel[0] === 7 && l.kernel[1
  * components are 0 there) and the pairs from C on are 0.
  */
 export function winogradWeights(l: QConv2dLayer, C: number): Uint32Array {
-  const [kh, kw] = l.kernel;
   const O = l.outChannels;
   const P = 2 * C;
   const O4 = O & ~3;
@@ -79,7 +83,7 @@ export function winogradWeights(l: QConv2dLayer, C: number): Uint32Array {
   const out = new Uint32Array(WINO_POINTS * O * P + 1);
   const word = (xi: number, o: number, j: number) => xi * O * P + (o < O4 ? ((o >> 2) * P + j) * 4 + (o & 3) : o * P + j);
   for (let o = 0; o < O; o++) {
-    const g = (c: number, ky: number, kx: number) => (ky < kh && kx < kw ? l.weights[((o * C + c) * kh + ky) * kw + kx] : 0);
+    const g = channelTaps(l, o, C);
     for (let m = 0; m < 4 * C; m++) {
       const [c, py, px] = [m >> 2, (m >> 1) & 1, m & 1];
       for (let A = 0; A < N; A++) {
